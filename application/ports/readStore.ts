@@ -1,0 +1,94 @@
+/** Every document has a string `id`, unique in its collection. */
+export interface Doc {
+  id: string;
+  [field: string]: unknown;
+}
+
+export type Scalar = string | number | boolean | null;
+
+/** Per field (dotted paths allowed): equality, or operators. `null` matches a missing field too. */
+export type FieldCondition =
+  | Scalar
+  | {
+      $in?: readonly Scalar[];
+      $ne?: Scalar;
+      $gt?: string | number;
+      $gte?: string | number;
+      $lt?: string | number;
+      $lte?: string | number;
+    };
+
+export type Filter = Record<string, FieldCondition>;
+
+export type SortSpec = Record<string, 1 | -1>;
+
+export interface FindOptions {
+  /** Sorting always ends with `id` ascending as a tie-breaker so cursors are stable. */
+  sort?: SortSpec;
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` for the next page; `null` when this was the last page. */
+  nextCursor: string | null;
+}
+
+export interface Update {
+  $set?: Record<string, unknown>;
+  $inc?: Record<string, number>;
+  $unset?: readonly string[];
+}
+
+export interface IndexSpec {
+  fields: readonly string[];
+  unique?: boolean;
+}
+
+export interface Collection<T extends Doc = Doc> {
+  get(id: string): Promise<T | null>;
+  findOne(filter: Filter): Promise<T | null>;
+  find(filter?: Filter, options?: FindOptions): Promise<Page<T>>;
+  count(filter?: Filter): Promise<number>;
+  /** Fails with `DuplicateKeyError` when the id or a unique index collides. */
+  insert(doc: T): Promise<void>;
+  /** Replaces the whole document with this id, creating it when absent. */
+  upsert(doc: T): Promise<void>;
+  /**
+   * Applies `$set`/`$inc`/`$unset` to the document with this id. With `{ upsert: true }` a missing
+   * document is created as `{ id }` plus the update. Returns whether a document was changed.
+   */
+  patch(id: string, update: Update, options?: { upsert?: boolean }): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  deleteMany(filter: Filter): Promise<number>;
+}
+
+/** The view of the store inside one transaction: every write commits or none does. */
+export interface ReadStoreSession {
+  collection<T extends Doc = Doc>(name: string): Collection<T>;
+}
+
+export interface ReadStore extends ReadStoreSession {
+  /** Runs `work` in one transaction. The callback may be retried by adapters that need it: keep it free of side effects outside the session. */
+  transaction<R>(work: (session: ReadStoreSession) => Promise<R>): Promise<R>;
+  ensureIndexes(collection: string, indexes: readonly IndexSpec[]): Promise<void>;
+  listCollections(): Promise<string[]>;
+  dropCollection(name: string): Promise<void>;
+  /**
+   * Atomically (as far as the engine allows) replaces each target with its source:
+   * `{ from: 'users__rebuild', to: 'users' }` drops `users` and renames `users__rebuild` to it.
+   */
+  swapCollections(renames: readonly { from: string; to: string }[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DuplicateKeyError extends Error {
+  readonly collection: string;
+  constructor(collection: string, detail: string) {
+    super(`Duplicate key in ${collection}: ${detail}`);
+    this.name = 'DuplicateKeyError';
+    this.collection = collection;
+  }
+}

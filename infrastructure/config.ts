@@ -1,0 +1,121 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type EventStoreConfig = { kind: 'sqlite' } | { kind: 'kurrentdb'; url: string };
+export type ReadStoreConfig = { kind: 'sqlite' } | { kind: 'mongodb'; url: string; database: string };
+
+export interface Config {
+  /** Absolute path; the embedded stores keep their files here. */
+  dataDir: string;
+  /** Absolute path of the built admin SPA (may not exist when the UI has not been built). */
+  webDir: string;
+  http: { host: string; port: number };
+  log: { level: LogLevel };
+  eventStore: EventStoreConfig;
+  readStore: ReadStoreConfig;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+const KURRENTDB_SCHEMES = ['kurrentdb://', 'kurrentdb+discover://', 'esdb://', 'esdb+discover://'];
+const MONGO_SCHEMES = ['mongodb://', 'mongodb+srv://'];
+
+const urlWithScheme = (schemes: string[]) =>
+  z.string().refine((v) => schemes.some((s) => v.startsWith(s)), `must start with ${schemes.join(', ')}`);
+
+// Each variable owns its parsing and its message, so adding one is a line here plus a line in toConfig.
+const Env = z.object({
+  M3M_DATA_DIR: z.string().prefault('./data'),
+  M3M_WEB_DIR: z.string().prefault(DEFAULT_WEB_DIR),
+  M3M_HOST: z.string().prefault('127.0.0.1'),
+  M3M_PORT: z
+    .string()
+    .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be an integer between 0 and 65535')
+    .transform(Number)
+    .prefault('3000'),
+  M3M_LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).prefault('info'),
+  M3M_EVENT_STORE: z.enum(['sqlite', 'kurrentdb'], 'must be one of sqlite, kurrentdb').prefault('sqlite'),
+  M3M_KURRENTDB_URL: urlWithScheme(KURRENTDB_SCHEMES).optional(),
+  M3M_READ_STORE: z.enum(['sqlite', 'mongodb'], 'must be one of sqlite, mongodb').prefault('sqlite'),
+  M3M_MONGO_URL: urlWithScheme(MONGO_SCHEMES).optional(),
+  M3M_MONGO_DB: z
+    .string()
+    .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name (1-63 chars, no /\\. "$*<>:|?)')
+    .prefault('m3m'),
+});
+
+// Kept outside the zod object: zod skips object-level refinements once a field has failed, and a
+// ConfigError should list every problem in one go.
+const REQUIRED_WHEN: { variable: string; when: string; is: string }[] = [
+  { variable: 'M3M_KURRENTDB_URL', when: 'M3M_EVENT_STORE', is: 'kurrentdb' },
+  { variable: 'M3M_MONGO_URL', when: 'M3M_READ_STORE', is: 'mongodb' },
+];
+
+type ParsedEnv = z.output<typeof Env>;
+
+function toConfig(env: ParsedEnv): Config {
+  return {
+    dataDir: resolve(env.M3M_DATA_DIR),
+    webDir: resolve(env.M3M_WEB_DIR),
+    http: { host: env.M3M_HOST, port: env.M3M_PORT },
+    log: { level: env.M3M_LOG_LEVEL },
+    eventStore:
+      env.M3M_EVENT_STORE === 'kurrentdb'
+        ? { kind: 'kurrentdb', url: env.M3M_KURRENTDB_URL! }
+        : { kind: 'sqlite' },
+    readStore:
+      env.M3M_READ_STORE === 'mongodb'
+        ? { kind: 'mongodb', url: env.M3M_MONGO_URL!, database: env.M3M_MONGO_DB }
+        : { kind: 'sqlite' },
+  };
+}
+
+// Connection strings carry passwords; an error message ends up in terminals and logs.
+function display(value: string): string {
+  return JSON.stringify(value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'));
+}
+
+/** Reads the M3M_* variables; throws a ConfigError naming every bad variable at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Unset and blank are the same thing: `M3M_PORT=` in a compose file means "use the default".
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(Env.shape)) {
+    const value = env[key]?.trim();
+    if (value) raw[key] = value;
+  }
+
+  const issues: ConfigIssue[] = REQUIRED_WHEN.filter((r) => raw[r.when] === r.is && !raw[r.variable]).map(
+    (r) => ({ variable: r.variable, message: `is required when ${r.when} is ${r.is}` }),
+  );
+  const result = Env.safeParse(raw);
+  if (result.success && issues.length === 0) return toConfig(result.data);
+
+  for (const issue of result.error?.issues ?? []) {
+    const variable = String(issue.path[0] ?? '(environment)');
+    const value = raw[variable];
+    issues.push({
+      variable,
+      message: value === undefined ? issue.message : `${issue.message} (got ${display(value)})`,
+    });
+  }
+  const order = Object.keys(Env.shape);
+  throw new ConfigError(issues.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable)));
+}

@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import pkg from '../../package.json' with { type: 'json' };
+import type { Config } from '../config.ts';
+import {
+  type FieldError,
+  internalError,
+  notFound,
+  PROBLEM_CONTENT_TYPE,
+  ProblemError,
+  validationFailed,
+} from './problem.ts';
+
+export type HttpApp = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+export type HttpRoutes = (app: HttpApp) => Promise<void> | void;
+export type HealthReport = { status: 'ok' | 'degraded'; [k: string]: unknown };
+
+export interface HttpAppOptions {
+  config: Pick<Config, 'webDir'>;
+  logger: Logger;
+  health: () => Promise<HealthReport> | HealthReport;
+  /** Each is registered in its own encapsulated context under `/api/v1`. */
+  routes?: HttpRoutes[];
+}
+
+export const API_PREFIX = '/api/v1';
+export const DOCS_PREFIX = '/api/docs';
+
+const HealthReportSchema = z.looseObject({ status: z.enum(['ok', 'degraded']) });
+
+export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  // Typed with Fastify's base logger so route modules do not depend on pino's types.
+  const logger: FastifyBaseLogger = options.logger;
+  const app: HttpApp = Fastify({ loggerInstance: logger }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Set before any route is registered: child contexts copy the handler in effect when they are created.
+  app.setErrorHandler(sendError);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'm3m', version: pkg.version, description: pkg.description },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+    },
+    // Picks the JSON Schema target from the document version: draft-2020-12 for 3.1.x.
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness and readiness of the server and its subscriptions',
+        tags: ['system'],
+        response: { 200: HealthReportSchema, 503: HealthReportSchema },
+      },
+    },
+    async (request, reply) => {
+      let report: HealthReport;
+      try {
+        report = await options.health();
+      } catch (err) {
+        request.log.error({ err }, 'health check failed');
+        report = { status: 'degraded', error: 'health check failed' };
+      }
+      return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+    },
+  );
+
+  for (const routes of options.routes ?? []) {
+    await app.register(async (api) => routes(api), { prefix: API_PREFIX });
+  }
+
+  const spa = existsSync(join(options.config.webDir, 'index.html'));
+  if (spa) {
+    await app.register(fastifyStatic, { root: options.config.webDir, prefix: '/' });
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(UI_NOT_BUILT),
+    );
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    if (spa && wantsSpa(request)) return reply.type('text/html').sendFile('index.html');
+    throw notFound(`No route for ${request.method} ${pathOf(request)}.`, 'route-not-found');
+  });
+
+  return app;
+}
+
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? request.url;
+}
+
+// Client-side routes get index.html; a missing asset (`/assets/x.js`) stays a 404 so it fails loudly.
+function wantsSpa(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const path = pathOf(request);
+  if (path === '/api' || path.startsWith('/api/')) return false;
+  const lastSegment = path.slice(path.lastIndexOf('/') + 1);
+  return !lastSegment.includes('.') || (request.headers.accept ?? '').includes('text/html');
+}
+
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblemError(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  // A client mistake is routine: no stack, just enough to answer "why did my call fail?".
+  else
+    request.log.info(
+      {
+        status: problem.status,
+        code: problem.code,
+        reason: problem.message,
+        fields: problem.errors?.map((e) => e.field),
+      },
+      'request rejected',
+    );
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...problem.toProblem(pathOf(request)), requestId: request.id }));
+}
+
+function toProblemError(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (!(error instanceof Error)) return internalError();
+  const { validation, validationContext, statusCode } = error as Error & {
+    validation?: { instancePath?: string; message?: string }[];
+    validationContext?: string;
+    statusCode?: number;
+  };
+  if (Array.isArray(validation))
+    return validationFailed(validation.map((v) => fieldError(validationContext, v)));
+  // Fastify's own 4xx (malformed JSON, 413, 415…) have messages meant for the client; anything else may leak internals.
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return new ProblemError({ status: statusCode, detail: error.message });
+  }
+  return internalError();
+}
+
+function fieldError(part = 'request', issue: { instancePath?: string; message?: string }): FieldError {
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean);
+  return { field: [part, ...path].join('.'), message: issue.message ?? 'is invalid' };
+}
+
+const UI_NOT_BUILT = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>m3m</title></head>
+<body>
+<h1>m3m</h1>
+<p>The admin UI is not built yet: there is no <code>index.html</code> in the web directory
+(<code>M3M_WEB_DIR</code>, by default <code>web/dist</code>). The API is up; see <a href="${DOCS_PREFIX}">${DOCS_PREFIX}</a>.</p>
+</body>
+</html>
+`;

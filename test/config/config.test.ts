@@ -1,0 +1,137 @@
+import { isAbsolute, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../infrastructure/config.ts';
+import { createLogger } from '../../infrastructure/logging.ts';
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has sensible defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      dataDir: resolve('./data'),
+      webDir: resolve(import.meta.dirname, '../../web/dist'),
+      http: { host: '127.0.0.1', port: 3000 },
+      log: { level: 'info' },
+      eventStore: { kind: 'sqlite' },
+      readStore: { kind: 'sqlite' },
+    });
+    expect(isAbsolute(config.dataDir)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      M3M_DATA_DIR: 'var/m3m',
+      M3M_WEB_DIR: '/srv/m3m-ui',
+      M3M_HOST: '0.0.0.0',
+      M3M_PORT: '8080',
+      M3M_LOG_LEVEL: 'debug',
+      M3M_EVENT_STORE: 'kurrentdb',
+      M3M_KURRENTDB_URL: 'kurrentdb://localhost:2113?tls=false',
+      M3M_READ_STORE: 'mongodb',
+      M3M_MONGO_URL: 'mongodb+srv://cluster.example.net',
+      M3M_MONGO_DB: 'm3m_prod',
+    });
+    expect(config).toEqual({
+      dataDir: resolve('var/m3m'),
+      webDir: '/srv/m3m-ui',
+      http: { host: '0.0.0.0', port: 8080 },
+      log: { level: 'debug' },
+      eventStore: { kind: 'kurrentdb', url: 'kurrentdb://localhost:2113?tls=false' },
+      readStore: { kind: 'mongodb', url: 'mongodb+srv://cluster.example.net', database: 'm3m_prod' },
+    });
+  });
+
+  it('allows port 0 for tests and treats blank values as unset', () => {
+    expect(loadConfig({ M3M_PORT: '0' }).http.port).toBe(0);
+    expect(loadConfig({ M3M_PORT: '', M3M_LOG_LEVEL: '  ' })).toMatchObject({
+      http: { port: 3000 },
+      log: { level: 'info' },
+    });
+  });
+
+  it('accepts every KurrentDB connection string scheme', () => {
+    for (const url of ['kurrentdb://h', 'kurrentdb+discover://h', 'esdb://h', 'esdb+discover://h']) {
+      expect(loadConfig({ M3M_EVENT_STORE: 'kurrentdb', M3M_KURRENTDB_URL: url }).eventStore).toEqual({
+        kind: 'kurrentdb',
+        url,
+      });
+    }
+  });
+
+  it.each([
+    ['M3M_PORT', 'abc', 'M3M_PORT: must be an integer between 0 and 65535 (got "abc")'],
+    ['M3M_PORT', '65536', 'M3M_PORT: must be an integer between 0 and 65535 (got "65536")'],
+    ['M3M_PORT', '-1', 'M3M_PORT: must be an integer between 0 and 65535 (got "-1")'],
+    ['M3M_PORT', '80.5', 'M3M_PORT: must be an integer between 0 and 65535 (got "80.5")'],
+    ['M3M_LOG_LEVEL', 'loud', 'M3M_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['M3M_EVENT_STORE', 'postgres', 'M3M_EVENT_STORE: must be one of sqlite, kurrentdb (got "postgres")'],
+    ['M3M_READ_STORE', 'redis', 'M3M_READ_STORE: must be one of sqlite, mongodb (got "redis")'],
+    ['M3M_KURRENTDB_URL', 'http://h:2113', 'M3M_KURRENTDB_URL: must start with kurrentdb://'],
+    ['M3M_MONGO_URL', 'postgres://h', 'M3M_MONGO_URL: must start with mongodb://, mongodb+srv://'],
+    ['M3M_MONGO_DB', 'bad.name', 'M3M_MONGO_DB: must be a MongoDB database name'],
+  ])('rejects %s=%s and names the variable', (variable, value, message) => {
+    const error = configError({ [variable]: value });
+    expect(error.message).toContain(message);
+    expect(error.issues.map((i) => i.variable)).toEqual([variable]);
+  });
+
+  it('requires a KurrentDB URL when the event store is kurrentdb', () => {
+    expect(configError({ M3M_EVENT_STORE: 'kurrentdb' }).message).toContain(
+      'M3M_KURRENTDB_URL: is required when M3M_EVENT_STORE is kurrentdb',
+    );
+  });
+
+  it('requires a MongoDB URL when the read store is mongodb', () => {
+    expect(configError({ M3M_READ_STORE: 'mongodb' }).message).toContain(
+      'M3M_MONGO_URL: is required when M3M_READ_STORE is mongodb',
+    );
+  });
+
+  it('lists every failing variable at once, in declaration order', () => {
+    const error = configError({ M3M_LOG_LEVEL: 'loud', M3M_PORT: 'abc', M3M_EVENT_STORE: 'kurrentdb' });
+    expect(error.issues.map((i) => i.variable)).toEqual(['M3M_PORT', 'M3M_LOG_LEVEL', 'M3M_KURRENTDB_URL']);
+    expect(error.message.split('\n')).toHaveLength(4);
+  });
+
+  it('never echoes a password from a connection string', () => {
+    const error = configError({ M3M_READ_STORE: 'mongodb', M3M_MONGO_URL: 'http://admin:hunter2@db:27017' });
+    expect(error.message).toContain('http://admin:***@db:27017');
+    expect(error.message).not.toContain('hunter2');
+  });
+});
+
+describe('createLogger', () => {
+  it('redacts credentials', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ log: { level: 'info' } }, sink);
+    logger.info({
+      req: { headers: { authorization: 'Bearer abc.def', 'x-api-key': 'k-123', host: 'h' } },
+      user: { email: 'a@b.c', password: 'pw-1', passwordHash: '$2a$xyz' },
+      webhook: { secret: 'whsec_1', token: 't-1', apiKey: 'k-2' },
+    });
+    const entry = JSON.parse(lines.join(''));
+    expect(entry.req.headers).toEqual({ authorization: '[redacted]', 'x-api-key': '[redacted]', host: 'h' });
+    expect(entry.user).toEqual({ email: 'a@b.c', password: '[redacted]', passwordHash: '[redacted]' });
+    expect(entry.webhook).toEqual({ secret: '[redacted]', token: '[redacted]', apiKey: '[redacted]' });
+  });
+
+  it('honours the configured level', () => {
+    expect(createLogger({ log: { level: 'warn' } }).level).toBe('warn');
+  });
+});

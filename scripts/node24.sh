@@ -25,8 +25,9 @@ pick_node() {
   if [ ! -x "$bin" ]; then
     echo "m3m: system Node is $(node --version 2>/dev/null || echo 'missing'); fetching Node $want_major from the npm registry ($pkg@$want_major)…" >&2
     mkdir -p "$tools/node"
-    # A separate prefix: npm would prune an unsaved package from the project's own tree.
-    (cd "$tools/node" && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error "$pkg@$want_major" >&2)
+    # A folder of its own with its own package.json: otherwise npm walks up to the project and installs there.
+    echo '{"private":true}' >"$tools/node/package.json"
+    npm install --prefix "$tools/node" --no-package-lock --no-audit --no-fund --loglevel=error "$pkg@$want_major" >&2
   fi
   echo "$bin"
 }

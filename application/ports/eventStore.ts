@@ -72,7 +72,11 @@ export interface SubscribeAllOptions {
 }
 
 export interface EventStore {
-  append(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
   /** Events of one stream in revision order; an unknown stream reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** One page of `$all` in position order. */
@@ -94,7 +98,9 @@ export class WrongExpectedRevisionError extends Error {
   readonly actual: number | null;
 
   constructor(streamId: string, expected: ExpectedRevision, actual: number | null) {
-    super(`Stream ${streamId}: expected revision ${String(expected)}, actual ${actual === null ? 'no stream' : actual}`);
+    super(
+      `Stream ${streamId}: expected revision ${String(expected)}, actual ${actual === null ? 'no stream' : actual}`,
+    );
     this.name = 'WrongExpectedRevisionError';
     this.streamId = streamId;
     this.expected = expected;
@@ -102,7 +108,10 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
-export function matchesFilter(event: Pick<RecordedEvent, 'type' | 'streamId'>, filter?: EventFilter): boolean {
+export function matchesFilter(
+  event: Pick<RecordedEvent, 'type' | 'streamId'>,
+  filter?: EventFilter,
+): boolean {
   if (event.type.startsWith('$')) return false;
   if (!filter) return true;
   if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;

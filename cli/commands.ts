@@ -1,0 +1,8 @@
+import Replay from './commands/replay.ts';
+import Serve from './commands/serve.ts';
+
+/** oclif's explicit command map (see `oclif.commands` in package.json). */
+export const commands = {
+  serve: Serve,
+  replay: Replay,
+};

@@ -1,0 +1,25 @@
+/** A fact in past tense. `data` is plain JSON. */
+export interface DomainEvent<Type extends string = string, Data = unknown> {
+  type: Type;
+  data: Data;
+}
+
+/**
+ * The pure heart of an aggregate: `decide` turns a command and the current state into new events (or throws
+ * a `DomainError`); `evolve` folds an event into the state. No I/O, no clock: what they need comes in the command.
+ */
+export interface Decider<Command, State, Event extends DomainEvent> {
+  initialState: State;
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+}
+
+/** A rule of the domain was broken: the caller asked for something the domain refuses. */
+export class DomainError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,20 @@
+import type { RecordedEvent } from '../application/ports/eventStore.ts';
+import type { Collection, Doc, IndexSpec } from '../application/ports/readStore.ts';
+
+/** The collections a projection may touch while it applies one event, under their logical names. */
+export interface ProjectionView {
+  collection<T extends Doc = Doc>(name: string): Collection<T>;
+}
+
+export interface Projection {
+  /** Stable identifier: `m3m replay --projection NAME`. */
+  name: string;
+  /** Bump it when `apply` changes meaning: the projection rebuilds itself at the next start. */
+  version: number;
+  /** The collections it owns, with their indexes. They are rebuilt and swapped in together. */
+  collections: Record<string, readonly IndexSpec[]>;
+  /** Event types it reacts to; others are skipped without a write. Absent: every event. */
+  eventTypes?: readonly string[];
+  /** Must only write through `view`: the runner commits it together with the checkpoint. */
+  apply(event: RecordedEvent, view: ProjectionView): Promise<void>;
+}

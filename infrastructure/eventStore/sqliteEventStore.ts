@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Observable, Subject } from 'rxjs';
+import {
+  type AppendResult,
+  type EventFilter,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeAllOptions,
+  WrongExpectedRevisionError,
+} from '../../application/ports/eventStore.ts';
+
+const DEFAULT_PAGE = 1000;
+const MAX_PAGE = 10_000;
+
+export interface SqliteEventStoreOptions {
+  /** File path (parent folders are created) or `:memory:`. */
+  path: string;
+  /** How often live subscriptions look for commits made by other connections. Default 200 ms. */
+  pollIntervalMs?: number;
+}
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    UNIQUE (stream_id, revision)
+  ) STRICT;
+`;
+
+const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
+
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  return new SqliteEventStore(options);
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer: ${limit}`);
+  }
+  return Math.min(limit, MAX_PAGE);
+}
+
+function checkExpectedRevision(expected: ExpectedRevision): void {
+  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
+    throw new RangeError(`expectedRevision must be a non-negative integer: ${expected}`);
+  }
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly #db: DatabaseSync;
+  readonly #pollIntervalMs: number;
+  /** Ticks after every commit, ours (immediately) or another connection's (polled). */
+  readonly #changes = new Subject<void>();
+  readonly #pageStatements = new Map<string, StatementSync>();
+  #listeners = 0;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #dataVersion = 0;
+  #closed = false;
+
+  readonly #lastOfStream: StatementSync;
+  readonly #insert: StatementSync;
+  readonly #readStream: StatementSync;
+  readonly #maxPosition: StatementSync;
+  readonly #headPosition: StatementSync;
+  readonly #dataVersionStmt: StatementSync;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.#pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.#db = new DatabaseSync(options.path, { timeout: 5000 });
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.#db.exec('PRAGMA busy_timeout = 5000');
+    // NORMAL in WAL mode can lose the last commits on power loss but never corrupts the file.
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    this.#db.exec(SCHEMA);
+
+    this.#lastOfStream = this.#db.prepare(
+      'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+    );
+    this.#insert = this.#db.prepare(
+      'INSERT INTO events (stream_id, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#readStream = this.#db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+    );
+    this.#maxPosition = this.#db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events');
+    this.#headPosition = this.#db.prepare(
+      "SELECT position FROM events WHERE type NOT GLOB '$*' ORDER BY position DESC LIMIT 1",
+    );
+    this.#dataVersionStmt = this.#db.prepare('PRAGMA data_version');
+  }
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    this.#assertOpen();
+    const expected = options.expectedRevision;
+    checkExpectedRevision(expected);
+    // IMMEDIATE takes the write lock up front, so the revision check and the inserts are one atomic step
+    // even against other processes writing the same file.
+    this.#db.exec('BEGIN IMMEDIATE');
+    let result: AppendResult;
+    try {
+      const last = this.#lastOfStream.get(streamId) as { revision: number; position: number } | undefined;
+      const actual = last ? last.revision : null;
+      if (!revisionMatches(expected, actual)) {
+        throw new WrongExpectedRevisionError(streamId, expected, actual);
+      }
+      let revision = actual ?? -1;
+      let position = last?.position ?? 0;
+      for (const event of events) {
+        revision += 1;
+        const inserted = this.#insert.run(
+          streamId,
+          revision,
+          event.id ?? randomUUID(),
+          event.type,
+          JSON.stringify(event.data) ?? 'null',
+          JSON.stringify(event.metadata),
+        );
+        position = Number(inserted.lastInsertRowid);
+      }
+      this.#db.exec('COMMIT');
+      result = { nextRevision: revision, position };
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    if (events.length > 0) this.#changes.next();
+    return result;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const rows = this.#readStream.all(streamId, options.fromRevision ?? 0, options.limit ?? -1) as unknown[];
+    return rows.map((row) => toRecorded(row as EventRow));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    return this.#page(
+      options.fromPosition ?? 0,
+      Number.MAX_SAFE_INTEGER,
+      options.filter,
+      pageSize(options.limit),
+    );
+  }
+
+  subscribeAll(options: SubscribeAllOptions = {}): Observable<RecordedEvent> {
+    return new Observable<RecordedEvent>((subscriber) => {
+      if (this.#closed) {
+        subscriber.error(new Error('SQLite event store is closed'));
+        return;
+      }
+      let after = options.fromPosition ?? 0;
+      let draining = false;
+      let again = false;
+
+      // Reads from the last delivered position until a short page, so the catch-up/live switch is just
+      // "no more rows right now": a commit that lands meanwhile re-triggers it, and it resumes where it stopped.
+      const drain = async (): Promise<void> => {
+        if (draining) {
+          again = true;
+          return;
+        }
+        draining = true;
+        try {
+          do {
+            again = false;
+            for (;;) {
+              // Yielding per page keeps a long catch-up from starving the event loop.
+              await new Promise((resolve) => setImmediate(resolve));
+              if (subscriber.closed || this.#closed) return;
+              // Writers are serialized, so positions are assigned in commit order: once everything up to `head`
+              // has been read, nothing at or below it can appear later, and filtered scans need not repeat it.
+              const head = (this.#maxPosition.get() as { head: number }).head;
+              const page = this.#page(after, head, options.filter, DEFAULT_PAGE);
+              for (const event of page) {
+                if (subscriber.closed) return;
+                after = event.position;
+                subscriber.next(event);
+              }
+              if (page.length < DEFAULT_PAGE) {
+                after = Math.max(after, head);
+                break;
+              }
+            }
+          } while (again);
+        } catch (error) {
+          subscriber.error(error);
+        } finally {
+          draining = false;
+        }
+      };
+
+      const wake = this.#changes.subscribe({
+        next: () => void drain(),
+        complete: () => subscriber.complete(),
+      });
+      this.#addListener();
+      void drain();
+      return () => {
+        wake.unsubscribe();
+        this.#removeListener();
+      };
+    });
+  }
+
+  async headPosition(): Promise<number> {
+    this.#assertOpen();
+    const row = this.#headPosition.get() as { position: number } | undefined;
+    return row?.position ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopPolling();
+    this.#changes.complete();
+    this.#db.close();
+  }
+
+  #page(after: number, upTo: number, filter: EventFilter | undefined, limit: number): RecordedEvent[] {
+    const types = filter?.eventTypes;
+    const prefixes = filter?.streamPrefixes;
+    if (types?.length === 0 || prefixes?.length === 0) return [];
+    const rows = this.#pageStatement(types?.length ?? 0, prefixes?.length ?? 0).all(
+      after,
+      upTo,
+      ...(types ?? []),
+      ...(prefixes ?? []).flatMap((p) => [p, p]),
+      limit,
+    ) as unknown[];
+    return rows.map((row) => toRecorded(row as EventRow));
+  }
+
+  /** One cached statement per filter shape (number of types, number of prefixes). */
+  #pageStatement(typeCount: number, prefixCount: number): StatementSync {
+    const key = `${typeCount}:${prefixCount}`;
+    let statement = this.#pageStatements.get(key);
+    if (!statement) {
+      const where = ['position > ?', 'position <= ?', "type NOT GLOB '$*'"];
+      if (typeCount > 0) where.push(`type IN (${Array(typeCount).fill('?').join(', ')})`);
+      // LIKE is case-insensitive in SQLite and GLOB needs its own escaping; a substring compare is exact.
+      if (prefixCount > 0) {
+        where.push(`(${Array(prefixCount).fill('substr(stream_id, 1, length(?)) = ?').join(' OR ')})`);
+      }
+      statement = this.#db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
+      );
+      this.#pageStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  #addListener(): void {
+    this.#listeners += 1;
+    if (this.#pollTimer || this.#closed) return;
+    // The baseline is taken before the first drain reads, so a foreign commit in between is still noticed.
+    this.#dataVersion = this.#readDataVersion();
+    this.#pollTimer = setInterval(() => this.#poll(), this.#pollIntervalMs);
+    this.#pollTimer.unref();
+  }
+
+  #removeListener(): void {
+    this.#listeners -= 1;
+    if (this.#listeners === 0) this.#stopPolling();
+  }
+
+  #stopPolling(): void {
+    clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+  }
+
+  /** `data_version` changes only when another connection commits: our own appends notify directly. */
+  #poll(): void {
+    try {
+      const version = this.#readDataVersion();
+      if (version === this.#dataVersion) return;
+      this.#dataVersion = version;
+    } catch {
+      // Wake the subscribers anyway: their own read reports a lasting failure as an error.
+    }
+    this.#changes.next();
+  }
+
+  #readDataVersion(): number {
+    return (this.#dataVersionStmt.get() as { data_version: number }).data_version;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('SQLite event store is closed');
+  }
+}
+
+function revisionMatches(expected: ExpectedRevision, actual: number | null): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return actual === null;
+    case 'stream_exists':
+      return actual !== null;
+    default:
+      return actual === expected;
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    streamId: row.stream_id,
+    type: row.type,
+    revision: row.revision,
+    position: row.position,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+  };
+}

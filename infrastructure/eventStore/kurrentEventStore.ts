@@ -24,6 +24,7 @@ import {
 import { Observable } from 'rxjs';
 import {
   type AppendResult,
+  assertAppendable,
   type EventFilter,
   type EventMetadata,
   type EventStore,
@@ -57,9 +58,7 @@ export class KurrentEventStore implements EventStore {
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
     const expected = options.expectedRevision;
-    if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-      throw new RangeError(`expectedRevision must be a non-negative integer: ${expected}`);
-    }
+    assertAppendable(events, expected);
     // The server has no "check only" append: an empty append is answered from the stream's last event.
     if (events.length === 0) {
       const last = await this.#lastOfStream(streamId);

@@ -5,6 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Observable, Subject } from 'rxjs';
 import {
   type AppendResult,
+  assertAppendable,
   type EventFilter,
   type EventMetadata,
   type EventStore,
@@ -65,12 +66,6 @@ function pageSize(limit: number | undefined): number {
   return Math.min(limit, MAX_PAGE);
 }
 
-function checkExpectedRevision(expected: ExpectedRevision): void {
-  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-    throw new RangeError(`expectedRevision must be a non-negative integer: ${expected}`);
-  }
-}
-
 export class SqliteEventStore implements EventStore {
   readonly #db: DatabaseSync;
   readonly #pollIntervalMs: number;
@@ -121,7 +116,7 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = options.expectedRevision;
-    checkExpectedRevision(expected);
+    assertAppendable(events, expected);
     // IMMEDIATE takes the write lock up front, so the revision check and the inserts are one atomic step
     // even against other processes writing the same file.
     this.#db.exec('BEGIN IMMEDIATE');

@@ -85,7 +85,7 @@ describe('m3m CLI', () => {
       projections: [{ name: 'event_type_stats', state: 'live', lag: 0 }],
     });
     const docs = await fetch(`${url}/api/docs/json`);
-    expect((await docs.json()).openapi).toBe('3.1.0');
+    expect(((await docs.json()) as { openapi: string }).openapi).toBe('3.1.0');
 
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     proc.kill('SIGTERM');

@@ -1,0 +1,139 @@
+import type { Collection, Doc, Filter, FindOptions, Page } from '../../application/ports/readStore.ts';
+import { decodeCursor, encodeCursor, sortKeys } from './cursor.ts';
+import { assertDoc, pageLimit, parseFilter, parseUpdate } from './documentRules.ts';
+import { asDuplicateKey, type Row, type SqliteConnection } from './sqliteConnection.ts';
+import { fieldSql, keysetSql, orderBySql, type Sql, table, updateSql, whereSql } from './sqliteSql.ts';
+
+/** Where a collection's statements run: the store decides which connection and under which lock. */
+export interface ConnectionAccess {
+  read<T>(work: (connection: SqliteConnection) => T): Promise<T>;
+  write<T>(work: (connection: SqliteConnection) => T): Promise<T>;
+}
+
+const and = (parts: readonly Sql[]): Sql => ({
+  sql: parts.map((p) => p.sql).join(' AND '),
+  params: parts.flatMap((p) => p.params),
+});
+
+function serialize<T extends Doc>(doc: T): [string, string] {
+  assertDoc(doc);
+  const { id, ...rest } = doc;
+  return [id, JSON.stringify(rest)];
+}
+
+function toDoc<T extends Doc>(row: Row): T {
+  return { id: row.id as string, ...JSON.parse(row.doc as string) } as T;
+}
+
+export function sqliteCollection<T extends Doc>(name: string, access: ConnectionAccess): Collection<T> {
+  const t = table(name);
+  const write = <R>(work: (c: SqliteConnection) => R) =>
+    access.write((c) => {
+      try {
+        return work(c);
+      } catch (error) {
+        throw asDuplicateKey(error, name);
+      }
+    });
+
+  const find = async (filter: Filter = {}, options: FindOptions = {}): Promise<Page<T>> => {
+    const conditions = parseFilter(filter);
+    const keys = sortKeys(options.sort);
+    const limit = pageLimit(options.limit);
+    const after = options.cursor ? [keysetSql(keys, decodeCursor(keys, options.cursor))] : [];
+    return access.read((c): Page<T> => {
+      if (!c.hasTable(name)) return { items: [], nextCursor: null };
+      const where = and([whereSql(conditions), ...after]);
+      const sortValues = keys.map(([field], i) => `${fieldSql(field).value} AS k${i}`).join(', ');
+      const rows = c.all({
+        sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)}${limit ? ' LIMIT ?' : ''}`,
+        params: limit ? [...where.params, limit + 1] : where.params,
+      });
+      const more = limit !== null && rows.length > limit;
+      const items = more ? rows.slice(0, limit) : rows;
+      const last = items.at(-1);
+      const nextCursor =
+        more && last
+          ? encodeCursor(
+              keys,
+              keys.map((_, i) => last[`k${i}`]),
+            )
+          : null;
+      return { items: items.map((row) => toDoc<T>(row)), nextCursor };
+    });
+  };
+
+  return {
+    get: async (id) =>
+      access.read((c) => {
+        if (!c.hasTable(name)) return null;
+        const row = c.get({ sql: `SELECT id, doc FROM ${t} WHERE id = ?`, params: [id] });
+        return row ? toDoc<T>(row) : null;
+      }),
+
+    findOne: async (filter) => (await find(filter, { limit: 1 })).items[0] ?? null,
+
+    find,
+
+    count: async (filter = {}) => {
+      const where = whereSql(parseFilter(filter));
+      return access.read((c) =>
+        c.hasTable(name)
+          ? Number(
+              c.get({ sql: `SELECT count(*) AS n FROM ${t} WHERE ${where.sql}`, params: where.params })?.n,
+            )
+          : 0,
+      );
+    },
+
+    insert: async (doc) => {
+      const params = serialize(doc);
+      await write((c) => {
+        c.ensureTable(name);
+        c.run({ sql: `INSERT INTO ${t} (id, doc) VALUES (?, ?)`, params });
+      });
+    },
+
+    upsert: async (doc) => {
+      const params = serialize(doc);
+      await write((c) => {
+        c.ensureTable(name);
+        c.run({
+          sql: `INSERT INTO ${t} (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
+          params,
+        });
+      });
+    },
+
+    patch: async (id, update, options = {}) => {
+      const parsed = parseUpdate(update);
+      const onRow = updateSql('doc', parsed);
+      const onEmpty = updateSql(`'{}'`, parsed);
+      return write((c) => {
+        if (options.upsert) c.ensureTable(name);
+        else if (!c.hasTable(name)) return false;
+        // Both statements run under the writer lock with no await in between: nothing can slip in.
+        const changed = c.run({
+          sql: `UPDATE ${t} SET doc = ${onRow.sql} WHERE id = ?`,
+          params: [...onRow.params, id],
+        });
+        if (changed > 0 || !options.upsert) return changed > 0;
+        c.run({
+          sql: `INSERT INTO ${t} (id, doc) VALUES (?, ${onEmpty.sql})`,
+          params: [id, ...onEmpty.params],
+        });
+        return true;
+      });
+    },
+
+    delete: async (id) =>
+      write((c) => c.hasTable(name) && c.run({ sql: `DELETE FROM ${t} WHERE id = ?`, params: [id] }) > 0),
+
+    deleteMany: async (filter) => {
+      const where = whereSql(parseFilter(filter));
+      return write((c) =>
+        c.hasTable(name) ? c.run({ sql: `DELETE FROM ${t} WHERE ${where.sql}`, params: where.params }) : 0,
+      );
+    },
+  };
+}

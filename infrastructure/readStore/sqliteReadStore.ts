@@ -1,0 +1,173 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Doc, IndexSpec, ReadStore, ReadStoreSession } from '../../application/ports/readStore.ts';
+import { AsyncMutex } from './asyncMutex.ts';
+import { assertCollectionName, assertSwaps } from './documentRules.ts';
+import { type ConnectionAccess, sqliteCollection } from './sqliteCollection.ts';
+import { asDuplicateKey, SqliteConnection } from './sqliteConnection.ts';
+import { fieldSql, TABLE_PREFIX, table } from './sqliteSql.ts';
+
+/**
+ * The embedded read store: one table per collection holding JSON documents.
+ *
+ * node:sqlite is synchronous but a transaction's callback is async, so while it awaits, other code
+ * could run statements on the same connection and they would silently join (or be rolled back with)
+ * the open transaction. Hence: every write and every transaction goes through one writer connection
+ * behind an async mutex, statements made through a transaction's session run on that connection
+ * without re-taking the lock, and reads made outside a transaction use a second connection, which in
+ * WAL mode only ever sees committed data.
+ *
+ * The path must be a file: two connections to `:memory:` would be two different databases.
+ */
+export function openSqliteReadStore(options: { path: string }): ReadStore {
+  mkdirSync(dirname(options.path), { recursive: true });
+  const writer = new SqliteConnection(options.path);
+  writer.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
+  const reader = new SqliteConnection(options.path);
+  reader.db.exec('PRAGMA query_only = ON');
+
+  const lock = new AsyncMutex();
+  const insideTransaction = new AsyncLocalStorage<true>();
+  let closed = false;
+
+  const assertOpen = () => {
+    if (closed) throw new Error('The read store is closed');
+  };
+  /** Takes the writer lock; refuses to from inside a transaction, where waiting for it would deadlock. */
+  const exclusive = async <T>(work: () => T | Promise<T>): Promise<T> => {
+    if (insideTransaction.getStore()) {
+      throw new Error('Inside a transaction, write through the session it was given (the store is locked)');
+    }
+    return lock.run(() => {
+      assertOpen();
+      return work();
+    });
+  };
+
+  const committed: ConnectionAccess = {
+    read: async (work) => {
+      assertOpen();
+      return work(reader);
+    },
+    write: (work) => exclusive(() => work(writer)),
+  };
+
+  const tableNames = (): string[] =>
+    reader
+      .all({
+        sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB ? ORDER BY name",
+        params: [`${TABLE_PREFIX}*`],
+      })
+      .map((row) => (row.name as string).slice(TABLE_PREFIX.length));
+
+  const createIndex = (collection: string, index: IndexSpec) => {
+    if (index.fields.length === 0) throw new Error('An index needs at least one field');
+    if (index.fields.length === 1 && index.fields[0] === 'id') return; // the primary key already is one
+    const columns = index.fields.map((field) => fieldSql(field).value);
+    // Index names are global and survive a table rename, so they cannot be derived from the table's
+    // name: the spec's hash finds an existing index on this table, a random suffix keeps names unique.
+    const hash = createHash('sha256')
+      .update(JSON.stringify([index.fields, index.unique === true]))
+      .digest('hex')
+      .slice(0, 16);
+    const existing = writer.get({
+      sql: "SELECT 1 AS found FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE AND name GLOB ?",
+      params: [TABLE_PREFIX + collection, `rsix_${hash}_*`],
+    });
+    if (existing) return;
+    const name = `rsix_${hash}_${randomBytes(4).toString('hex')}`;
+    writer.db.exec(
+      `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns.join(', ')})`,
+    );
+  };
+
+  return {
+    collection: <T extends Doc = Doc>(name: string) => sqliteCollection<T>(name, committed),
+
+    transaction: (work) =>
+      exclusive(async () => {
+        let active = true;
+        const own: ConnectionAccess = {
+          read: async (step) => {
+            if (!active) throw new Error('This transaction is over');
+            return step(writer);
+          },
+          write: async (step) => {
+            if (!active) throw new Error('This transaction is over');
+            return step(writer);
+          },
+        };
+        const session: ReadStoreSession = {
+          collection: <T extends Doc = Doc>(name: string) => sqliteCollection<T>(name, own),
+        };
+        writer.db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await insideTransaction.run(true, () => work(session));
+          writer.db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          writer.rollback();
+          throw error;
+        } finally {
+          active = false;
+        }
+      }),
+
+    ensureIndexes: async (collection, indexes) => {
+      table(collection);
+      await exclusive(() =>
+        writer.atomically(() => {
+          writer.ensureTable(collection);
+          try {
+            for (const index of indexes) createIndex(collection, index);
+          } catch (error) {
+            throw asDuplicateKey(error, collection);
+          }
+        }),
+      );
+    },
+
+    listCollections: async () => {
+      assertOpen();
+      return tableNames();
+    },
+
+    dropCollection: async (name) => {
+      assertCollectionName(name);
+      await exclusive(() => {
+        writer.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
+        writer.forgetTables();
+      });
+    },
+
+    swapCollections: async (renames) => {
+      assertSwaps(renames);
+      await exclusive(() => {
+        try {
+          writer.atomically(() => {
+            for (const { from, to } of renames) {
+              writer.db.exec(`DROP TABLE IF EXISTS ${table(to)}`);
+              // A rebuild that never wrote anything has no table: the target simply ends up empty.
+              if (writer.hasTable(from)) writer.db.exec(`ALTER TABLE ${table(from)} RENAME TO ${table(to)}`);
+            }
+          });
+        } finally {
+          writer.forgetTables();
+        }
+      });
+    },
+
+    close: async () => {
+      if (insideTransaction.getStore()) throw new Error('Cannot close the read store inside a transaction');
+      // Queued behind pending writes so that none of them is cut off.
+      await lock.run(() => {
+        if (closed) return;
+        closed = true;
+        writer.close();
+        reader.close();
+      });
+    },
+  };
+}

@@ -20,11 +20,13 @@ export type FieldCondition =
 
 export type Filter = Record<string, FieldCondition>;
 
+/** Field names must not look like numbers: JavaScript would reorder such keys and with them the sort. */
 export type SortSpec = Record<string, 1 | -1>;
 
 export interface FindOptions {
   /** Sorting always ends with `id` ascending as a tie-breaker so cursors are stable. */
   sort?: SortSpec;
+  /** Page size: default 1000, at most 10 000 — follow `nextCursor` for more. */
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string | null;
@@ -58,7 +60,8 @@ export interface Collection<T extends Doc = Doc> {
   upsert(doc: T): Promise<void>;
   /**
    * Applies `$set`/`$inc`/`$unset` to the document with this id. With `{ upsert: true }` a missing
-   * document is created as `{ id }` plus the update. Returns whether a document was changed.
+   * document is created as `{ id }` plus the update. Returns whether the document existed or was created
+   * (not whether a value actually changed: engines disagree on that).
    */
   patch(id: string, update: Update, options?: { upsert?: boolean }): Promise<boolean>;
   delete(id: string): Promise<boolean>;

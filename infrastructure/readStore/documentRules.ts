@@ -106,10 +106,14 @@ export function parseUpdate(update: Update): ParsedUpdate {
   return { set, inc, unset };
 }
 
-export function pageLimit(limit: number | undefined): number | null {
-  if (limit === undefined) return null;
+export const DEFAULT_PAGE = 1000;
+export const MAX_PAGE = 10_000;
+
+/** A page is always bounded, so a forgotten limit can never load a whole collection into memory. */
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`Invalid limit: ${limit}`);
-  return limit;
+  return Math.min(limit, MAX_PAGE);
 }
 
 export function assertSwaps(renames: readonly { from: string; to: string }[]): void {

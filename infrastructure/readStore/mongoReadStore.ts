@@ -230,8 +230,8 @@ function mongoCollection<T extends Doc>(
     let query = toMongoFilter(parseFilter(filter));
     if (options.cursor) query = { $and: [query, keysetFilter(keys, decodeCursor(keys, options.cursor))] };
     const sort = keys.map(([field, direction]): [string, SortDirection] => [mongoField(field), direction]);
-    const rows = await coll.find(query, { ...opts, sort, ...(limit ? { limit: limit + 1 } : {}) }).toArray();
-    const more = limit !== null && rows.length > limit;
+    const rows = await coll.find(query, { ...opts, sort, limit: limit + 1 }).toArray();
+    const more = rows.length > limit;
     const items = more ? rows.slice(0, limit) : rows;
     const last = items.at(-1);
     const nextCursor =

@@ -46,10 +46,10 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
       const where = and([whereSql(conditions), ...after]);
       const sortValues = keys.map(([field], i) => `${fieldSql(field).value} AS k${i}`).join(', ');
       const rows = c.all({
-        sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)}${limit ? ' LIMIT ?' : ''}`,
-        params: limit ? [...where.params, limit + 1] : where.params,
+        sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)} LIMIT ?`,
+        params: [...where.params, limit + 1],
       });
-      const more = limit !== null && rows.length > limit;
+      const more = rows.length > limit;
       const items = more ? rows.slice(0, limit) : rows;
       const last = items.at(-1);
       const nextCursor =

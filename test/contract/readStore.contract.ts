@@ -230,6 +230,19 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
       });
     });
 
+    it('bounds a page without a limit at 1000 and continues from its cursor', async () => {
+      const name = uniqueName('many');
+      await store.transaction(async (session) => {
+        for (let i = 0; i < 1001; i++)
+          await session.collection(name).insert({ id: `m${String(i).padStart(4, '0')}` });
+      });
+      const first = await store.collection(name).find();
+      expect(first.items).toHaveLength(1000);
+      const rest = await store.collection(name).find({}, { cursor: first.nextCursor });
+      expect(ids(rest.items)).toEqual(['m1000']);
+      expect(rest.nextCursor).toBeNull();
+    });
+
     describe('cursor pagination', () => {
       type Row = Doc & { group?: number | null; rank: number };
       // Inserted out of id order; 9 rows have a null or missing group, so that page boundaries fall

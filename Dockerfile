@@ -2,7 +2,8 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm install, not npm ci: see docs/adr/0001 (the lockfile may lack other platforms' optional binaries).
+RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 ENV M3M_HOST=0.0.0.0 M3M_PORT=3000 M3M_DATA_DIR=/data
 VOLUME ["/data"]

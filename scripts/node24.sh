@@ -39,9 +39,12 @@ export PATH="$node_dir:$PATH"
 export npm_config_nodedir="$(dirname "$node_dir")"
 
 stamp="$root/node_modules/.m3m-installed"
-if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ] || [ "$root/package.json" -nt "$stamp" ]; then
   echo "m3m: installing dependencies with Node $(node --version)…" >&2
-  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # `npm install`, not `npm ci`: a registry mirror that serves only some platforms' optional packages
+  # (biome, esbuild, …) leaves them out of the lockfile, which `npm ci` then rejects as out of sync.
+  # With the lockfile in sync, `npm install` installs exactly what it pins and leaves it unchanged.
+  (cd "$root" && npm install --no-audit --no-fund --loglevel=error >&2)
   touch "$stamp"
 fi
 

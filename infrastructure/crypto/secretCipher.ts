@@ -1,0 +1,58 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SecretCipher } from '../../application/ports/secretCipher.ts';
+
+export const SECRETS_KEY_FILE = 'secrets-key';
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM: a fresh 96-bit IV per encryption, the 128-bit tag authenticates ciphertext and context.
+ * Format: `<iv>.<tag>.<ciphertext>`, each base64.
+ */
+export function aesGcmCipher(key: Buffer): SecretCipher {
+  if (key.length !== KEY_BYTES) throw new Error(`The secrets key must be ${KEY_BYTES} bytes`);
+  return {
+    encrypt(plaintext, context) {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+      cipher.setAAD(Buffer.from(context, 'utf8'));
+      const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return [iv, cipher.getAuthTag(), ciphertext].map((b) => b.toString('base64')).join('.');
+    },
+    decrypt(token, context) {
+      const parts = token.split('.');
+      if (parts.length !== 3) throw new Error('Not a secret made by m3m');
+      const [iv, tag, ciphertext] = parts.map((p) => Buffer.from(p, 'base64')) as [Buffer, Buffer, Buffer];
+      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('Not a secret made by m3m');
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(context, 'utf8'));
+      decipher.setAuthTag(tag);
+      // Throws on a wrong key, a wrong context or any tampering.
+      return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    },
+  };
+}
+
+/**
+ * The secrets key: from configuration (`M3M_SECRETS_KEY`) when given, otherwise `<dataDir>/secrets-key`,
+ * created on first use with mode 0600. `wx` makes creation exclusive, so two processes starting at once
+ * cannot end up with different keys: the loser reads the winner's file.
+ */
+export function loadSecretsKey(options: { configured: Buffer | null; dataDir: string }): Buffer {
+  if (options.configured) return options.configured;
+  const path = join(options.dataDir, SECRETS_KEY_FILE);
+  mkdirSync(options.dataDir, { recursive: true });
+  try {
+    writeFileSync(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  if (key.length !== KEY_BYTES) {
+    throw new Error(`${path} does not hold a base64 ${KEY_BYTES}-byte key; restore it from a backup`);
+  }
+  return key;
+}

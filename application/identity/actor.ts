@@ -1,8 +1,11 @@
+import type { UserRole } from '../../domain/user.ts';
+
 /** Permissions a user can hold. Global admins and the root hold all of them implicitly. */
 export const PERMISSIONS = ['create_projects', 'manage_users'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export type Role = 'root' | 'admin' | 'user';
+/** `root`: the first admin, undeletable, changed only by themselves. `admin`: a global admin. `user`: permissions + listed projects. */
+export type Role = UserRole;
 
 /**
  * The authenticated caller of a command or query, as resolved from a token, an API key or the CLI.
@@ -31,4 +34,14 @@ export function hasPermission(actor: Actor, permission: Permission): boolean {
 /** `actorId` for event metadata. */
 export function actorId(actor: Actor): string | null {
   return actor.kind === 'user' ? actor.userId : null;
+}
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+/** What a user with this role and these granted permissions may do: global admins hold every permission. */
+export function effectivePermissions(role: Role, permissions: readonly string[]): Permission[] {
+  if (role === 'root' || role === 'admin') return [...PERMISSIONS];
+  return permissions.filter(isPermission);
 }

@@ -1,0 +1,31 @@
+import { accessDenied, invalidInput } from '../errors.ts';
+import {
+  type Caller,
+  changeUser,
+  hashNewPassword,
+  type IdentityDeps,
+  type IdentityResult,
+  loadUser,
+} from './userCommands.ts';
+
+export interface ChangeOwnPasswordInput {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/** Self-service: needs the current password. Every token issued before stops working. */
+export async function changeOwnPassword(
+  deps: IdentityDeps,
+  caller: Caller,
+  input: ChangeOwnPasswordInput,
+): Promise<IdentityResult> {
+  const { actor } = caller;
+  if (actor.kind !== 'user') throw accessDenied('Only a user has a password to change.');
+  const passwordHash = await hashNewPassword(deps.hasher, input.newPassword, 'newPassword');
+  const user = await loadUser(deps, actor.userId);
+  if (!(await deps.hasher.verify(input.currentPassword, user.passwordHash))) {
+    throw invalidInput('currentPassword', 'This is not your current password.', 'wrong_password');
+  }
+  const result = await changeUser(deps, caller, actor.userId, { type: 'ChangePassword', passwordHash }, null);
+  return { userId: actor.userId, position: result.position };
+}

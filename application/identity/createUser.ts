@@ -1,0 +1,28 @@
+import type { AssignableRole } from '../../domain/user.ts';
+import { assertCanCreateUser, assertKnownPermissions } from './authorization.ts';
+import { type Registered, registerUser } from './registration.ts';
+import type { Caller, IdentityDeps } from './userCommands.ts';
+
+export interface CreateUserInput {
+  email: string;
+  name: string;
+  password: string;
+  role?: AssignableRole;
+  permissions?: readonly string[];
+  projectIds?: readonly string[];
+}
+
+/** `POST /users`: a user with permissions and listed projects, or (by a global admin) a global admin. */
+export function createUser(deps: IdentityDeps, caller: Caller, input: CreateUserInput): Promise<Registered> {
+  const role = input.role ?? 'user';
+  const permissions = input.permissions ?? [];
+  const projectIds = input.projectIds ?? [];
+  assertKnownPermissions(permissions);
+  assertCanCreateUser(caller.actor, { role, permissions, projectIds });
+  return registerUser(
+    deps,
+    caller,
+    { email: input.email, name: input.name, password: input.password, permissions, projectIds },
+    role,
+  );
+}

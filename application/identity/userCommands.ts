@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Decider } from '../../domain/decider.ts';
+import { isValidEmail, normalizeEmail } from '../../domain/email.ts';
+import { emailReservationDecider } from '../../domain/emailReservation.ts';
+import { passwordProblem } from '../../domain/password.ts';
+import { type UserCommand, type UserEvent, type UserState, userDecider } from '../../domain/user.ts';
+import type { CommandContext } from '../commands/commandContext.ts';
+import { type CommandDeps, handleCommand } from '../commands/handleCommand.ts';
+import { loadAggregate } from '../commands/loadAggregate.ts';
+import { invalidInput, notFound } from '../errors.ts';
+import type { PasswordHasher } from '../ports/passwordHasher.ts';
+import { type Actor, actorId } from './actor.ts';
+import { assertCanChangeUser, type UserChange } from './authorization.ts';
+import { emailStream, userStream } from './streams.ts';
+
+/** Who asks, and through what: becomes the metadata of every event the use case appends. */
+export interface Caller {
+  actor: Actor;
+  /** `api`, `cli`… */
+  source: string;
+  correlationId?: string;
+}
+
+export interface IdentityDeps {
+  commands: CommandDeps;
+  hasher: PasswordHasher;
+}
+
+/** What a use case changed: `position` is where a reader can wait for the read models (null: nothing written). */
+export interface IdentityResult {
+  userId: string;
+  position: number | null;
+}
+
+export function contextOf(caller: Caller): CommandContext & { correlationId: string } {
+  return {
+    actorId: actorId(caller.actor),
+    source: caller.source,
+    correlationId: caller.correlationId ?? randomUUID(),
+  };
+}
+
+export function laterPosition(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+/** Normalizes an email, or refuses it naming `field`. */
+export function checkedEmail(email: string, field = 'email'): string {
+  const normalized = normalizeEmail(email);
+  if (!isValidEmail(normalized)) throw invalidInput(field, `"${field}" must be an email address.`);
+  return normalized;
+}
+
+/** Checks the password rule, then hashes: a weak password is refused before anything is written. */
+export async function hashNewPassword(
+  hasher: PasswordHasher,
+  password: string,
+  field: string,
+): Promise<string> {
+  const problem = passwordProblem(password);
+  if (problem) throw invalidInput(field, `The password ${problem}.`, 'weak_password');
+  return hasher.hash(password);
+}
+
+/** The current state of an existing user, or a `not_found` refusal. */
+export async function loadUser(deps: IdentityDeps, userId: string): Promise<UserState> {
+  const { state } = await loadAggregate(
+    deps.commands.eventStore,
+    deps.commands.schemas,
+    userStream(userId),
+    userDecider,
+  );
+  if (state.status !== 'active') throw notFound('There is no such user.', 'user_not_found');
+  return state;
+}
+
+/**
+ * Runs a command on a user's stream. When `change` is given, the authorization rules are checked inside
+ * `decide`, against the very state the events are appended to: a concurrent promotion or demotion of the target
+ * makes the append conflict, and the retry checks the rules again.
+ */
+export async function changeUser(
+  deps: IdentityDeps,
+  caller: Caller,
+  userId: string,
+  command: UserCommand,
+  change: UserChange | null,
+  context: CommandContext = contextOf(caller),
+) {
+  let decidedOn: UserState = userDecider.initialState;
+  const decider: Decider<UserCommand, UserState, UserEvent> = {
+    ...userDecider,
+    decide(cmd, state) {
+      decidedOn = state;
+      if (change && state.status === 'active') assertCanChangeUser(caller.actor, state, change);
+      return userDecider.decide(cmd, state);
+    },
+  };
+  const result = await handleCommand(deps.commands, userStream(userId), decider, command, context);
+  /** `before`: the state the appended events were decided on (the last attempt's, after conflicts). */
+  return { ...result, before: decidedOn };
+}
+
+export async function reserveEmail(
+  deps: IdentityDeps,
+  email: string,
+  userId: string,
+  context: CommandContext,
+) {
+  const result = await handleCommand(
+    deps.commands,
+    emailStream(email),
+    emailReservationDecider,
+    { type: 'ReserveEmail', userId },
+    context,
+  );
+  return result.position;
+}
+
+/** Frees an address held by `userId` (a no-op when someone else holds it). */
+export async function releaseEmail(
+  deps: IdentityDeps,
+  email: string,
+  userId: string,
+  context: CommandContext,
+) {
+  const result = await handleCommand(
+    deps.commands,
+    emailStream(email),
+    emailReservationDecider,
+    { type: 'ReleaseEmail', userId },
+    context,
+  );
+  return result.position;
+}

@@ -1,0 +1,61 @@
+import type { Avatar, UserRole } from '../../domain/user.ts';
+import type { Doc, Page, ReadStore } from '../ports/readStore.ts';
+
+/**
+ * The users read model, as `projections/users.ts` writes it and the queries here read it. Password hashes
+ * live in a collection of their own so that nothing that lists or shows users can ever hand one out.
+ */
+export const USERS = 'users';
+export const USER_CREDENTIALS = 'user_credentials';
+
+export interface UserView extends Doc {
+  email: string;
+  name: string;
+  role: UserRole;
+  /** As granted; global admins hold every permission whatever this says. */
+  permissions: string[];
+  projectIds: string[];
+  blocked: boolean;
+  avatar: Avatar | null;
+  /** Moves on with every password change and every block: tokens carrying an older one are refused. */
+  sessionVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UserCredentials extends Doc {
+  passwordHash: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+export interface UserDirectory {
+  get(userId: string): Promise<UserView | null>;
+  byEmail(normalizedEmail: string): Promise<UserView | null>;
+  passwordHash(userId: string): Promise<string | null>;
+  /** Ordered by email. Throws on a cursor the store does not accept. */
+  list(options: { cursor?: string | null; limit?: number }): Promise<Page<UserView>>;
+}
+
+export function userDirectory(readStore: ReadStore): UserDirectory {
+  const users = () => readStore.collection<UserView>(USERS);
+  return {
+    get: (userId) => users().get(userId),
+    byEmail: (email) => users().findOne({ email }),
+    async passwordHash(userId) {
+      return (
+        (await readStore.collection<UserCredentials>(USER_CREDENTIALS).get(userId))?.passwordHash ?? null
+      );
+    },
+    list: ({ cursor, limit }) =>
+      users().find(
+        {},
+        {
+          sort: { email: 1 },
+          limit: Math.min(MAX_PAGE_SIZE, limit ?? DEFAULT_PAGE_SIZE),
+          cursor: cursor ?? null,
+        },
+      ),
+  };
+}

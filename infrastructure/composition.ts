@@ -2,15 +2,29 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { CommandDeps } from '../application/commands/handleCommand.ts';
-import { systemClock } from '../application/ports/clock.ts';
+import { userDirectory } from '../application/identity/userDirectory.ts';
+import { type Clock, systemClock } from '../application/ports/clock.ts';
 import type { EventStore } from '../application/ports/eventStore.ts';
+import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
 import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
+import { bcryptHasher } from './auth/bcryptHasher.ts';
+import { loadJwtSecret } from './auth/jwtSecret.ts';
+import { jwtTokens } from './auth/jwtTokens.ts';
+import { LoginRateLimiter } from './auth/loginRateLimiter.ts';
 import type { Config } from './config.ts';
 import { openKurrentEventStore } from './eventStore/kurrentEventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
+import { fileAvatarStore } from './files/avatarStore.ts';
 import { buildHttpApp, type HealthReport, type HttpApp } from './http/app.ts';
+import { httpAuth } from './http/auth.ts';
+import { adminRoutes } from './http/routes/admin.ts';
+import { authRoutes } from './http/routes/auth.ts';
+import { avatarRoutes } from './http/routes/avatars.ts';
+import type { IdentityRouteDeps } from './http/routes/identityDeps.ts';
+import { meRoutes } from './http/routes/me.ts';
+import { userRoutes } from './http/routes/users.ts';
 import { openMongoReadStore } from './readStore/mongoReadStore.ts';
 import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
 
@@ -22,10 +36,18 @@ export interface M3m {
   readStore: ReadStore;
   runner: ProjectionRunner;
   commands: CommandDeps;
+  clock: Clock;
+  hasher: PasswordHasher;
   close(): Promise<void>;
 }
 
-export async function openM3m(config: Config, logger: Logger): Promise<M3m> {
+export interface OpenOptions {
+  /** Tests move time on (token expiry, the login rate limit) without sleeping. */
+  clock?: Clock;
+}
+
+export async function openM3m(config: Config, logger: Logger, options: OpenOptions = {}): Promise<M3m> {
+  const clock = options.clock ?? systemClock;
   const eventStore =
     config.eventStore.kind === 'kurrentdb'
       ? openKurrentEventStore({ connectionString: config.eventStore.url })
@@ -48,7 +70,9 @@ export async function openM3m(config: Config, logger: Logger): Promise<M3m> {
     eventStore,
     readStore,
     runner,
-    commands: { eventStore, schemas, clock: systemClock },
+    commands: { eventStore, schemas, clock },
+    clock,
+    hasher: bcryptHasher(config.auth.bcryptRounds),
     async close() {
       await runner.stop();
       await eventStore.close();
@@ -70,11 +94,37 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
   };
 }
 
-export function buildServer(m3m: M3m): Promise<HttpApp> {
+/** The identity routes' dependencies: token signing needs the secret, which may be created on first start. */
+export async function identityRouteDeps(m3m: M3m): Promise<IdentityRouteDeps> {
+  const secret = await loadJwtSecret({ configured: m3m.config.auth.jwtSecret, dataDir: m3m.config.dataDir });
+  const tokens = jwtTokens({ secret, ttlSeconds: m3m.config.auth.tokenTtlSeconds, clock: m3m.clock });
+  const directory = userDirectory(m3m.readStore);
+  const avatarFiles = fileAvatarStore(m3m.config.dataDir);
+  return {
+    commands: { commands: m3m.commands, hasher: m3m.hasher, avatars: avatarFiles },
+    directory,
+    tokens,
+    loginLimiter: new LoginRateLimiter({ clock: m3m.clock }),
+    auth: httpAuth({ directory, tokens }),
+    avatarFiles,
+    waitFor: async (position) => {
+      if (position !== null) await m3m.runner.waitFor(position);
+    },
+  };
+}
+
+export async function buildServer(m3m: M3m): Promise<HttpApp> {
+  const identity = await identityRouteDeps(m3m);
   return buildHttpApp({
     config: m3m.config,
     logger: m3m.logger,
     health: () => healthReport(m3m),
-    routes: [],
+    routes: [
+      authRoutes(identity),
+      meRoutes(identity),
+      userRoutes(identity),
+      adminRoutes(identity),
+      avatarRoutes(identity),
+    ],
   });
 }

@@ -17,6 +17,14 @@ export interface Config {
   log: { level: LogLevel };
   eventStore: EventStoreConfig;
   readStore: ReadStoreConfig;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** `null`: generated on first start into `<dataDir>/jwt-secret`. */
+  jwtSecret: string | null;
+  tokenTtlSeconds: number;
+  bcryptRounds: number;
 }
 
 export interface ConfigIssue {
@@ -37,6 +45,15 @@ export class ConfigError extends Error {
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 const KURRENTDB_SCHEMES = ['kurrentdb://', 'kurrentdb+discover://', 'esdb://', 'esdb+discover://'];
 const MONGO_SCHEMES = ['mongodb://', 'mongodb+srv://'];
+
+const integerBetween = (min: number, max: number) =>
+  z
+    .string()
+    .refine(
+      (v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max,
+      `must be an integer between ${min} and ${max}`,
+    )
+    .transform(Number);
 
 const urlWithScheme = (schemes: string[]) =>
   z.string().refine((v) => schemes.some((s) => v.startsWith(s)), `must start with ${schemes.join(', ')}`);
@@ -60,7 +77,13 @@ const Env = z.object({
     .string()
     .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name (1-63 chars, no /\\. "$*<>:|?)')
     .prefault('m3m'),
+  M3M_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  M3M_TOKEN_TTL_SECONDS: integerBetween(60, 31_536_000).prefault('43200'),
+  M3M_BCRYPT_ROUNDS: integerBetween(4, 15).prefault('12'),
 });
+
+/** Variables whose value an error message must not repeat. */
+const SECRET_VARIABLES = new Set(['M3M_JWT_SECRET']);
 
 // Kept outside the zod object: zod skips object-level refinements once a field has failed, and a
 // ConfigError should list every problem in one go.
@@ -85,6 +108,11 @@ function toConfig(env: ParsedEnv): Config {
       env.M3M_READ_STORE === 'mongodb'
         ? { kind: 'mongodb', url: env.M3M_MONGO_URL!, database: env.M3M_MONGO_DB }
         : { kind: 'sqlite' },
+    auth: {
+      jwtSecret: env.M3M_JWT_SECRET ?? null,
+      tokenTtlSeconds: env.M3M_TOKEN_TTL_SECONDS,
+      bcryptRounds: env.M3M_BCRYPT_ROUNDS,
+    },
   };
 }
 
@@ -113,7 +141,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = raw[variable];
     issues.push({
       variable,
-      message: value === undefined ? issue.message : `${issue.message} (got ${display(value)})`,
+      message:
+        value === undefined || SECRET_VARIABLES.has(variable)
+          ? issue.message
+          : `${issue.message} (got ${display(value)})`,
     });
   }
   const order = Object.keys(Env.shape);

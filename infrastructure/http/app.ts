@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../config.ts';
+import { problemFromApplicationError } from './applicationErrors.ts';
 import {
   type FieldError,
   internalError,
@@ -157,6 +158,8 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
 
 function toProblemError(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
+  const refused = problemFromApplicationError(error);
+  if (refused) return refused;
   if (!(error instanceof Error)) return internalError();
   const { validation, validationContext, statusCode } = error as Error & {
     validation?: { instancePath?: string; message?: string }[];

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       log: { level: 'info' },
       eventStore: { kind: 'sqlite' },
       readStore: { kind: 'sqlite' },
+      auth: { jwtSecret: null, tokenTtlSeconds: 43200, bcryptRounds: 12 },
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
   });
@@ -40,6 +41,9 @@ describe('loadConfig', () => {
       M3M_READ_STORE: 'mongodb',
       M3M_MONGO_URL: 'mongodb+srv://cluster.example.net',
       M3M_MONGO_DB: 'm3m_prod',
+      M3M_JWT_SECRET: 'x'.repeat(40),
+      M3M_TOKEN_TTL_SECONDS: '3600',
+      M3M_BCRYPT_ROUNDS: '10',
     });
     expect(config).toEqual({
       dataDir: resolve('var/m3m'),
@@ -48,6 +52,7 @@ describe('loadConfig', () => {
       log: { level: 'debug' },
       eventStore: { kind: 'kurrentdb', url: 'kurrentdb://localhost:2113?tls=false' },
       readStore: { kind: 'mongodb', url: 'mongodb+srv://cluster.example.net', database: 'm3m_prod' },
+      auth: { jwtSecret: 'x'.repeat(40), tokenTtlSeconds: 3600, bcryptRounds: 10 },
     });
   });
 
@@ -79,6 +84,10 @@ describe('loadConfig', () => {
     ['M3M_KURRENTDB_URL', 'http://h:2113', 'M3M_KURRENTDB_URL: must start with kurrentdb://'],
     ['M3M_MONGO_URL', 'postgres://h', 'M3M_MONGO_URL: must start with mongodb://, mongodb+srv://'],
     ['M3M_MONGO_DB', 'bad.name', 'M3M_MONGO_DB: must be a MongoDB database name'],
+    ['M3M_BCRYPT_ROUNDS', '3', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "3")'],
+    ['M3M_BCRYPT_ROUNDS', '16', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "16")'],
+    ['M3M_TOKEN_TTL_SECONDS', '1h', 'M3M_TOKEN_TTL_SECONDS: must be an integer between 60 and 31536000'],
+    ['M3M_JWT_SECRET', 'too-short', 'M3M_JWT_SECRET: must be at least 32 characters'],
   ])('rejects %s=%s and names the variable', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.message).toContain(message);
@@ -101,6 +110,12 @@ describe('loadConfig', () => {
     const error = configError({ M3M_LOG_LEVEL: 'loud', M3M_PORT: 'abc', M3M_EVENT_STORE: 'kurrentdb' });
     expect(error.issues.map((i) => i.variable)).toEqual(['M3M_PORT', 'M3M_LOG_LEVEL', 'M3M_KURRENTDB_URL']);
     expect(error.message.split('\n')).toHaveLength(4);
+  });
+
+  it('never echoes the JWT secret', () => {
+    const error = configError({ M3M_JWT_SECRET: 'short-but-secret-value' });
+    expect(error.message).toContain('M3M_JWT_SECRET: must be at least 32 characters');
+    expect(error.message).not.toContain('short-but-secret-value');
   });
 
   it('never echoes a password from a connection string', () => {

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../../application/identity/actor.ts';
+import { type AuthenticateDeps, authenticate } from '../../application/identity/authenticate.ts';
+import { assertCanManageUsers, assertCanUseAdminRoutes } from '../../application/identity/authorization.ts';
+import type { Caller } from '../../application/identity/userCommands.ts';
+import type { UserView } from '../../application/identity/userDirectory.ts';
+import { unauthorized } from './problem.ts';
+
+export type UserActor = Actor & { kind: 'user' };
+
+export interface HttpAuth {
+  /** `onRequest` hook: 401 unless the request carries a valid bearer token of a current, unblocked user. */
+  authenticate(request: FastifyRequest): Promise<void>;
+  /** `onRequest` hooks to run after `authenticate`: 403 before the body is even read. */
+  requireManageUsers(request: FastifyRequest): Promise<void>;
+  requireGlobalAdmin(request: FastifyRequest): Promise<void>;
+  /** The authenticated caller of a request that went through `authenticate`. */
+  actorOf(request: FastifyRequest): UserActor;
+  userOf(request: FastifyRequest): UserView;
+  /** The caller as the application sees it: actor, source `api`, and a fresh correlation id. */
+  callerOf(request: FastifyRequest): Caller;
+}
+
+export const BEARER_SECURITY = [{ bearerAuth: [] }];
+
+const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i;
+
+/** Request → Actor: the token is verified and its user loaded once per request; nothing is cached across requests. */
+export function httpAuth(deps: AuthenticateDeps): HttpAuth {
+  const authenticated = new WeakMap<FastifyRequest, { actor: UserActor; user: UserView }>();
+  const actorOf = (request: FastifyRequest) => {
+    const found = authenticated.get(request);
+    // A route that reads the actor without the authenticate hook is a programming error: fail closed.
+    if (!found) throw unauthorized();
+    return found.actor;
+  };
+  return {
+    async authenticate(request) {
+      const header = request.headers.authorization;
+      if (!header) throw unauthorized('This needs a bearer token: log in at POST /api/v1/auth/login.');
+      const match = BEARER.exec(header);
+      if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid-token');
+      authenticated.set(request, await authenticate(deps, match[1]!));
+    },
+    async requireManageUsers(request) {
+      assertCanManageUsers(actorOf(request));
+    },
+    async requireGlobalAdmin(request) {
+      assertCanUseAdminRoutes(actorOf(request));
+    },
+    actorOf,
+    userOf(request) {
+      const found = authenticated.get(request);
+      if (!found) throw unauthorized();
+      return found.user;
+    },
+    callerOf: (request) => ({ actor: actorOf(request), source: 'api', correlationId: randomUUID() }),
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ApplicationError } from '../../../application/errors.ts';
+import { login } from '../../../application/identity/login.ts';
+import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
+import type { HttpRoutes } from '../app.ts';
+import { tooManyRequests } from '../problem.ts';
+import type { IdentityRouteDeps } from './identityDeps.ts';
+import {
+  EmailSchema,
+  GivenPasswordSchema,
+  problems,
+  TokenSchema,
+  toUserJson,
+  UserSchema,
+} from './identitySchemas.ts';
+
+export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
+  return (app) => {
+    app.post(
+      '/auth/login',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Log in with email and password; returns a bearer token',
+          description:
+            'Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After.',
+          security: [],
+          body: z.object({ email: EmailSchema, password: GivenPasswordSchema }),
+          response: {
+            200: TokenSchema.extend({ user: UserSchema }),
+            ...problems(400, 401, 403, 429),
+          },
+        },
+      },
+      async (request) => {
+        const key = LoginRateLimiter.key(request.ip, request.body.email);
+        const wait = deps.loginLimiter.retryAfterSeconds(key);
+        if (wait > 0) throw tooManyRequests('Too many failed logins: wait before trying again.', wait);
+        try {
+          const result = await login({ ...deps, hasher: deps.commands.hasher }, request.body);
+          deps.loginLimiter.recordSuccess(key);
+          return {
+            token: result.token,
+            tokenType: 'Bearer' as const,
+            expiresAt: result.expiresAt.toISOString(),
+            user: toUserJson(result.user),
+          };
+        } catch (error) {
+          if (error instanceof ApplicationError && error.code === 'invalid_credentials') {
+            deps.loginLimiter.recordFailure(key);
+          }
+          throw error;
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,18 @@
+import type { AvatarDeps } from '../../../application/identity/setAvatar.ts';
+import type { UserDirectory } from '../../../application/identity/userDirectory.ts';
+import type { TokenService } from '../../../application/ports/tokenService.ts';
+import type { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
+import type { FileAvatarStore } from '../../files/avatarStore.ts';
+import type { HttpAuth } from '../auth.ts';
+
+/** What the identity routes run on, wired in `infrastructure/composition.ts`. */
+export interface IdentityRouteDeps {
+  commands: AvatarDeps;
+  directory: UserDirectory;
+  tokens: TokenService;
+  loginLimiter: LoginRateLimiter;
+  auth: HttpAuth;
+  avatarFiles: FileAvatarStore;
+  /** Read-your-writes: resolves once the read models have caught up with `position` (null: nothing written). */
+  waitFor(position: number | null): Promise<void>;
+}

@@ -1,3 +1,4 @@
+import NewAdmin from './commands/new-admin.ts';
 import Replay from './commands/replay.ts';
 import Serve from './commands/serve.ts';
 
@@ -5,4 +6,5 @@ import Serve from './commands/serve.ts';
 export const commands = {
   serve: Serve,
   replay: Replay,
+  'new-admin': NewAdmin,
 };

@@ -1,0 +1,72 @@
+import { text } from 'node:stream/consumers';
+import { Args, Command, Flags } from '@oclif/core';
+import { ApplicationError } from '../../application/errors.ts';
+import { createAdmin } from '../../application/identity/createAdmin.ts';
+import { DomainError } from '../../domain/decider.ts';
+import { PASSWORD_RULE } from '../../domain/password.ts';
+import { openM3m } from '../../infrastructure/composition.ts';
+import { loadCommandConfig } from '../bootstrap.ts';
+
+export default class NewAdmin extends Command {
+  static override description =
+    'Create an admin: on an empty system the root admin, afterwards a global admin. Works whether or not the server is running.';
+  static override examples = [
+    '<%= config.bin %> new-admin ann@example.com "correct horse 42"',
+    "printf '%s' \"$PASSWORD\" | <%= config.bin %> new-admin ann@example.com --password-stdin --name 'Ann Admin'",
+  ];
+  // ignoreStdin: oclif would otherwise take piped input as a missing argument; --password-stdin reads it here.
+  static override args = {
+    email: Args.string({
+      description: 'the admin’s email address (their login)',
+      required: true,
+      ignoreStdin: true,
+    }),
+    password: Args.string({
+      description: `the password: ${PASSWORD_RULE}`,
+      required: false,
+      ignoreStdin: true,
+    }),
+  };
+  static override flags = {
+    'password-stdin': Flags.boolean({
+      description: 'read the password from standard input (keeps it out of the shell history)',
+      default: false,
+    }),
+    name: Flags.string({ description: 'display name (default: the part of the email before @)' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(NewAdmin);
+    if (args.password !== undefined && flags['password-stdin']) {
+      this.error('Give the password either as an argument or with --password-stdin, not both.', { exit: 1 });
+    }
+    let password = args.password;
+    if (flags['password-stdin']) password = (await text(process.stdin)).replace(/\r?\n$/, '');
+    if (password === undefined) {
+      this.error(
+        'A password is needed: m3m new-admin EMAIL PASSWORD, or m3m new-admin EMAIL --password-stdin.',
+        {
+          exit: 1,
+        },
+      );
+    }
+
+    const { config, logger } = loadCommandConfig(this, { log: { level: 'warn' } });
+    const m3m = await openM3m(config, logger);
+    try {
+      const admin = await createAdmin(
+        { commands: m3m.commands, hasher: m3m.hasher },
+        { email: args.email, password, ...(flags.name === undefined ? {} : { name: flags.name }) },
+      );
+      const what = admin.role === 'root' ? 'root admin' : 'global admin';
+      this.log(`Created ${what} ${admin.email} (id ${admin.userId})`);
+    } catch (error) {
+      if (error instanceof ApplicationError || error instanceof DomainError) {
+        this.error(error.message, { exit: 1 });
+      }
+      throw error;
+    } finally {
+      await m3m.close();
+    }
+  }
+}

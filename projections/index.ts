@@ -1,6 +1,17 @@
+import { environmentProjection } from './environment.ts';
 import { eventTypeStats } from './eventTypeStats.ts';
+import { goalStatsProjection } from './goalStats.ts';
+import { goalsProjection } from './goals.ts';
 import type { Projection } from './projection.ts';
+import { projectsProjection } from './projects.ts';
 import { usersProjection } from './users.ts';
 
 /** Every read model m3m maintains. */
-export const projections: readonly Projection[] = [eventTypeStats, usersProjection];
+export const projections: readonly Projection[] = [
+  eventTypeStats,
+  usersProjection,
+  projectsProjection,
+  goalsProjection,
+  goalStatsProjection,
+  environmentProjection,
+];

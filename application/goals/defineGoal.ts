@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { type Color, isColor } from '../../domain/colors.ts';
+import { DomainError } from '../../domain/decider.ts';
+import {
+  GOAL_DESCRIPTION_MAX,
+  GOAL_TYPES,
+  type GoalType,
+  goal,
+  goalStream,
+  validateGoalSlug,
+} from '../../domain/goal.ts';
+import { normalizeName } from '../../domain/project.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
+import { accessDenied, invalidInput } from '../errors.ts';
+import type { Actor } from '../identity/actor.ts';
+import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import { refusalsAsErrors, validating } from '../projects/errors.ts';
+import { canManageGlobalGoals } from '../projects/projectAccess.ts';
+import { findManageableProject } from '../projects/queries.ts';
+import { releaseSlug, reserveSlug } from '../projects/slugReservations.ts';
+import { goalSlugScope } from './goalSlugs.ts';
+import { assertLiveProjects } from './queries.ts';
+
+export interface DefineGoalInput {
+  slug: string;
+  name: string;
+  type: GoalType;
+  color?: Color;
+  description?: string;
+  /** Global goals only. */
+  allowedProjectIds?: string[];
+}
+
+export function validateGoalInput(input: {
+  slug?: string;
+  name?: string;
+  type?: string;
+  color?: unknown;
+  description?: string;
+}): void {
+  validating(() => {
+    if (input.slug !== undefined) validateGoalSlug(input.slug);
+    if (input.name !== undefined) normalizeName(input.name);
+    if (input.type !== undefined && !(GOAL_TYPES as readonly string[]).includes(input.type))
+      throw new DomainError('invalid_goal_type', `A goal type is one of ${GOAL_TYPES.join(', ')}.`);
+    if (input.color !== undefined && !isColor(input.color))
+      throw new DomainError('invalid_color', 'Unknown colour; see GET /api/v1/colors.');
+    if (input.description !== undefined && input.description.trim().length > GOAL_DESCRIPTION_MAX)
+      throw new DomainError(
+        'invalid_description',
+        `A description is at most ${GOAL_DESCRIPTION_MAX} characters.`,
+      );
+  });
+}
+
+/**
+ * Defines a project goal (`projectId` set; the project's owner or a global admin) or a global goal
+ * (`projectId` null; global admins only). The goal slug is reserved first, as for projects.
+ */
+export async function defineGoal(
+  deps: ProjectDeps,
+  actor: Actor,
+  projectId: string | null,
+  input: DefineGoalInput,
+  origin?: RequestOrigin,
+): Promise<{ goalId: string; position: number }> {
+  if (projectId !== null) await findManageableProject(deps, actor, projectId);
+  else if (!canManageGlobalGoals(actor)) {
+    throw accessDenied('Only global admins define global goals.', 'not_global_admin');
+  }
+  validateGoalInput(input);
+  const allowedProjectIds = input.allowedProjectIds ?? [];
+  if (projectId !== null && allowedProjectIds.length > 0) {
+    throw invalidInput(
+      'allowedProjectIds',
+      'A project goal belongs to its project; only global goals have a list of allowed projects.',
+      'not_a_global_goal',
+    );
+  }
+  await assertLiveProjects(deps, allowedProjectIds);
+
+  const goalId = randomUUID();
+  const context = contextFor(actor, origin);
+  const scope = goalSlugScope(deps, projectId);
+  return refusalsAsErrors(async () => {
+    await reserveSlug(deps, scope, input.slug, goalId, context);
+    try {
+      const outcome = await handleCommand(
+        deps,
+        goalStream(goalId),
+        goal,
+        {
+          type: 'DefineGoal',
+          goalId,
+          projectId,
+          slug: input.slug,
+          name: input.name,
+          color: input.color ?? null,
+          description: input.description ?? '',
+          goalType: input.type,
+          allowedProjectIds,
+        },
+        context,
+      );
+      return { goalId, position: outcome.position! };
+    } catch (error) {
+      await releaseSlug(deps, scope, input.slug, goalId, context).catch(() => {});
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { incrementGoal as decideIncrement, goalIncrementsStream } from '../../domain/goal.ts';
+import { accessDenied } from '../errors.ts';
+import type { Actor } from '../identity/actor.ts';
+import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import { validating } from '../projects/errors.ts';
+import { projectMayWriteGoal } from '../projects/projectAccess.ts';
+import { findGoal, findUsableGoal, noSuchGoal } from './queries.ts';
+
+/** Who increments: a signed-in user, or an external system holding a project's API key. */
+export type GoalWriter = { kind: 'actor'; actor: Actor } | { kind: 'project'; projectId: string };
+
+export interface IncrementResult {
+  goalId: string;
+  slug: string;
+  by: number;
+  /** The UTC day it counts for. */
+  day: string;
+  position: number;
+}
+
+/**
+ * Adds `by` to a goal. The writer is checked against the read models (goal exists, writer allowed); then the
+ * `GoalIncremented` event is appended to the goal's increments stream with no revision check: increments
+ * commute, so concurrent ones need not retry against each other, and none is lost (each is its own event).
+ * The statistics projection adds them up.
+ */
+export async function incrementGoal(
+  deps: ProjectDeps,
+  writer: GoalWriter,
+  idOrSlug: string,
+  by = 1,
+  origin?: RequestOrigin,
+): Promise<IncrementResult> {
+  let doc: Awaited<ReturnType<typeof findGoal>>;
+  let projectId: string | null;
+  if (writer.kind === 'project') {
+    doc = await findGoal(deps, idOrSlug);
+    if (!doc) throw noSuchGoal();
+    if (!projectMayWriteGoal(writer.projectId, doc)) {
+      throw accessDenied(
+        'This project may write only to its own goals and to global goals that allow it.',
+        'goal_not_writable',
+      );
+    }
+    projectId = writer.projectId;
+  } else {
+    doc = await findUsableGoal(deps, writer.actor, idOrSlug);
+    projectId = doc.projectId;
+  }
+  const now = deps.clock.now();
+  const event = validating(() => decideIncrement({ goalId: doc.id }, by, projectId, now));
+  const context = contextFor(writer.kind === 'actor' ? writer.actor : null, origin);
+  const { position } = await deps.eventStore.append(
+    goalIncrementsStream(doc.id),
+    [
+      {
+        id: randomUUID(),
+        type: event.type,
+        data: event.data,
+        metadata: {
+          actorId: context.actorId,
+          correlationId: context.correlationId ?? randomUUID(),
+          causationId: context.causationId ?? null,
+          source: context.source,
+          schemaVersion: deps.schemas.currentVersion(event.type),
+          timestamp: now.toISOString(),
+        },
+      },
+    ],
+    { expectedRevision: 'any' },
+  );
+  return { goalId: doc.id, slug: doc.slug, by, day: event.data.day, position };
+}

@@ -1,0 +1,39 @@
+import type { Color } from '../../domain/colors.ts';
+import { goal, goalStream } from '../../domain/goal.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
+import type { Actor } from '../identity/actor.ts';
+import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import { refusalsAsErrors } from '../projects/errors.ts';
+import { validateGoalInput } from './defineGoal.ts';
+import { assertLiveProjects, findManageableGoal } from './queries.ts';
+
+export interface UpdateGoalInput {
+  name?: string;
+  color?: Color;
+  description?: string;
+  /** Global goals only. */
+  allowedProjectIds?: string[];
+}
+
+/** Name, colour, description and (global goals) allowed projects. The slug and the type are fixed. */
+export async function updateGoal(
+  deps: ProjectDeps,
+  actor: Actor,
+  idOrSlug: string,
+  input: UpdateGoalInput,
+  origin?: RequestOrigin,
+): Promise<{ goalId: string; position: number | null }> {
+  const doc = await findManageableGoal(deps, actor, idOrSlug);
+  validateGoalInput(input);
+  if (input.allowedProjectIds) await assertLiveProjects(deps, input.allowedProjectIds);
+  return refusalsAsErrors(async () => {
+    const outcome = await handleCommand(
+      deps,
+      goalStream(doc.id),
+      goal,
+      { type: 'UpdateGoal', ...input },
+      contextFor(actor, origin),
+    );
+    return { goalId: doc.id, position: outcome.position };
+  });
+}

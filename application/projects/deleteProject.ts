@@ -1,0 +1,37 @@
+import { project, projectStream } from '../../domain/project.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
+import type { Actor } from '../identity/actor.ts';
+import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import { refusalsAsErrors } from './errors.ts';
+import { projectSlugScope } from './projectSlugs.ts';
+import { findManageableProject } from './queries.ts';
+import { releaseSlug } from './slugReservations.ts';
+
+/**
+ * Deletes a project: `confirm` must repeat its slug. The project leaves every read model (its goals, their
+ * statistics and its environment with it) and its slug becomes free; its events stay in the log.
+ */
+export async function deleteProject(
+  deps: ProjectDeps,
+  actor: Actor,
+  projectId: string,
+  confirm: string,
+  origin?: RequestOrigin,
+): Promise<{ position: number }> {
+  await findManageableProject(deps, actor, projectId);
+  const context = contextFor(actor, origin);
+  return refusalsAsErrors(async () => {
+    const outcome = await handleCommand(
+      deps,
+      projectStream(projectId),
+      project,
+      { type: 'DeleteProject', confirm },
+      context,
+    );
+    const deleted = outcome.events[0]!;
+    if (deleted.type === 'ProjectDeleted') {
+      await releaseSlug(deps, projectSlugScope(deps), deleted.data.slug, projectId, context).catch(() => {});
+    }
+    return { position: outcome.position! };
+  });
+}

@@ -1,0 +1,31 @@
+import { project, projectStream } from '../../domain/project.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
+import type { Actor } from '../identity/actor.ts';
+import { generateApiKey } from './apiKeys.ts';
+import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import { refusalsAsErrors } from './errors.ts';
+import { findManageableProject } from './queries.ts';
+
+/**
+ * Replaces the project's API key. The new key is returned once; the old one stops working as soon as the
+ * projects read model has the new hash (wait for `position` before handing the key out).
+ */
+export async function rotateApiKey(
+  deps: ProjectDeps,
+  actor: Actor,
+  projectId: string,
+  origin?: RequestOrigin,
+): Promise<{ apiKey: string; apiKeyPrefix: string; position: number }> {
+  await findManageableProject(deps, actor, projectId);
+  const { key, digest } = generateApiKey();
+  return refusalsAsErrors(async () => {
+    const outcome = await handleCommand(
+      deps,
+      projectStream(projectId),
+      project,
+      { type: 'RotateApiKey', apiKey: digest },
+      contextFor(actor, origin),
+    );
+    return { apiKey: key, apiKeyPrefix: digest.prefix, position: outcome.position! };
+  });
+}

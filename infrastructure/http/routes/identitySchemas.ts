@@ -26,11 +26,11 @@ export const GivenPasswordSchema = z.string().min(1, 'must not be empty').max(10
 
 export const NameSchema = z
   .string()
-  .max(NAME_MAX_LENGTH * 2)
   .superRefine((value, ctx) => {
     const problem = nameProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `The name ${problem}` });
-  });
+  })
+  .meta({ description: `1 to ${NAME_MAX_LENGTH} characters, no control characters; trimmed.` });
 
 export const PermissionSchema = z.enum(PERMISSIONS);
 export const ProjectIdSchema = z

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const SECRET_FILE = 'jwt-secret';
@@ -7,8 +7,10 @@ const MIN_LENGTH = 32;
 
 /**
  * The token signing secret: `M3M_JWT_SECRET` when set, else `<dataDir>/jwt-secret`, created on first start
- * (48 random bytes, base64url) with mode 0600. `wx` makes creation exclusive: when two processes start at once,
- * the loser reads what the winner wrote. A file others can read is refused rather than silently used.
+ * (48 random bytes, base64url) with mode 0600. The secret is written whole to a temporary file (flag `wx`, mode
+ * 0600) and then hard-linked into place, which fails if the file exists: when two processes start at once, the
+ * loser reads what the winner wrote, and nobody can read a half-written file. A file others can read is refused
+ * rather than silently used.
  */
 export async function loadJwtSecret(options: {
   configured: string | null;
@@ -17,11 +19,7 @@ export async function loadJwtSecret(options: {
   if (options.configured) return options.configured;
   const path = join(options.dataDir, SECRET_FILE);
   await mkdir(options.dataDir, { recursive: true });
-  try {
-    await writeFile(path, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  if (!(await stat(path).catch(() => null))) await createSecretFile(path);
   const { mode } = await stat(path);
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new Error(
@@ -35,4 +33,16 @@ export async function loadJwtSecret(options: {
     );
   }
   return secret;
+}
+
+async function createSecretFile(path: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  try {
+    await link(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temporary);
+  }
 }

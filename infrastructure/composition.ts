@@ -7,6 +7,7 @@ import { type Clock, systemClock } from '../application/ports/clock.ts';
 import type { EventStore } from '../application/ports/eventStore.ts';
 import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
+import type { EnvironmentDeps } from '../application/projects/deps.ts';
 import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
 import { bcryptHasher } from './auth/bcryptHasher.ts';
@@ -14,6 +15,7 @@ import { loadJwtSecret } from './auth/jwtSecret.ts';
 import { jwtTokens } from './auth/jwtTokens.ts';
 import { LoginRateLimiter } from './auth/loginRateLimiter.ts';
 import type { Config } from './config.ts';
+import { aesGcmCipher, loadSecretsKey } from './crypto/secretCipher.ts';
 import { openKurrentEventStore } from './eventStore/kurrentEventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
 import { fileAvatarStore } from './files/avatarStore.ts';
@@ -22,8 +24,13 @@ import { httpAuth } from './http/auth.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { avatarRoutes } from './http/routes/avatars.ts';
+import { colorRoutes } from './http/routes/colors.ts';
+import { environmentRoutes } from './http/routes/environment.ts';
+import { goalIncrementRoutes, goalRoutes } from './http/routes/goals.ts';
 import type { IdentityRouteDeps } from './http/routes/identityDeps.ts';
 import { meRoutes } from './http/routes/me.ts';
+import type { ProjectRouteDeps } from './http/routes/projectSchemas.ts';
+import { projectRoutes } from './http/routes/projects.ts';
 import { userRoutes } from './http/routes/users.ts';
 import { openMongoReadStore } from './readStore/mongoReadStore.ts';
 import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
@@ -38,6 +45,8 @@ export interface M3m {
   commands: CommandDeps;
   clock: Clock;
   hasher: PasswordHasher;
+  /** Projects, goals and environments: command deps plus the read store and the secrets cipher. */
+  projects: EnvironmentDeps;
   close(): Promise<void>;
 }
 
@@ -73,6 +82,13 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     commands: { eventStore, schemas, clock },
     clock,
     hasher: bcryptHasher(config.auth.bcryptRounds),
+    projects: {
+      eventStore,
+      readStore,
+      schemas,
+      clock,
+      cipher: aesGcmCipher(loadSecretsKey({ configured: config.secretsKey, dataDir: config.dataDir })),
+    },
     async close() {
       await runner.stop();
       await eventStore.close();
@@ -113,8 +129,18 @@ export async function identityRouteDeps(m3m: M3m): Promise<IdentityRouteDeps> {
   };
 }
 
+/** The project, goal and environment routes' dependencies; they authenticate like the identity routes. */
+export function projectRouteDeps(m3m: M3m, identity: IdentityRouteDeps): ProjectRouteDeps {
+  return {
+    app: { ...m3m.projects, userExists: async (userId) => (await identity.directory.get(userId)) !== null },
+    auth: identity.auth,
+    waitFor: identity.waitFor,
+  };
+}
+
 export async function buildServer(m3m: M3m): Promise<HttpApp> {
   const identity = await identityRouteDeps(m3m);
+  const projects = projectRouteDeps(m3m, identity);
   return buildHttpApp({
     config: m3m.config,
     logger: m3m.logger,
@@ -125,6 +151,11 @@ export async function buildServer(m3m: M3m): Promise<HttpApp> {
       userRoutes(identity),
       adminRoutes(identity),
       avatarRoutes(identity),
+      colorRoutes,
+      projectRoutes(projects),
+      goalRoutes(projects),
+      goalIncrementRoutes(projects),
+      environmentRoutes(projects),
     ],
   });
 }

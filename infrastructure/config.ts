@@ -18,6 +18,8 @@ export interface Config {
   eventStore: EventStoreConfig;
   readStore: ReadStoreConfig;
   auth: AuthConfig;
+  /** Encrypts secret environment variables. `null`: generated on first start into `<dataDir>/secrets-key`. */
+  secretsKey: Buffer | null;
 }
 
 export interface AuthConfig {
@@ -78,12 +80,20 @@ const Env = z.object({
     .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name (1-63 chars, no /\\. "$*<>:|?)')
     .prefault('m3m'),
   M3M_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  M3M_SECRETS_KEY: z
+    .string()
+    .refine(
+      (v) => /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32,
+      'must be 32 bytes in base64 (e.g. the output of: openssl rand -base64 32)',
+    )
+    .transform((v) => Buffer.from(v, 'base64'))
+    .optional(),
   M3M_TOKEN_TTL_SECONDS: integerBetween(60, 31_536_000).prefault('43200'),
   M3M_BCRYPT_ROUNDS: integerBetween(4, 15).prefault('12'),
 });
 
 /** Variables whose value an error message must not repeat. */
-const SECRET_VARIABLES = new Set(['M3M_JWT_SECRET']);
+const SECRET_VARIABLES = new Set(['M3M_JWT_SECRET', 'M3M_SECRETS_KEY']);
 
 // Kept outside the zod object: zod skips object-level refinements once a field has failed, and a
 // ConfigError should list every problem in one go.
@@ -113,6 +123,7 @@ function toConfig(env: ParsedEnv): Config {
       tokenTtlSeconds: env.M3M_TOKEN_TTL_SECONDS,
       bcryptRounds: env.M3M_BCRYPT_ROUNDS,
     },
+    secretsKey: env.M3M_SECRETS_KEY ?? null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SecretCipher } from '../../application/ports/secretCipher.ts';
 
@@ -38,21 +38,37 @@ export function aesGcmCipher(key: Buffer): SecretCipher {
 
 /**
  * The secrets key: from configuration (`M3M_SECRETS_KEY`) when given, otherwise `<dataDir>/secrets-key`,
- * created on first use with mode 0600. `wx` makes creation exclusive, so two processes starting at once
- * cannot end up with different keys: the loser reads the winner's file.
+ * created on first use: 32 random bytes (base64) written whole to a temporary file (flag `wx`, mode 0600), then
+ * hard-linked into place, which fails if the file exists — when two processes start at once the loser reads
+ * what the winner wrote, and nobody reads a half-written key. A key file other users can read is refused.
+ * Losing this file makes every stored secret unreadable: back it up with the data.
  */
 export function loadSecretsKey(options: { configured: Buffer | null; dataDir: string }): Buffer {
   if (options.configured) return options.configured;
   const path = join(options.dataDir, SECRETS_KEY_FILE);
   mkdirSync(options.dataDir, { recursive: true });
-  try {
-    writeFileSync(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  if (!existsSync(path)) createKeyFile(path);
+  const { mode } = statSync(path);
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new Error(
+      `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}): run chmod 600 on it, or set M3M_SECRETS_KEY`,
+    );
   }
   const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
   if (key.length !== KEY_BYTES) {
     throw new Error(`${path} does not hold a base64 ${KEY_BYTES}-byte key; restore it from a backup`);
   }
   return key;
+}
+
+function createKeyFile(path: string): void {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temporary, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+  try {
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
 }

@@ -85,6 +85,10 @@ describe('m3m CLI', () => {
       projections: [
         { name: 'event_type_stats', state: 'live', lag: 0 },
         { name: 'users', state: 'live', lag: 0 },
+        { name: 'projects', state: 'live', lag: 0 },
+        { name: 'goals', state: 'live', lag: 0 },
+        { name: 'goal_stats', state: 'live', lag: 0 },
+        { name: 'environment', state: 'live', lag: 0 },
       ],
     });
     const docs = await fetch(`${url}/api/docs/json`);
@@ -105,7 +109,8 @@ describe('m3m CLI', () => {
     expect(run.stderr).toMatch(/event_type_stats \[#+\] 100% 1500 events \d+ ev\/s/);
     expect(run.stdout).toMatch(/event_type_stats\s+1500 events\s+[\d.]+ s\s+\d+ ev\/s/);
     expect(run.stdout).toMatch(/users\s+1500 events/);
-    expect(run.stdout).toContain('2 projection(s) rebuilt from 3000 events');
+    expect(run.stdout).toMatch(/goal_stats\s+1500 events/);
+    expect(run.stdout).toContain('6 projection(s) rebuilt from 9000 events');
   });
 
   it('replay --projection with an unknown name fails and lists the known ones', async () => {

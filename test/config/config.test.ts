@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       eventStore: { kind: 'sqlite' },
       readStore: { kind: 'sqlite' },
       auth: { jwtSecret: null, tokenTtlSeconds: 43200, bcryptRounds: 12 },
+      secretsKey: null,
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
   });
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
       M3M_JWT_SECRET: 'x'.repeat(40),
       M3M_TOKEN_TTL_SECONDS: '3600',
       M3M_BCRYPT_ROUNDS: '10',
+      M3M_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
     });
     expect(config).toEqual({
       dataDir: resolve('var/m3m'),
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
       eventStore: { kind: 'kurrentdb', url: 'kurrentdb://localhost:2113?tls=false' },
       readStore: { kind: 'mongodb', url: 'mongodb+srv://cluster.example.net', database: 'm3m_prod' },
       auth: { jwtSecret: 'x'.repeat(40), tokenTtlSeconds: 3600, bcryptRounds: 10 },
+      secretsKey: Buffer.alloc(32, 7),
     });
   });
 
@@ -88,6 +91,8 @@ describe('loadConfig', () => {
     ['M3M_BCRYPT_ROUNDS', '16', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "16")'],
     ['M3M_TOKEN_TTL_SECONDS', '1h', 'M3M_TOKEN_TTL_SECONDS: must be an integer between 60 and 31536000'],
     ['M3M_JWT_SECRET', 'too-short', 'M3M_JWT_SECRET: must be at least 32 characters'],
+    ['M3M_SECRETS_KEY', Buffer.alloc(16).toString('base64'), 'M3M_SECRETS_KEY: must be 32 bytes in base64'],
+    ['M3M_SECRETS_KEY', `${'!'.repeat(43)}=`, 'M3M_SECRETS_KEY: must be 32 bytes in base64'],
   ])('rejects %s=%s and names the variable', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.message).toContain(message);
@@ -110,6 +115,13 @@ describe('loadConfig', () => {
     const error = configError({ M3M_LOG_LEVEL: 'loud', M3M_PORT: 'abc', M3M_EVENT_STORE: 'kurrentdb' });
     expect(error.issues.map((i) => i.variable)).toEqual(['M3M_PORT', 'M3M_LOG_LEVEL', 'M3M_KURRENTDB_URL']);
     expect(error.message.split('\n')).toHaveLength(4);
+  });
+
+  it('never echoes the secrets key', () => {
+    const key = `${Buffer.alloc(31, 9).toString('base64')}`;
+    const error = configError({ M3M_SECRETS_KEY: key });
+    expect(error.message).toContain('M3M_SECRETS_KEY: must be 32 bytes in base64');
+    expect(error.message).not.toContain(key);
   });
 
   it('never echoes the JWT secret', () => {

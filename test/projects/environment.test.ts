@@ -169,8 +169,13 @@ describe('secrets key', () => {
     await expect(stat(join(dir, SECRETS_KEY_FILE))).rejects.toThrow();
   });
 
+  it('refuses a key file other users can read', async () => {
+    await writeFile(join(dir, SECRETS_KEY_FILE), `${randomBytes(32).toString('base64')}\n`, { mode: 0o644 });
+    expect(() => loadSecretsKey({ configured: null, dataDir: dir })).toThrow(/readable by other users/);
+  });
+
   it('refuses a damaged key file instead of silently making a new key', async () => {
-    await writeFile(join(dir, SECRETS_KEY_FILE), 'c2hvcnQ=\n');
+    await writeFile(join(dir, SECRETS_KEY_FILE), 'c2hvcnQ=\n', { mode: 0o600 });
     expect(() => loadSecretsKey({ configured: null, dataDir: dir })).toThrow(/restore it from a backup/);
   });
 });

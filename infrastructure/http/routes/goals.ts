@@ -1,0 +1,296 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ApplicationError } from '../../../application/errors.ts';
+import { defineGoal } from '../../../application/goals/defineGoal.ts';
+import { deleteGoal } from '../../../application/goals/deleteGoal.ts';
+import { type GoalWriter, incrementGoal } from '../../../application/goals/incrementGoal.ts';
+import {
+  getGoal,
+  goalStats,
+  listGlobalGoals,
+  listProjectGoals,
+  MAX_STATS_DAYS,
+} from '../../../application/goals/queries.ts';
+import { updateGoal } from '../../../application/goals/updateGoal.ts';
+import { projectForApiKey } from '../../../application/projects/queries.ts';
+import type { HttpRoutes } from '../app.ts';
+import { BEARER_SECURITY } from '../auth.ts';
+import { unauthorized, validationFailed } from '../problem.ts';
+import { problems } from './identitySchemas.ts';
+import {
+  atLeastOne,
+  ColorSchema,
+  DaySchema,
+  DescriptionSchema,
+  GoalParams,
+  GoalSchema,
+  GoalSlugSchema,
+  GoalStatsSchema,
+  GoalTypeSchema,
+  IncrementSchema,
+  NameSchema,
+  ProjectIdParams,
+  type ProjectRouteDeps,
+} from './projectSchemas.ts';
+import { originOf } from './projects.ts';
+
+const tags = ['goals'];
+const security = BEARER_SECURITY;
+
+const GoalBody = z.object({
+  slug: GoalSlugSchema,
+  name: NameSchema,
+  type: GoalTypeSchema,
+  color: ColorSchema.optional(),
+  description: DescriptionSchema.optional(),
+});
+const ProjectIdsSchema = z.array(z.uuid('must be a project id (a UUID)')).max(1000);
+
+/** Goal definitions and statistics, for signed-in users. */
+export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
+  const { auth } = deps;
+  const current = async (request: FastifyRequest, goalId: string, position: number | null) => {
+    await deps.waitFor(position);
+    return getGoal(deps.app, auth.actorOf(request), goalId);
+  };
+
+  return (app) => {
+    app.addHook('onRequest', auth.authenticate);
+
+    app.get(
+      '/projects/:id/goals',
+      {
+        schema: {
+          tags,
+          summary: "The project's goals, by name, with their totals",
+          security,
+          params: ProjectIdParams,
+          response: { 200: z.object({ items: z.array(GoalSchema) }), ...problems(400, 401, 404) },
+        },
+      },
+      async (request) => ({
+        items: await listProjectGoals(deps.app, auth.actorOf(request), request.params.id),
+      }),
+    );
+
+    app.post(
+      '/projects/:id/goals',
+      {
+        schema: {
+          tags,
+          summary: 'Define a project goal (owner or global admin); it is addressed as {project-slug}-{slug}',
+          security,
+          params: ProjectIdParams,
+          body: GoalBody.strict(),
+          response: { 201: GoalSchema, ...problems(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const actor = auth.actorOf(request);
+        const defined = await defineGoal(deps.app, actor, request.params.id, request.body, originOf(request));
+        return reply.code(201).send(await current(request, defined.goalId, defined.position));
+      },
+    );
+
+    app.get(
+      '/goals',
+      {
+        schema: {
+          tags,
+          summary: 'Global goals: all for global admins, otherwise those that allow one of your projects',
+          security,
+          response: { 200: z.object({ items: z.array(GoalSchema) }), ...problems(401) },
+        },
+      },
+      async (request) => ({ items: await listGlobalGoals(deps.app, auth.actorOf(request)) }),
+    );
+
+    app.post(
+      '/goals',
+      {
+        schema: {
+          tags,
+          summary: 'Define a global goal (global admins), with the projects allowed to write to it',
+          security,
+          body: GoalBody.extend({ allowedProjectIds: ProjectIdsSchema.default([]) }).strict(),
+          response: { 201: GoalSchema, ...problems(400, 401, 403, 409) },
+        },
+      },
+      async (request, reply) => {
+        const defined = await defineGoal(
+          deps.app,
+          auth.actorOf(request),
+          null,
+          request.body,
+          originOf(request),
+        );
+        return reply.code(201).send(await current(request, defined.goalId, defined.position));
+      },
+    );
+
+    app.get(
+      '/goals/:goal',
+      {
+        schema: {
+          tags,
+          summary: 'One goal, by id or slug',
+          security,
+          params: GoalParams,
+          response: { 200: GoalSchema, ...problems(400, 401, 404) },
+        },
+      },
+      async (request) => getGoal(deps.app, auth.actorOf(request), request.params.goal),
+    );
+
+    app.patch(
+      '/goals/:goal',
+      {
+        schema: {
+          tags,
+          summary: 'Change name, colour, description, or (global goals) the allowed projects',
+          description:
+            "Project goals: the project's owner or a global admin. Global goals: global admins. Slug and type are fixed.",
+          security,
+          params: GoalParams,
+          body: atLeastOne(
+            z.object({
+              name: NameSchema.optional(),
+              color: ColorSchema.optional(),
+              description: DescriptionSchema.optional(),
+              allowedProjectIds: ProjectIdsSchema.optional(),
+            }),
+          ),
+          response: { 200: GoalSchema, ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const actor = auth.actorOf(request);
+        const result = await updateGoal(
+          deps.app,
+          actor,
+          request.params.goal,
+          request.body,
+          originOf(request),
+        );
+        return current(request, result.goalId, result.position);
+      },
+    );
+
+    app.delete(
+      '/goals/:goal',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a goal and its statistics; its slug becomes free (the events stay)',
+          security,
+          params: GoalParams,
+          response: { 204: z.void().describe('Deleted'), ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        const result = await deleteGoal(
+          deps.app,
+          auth.actorOf(request),
+          request.params.goal,
+          originOf(request),
+        );
+        await deps.waitFor(result.position);
+        return reply.code(204).send();
+      },
+    );
+
+    app.get(
+      '/goals/:goal/stats',
+      {
+        schema: {
+          tags,
+          summary: "A counter's total; a daily counter's values per UTC day, missing days as 0",
+          description: `Daily counters: \`from\`/\`to\` (inclusive, UTC dates) default to the last 30 days; at most ${MAX_STATS_DAYS} days.`,
+          security,
+          params: GoalParams,
+          querystring: z.object({ from: DaySchema.optional(), to: DaySchema.optional() }),
+          response: { 200: GoalStatsSchema, ...problems(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        try {
+          return await goalStats(deps.app, auth.actorOf(request), request.params.goal, request.query);
+        } catch (error) {
+          if (error instanceof ApplicationError && (error.field === 'from' || error.field === 'to')) {
+            throw validationFailed(
+              [{ field: `querystring.${error.field}`, message: error.message }],
+              error.message,
+            );
+          }
+          throw error;
+        }
+      },
+    );
+  };
+}
+
+/**
+ * `POST /goals/:goal/increment`: with the project's API key in `X-Api-Key` (external systems), or a bearer
+ * token. A key writes only to its project's goals and to global goals that allow the project (else 403).
+ */
+export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
+  const { auth } = deps;
+
+  const writerOf = async (request: FastifyRequest): Promise<GoalWriter> => {
+    const key = request.headers['x-api-key'];
+    if (key !== undefined) {
+      const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
+      if (!project)
+        throw unauthorized('The API key is not valid (it may have been rotated).', 'invalid-api-key');
+      return { kind: 'project', projectId: project.id };
+    }
+    if (request.headers.authorization === undefined) {
+      throw unauthorized('Send the project API key in X-Api-Key, or a bearer token.');
+    }
+    await auth.authenticate(request);
+    return { kind: 'actor', actor: auth.actorOf(request) };
+  };
+
+  // Resolved in `onRequest`, before the body is read or validated: a caller without credentials gets 401.
+  const writers = new WeakMap<FastifyRequest, GoalWriter>();
+
+  return (app) => {
+    app.post(
+      '/goals/:goal/increment',
+      {
+        onRequest: async (request) => {
+          writers.set(request, await writerOf(request));
+        },
+        schema: {
+          tags,
+          summary: 'Add to a goal (by id or slug): by the project API key or a signed-in user with access',
+          description:
+            'The increment is recorded when this answers; statistics follow within moments. `by` defaults to 1.',
+          security: [{ apiKey: [] }, ...BEARER_SECURITY],
+          params: GoalParams,
+          // No body at all means `by: 1`.
+          body: z
+            .object({ by: IncrementSchema.default(1) })
+            .strict()
+            .nullish(),
+          response: {
+            200: z.object({ goalId: z.string(), slug: z.string(), by: z.number(), day: z.string() }),
+            ...problems(400, 401, 403, 404),
+          },
+        },
+      },
+      async (request) => {
+        const writer = writers.get(request);
+        if (!writer) throw unauthorized();
+        const result = await incrementGoal(
+          deps.app,
+          writer,
+          request.params.goal,
+          request.body?.by ?? 1,
+          originOf(request),
+        );
+        return { goalId: result.goalId, slug: result.slug, by: result.by, day: result.day };
+      },
+    );
+  };
+}

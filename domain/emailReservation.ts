@@ -12,7 +12,16 @@ export type EmailReservationEvent =
 
 export type EmailReservationCommand =
   | { type: 'ReserveEmail'; userId: string }
-  | { type: 'ReleaseEmail'; userId: string };
+  | { type: 'ReleaseEmail'; userId: string }
+  /**
+   * Takes over a reservation the application found abandoned (its holder does not use the address: a process
+   * died between reserving and registering, or between giving the address up and releasing it). Refused when
+   * the holder changed since.
+   */
+  | { type: 'ReclaimEmail'; userId: string; abandonedBy: string };
+
+export const emailTaken = () =>
+  new DomainError('email_taken', 'This email address is already used by another user.');
 
 export interface EmailReservationState {
   /** The user holding the address, `null` when it is free. */
@@ -26,11 +35,17 @@ export const emailReservationDecider: Decider<
 > = {
   initialState: { holder: null },
   decide(command, state) {
+    const reserved: EmailReservationEvent = { type: 'EmailReserved', data: { userId: command.userId } };
     if (command.type === 'ReserveEmail') {
       if (state.holder === command.userId) return [];
-      if (state.holder !== null)
-        throw new DomainError('email_taken', 'This email address is already used by another user.');
-      return [{ type: 'EmailReserved', data: { userId: command.userId } }];
+      if (state.holder !== null) throw emailTaken();
+      return [reserved];
+    }
+    if (command.type === 'ReclaimEmail') {
+      if (state.holder === command.userId) return [];
+      if (state.holder === null) return [reserved];
+      if (state.holder !== command.abandonedBy) throw emailTaken();
+      return [{ type: 'EmailReleased', data: { userId: command.abandonedBy } }, reserved];
     }
     // Releasing what someone else holds is a no-op: a late compensation must never free another user's email.
     if (state.holder !== command.userId) return [];

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/decider.ts';
-import { rootAssignmentDecider } from '../../domain/rootAssignment.ts';
+import { type RootAssignmentCommand, rootAssignmentDecider } from '../../domain/rootAssignment.ts';
 import { type AssignableRole, nameProblem, type UserRole, userDecider } from '../../domain/user.ts';
+import type { CommandContext } from '../commands/commandContext.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { invalidInput } from '../errors.ts';
+import { abandonedRoot } from './abandonedClaims.ts';
 import { ROOT_STREAM, userStream } from './streams.ts';
 import {
   type Caller,
@@ -38,6 +40,27 @@ export function checkNewUser(user: Pick<NewUser, 'email' | 'name'>): { email: st
   return { email, name: user.name.trim() };
 }
 
+/** Whether `userId` became the root: the first claim wins, or the claim of a root that never registered. */
+async function claimRoot(deps: IdentityDeps, userId: string, context: CommandContext): Promise<boolean> {
+  const assign = (command: RootAssignmentCommand) =>
+    handleCommand(deps.commands, ROOT_STREAM, rootAssignmentDecider, command, context);
+  try {
+    await assign({ type: 'AssignRoot', userId });
+    return true;
+  } catch (error) {
+    if (!(error instanceof DomainError && error.code === 'root_assigned')) throw error;
+  }
+  const abandonedBy = await abandonedRoot(deps.commands, ROOT_STREAM);
+  if (!abandonedBy) return false;
+  try {
+    await assign({ type: 'ReclaimRoot', userId, abandonedBy });
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'root_assigned') return false;
+    throw error;
+  }
+}
+
 /**
  * Registers a user: reserve the email (the uniqueness check), then, for `role: 'first-is-root'`, try to become
  * the root, then write the user's first event. If anything after the reservation fails, the reservation is
@@ -57,20 +80,7 @@ export async function registerUser(
   await reserveEmail(deps, email, userId, context);
   try {
     let finalRole: UserRole = role === 'first-is-root' ? 'admin' : role;
-    if (role === 'first-is-root') {
-      try {
-        await handleCommand(
-          deps.commands,
-          ROOT_STREAM,
-          rootAssignmentDecider,
-          { type: 'AssignRoot', userId },
-          context,
-        );
-        finalRole = 'root';
-      } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'root_assigned')) throw error;
-      }
-    }
+    if (role === 'first-is-root' && (await claimRoot(deps, userId, context))) finalRole = 'root';
     const result = await handleCommand(
       deps.commands,
       userStream(userId),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Decider } from '../../domain/decider.ts';
+import { type Decider, DomainError } from '../../domain/decider.ts';
 import { isValidEmail, normalizeEmail } from '../../domain/email.ts';
 import { emailReservationDecider } from '../../domain/emailReservation.ts';
 import { passwordProblem } from '../../domain/password.ts';
@@ -9,6 +9,7 @@ import { type CommandDeps, handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { PasswordHasher } from '../ports/passwordHasher.ts';
+import { abandonedEmailHolder } from './abandonedClaims.ts';
 import { type Actor, actorId } from './actor.ts';
 import { assertCanChangeUser, type UserChange } from './authorization.ts';
 import { emailStream, userStream } from './streams.ts';
@@ -103,20 +104,40 @@ export async function changeUser(
   return { ...result, before: decidedOn };
 }
 
+/**
+ * Reserves the address for `userId`, or fails with `email_taken`, unless the reservation found is abandoned
+ * (see `abandonedClaims.ts`), in which case it is taken over with the expected revision, so that only one of
+ * several writers racing for it wins.
+ */
 export async function reserveEmail(
   deps: IdentityDeps,
   email: string,
   userId: string,
   context: CommandContext,
 ) {
-  const result = await handleCommand(
-    deps.commands,
-    emailStream(email),
-    emailReservationDecider,
-    { type: 'ReserveEmail', userId },
-    context,
-  );
-  return result.position;
+  const stream = emailStream(email);
+  try {
+    const result = await handleCommand(
+      deps.commands,
+      stream,
+      emailReservationDecider,
+      { type: 'ReserveEmail', userId },
+      context,
+    );
+    return result.position;
+  } catch (error) {
+    if (!(error instanceof DomainError && error.code === 'email_taken')) throw error;
+    const abandonedBy = await abandonedEmailHolder(deps.commands, stream, email);
+    if (!abandonedBy) throw error;
+    const result = await handleCommand(
+      deps.commands,
+      stream,
+      emailReservationDecider,
+      { type: 'ReclaimEmail', userId, abandonedBy },
+      context,
+    );
+    return result.position;
+  }
 }
 
 /** Frees an address held by `userId` (a no-op when someone else holds it). */

@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleCommand } from '../../application/commands/handleCommand.ts';
+import { ABANDONED_AFTER_MS } from '../../application/identity/abandonedClaims.ts';
 import { createUser } from '../../application/identity/createUser.ts';
-import { emailStream } from '../../application/identity/streams.ts';
+import { emailStream, ROOT_STREAM } from '../../application/identity/streams.ts';
 import { updateUser } from '../../application/identity/updateUser.ts';
-import type { Caller, IdentityDeps } from '../../application/identity/userCommands.ts';
+import { type Caller, type IdentityDeps, reserveEmail } from '../../application/identity/userCommands.ts';
 import { DomainError } from '../../domain/decider.ts';
+import { rootAssignmentDecider } from '../../domain/rootAssignment.ts';
 import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
 
 /**
@@ -76,5 +80,63 @@ describe('email reservation compensation', () => {
     expect(await reservationEvents('move-new@example.com')).toEqual([
       ['EmailReserved', { userId: user.userId }],
     ]);
+  });
+});
+
+/** What a process that died half-way leaves behind is taken over once it is clearly abandoned. */
+describe('abandoned claims', () => {
+  let server: TestServer;
+  let deps: IdentityDeps;
+  const system: Caller = { actor: { kind: 'system' }, source: 'system' };
+  const context = { actorId: null, source: 'system' };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    deps = { commands: server.m3m.commands, hasher: server.m3m.hasher };
+  });
+  afterAll(() => server.close());
+
+  it('a root assigned to a user who never registered is reassigned after a minute', async () => {
+    const ghost = randomUUID();
+    await handleCommand(
+      deps.commands,
+      ROOT_STREAM,
+      rootAssignmentDecider,
+      { type: 'AssignRoot', userId: ghost },
+      context,
+    );
+    const early = await server.createAdmin('early@example.com', 'early-password-1');
+    expect(early.role).toBe('admin');
+    server.clock.advance(ABANDONED_AFTER_MS);
+    const late = await server.createAdmin('late@example.com', 'late-password-1');
+    expect(late.role).toBe('root');
+    // A registered root is never taken over, however old.
+    server.clock.advance(ABANDONED_AFTER_MS);
+    expect((await server.createAdmin('later@example.com', 'later-password-1')).role).toBe('admin');
+  });
+
+  it('an email reserved for a user who never registered is taken over after a minute', async () => {
+    const ghost = randomUUID();
+    await reserveEmail(deps, 'ghosted@example.com', ghost, context);
+    const input = { email: 'ghosted@example.com', name: 'G', password: 'ghost-password-1' };
+    await expect(createUser(deps, system, input)).rejects.toMatchObject({ code: 'email_taken' });
+    server.clock.advance(ABANDONED_AFTER_MS);
+    const created = await createUser(deps, system, input);
+    const events = (await server.m3m.eventStore.readStream(emailStream('ghosted@example.com'))).map((e) => [
+      e.type,
+      e.data,
+    ]);
+    expect(events).toEqual([
+      ['EmailReserved', { userId: ghost }],
+      ['EmailReleased', { userId: ghost }],
+      ['EmailReserved', { userId: created.userId }],
+    ]);
+  });
+
+  it('the email of a live user is never taken over', async () => {
+    const input = { email: 'alive@example.com', name: 'A', password: 'alive-password-1' };
+    await createUser(deps, system, input);
+    server.clock.advance(10 * ABANDONED_AFTER_MS);
+    await expect(createUser(deps, system, input)).rejects.toMatchObject({ code: 'email_taken' });
   });
 });

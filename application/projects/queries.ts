@@ -62,7 +62,10 @@ export async function listProjects(deps: ProjectDeps, actor: Actor): Promise<Pro
   if (accessible === 'all') docs = await findAll(projects, {}, { name: 1 });
   else if (accessible.size === 0) docs = [];
   else docs = await findAll(projects, { id: { $in: [...accessible] } }, { name: 1 });
-  return docs.map((doc) => projectView(doc, relationTo(actor, doc)!));
+  return docs.flatMap((doc) => {
+    const relation = relationTo(actor, doc);
+    return relation ? [projectView(doc, relation)] : [];
+  });
 }
 
 const noSuchProject = () => notFound('The project does not exist.', 'project_not_found');

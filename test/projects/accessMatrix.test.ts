@@ -5,38 +5,39 @@ import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.t
  * The project, goal and environment routes × every kind of caller → the status they get, extending the
  * identity matrix. Each cell acts on a fresh project (owned by `owner`, with `member` as a member, one goal,
  * one variable) so that no cell depends on another. A project the caller cannot see is a 404: its existence
- * is not revealed; one they can see but not change is a 403.
+ * is not revealed; one they can see but not change is a 403. `granted` holds the project in their project list
+ * (identity's grant), which counts like membership.
  */
-const ACTORS = ['anonymous', 'plain', 'creator', 'member', 'owner', 'admin', 'root'] as const;
+const ACTORS = ['anonymous', 'plain', 'creator', 'member', 'granted', 'owner', 'admin', 'root'] as const;
 type ActorName = (typeof ACTORS)[number];
 
-//                                                             anon plain creator member owner admin root
+//                                                             anon plain creator member granted owner admin root
 const POLICY: [route: string, ...statuses: number[]][] = [
-  ['GET /api/v1/colors', /*                                */ 200, 200, 200, 200, 200, 200, 200],
-  ['GET /api/v1/projects', /*                              */ 401, 200, 200, 200, 200, 200, 200],
-  ['POST /api/v1/projects', /*                             */ 401, 403, 201, 403, 201, 201, 201],
-  ['GET /api/v1/projects/{id}', /*                         */ 401, 404, 404, 200, 200, 200, 200],
-  ['PATCH /api/v1/projects/{id}', /*                       */ 401, 404, 404, 403, 200, 200, 200],
-  ['DELETE /api/v1/projects/{id}', /*                      */ 401, 404, 404, 403, 204, 204, 204],
-  ['POST /api/v1/projects/{id}/api-key', /*                */ 401, 404, 404, 403, 200, 200, 200],
-  ['POST /api/v1/projects/{id}/members', /*                */ 401, 404, 404, 403, 200, 200, 200],
-  ['DELETE /api/v1/projects/{id}/members/{userId}', /*     */ 401, 404, 404, 403, 200, 200, 200],
-  ['GET /api/v1/projects/{id}/goals', /*                   */ 401, 404, 404, 200, 200, 200, 200],
-  ['POST /api/v1/projects/{id}/goals', /*                  */ 401, 404, 404, 403, 201, 201, 201],
-  ['GET /api/v1/goals', /*                                 */ 401, 200, 200, 200, 200, 200, 200],
-  ['POST /api/v1/goals', /*                                */ 401, 403, 403, 403, 403, 201, 201],
-  ['GET /api/v1/goals/{goal}', /*                          */ 401, 404, 404, 200, 200, 200, 200],
-  ['GET /api/v1/goals/{goal} (global)', /*                 */ 401, 404, 404, 200, 200, 200, 200],
-  ['PATCH /api/v1/goals/{goal}', /*                        */ 401, 404, 404, 403, 200, 200, 200],
-  ['PATCH /api/v1/goals/{goal} (global)', /*               */ 401, 404, 404, 403, 403, 200, 200],
-  ['DELETE /api/v1/goals/{goal}', /*                       */ 401, 404, 404, 403, 204, 204, 204],
-  ['DELETE /api/v1/goals/{goal} (global)', /*              */ 401, 404, 404, 403, 403, 204, 204],
-  ['POST /api/v1/goals/{goal}/increment', /*               */ 401, 404, 404, 200, 200, 200, 200],
-  ['POST /api/v1/goals/{goal}/increment (global)', /*      */ 401, 404, 404, 200, 200, 200, 200],
-  ['GET /api/v1/goals/{goal}/stats', /*                    */ 401, 404, 404, 200, 200, 200, 200],
-  ['GET /api/v1/projects/{id}/environment', /*             */ 401, 404, 404, 200, 200, 200, 200],
-  ['PUT /api/v1/projects/{id}/environment/{name}', /*      */ 401, 404, 404, 403, 200, 200, 200],
-  ['DELETE /api/v1/projects/{id}/environment/{name}', /*   */ 401, 404, 404, 403, 204, 204, 204],
+  ['GET /api/v1/colors', /*                                */ 200, 200, 200, 200, 200, 200, 200, 200],
+  ['GET /api/v1/projects', /*                              */ 401, 200, 200, 200, 200, 200, 200, 200],
+  ['POST /api/v1/projects', /*                             */ 401, 403, 201, 403, 403, 201, 201, 201],
+  ['GET /api/v1/projects/{id}', /*                         */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['PATCH /api/v1/projects/{id}', /*                       */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['DELETE /api/v1/projects/{id}', /*                      */ 401, 404, 404, 403, 403, 204, 204, 204],
+  ['POST /api/v1/projects/{id}/api-key', /*                */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['POST /api/v1/projects/{id}/members', /*                */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['DELETE /api/v1/projects/{id}/members/{userId}', /*     */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/goals', /*                   */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['POST /api/v1/projects/{id}/goals', /*                  */ 401, 404, 404, 403, 403, 201, 201, 201],
+  ['GET /api/v1/goals', /*                                 */ 401, 200, 200, 200, 200, 200, 200, 200],
+  ['POST /api/v1/goals', /*                                */ 401, 403, 403, 403, 403, 403, 201, 201],
+  ['GET /api/v1/goals/{goal}', /*                          */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['GET /api/v1/goals/{goal} (global)', /*                 */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['PATCH /api/v1/goals/{goal}', /*                        */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['PATCH /api/v1/goals/{goal} (global)', /*               */ 401, 404, 404, 403, 403, 403, 200, 200],
+  ['DELETE /api/v1/goals/{goal}', /*                       */ 401, 404, 404, 403, 403, 204, 204, 204],
+  ['DELETE /api/v1/goals/{goal} (global)', /*              */ 401, 404, 404, 403, 403, 403, 204, 204],
+  ['POST /api/v1/goals/{goal}/increment', /*               */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['POST /api/v1/goals/{goal}/increment (global)', /*      */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['GET /api/v1/goals/{goal}/stats', /*                    */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/environment', /*             */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['PUT /api/v1/projects/{id}/environment/{name}', /*      */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['DELETE /api/v1/projects/{id}/environment/{name}', /*   */ 401, 404, 404, 403, 403, 204, 204, 204],
 ];
 
 interface Cell {
@@ -59,6 +60,8 @@ describe('projects, goals and environment: access matrix', () => {
   let server: TestServer;
   const tokens = {} as Record<ActorName, string | null>;
   let memberId: string;
+  /** Has each fixture's project in their project list (identity's grant), without being a member. */
+  let grantedId: string;
   let spareUserId: string;
   let seq = 0;
 
@@ -73,12 +76,14 @@ describe('projects, goals and environment: access matrix', () => {
       ['plain', []],
       ['creator', ['create_projects']],
       ['member', []],
+      ['granted', []],
       ['owner', ['create_projects']],
     ];
     for (const [name, permissions] of users) {
       const created = await server.createUser(tokens.root!, { email: `${name}@example.com`, permissions });
       tokens[name] = created.token;
       if (name === 'member') memberId = created.user.id;
+      if (name === 'granted') grantedId = created.user.id;
     }
     spareUserId = (await server.createUser(tokens.root!, { email: 'spare@example.com' })).user.id;
   });
@@ -104,6 +109,13 @@ describe('projects, goals and environment: access matrix', () => {
       server.request('POST', `/api/v1/projects/${projectId}/members`, {
         token: owner,
         body: { userId: memberId },
+      }),
+      200,
+    );
+    await ok(
+      server.request('POST', `/api/v1/users/${grantedId}/projects`, {
+        token: tokens.root,
+        body: { projectId },
       }),
       200,
     );

@@ -147,7 +147,12 @@ describe('projects', () => {
     expect(await slugs(creator)).toEqual(['mine']);
     expect(await slugs(other)).toEqual(['granted', 'theirs']);
     expect(await slugs(member)).toEqual(['theirs']);
-    expect(await slugs({ ...nobody, projectIds: [granted.projectId] })).toEqual(['granted']);
+    const grantee = { ...nobody, projectIds: [granted.projectId] };
+    expect(await slugs(grantee)).toEqual(['granted']);
+    expect((await getProject(h.deps, grantee, granted.projectId)).access).toBe('granted');
+    expect((await refusal(updateProject(h.deps, grantee, granted.projectId, { name: 'No' }))).kind).toBe(
+      'forbidden',
+    );
     expect(await slugs(nobody)).toEqual([]);
     expect(await slugs(admin)).toEqual(['granted', 'mine', 'theirs']);
     expect(await slugs({ kind: 'system' })).toEqual(['granted', 'mine', 'theirs']);

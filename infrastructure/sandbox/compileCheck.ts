@@ -1,0 +1,45 @@
+// Syntax check of a worker source, in a throw-away isolate of the runtime process: V8 parses it as an
+// ES module (nothing runs), then static imports are refused.
+import ivm from 'isolated-vm';
+import type { CompileResult } from './types.ts';
+import { importLocation, parseSyntaxError, WORKER_FILENAME } from './workerIsolate.ts';
+
+export async function checkSource(
+  source: string,
+  maxSourceBytes: number,
+  onCatastrophicError: (message: string) => void,
+): Promise<CompileResult> {
+  const bytes = Buffer.byteLength(source);
+  if (bytes > maxSourceBytes) {
+    return {
+      ok: false,
+      error: {
+        message: `the source is too large (${bytes} bytes, limit ${maxSourceBytes})`,
+        line: 1,
+        column: 1,
+      },
+    };
+  }
+  const isolate = new ivm.Isolate({ memoryLimit: 64, onCatastrophicError });
+  try {
+    let module: ivm.Module;
+    try {
+      module = await isolate.compileModule(source, { filename: WORKER_FILENAME });
+    } catch (err) {
+      return { ok: false, error: parseSyntaxError(err) };
+    }
+    const specifier = module.dependencySpecifiers[0];
+    if (specifier !== undefined) {
+      return {
+        ok: false,
+        error: {
+          message: `import is not supported in workers ('${specifier}'): use the m3m runtime API instead`,
+          ...importLocation(source, specifier),
+        },
+      };
+    }
+    return { ok: true };
+  } finally {
+    isolate.dispose();
+  }
+}

@@ -1,0 +1,611 @@
+// The server's handle on the worker sandbox. It supervises the runtime process (runtimeProcess.ts) that
+// holds the isolates: starts it, forwards invocations and the guests' host API calls, and when it dies
+// (a V8 hard out-of-memory, a kill, an unresponsive process) reports the invocations it held as `crashed`
+// and starts a new one with backoff. See docs/adr/0006-sandbox.md.
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { type RuntimeConfig, resolveLimits, runtimeConfig } from './limits.ts';
+import type { HostReply, HostToRuntime, RuntimeToHost, WireResult } from './protocol.ts';
+import {
+  type CompileResult,
+  HANDLER_NAMES,
+  type HandlerName,
+  type HostApi,
+  type InvocationRequest,
+  type InvocationResult,
+  type IsolateInfo,
+  type Limits,
+  type SandboxHostOptions,
+  type SandboxLogger,
+  type SandboxState,
+  type SandboxStatus,
+} from './types.ts';
+
+const RUNTIME_ENTRY = fileURLToPath(new URL('./runtimeProcess.ts', import.meta.url));
+const RUNTIME_EXEC_ARGV = ['--no-node-snapshot', '--disable-warning=ExperimentalWarning'];
+/** Starts in a row that die before the runtime process says "ready" before callers are told it is down. */
+const MAX_FAILED_STARTS = 3;
+/** A runtime process that lived this long restarts after the initial delay again. */
+const STABLE_AFTER_MS = 30_000;
+const OUTPUT_TAIL_CHARS = 4000;
+
+/** The runtime process is closed, or cannot be started. */
+export class SandboxUnavailableError extends Error {
+  override name = 'SandboxUnavailableError';
+}
+
+interface PendingInvocation {
+  child: ChildProcess;
+  started: number;
+  workerId: string;
+  version: number;
+  hostApi: HostApi;
+  resolve(result: InvocationResult): void;
+}
+
+interface PendingRequest {
+  child: ChildProcess;
+  resolve(message: RuntimeToHost): void;
+  reject(err: Error): void;
+}
+
+type Request =
+  | { type: 'compile'; source: string }
+  | { type: 'dispose'; workerId: string; version: number | null }
+  | { type: 'isolates' };
+
+export class SandboxHost {
+  readonly #config: RuntimeConfig;
+  readonly #defaults: Partial<Limits>;
+  readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #heartbeatMs: number;
+  readonly #logger: SandboxLogger | undefined;
+  #state: SandboxState = 'idle';
+  #child: ChildProcess | null = null;
+  #ready = false;
+  #waiters: { resolve(child: ChildProcess): void; reject(err: Error): void }[] = [];
+  readonly #invocations = new Map<string, PendingInvocation>();
+  readonly #requests = new Map<number, PendingRequest>();
+  #nextRequestId = 1;
+  #restarts = 0;
+  #failedStarts = 0;
+  #delayMs: number;
+  #spawnedAt = 0;
+  #lastExit: SandboxStatus['lastExit'] = null;
+  #fatal: { message: string; invocationIds: Set<string> } | null = null;
+  #unresponsive = false;
+  #restartTimer: NodeJS.Timeout | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #awaitingPong = false;
+  #missedPongs = 0;
+  #outputTail = '';
+  #closing: Promise<void> | null = null;
+
+  constructor(options: SandboxHostOptions = {}) {
+    this.#config = runtimeConfig(options);
+    this.#defaults = { ...options.defaultLimits };
+    resolveLimits(this.#defaults, undefined); // refuse bad defaults now, not at the first invocation
+    this.#backoff = options.restartBackoff ?? { initialMs: 100, maxMs: 5000 };
+    this.#delayMs = this.#backoff.initialMs;
+    this.#heartbeatMs = options.heartbeatMs ?? 5000;
+    this.#logger = options.logger;
+  }
+
+  /** Starts the runtime process now rather than at the first call. */
+  async start(): Promise<void> {
+    await this.#whenReady();
+  }
+
+  /**
+   * Runs one handler of one worker version. Never rejects because of the worker or the runtime process:
+   * those end as the result's `outcome`. Rejects (TypeError) for a malformed request, and
+   * (SandboxUnavailableError) after `close()`.
+   */
+  async invoke(request: InvocationRequest): Promise<InvocationResult> {
+    if (this.#state === 'closed') throw new SandboxUnavailableError('the sandbox is closed');
+    const { worker, handler } = request;
+    checkWorker(worker);
+    if (!HANDLER_NAMES.includes(handler as HandlerName)) {
+      throw new TypeError(`handler must be one of ${HANDLER_NAMES.join(', ')}, got ${String(handler)}`);
+    }
+    const limits = resolveLimits(this.#defaults, request.limits);
+    const hostApi = request.hostApi ?? {};
+    const methods = methodPaths(hostApi);
+    let inputJson: string | undefined;
+    try {
+      inputJson = request.input === undefined ? undefined : strictJson(request.input);
+    } catch (err) {
+      throw new TypeError(`invocation input must be JSON-serialisable: ${(err as Error).message}`);
+    }
+    const invocationId = request.invocationId ?? randomUUID();
+    if (typeof invocationId !== 'string' || invocationId === '')
+      throw new TypeError('invocationId must be a string');
+    if (this.#invocations.has(invocationId))
+      throw new TypeError(`invocation ${invocationId} is already running`);
+    const started = performance.now();
+    const sourceBytes = Buffer.byteLength(worker.source);
+    if (sourceBytes > this.#config.maxSourceBytes) {
+      return failed(invocationId, started, 'error', {
+        name: 'SourceTooLarge',
+        message: `the worker source is too large (${sourceBytes} bytes, limit ${this.#config.maxSourceBytes})`,
+      });
+    }
+
+    let child: ChildProcess;
+    try {
+      child = await this.#whenReady();
+    } catch (err) {
+      if ((this.#state as SandboxState) === 'closed') throw err;
+      return failed(invocationId, started, 'crashed', {
+        name: 'SandboxUnavailable',
+        message: (err as Error).message,
+      });
+    }
+    return new Promise<InvocationResult>((resolve) => {
+      this.#invocations.set(invocationId, {
+        child,
+        started,
+        workerId: worker.id,
+        version: worker.version,
+        hostApi,
+        resolve,
+      });
+      this.#updateRef();
+      this.#post(child, {
+        type: 'invoke',
+        invocationId,
+        worker: { id: worker.id, version: worker.version, source: worker.source },
+        handler,
+        inputJson,
+        limits,
+        methods,
+      });
+    });
+  }
+
+  /** Parses a worker source as an ES module without running it: a syntax error or an import is refused. */
+  async compileWorker(source: string): Promise<CompileResult> {
+    if (typeof source !== 'string') throw new TypeError('source must be a string');
+    const reply = await this.#request({ type: 'compile', source });
+    if (reply.type !== 'compiled') throw new Error(`unexpected reply ${reply.type}`);
+    return reply.result;
+  }
+
+  /**
+   * Drops the warm isolates of a worker (one version, or all of them): after a redeploy, a delete or a
+   * settings change. An invocation running on one finishes first. Resolves to how many were dropped.
+   */
+  async dispose(workerId: string, version?: number): Promise<number> {
+    if (!this.#ready || !this.#child) return 0; // a runtime process that is not running holds nothing warm
+    const reply = await this.#request({ type: 'dispose', workerId, version: version ?? null });
+    return reply.type === 'disposed' ? reply.count : 0;
+  }
+
+  /** The warm isolates of the current runtime process. */
+  async isolates(): Promise<IsolateInfo[]> {
+    if (!this.#ready || !this.#child) return [];
+    const reply = await this.#request({ type: 'isolates' });
+    return reply.type === 'isolateList' ? reply.isolates : [];
+  }
+
+  status(): SandboxStatus {
+    return {
+      state: this.#state,
+      pid: this.#child?.pid ?? null,
+      restarts: this.#restarts,
+      inFlight: this.#invocations.size,
+      lastExit: this.#lastExit,
+    };
+  }
+
+  /** Stops the runtime process; invocations still running end as `crashed`. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#state = 'closed';
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    this.#stopHeartbeat();
+    for (const waiter of this.#waiters.splice(0))
+      waiter.reject(new SandboxUnavailableError('the sandbox is closed'));
+    const child = this.#child;
+    this.#closing = new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) {
+        this.#child = null;
+        resolve();
+        return;
+      }
+      child.once('exit', () => resolve());
+      child.ref();
+      const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+      force.unref();
+      child.once('exit', () => clearTimeout(force));
+      if (child.connected) child.disconnect();
+      else child.kill('SIGKILL');
+    });
+    return this.#closing;
+  }
+
+  #whenReady(): Promise<ChildProcess> {
+    if (this.#state === 'closed') return Promise.reject(new SandboxUnavailableError('the sandbox is closed'));
+    if (this.#child && this.#ready) return Promise.resolve(this.#child);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      if (!this.#child && !this.#restartTimer) this.#spawn();
+      this.#updateRef();
+    });
+  }
+
+  #spawn(): void {
+    this.#state = this.#restarts === 0 && this.#failedStarts === 0 ? 'starting' : 'restarting';
+    const child = fork(RUNTIME_ENTRY, [JSON.stringify(this.#config)], {
+      execPath: process.execPath,
+      execArgv: RUNTIME_EXEC_ARGV,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: runtimeEnv(),
+    });
+    this.#child = child;
+    this.#ready = false;
+    this.#fatal = null;
+    this.#unresponsive = false;
+    this.#spawnedAt = Date.now();
+    this.#outputTail = '';
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => this.#output(child, chunk));
+      (stream as unknown as { unref?: () => void }).unref?.();
+    }
+    child.on('message', (message: RuntimeToHost) => this.#onMessage(child, message));
+    child.on('exit', (code, signal) => this.#onExit(child, code, signal));
+    child.on('error', (err) => {
+      this.#logger?.error({ err }, 'sandbox runtime process error');
+      if (child.pid === undefined) this.#onExit(child, null, null); // it never started: no 'exit' will come
+    });
+    this.#updateRef();
+  }
+
+  #onMessage(child: ChildProcess, message: RuntimeToHost): void {
+    if (child !== this.#child) return;
+    switch (message.type) {
+      case 'ready': {
+        this.#ready = true;
+        this.#state = 'ready';
+        this.#failedStarts = 0;
+        this.#startHeartbeat(child);
+        for (const waiter of this.#waiters.splice(0)) waiter.resolve(child);
+        this.#updateRef();
+        return;
+      }
+      case 'result': {
+        const pending = this.#invocations.get(message.invocationId);
+        if (!pending || pending.child !== child) return;
+        this.#invocations.delete(message.invocationId);
+        this.#updateRef();
+        pending.resolve(fromWire(message.result));
+        return;
+      }
+      case 'hostCall':
+        void this.#hostCall(child, message);
+        return;
+      case 'pong':
+        this.#awaitingPong = false;
+        this.#missedPongs = 0;
+        return;
+      case 'fatal':
+        this.#fatal = { message: message.message, invocationIds: new Set(message.invocationIds) };
+        return;
+      case 'compiled':
+      case 'disposed':
+      case 'isolateList': {
+        const pending = this.#requests.get(message.requestId);
+        if (!pending) return;
+        this.#requests.delete(message.requestId);
+        this.#updateRef();
+        pending.resolve(message);
+        return;
+      }
+    }
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.#child) return;
+    const wasReady = this.#ready;
+    this.#child = null;
+    this.#ready = false;
+    this.#stopHeartbeat();
+    const fatal = this.#fatal;
+    const closed = this.#state === 'closed';
+    const reason = closed
+      ? 'was closed'
+      : fatal
+        ? `ended after a catastrophic isolate error (${fatal.message})`
+        : this.#unresponsive
+          ? 'stopped answering and was killed'
+          : signal
+            ? `was killed (${signal})`
+            : `exited with code ${String(code)}`;
+    this.#lastExit = { code, signal, at: new Date().toISOString(), reason };
+
+    for (const [id, pending] of this.#invocations) {
+      if (pending.child !== child) continue;
+      this.#invocations.delete(id);
+      if (fatal?.invocationIds.has(id) && /memory/i.test(fatal.message)) {
+        pending.resolve(
+          failed(id, pending.started, 'memory_limit', {
+            name: 'MemoryLimitError',
+            message: `the worker exhausted its isolate's memory (${fatal.message}); the runtime process was restarted`,
+          }),
+        );
+      } else {
+        pending.resolve(
+          failed(id, pending.started, 'crashed', {
+            name: 'SandboxCrashed',
+            message: `the runtime process ${reason} during this invocation${closed ? '' : '; it is being restarted'}`,
+          }),
+        );
+      }
+    }
+    for (const [id, pending] of this.#requests) {
+      if (pending.child !== child) continue;
+      this.#requests.delete(id);
+      pending.reject(new SandboxUnavailableError(`the runtime process ${reason}`));
+    }
+    if (closed) {
+      this.#updateRef();
+      return;
+    }
+
+    this.#logger?.error(
+      { code, signal, reason, output: this.#outputTail.slice(-1000) },
+      'sandbox runtime process died; restarting it',
+    );
+    if (!wasReady) this.#failedStarts++;
+    if (this.#failedStarts >= MAX_FAILED_STARTS) {
+      const err = new SandboxUnavailableError(
+        `the runtime process failed to start ${this.#failedStarts} times in a row: ${this.#outputTail.slice(-500) || reason}`,
+      );
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
+      this.#failedStarts = 0;
+      this.#state = 'idle'; // the next call tries again
+      this.#updateRef();
+      return;
+    }
+    this.#restarts++;
+    this.#state = 'restarting';
+    this.#delayMs =
+      Date.now() - this.#spawnedAt > STABLE_AFTER_MS
+        ? this.#backoff.initialMs
+        : Math.min(this.#backoff.maxMs, Math.max(this.#backoff.initialMs, this.#delayMs * 2));
+    const delay =
+      wasReady && this.#delayMs === this.#backoff.initialMs ? this.#backoff.initialMs : this.#delayMs;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#state !== 'closed' && !this.#child) this.#spawn();
+    }, delay);
+    this.#updateRef();
+  }
+
+  async #hostCall(child: ChildProcess, call: Extract<RuntimeToHost, { type: 'hostCall' }>): Promise<void> {
+    const pending = this.#invocations.get(call.invocationId);
+    if (!pending || pending.child !== child) return;
+    const replyJson = await this.#callHostFunction(pending, call);
+    if (this.#invocations.get(call.invocationId) !== pending || this.#child !== child) return;
+    this.#post(child, { type: 'hostReply', invocationId: call.invocationId, callId: call.callId, replyJson });
+  }
+
+  async #callHostFunction(
+    pending: PendingInvocation,
+    call: Extract<RuntimeToHost, { type: 'hostCall' }>,
+  ): Promise<string> {
+    const fail = (name: string, message: string) =>
+      JSON.stringify({ ok: false, error: { name, message } } satisfies HostReply);
+    const fn = Object.hasOwn(pending.hostApi, call.method) ? pending.hostApi[call.method] : undefined;
+    if (typeof fn !== 'function') return fail('Error', `m3m.${call.method} is not available`);
+    let args: unknown;
+    try {
+      args = JSON.parse(call.argsJson);
+    } catch {
+      return fail('TypeError', `m3m.${call.method}: unreadable arguments`);
+    }
+    if (!Array.isArray(args)) return fail('TypeError', `m3m.${call.method}: unreadable arguments`);
+    let value: unknown;
+    try {
+      value = await fn(args, {
+        invocationId: call.invocationId,
+        workerId: pending.workerId,
+        version: pending.version,
+        method: call.method,
+      });
+    } catch (err) {
+      return fail(...publicError(err));
+    }
+    if (value === undefined) return '{"ok":true}';
+    let json: string;
+    try {
+      json = strictJson(value);
+    } catch (err) {
+      this.#logger?.warn(
+        { method: call.method, err },
+        'sandbox host function returned a value that is not JSON',
+      );
+      return fail('Error', `m3m.${call.method} returned a value that cannot be copied into the worker`);
+    }
+    if (Buffer.byteLength(json) > this.#config.maxHostCallBytes) {
+      return fail(
+        'RangeError',
+        `the result of m3m.${call.method} is too large (limit ${this.#config.maxHostCallBytes} bytes)`,
+      );
+    }
+    return `{"ok":true,"value":${json}}`;
+  }
+
+  async #request(body: Request): Promise<RuntimeToHost> {
+    const child = await this.#whenReady();
+    const requestId = this.#nextRequestId++;
+    return new Promise((resolve, reject) => {
+      this.#requests.set(requestId, { child, resolve, reject });
+      this.#updateRef();
+      this.#post(child, { ...body, requestId } as HostToRuntime);
+    });
+  }
+
+  #post(child: ChildProcess, message: HostToRuntime): void {
+    try {
+      child.send(message);
+    } catch (err) {
+      // The channel closed under us: the 'exit' handler settles whatever was waiting on this process.
+      this.#logger?.warn({ err }, 'sandbox: could not reach the runtime process');
+    }
+  }
+
+  #startHeartbeat(child: ChildProcess): void {
+    this.#stopHeartbeat();
+    this.#awaitingPong = false;
+    this.#missedPongs = 0;
+    this.#heartbeat = setInterval(() => {
+      if (this.#child !== child) return;
+      if (this.#awaitingPong && ++this.#missedPongs >= 2) {
+        this.#logger?.error({ pid: child.pid }, 'sandbox runtime process is unresponsive; killing it');
+        this.#unresponsive = true;
+        child.kill('SIGKILL');
+        return;
+      }
+      this.#awaitingPong = true;
+      this.#post(child, { type: 'ping', requestId: 0 });
+    }, this.#heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+
+  #output(child: ChildProcess, chunk: string): void {
+    this.#outputTail = (this.#outputTail + chunk).slice(-OUTPUT_TAIL_CHARS);
+    const text = chunk.trimEnd();
+    if (text) this.#logger?.warn({ pid: child.pid }, `sandbox runtime: ${text.slice(0, 2000)}`);
+  }
+
+  /** Keeps the server's event loop alive only while something waits on the runtime process. */
+  #updateRef(): void {
+    const busy = this.#invocations.size + this.#requests.size + this.#waiters.length > 0;
+    const child = this.#child;
+    if (child) {
+      if (busy) {
+        child.ref();
+        child.channel?.ref();
+      } else {
+        child.unref();
+        child.channel?.unref();
+      }
+    }
+    if (this.#restartTimer) {
+      if (busy) this.#restartTimer.ref();
+      else this.#restartTimer.unref();
+    }
+  }
+}
+
+function checkWorker(worker: InvocationRequest['worker']): void {
+  if (!worker || typeof worker !== 'object') throw new TypeError('worker must be { id, version, source }');
+  if (typeof worker.id !== 'string' || worker.id === '')
+    throw new TypeError('worker.id must be a non-empty string');
+  if (!Number.isSafeInteger(worker.version) || worker.version < 0) {
+    throw new TypeError('worker.version must be a non-negative integer');
+  }
+  if (typeof worker.source !== 'string') throw new TypeError('worker.source must be a string');
+}
+
+const SEGMENT = /^[A-Za-z_$][\w$]*$/;
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** The declared host API paths, sorted; refuses names the guest object could not carry safely. */
+export function methodPaths(hostApi: HostApi): string[] {
+  if (!hostApi || typeof hostApi !== 'object') throw new TypeError('hostApi must be an object of functions');
+  const paths = Object.keys(hostApi).sort();
+  const set = new Set(paths);
+  for (const path of paths) {
+    if (typeof hostApi[path] !== 'function') throw new TypeError(`hostApi['${path}'] must be a function`);
+    const segments = path.split('.');
+    if (!segments.every((s) => SEGMENT.test(s) && !FORBIDDEN_SEGMENTS.has(s))) {
+      throw new TypeError(
+        `hostApi path '${path}' must be dotted identifiers (no __proto__, prototype, constructor)`,
+      );
+    }
+    if (segments[0] === 'log') throw new TypeError(`hostApi path '${path}': m3m.log is built in`);
+    if (segments[0] === 'models' && segments.length !== 2) {
+      throw new TypeError(`hostApi path '${path}': model operations are declared as 'models.<operation>'`);
+    }
+    for (let i = 1; i < segments.length; i++) {
+      const prefix = segments.slice(0, i).join('.');
+      if (set.has(prefix)) throw new TypeError(`hostApi paths '${prefix}' and '${path}' conflict`);
+    }
+  }
+  return paths;
+}
+
+/** JSON.stringify that refuses what it would silently drop or mangle: functions, symbols (and, natively, cycles, BigInt). */
+function strictJson(value: unknown): string {
+  const json = JSON.stringify(value, (key, v: unknown) => {
+    if (typeof v === 'function' || typeof v === 'symbol') {
+      throw new TypeError(`a ${typeof v}${key ? ` at key '${key}'` : ''} cannot be copied as JSON`);
+    }
+    return v;
+  });
+  if (json === undefined) throw new TypeError('the value cannot be copied as JSON');
+  return json;
+}
+
+/** Name and message of a host function's error, as the guest may see them: never a stack or an object. */
+function publicError(err: unknown): [string, string] {
+  const e = err as { name?: unknown; message?: unknown } | null | undefined;
+  const name = typeof e?.name === 'string' && /^[A-Za-z][\w]{0,63}$/.test(e.name) ? e.name : 'Error';
+  const raw = typeof e?.message === 'string' ? e.message : String(err);
+  return [name, raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw];
+}
+
+function fromWire(wire: WireResult): InvocationResult {
+  const result = wire.resultJson === undefined ? {} : { result: JSON.parse(wire.resultJson) as unknown };
+  return {
+    invocationId: wire.invocationId,
+    outcome: wire.outcome,
+    ...result,
+    logs: wire.logs,
+    durationMs: wire.durationMs,
+    cpuMs: wire.cpuMs,
+    coldStart: wire.coldStart,
+    ...(wire.error ? { error: wire.error } : {}),
+  };
+}
+
+function failed(
+  invocationId: string,
+  started: number,
+  outcome: InvocationResult['outcome'],
+  error: { name: string; message: string },
+): InvocationResult {
+  return {
+    invocationId,
+    outcome,
+    logs: [],
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    cpuMs: 0,
+    coldStart: false,
+    error,
+  };
+}
+
+/**
+ * The runtime process gets a minimal environment: it never needs the server's secrets (JWT key, database
+ * URLs…), and NODE_OPTIONS from a test runner or a shell must not load anything into it.
+ */
+function runtimeEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'TZ', 'LANG', 'LC_ALL']) {
+    if (process.env[key] !== undefined) env[key] = process.env[key];
+  }
+  return env;
+}

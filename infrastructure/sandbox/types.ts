@@ -1,0 +1,150 @@
+// Public types of the worker sandbox. The sandbox runs worker sources (ES modules that
+// `export default { fetch, onEvent, run, scheduled }`) in isolated-vm isolates inside a separate runtime
+// process; see docs/adr/0006-sandbox.md.
+
+/** The handlers a worker may export on its default export object. */
+export const HANDLER_NAMES = ['fetch', 'onEvent', 'run', 'scheduled'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+/** One deployed version of a worker. `source` must not change for a given `{ id, version }`. */
+export interface WorkerCode {
+  id: string;
+  version: number;
+  source: string;
+}
+
+export interface Limits {
+  /** V8 heap limit of the worker's isolate (isolated-vm `memoryLimit`; a guideline, see the ADR). Min 8. */
+  memoryMb: number;
+  /** CPU time the isolate may spend on one invocation (including a cold start). */
+  cpuMs: number;
+  /** Wall-clock time one invocation may take, host API calls included. */
+  wallMs: number;
+}
+
+/** Arguments are the JSON-decoded arguments the guest passed; the result must be JSON-serialisable. */
+export type HostFunction = (args: unknown[], context: HostCallContext) => unknown;
+
+/**
+ * Functions exposed to the guest on the global `m3m`, by dotted path: `'goals.increment'` becomes
+ * `m3m.goals.increment(...args)`. `models.<op>` paths are exposed as `m3m.models.collection(name).<op>(...)`
+ * and receive `[name, ...args]`. Only declared paths exist in the guest. `log` is reserved.
+ */
+export type HostApi = Readonly<Record<string, HostFunction>>;
+
+export interface HostCallContext {
+  invocationId: string;
+  workerId: string;
+  version: number;
+  /** The dotted path that was called, e.g. `goals.increment`. */
+  method: string;
+}
+
+export interface InvocationRequest {
+  worker: WorkerCode;
+  handler: HandlerName;
+  /** Copied into the guest as JSON. `undefined` arrives as `undefined`. */
+  input?: unknown;
+  limits?: Partial<Limits>;
+  hostApi?: HostApi;
+  /** Defaults to a random UUID; echoed in the result and in every host call's context. */
+  invocationId?: string;
+}
+
+export type Outcome = 'ok' | 'error' | 'timeout' | 'cpu_limit' | 'memory_limit' | 'crashed';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+  /** ISO 8601 timestamp taken when the line was written. */
+  at: string;
+}
+
+export interface InvocationError {
+  name: string;
+  message: string;
+  /** The guest's stack, frames pointing at `worker.js:LINE:COL`; runtime-internal frames removed. */
+  stack?: string;
+}
+
+export interface InvocationResult {
+  invocationId: string;
+  outcome: Outcome;
+  /** The handler's JSON result (outcome `ok` only; absent when the handler returned `undefined`). */
+  result?: unknown;
+  logs: LogLine[];
+  /** Wall time of the invocation inside the runtime process (for `crashed`: as seen by the host). */
+  durationMs: number;
+  /** CPU time the isolate spent on this invocation. */
+  cpuMs: number;
+  /** True when this invocation had to build the isolate (new isolate, compile, module evaluation). */
+  coldStart: boolean;
+  error?: InvocationError;
+}
+
+export type CompileResult =
+  | { ok: true }
+  | {
+      ok: false;
+      /** 1-based line and column in the worker source. */
+      error: { message: string; line: number; column: number };
+    };
+
+/** What the runtime process holds for one worker version. */
+export interface IsolateInfo {
+  workerId: string;
+  version: number;
+  memoryMb: number;
+  invocations: number;
+  busy: boolean;
+  /** V8 used heap in bytes at the last completed invocation. */
+  heapUsedBytes: number;
+  lastUsedAt: string;
+}
+
+export type SandboxState = 'idle' | 'starting' | 'ready' | 'restarting' | 'closed';
+
+export interface SandboxStatus {
+  state: SandboxState;
+  /** Process id of the current runtime process, if one runs. */
+  pid: number | null;
+  /** How many times the runtime process has been restarted after dying. */
+  restarts: number;
+  inFlight: number;
+  lastExit: { code: number | null; signal: string | null; at: string; reason: string } | null;
+}
+
+/** pino-compatible subset, so the composition root can pass its logger. */
+export interface SandboxLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SandboxHostOptions {
+  /** Limits for invocations that do not override them. Default 128 MB, 1000 ms CPU, 5000 ms wall. */
+  defaultLimits?: Partial<Limits>;
+  /** Warm isolates kept in the runtime process (LRU). Default 50. */
+  maxIsolates?: number;
+  /** Sum of the isolates' `memoryMb` the pool keeps warm before evicting idle ones (LRU). Default 4096. */
+  maxPoolMemoryMb?: number;
+  /** Largest JSON result, in UTF-8 bytes. Default 1 MiB. */
+  maxResultBytes?: number;
+  /** Largest JSON of one host call's arguments or result. Default 1 MiB. */
+  maxHostCallBytes?: number;
+  /** Host API calls allowed per invocation. Default 1000. */
+  maxHostCalls?: number;
+  /** Log lines kept per invocation. Default 200. */
+  maxLogLines?: number;
+  /** Log bytes (UTF-8, messages) kept per invocation. Default 64 KiB. */
+  maxLogBytes?: number;
+  /** Largest worker source, in UTF-8 bytes. Default 1 MiB. */
+  maxSourceBytes?: number;
+  /** Restart delay after the runtime process dies: doubles from `initialMs` up to `maxMs`. Default 100 / 5000. */
+  restartBackoff?: { initialMs: number; maxMs: number };
+  /** Ping interval; a runtime process that misses two answers is killed and restarted. Default 5000. */
+  heartbeatMs?: number;
+  logger?: SandboxLogger;
+}

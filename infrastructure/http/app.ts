@@ -116,7 +116,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.setNotFoundHandler(async (request, reply) => {
     if (spa && wantsSpa(request)) return reply.type('text/html').sendFile('index.html');
-    throw notFound(`No route for ${request.method} ${pathOf(request)}.`, 'route-not-found');
+    throw notFound(`No route for ${request.method} ${pathOf(request)}.`, 'route_not_found');
   });
 
   return app;

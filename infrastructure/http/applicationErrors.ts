@@ -20,9 +20,6 @@ const DOMAIN_STATUS: Record<string, number> = {
   invalid_project_id: 400,
 };
 
-/** Problem codes are kebab-case (they end up in the type URI); application and domain codes are snake_case. */
-const kebab = (code: string) => code.replaceAll('_', '-');
-
 /**
  * The problem response for a refusal from the application or the domain, or `null` for any other error.
  * An `invalid` refusal names its field as part of the body (`body.newPassword`), like a schema failure would.
@@ -35,13 +32,13 @@ export function problemFromApplicationError(error: unknown): ProblemError | null
         error.message,
       );
     }
-    if (error.kind === 'unauthenticated') return unauthorized(error.message, kebab(error.code));
-    return new ProblemError({ status: STATUS[error.kind], code: kebab(error.code), detail: error.message });
+    if (error.kind === 'unauthenticated') return unauthorized(error.message, error.code);
+    return new ProblemError({ status: STATUS[error.kind], code: error.code, detail: error.message });
   }
   if (error instanceof DomainError) {
     return new ProblemError({
       status: DOMAIN_STATUS[error.code] ?? 409,
-      code: kebab(error.code),
+      code: error.code,
       detail: error.message,
     });
   }

@@ -40,7 +40,7 @@ export function httpAuth(deps: AuthenticateDeps): HttpAuth {
       const header = request.headers.authorization;
       if (!header) throw unauthorized('This needs a bearer token: log in at POST /api/v1/auth/login.');
       const match = BEARER.exec(header);
-      if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid-token');
+      if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_token');
       authenticated.set(request, await authenticate(deps, match[1]!));
     },
     async requireManageUsers(request) {

@@ -23,7 +23,7 @@ export interface ProblemDetails {
 
 export interface ProblemInit {
   status: number;
-  /** Kebab-case; becomes the type URI `https://m3m.dev/problems/<code>`. Omitted → `about:blank`. */
+  /** snake_case, like every code m3m returns; becomes the type URI `https://m3m.dev/problems/<code>`. Omitted → `about:blank`. */
   code?: string;
   title?: string;
   detail?: string;
@@ -67,16 +67,16 @@ export class ProblemError extends Error {
   }
 }
 
-/** `Not Found` → `not-found`: the code an `about:blank` problem gets. */
+/** `Not Found` → `not_found`: the code an `about:blank` problem gets. */
 function statusCode(status: number): string {
-  return (STATUS_CODES[status] ?? `http-${status}`).toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return (STATUS_CODES[status] ?? `http_${status}`).toLowerCase().replace(/[^a-z0-9]+/g, '_');
 }
 
-export const badRequest = (detail: string, errors?: FieldError[], code = 'bad-request') =>
+export const badRequest = (detail: string, errors?: FieldError[], code = 'bad_request') =>
   new ProblemError({ status: 400, code, title: 'Bad Request', detail, ...(errors ? { errors } : {}) });
 
 export const validationFailed = (errors: FieldError[], detail = 'The request is invalid.') =>
-  new ProblemError({ status: 400, code: 'validation-failed', title: 'Validation failed', detail, errors });
+  new ProblemError({ status: 400, code: 'validation_failed', title: 'Validation failed', detail, errors });
 
 export const unauthorized = (detail = 'Authentication is required.', code = 'unauthorized') =>
   new ProblemError({
@@ -90,7 +90,7 @@ export const unauthorized = (detail = 'Authentication is required.', code = 'una
 export const forbidden = (detail = 'You are not allowed to do this.', code = 'forbidden') =>
   new ProblemError({ status: 403, code, title: 'Forbidden', detail });
 
-export const notFound = (detail = 'The resource does not exist.', code = 'not-found') =>
+export const notFound = (detail = 'The resource does not exist.', code = 'not_found') =>
   new ProblemError({ status: 404, code, title: 'Not Found', detail });
 
 export const conflict = (detail: string, code = 'conflict') =>
@@ -99,7 +99,7 @@ export const conflict = (detail: string, code = 'conflict') =>
 export const tooManyRequests = (detail = 'Too many requests.', retryAfterSeconds?: number) =>
   new ProblemError({
     status: 429,
-    code: 'too-many-requests',
+    code: 'too_many_requests',
     title: 'Too Many Requests',
     detail,
     ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
@@ -108,7 +108,7 @@ export const tooManyRequests = (detail = 'Too many requests.', retryAfterSeconds
 export const internalError = () =>
   new ProblemError({
     status: 500,
-    code: 'internal-error',
+    code: 'internal_error',
     title: 'Internal Server Error',
     detail: 'An unexpected error occurred. It has been logged.',
   });

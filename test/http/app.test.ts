@@ -32,7 +32,7 @@ const exampleRoutes: HttpRoutes = (app) => {
     throw new Error('database password is hunter2');
   });
   app.get('/taken', async () => {
-    throw conflict('That slug is taken.', 'slug-taken');
+    throw conflict('That slug is taken.', 'slug_taken');
   });
 };
 
@@ -125,9 +125,9 @@ describe('HTTP app', () => {
     expect(response.status).toBe(400);
     const body = await problem(response);
     expect(body).toMatchObject({
-      type: 'https://m3m.dev/problems/validation-failed',
+      type: 'https://m3m.dev/problems/validation_failed',
       status: 400,
-      code: 'validation-failed',
+      code: 'validation_failed',
       instance: '/api/v1/examples',
     });
     const errors = body.errors as { field: string; message: string }[];
@@ -156,17 +156,17 @@ describe('HTTP app', () => {
       body: 'x',
     });
     expect(response.status).toBe(415);
-    expect(await problem(response)).toMatchObject({ status: 415, code: 'unsupported-media-type' });
+    expect(await problem(response)).toMatchObject({ status: 415, code: 'unsupported_media_type' });
   });
 
   it('answers a ProblemError with its status and code', async () => {
     const response = await fetch(`${base}/api/v1/taken`);
     expect(response.status).toBe(409);
     expect(await problem(response)).toMatchObject({
-      type: 'https://m3m.dev/problems/slug-taken',
+      type: 'https://m3m.dev/problems/slug_taken',
       title: 'Conflict',
       detail: 'That slug is taken.',
-      code: 'slug-taken',
+      code: 'slug_taken',
     });
   });
 
@@ -182,7 +182,7 @@ describe('HTTP app', () => {
     const text = await response.clone().text();
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('at ');
-    expect(await problem(response)).toMatchObject({ status: 500, code: 'internal-error' });
+    expect(await problem(response)).toMatchObject({ status: 500, code: 'internal_error' });
   });
 
   it('says the UI is not built when there is no SPA, and points at the docs', async () => {

@@ -73,7 +73,7 @@ describe('avatars', () => {
     ] as const) {
       const response = await upload(bytes, type);
       expect(response.status).toBe(415);
-      expect((await problemOf(response)).code).toBe('avatar-content-mismatch');
+      expect((await problemOf(response)).code).toBe('avatar_content_mismatch');
     }
     expect(await server.headPosition()).toBe(head);
   });

@@ -41,7 +41,7 @@ describe('login', () => {
     const strip = ({ status, code, detail }: typeof wrong) => ({ status, code, detail });
     expect(strip(unknown)).toEqual(strip(wrong));
     expect(wrong).toMatchObject({
-      code: 'invalid-credentials',
+      code: 'invalid_credentials',
       detail: 'The email or the password is wrong.',
     });
   });
@@ -65,7 +65,7 @@ describe('login', () => {
       const limited = await login(email, password);
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).toBe('900');
-      expect(await problemOf(limited)).toMatchObject({ code: 'too-many-requests' });
+      expect(await problemOf(limited)).toMatchObject({ code: 'too_many_requests' });
 
       // Other emails are not affected.
       expect((await login(ROOT.email, ROOT.password)).status).toBe(200);

@@ -31,7 +31,7 @@ describe('bearer tokens', () => {
     const response = await me(token);
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer');
-    expect((await problemOf(response)).code).toBe('invalid-token');
+    expect((await problemOf(response)).code).toBe('invalid_token');
   }
 
   beforeAll(async () => {

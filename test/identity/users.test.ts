@@ -108,12 +108,12 @@ describe('user management', () => {
       await expectRefused(
         await patch(root, b.user.id, { email: a.user.email.toUpperCase() }),
         409,
-        'email-taken',
+        'email_taken',
       );
       await expectRefused(
         await post(root, '/api/v1/users', { email: a.user.email, name: 'Dup', password: 'dup-password-1' }),
         409,
-        'email-taken',
+        'email_taken',
       );
       expect(await loginStatus(a.user.email, a.password)).toBe(200);
       expect(await loginStatus(b.user.email, b.password)).toBe(200);
@@ -123,7 +123,7 @@ describe('user management', () => {
       const manager = await server.createUser(root, { email: email('mgr'), permissions: ['manage_users'] });
       const target = email('wanted');
       // A manager may not touch a global admin: the reservation made for the new address must be undone…
-      await expectRefused(await patch(manager.token, adminId, { email: target }), 403, 'admin-only');
+      await expectRefused(await patch(manager.token, adminId, { email: target }), 403, 'admin_only');
       // …so the address is still free for anyone.
       await server.createUser(root, { email: target });
     });
@@ -135,7 +135,7 @@ describe('user management', () => {
       const login = await server.request('POST', '/api/v1/auth/login', {
         body: { email: user.email, password },
       });
-      await expectRefused(login, 403, 'account-blocked');
+      await expectRefused(login, 403, 'account_blocked');
       expect(await loginStatus(user.email, 'wrong-password-1')).toBe(401);
       const unblocked = await post(root, `/api/v1/users/${user.id}/unblock`);
       expect(await unblocked.json()).toMatchObject({ blocked: false });
@@ -145,9 +145,9 @@ describe('user management', () => {
     it('deletes: gone from the API, cannot log in, email reusable', async () => {
       const { user, password } = await server.createUser(root, { email: email('delete') });
       expect((await del(root, `/api/v1/users/${user.id}`)).status).toBe(204);
-      await expectRefused(await get(root, user.id), 404, 'user-not-found');
-      await expectRefused(await patch(root, user.id, { name: 'Ghost' }), 404, 'user-not-found');
-      await expectRefused(await del(root, `/api/v1/users/${user.id}`), 404, 'user-not-found');
+      await expectRefused(await get(root, user.id), 404, 'user_not_found');
+      await expectRefused(await patch(root, user.id, { name: 'Ghost' }), 404, 'user_not_found');
+      await expectRefused(await del(root, `/api/v1/users/${user.id}`), 404, 'user_not_found');
       expect(await loginStatus(user.email, password)).toBe(401);
       const again = await server.createUser(root, { email: user.email });
       expect(again.user.id).not.toBe(user.id);
@@ -204,28 +204,28 @@ describe('user management', () => {
 
   describe('the root', () => {
     it('cannot be deleted or blocked, not even by themselves', async () => {
-      await expectRefused(await del(admin, `/api/v1/users/${rootId}`), 403, 'root-only');
-      await expectRefused(await post(admin, `/api/v1/users/${rootId}/block`), 403, 'root-only');
-      await expectRefused(await del(root, `/api/v1/users/${rootId}`), 403, 'self-change');
-      await expectRefused(await post(root, `/api/v1/users/${rootId}/block`), 403, 'self-change');
+      await expectRefused(await del(admin, `/api/v1/users/${rootId}`), 403, 'root_only');
+      await expectRefused(await post(admin, `/api/v1/users/${rootId}/block`), 403, 'root_only');
+      await expectRefused(await del(root, `/api/v1/users/${rootId}`), 403, 'self_change');
+      await expectRefused(await post(root, `/api/v1/users/${rootId}/block`), 403, 'self_change');
       expect((await server.request('GET', '/api/v1/me', { token: root })).status).toBe(200);
     });
 
     it('is changed only by the root', async () => {
-      await expectRefused(await patch(admin, rootId, { name: 'Not Root' }), 403, 'root-only');
+      await expectRefused(await patch(admin, rootId, { name: 'Not Root' }), 403, 'root_only');
       await expectRefused(
         await post(admin, `/api/v1/admin/users/${rootId}/password`, { password: 'taken-over-1' }),
         403,
-        'root-only',
+        'root_only',
       );
       await expectRefused(
         await post(admin, `/api/v1/users/${rootId}/projects`, { projectId: 'p' }),
         403,
-        'root-only',
+        'root_only',
       );
       const renamed = await patch(root, rootId, { name: 'The Root' });
       expect(await renamed.json()).toMatchObject({ name: 'The Root', role: 'root' });
-      await expectRefused(await patch(root, rootId, { role: 'user' }), 403, 'self-change');
+      await expectRefused(await patch(root, rootId, { role: 'user' }), 403, 'self_change');
     });
 
     it('is whoever new-admin created first, even when several race', async () => {
@@ -260,17 +260,17 @@ describe('user management', () => {
       await expectRefused(
         await post(manager.token, '/api/v1/users', { ...body, role: 'admin' }),
         403,
-        'admin-only',
+        'admin_only',
       );
       await expectRefused(
         await post(manager.token, '/api/v1/users', { ...body, permissions: ['create_projects'] }),
         403,
-        'permission-not-held',
+        'permission_not_held',
       );
       await expectRefused(
         await post(manager.token, '/api/v1/users', { ...body, projectIds: ['not-mine'] }),
         403,
-        'project-not-held',
+        'project_not_held',
       );
       expect(await server.headPosition()).toBe(head);
       const allowed = await post(manager.token, '/api/v1/users', {
@@ -286,14 +286,14 @@ describe('user management', () => {
       await expectRefused(
         await patch(manager.token, user.id, { permissions: ['create_projects'] }),
         403,
-        'permission-not-held',
+        'permission_not_held',
       );
-      await expectRefused(await patch(manager.token, user.id, { role: 'admin' }), 403, 'admin-only');
+      await expectRefused(await patch(manager.token, user.id, { role: 'admin' }), 403, 'admin_only');
       const creator = await server.createUser(root, { email: email('c'), permissions: ['create_projects'] });
       await expectRefused(
         await patch(manager.token, creator.user.id, { permissions: [] }),
         403,
-        'permission-not-held',
+        'permission_not_held',
       );
       const granted = await patch(manager.token, user.id, { permissions: ['manage_users'] });
       expect(await granted.json()).toMatchObject({ permissions: ['manage_users'] });
@@ -303,26 +303,26 @@ describe('user management', () => {
       await expectRefused(
         await patch(manager.token, manager.user.id, { permissions: [] }),
         403,
-        'self-change',
+        'self_change',
       );
       await expectRefused(
         await patch(manager.token, manager.user.id, { permissions: ['manage_users', 'create_projects'] }),
         403,
-        'self-change',
+        'self_change',
       );
-      await expectRefused(await patch(admin, adminId, { role: 'user' }), 403, 'self-change');
+      await expectRefused(await patch(admin, adminId, { role: 'user' }), 403, 'self_change');
       // Changing one's own name through /users is fine.
       expect((await patch(manager.token, manager.user.id, { name: 'Still Me' })).status).toBe(200);
     });
 
     it('only global admins change, block or delete a global admin', async () => {
-      await expectRefused(await patch(manager.token, adminId, { name: 'x' }), 403, 'admin-only');
-      await expectRefused(await post(manager.token, `/api/v1/users/${adminId}/block`), 403, 'admin-only');
-      await expectRefused(await del(manager.token, `/api/v1/users/${adminId}`), 403, 'admin-only');
+      await expectRefused(await patch(manager.token, adminId, { name: 'x' }), 403, 'admin_only');
+      await expectRefused(await post(manager.token, `/api/v1/users/${adminId}/block`), 403, 'admin_only');
+      await expectRefused(await del(manager.token, `/api/v1/users/${adminId}`), 403, 'admin_only');
       await expectRefused(
         await post(manager.token, `/api/v1/users/${adminId}/projects`, { projectId: 'mine' }),
         403,
-        'admin-only',
+        'admin_only',
       );
       const other = await server.createAdmin(email('admin2'), 'admin-password-2');
       const blocked = await post(admin, `/api/v1/users/${other.userId}/block`);
@@ -334,12 +334,12 @@ describe('user management', () => {
       await expectRefused(
         await post(manager.token, `/api/v1/users/${user.id}/projects`, { projectId: 'theirs-2' }),
         403,
-        'project-not-held',
+        'project_not_held',
       );
       await expectRefused(
         await del(manager.token, `/api/v1/users/${user.id}/projects/theirs`),
         403,
-        'project-not-held',
+        'project_not_held',
       );
       const granted = await post(manager.token, `/api/v1/users/${user.id}/projects`, { projectId: 'mine' });
       expect(await granted.json()).toMatchObject({ projectIds: ['mine', 'theirs'] });
@@ -352,7 +352,7 @@ describe('user management', () => {
       await expectRefused(
         await server.request('GET', '/api/v1/users', { token: m.token }),
         403,
-        'missing-permission',
+        'missing_permission',
       );
     });
   });

@@ -148,7 +148,7 @@ describe('input validation', () => {
       const response = await server.request(method, path(), { token, body });
       const problem = await problemOf(response);
       expect(response.status, JSON.stringify(problem)).toBe(400);
-      expect(problem.code).toBe('validation-failed');
+      expect(problem.code).toBe('validation_failed');
       // A field may fail more than one check (wrong type and too long…): each failing field is named.
       expect([...new Set(problem.errors!.map((e) => e.field))].sort()).toEqual([...fields].sort());
       for (const error of problem.errors!) expect(error.message).toEqual(expect.any(String));

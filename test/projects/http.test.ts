@@ -83,7 +83,7 @@ describe('projects, goals and environment over HTTP', () => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, ...Array(19).fill(409)]);
     for (const r of results.filter((r) => r.status === 409)) {
-      expect((await problemOf(r)).code).toBe('slug-taken');
+      expect((await problemOf(r)).code).toBe('slug_taken');
     }
     const all = await send('GET', '/api/v1/projects', { token: root });
     expect((all.json.items as { slug: string }[]).filter((p) => p.slug === 'contested')).toHaveLength(1);
@@ -137,7 +137,7 @@ describe('projects, goals and environment over HTTP', () => {
     expect((await increment('signups', { key: shop.apiKey, by: 3 })).status).toBe(200);
     const denied = await increment('key-else-orders', { key: shop.apiKey });
     expect(denied.status).toBe(403);
-    expect(denied.json.code).toBe('goal-not-writable');
+    expect(denied.json.code).toBe('goal_not_writable');
     expect((await increment('signups', { key: elsewhere.apiKey })).status).toBe(403);
     expect((await increment('no-such-goal', { key: shop.apiKey })).status).toBe(404);
     expect((await increment('key-shop-orders', { key: 'm3m_not-a-real-key' })).status).toBe(401);
@@ -148,7 +148,7 @@ describe('projects, goals and environment over HTTP', () => {
     const newKey = rotated.json.apiKey as string;
     const old = await increment('key-shop-orders', { key: shop.apiKey });
     expect(old.status).toBe(401);
-    expect(old.json.code).toBe('invalid-api-key');
+    expect(old.json.code).toBe('invalid_api_key');
     expect((await increment('key-shop-orders', { key: newKey, by: 5 })).status).toBe(200);
 
     await server.m3m.runner.waitFor(await server.headPosition());

@@ -79,7 +79,7 @@ export function environmentRoutes(deps: ProjectRouteDeps): HttpRoutes {
         await deps.waitFor(result.position);
         const variable = (await listEnvironment(deps.app, actor, id)).find((v) => v.name === name);
         // Deleted by someone else in the meantime.
-        if (!variable) throw notFound(`There is no variable ${name}.`, 'env-variable-not-found');
+        if (!variable) throw notFound(`There is no variable ${name}.`, 'env_variable_not_found');
         return variable;
       },
     );

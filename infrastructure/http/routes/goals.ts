@@ -241,7 +241,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
     if (key !== undefined) {
       const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
       if (!project)
-        throw unauthorized('The API key is not valid (it may have been rotated).', 'invalid-api-key');
+        throw unauthorized('The API key is not valid (it may have been rotated).', 'invalid_api_key');
       return { kind: 'project', projectId: project.id };
     }
     if (request.headers.authorization === undefined) {

@@ -30,7 +30,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
   const currentUser = async (userId: string, position: number | null) => {
     await deps.waitFor(position);
     const user = await deps.directory.get(userId);
-    if (!user) throw notFound('There is no such user.', 'user-not-found');
+    if (!user) throw notFound('There is no such user.', 'user_not_found');
     return toUserJson(user);
   };
 
@@ -104,7 +104,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
         deps.loginLimiter.recordSuccess(key);
         await deps.waitFor(result.position);
         const user = await deps.directory.get(result.userId);
-        if (!user) throw notFound('There is no such user.', 'user-not-found');
+        if (!user) throw notFound('There is no such user.', 'user_not_found');
         const issued = deps.tokens.issue({ userId: user.id, sessionVersion: user.sessionVersion });
         return {
           token: issued.token,
@@ -130,7 +130,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
         if (!Buffer.isBuffer(bytes)) {
           throw new ProblemError({
             status: 415,
-            code: 'unsupported-avatar-type',
+            code: 'unsupported_avatar_type',
             detail: `An avatar must be sent as ${Object.keys(AVATAR_TYPES).join(', ')}.`,
           });
         }

@@ -30,6 +30,7 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
   const stringify = JSON.stringify;
   const apply = Reflect.apply;
   const ErrorCtor = Error;
+  const captureStackTrace = Error.captureStackTrace;
   const TypeErrorCtor = TypeError;
   const RangeErrorCtor = RangeError;
   const PromiseCtor = Promise;
@@ -141,11 +142,14 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
   let epoch = 0;
   let nextCallId = 0;
   let pending = create(null);
-  function hostError(error) {
+  // The error a failed host call throws in the guest: made here from the reply's name and message only,
+  // its stack starting at the worker's own (async) frame that called m3m.
+  function hostError(error, method) {
     const err = new ErrorCtor(typeof error.message === 'string' ? error.message : 'host call failed');
     if (typeof error.name === 'string' && error.name !== 'Error') {
       defineProperty(err, 'name', { value: error.name, writable: true, enumerable: false, configurable: true });
     }
+    if (typeof captureStackTrace === 'function') captureStackTrace(err, method);
     return err;
   }
   function hostMethod(path, name, prefix) {
@@ -162,7 +166,7 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
         hostCall(epoch, callId, path, argsJson);
       });
       if (reply.ok === true) return hasOwn(reply, 'value') ? reply.value : undefined;
-      throw hostError(reply.error);
+      throw hostError(reply.error, method);
     };
     defineProperty(method, 'name', { value: name });
     return method;

@@ -2,7 +2,9 @@ import { environmentProjection } from './environment.ts';
 import { eventTypeStats } from './eventTypeStats.ts';
 import { goalStatsProjection } from './goalStats.ts';
 import { goalsProjection } from './goals.ts';
+import { moduleLicensesProjection } from './moduleLicenses.ts';
 import type { Projection } from './projection.ts';
+import { projectModulesProjection } from './projectModules.ts';
 import { projectsProjection } from './projects.ts';
 import { usersProjection } from './users.ts';
 
@@ -14,4 +16,6 @@ export const projections: readonly Projection[] = [
   goalsProjection,
   goalStatsProjection,
   environmentProjection,
+  projectModulesProjection,
+  moduleLicensesProjection,
 ];

@@ -5,12 +5,14 @@
 // It receives, as closure arguments (never as globals):
 //   hostCall(epoch, callId, method, argsJson)  an isolated-vm Callback in "ignored" mode; the reply comes
 //                                              back later through dispatcher.deliver(callId, replyJson)
-//   hostLog(level, message)                    a synchronous Callback that records one log line
+//   hostLog(level, message)                    a synchronous Callback that records one log line and
+//                                              returns false once the invocation's log is full
 //   configJson                                 { methods, maxResultBytes, maxHostCallBytes, maxMessageChars }
 // Only strings and numbers ever go to those callbacks. It defines the frozen global `m3m` and `console`,
 // removes the APIs that let memory grow outside isolated-vm's `memoryLimit` (WebAssembly memories,
 // resizable and growable buffers), and returns the dispatcher the runtime process drives:
-//   bind(namespace) → '' or an error message, invoke(epoch, handler, inputJson) → envelope,
+//   bind(namespace) → '' or an error message, invoke(epoch, handler, inputJson) → envelope (with the
+//   count of log lines dropped in the guest),
 //   deliver(callId, replyJson).
 // Everything it needs from the language is captured before any worker code runs, so a worker that
 // replaces JSON, Reflect, Object.prototype methods and the like only affects itself.
@@ -114,9 +116,17 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
     }
     return cut(join(parts, ' '), maxMessage);
   }
+  // Once the host says this invocation's log is full, lines are only counted here: a flood of
+  // console.log costs neither formatting nor a call to the host per line.
+  let logsFull = false;
+  let logsDropped = 0;
   function logger(level) {
     return function () {
-      hostLog(level, formatArgs(arguments));
+      if (logsFull) {
+        logsDropped++;
+        return;
+      }
+      if (hostLog(level, formatArgs(arguments)) === false) logsFull = true;
     };
   }
   const log = freeze({ debug: logger('debug'), info: logger('info'), warn: logger('warn'), error: logger('error') });
@@ -254,6 +264,13 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
   async function invoke(invocationEpoch, name, inputJson) {
     epoch = invocationEpoch;
     pending = create(null);
+    logsFull = false;
+    logsDropped = 0;
+    const envelope = await call(name, inputJson);
+    envelope.dropped = logsDropped;
+    return envelope;
+  }
+  async function call(name, inputJson) {
     let fn;
     try { fn = handlers[name]; } catch (e) { return describeError(e); }
     if (typeof fn !== 'function') {

@@ -16,20 +16,28 @@ export class LogCollector {
     this.#maxBytes = maxBytes;
   }
 
-  add(level: unknown, message: unknown): void {
-    if (typeof level !== 'string' || !LEVELS.has(level) || typeof message !== 'string') return;
+  /** Records a line; false once the log is full (this line and all later ones are dropped). */
+  add(level: unknown, message: unknown): boolean {
+    if (typeof level !== 'string' || !LEVELS.has(level) || typeof message !== 'string')
+      return this.#dropped === 0;
     if (this.#dropped > 0 || this.#lines.length >= this.#maxLines) {
       this.#dropped++;
-      return;
+      return false;
     }
     const text = message.length > MAX_LINE_CHARS ? `${message.slice(0, MAX_LINE_CHARS)}…` : message;
     const bytes = Buffer.byteLength(text);
     if (this.#bytes + bytes > this.#maxBytes) {
       this.#dropped++;
-      return;
+      return false;
     }
     this.#bytes += bytes;
     this.#lines.push({ level: level as LogLevel, message: text, at: new Date().toISOString() });
+    return true;
+  }
+
+  /** Lines the guest dropped on its own after being told the log was full. */
+  addDropped(count: unknown): void {
+    if (typeof count === 'number' && Number.isSafeInteger(count) && count > 0) this.#dropped += count;
   }
 
   /** Adds a line from the runtime itself (not counted against the caps). */

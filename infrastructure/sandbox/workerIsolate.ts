@@ -11,6 +11,7 @@ import type { HandlerName, InvocationError, Limits, Outcome, WorkerCode } from '
 export const WORKER_FILENAME = 'worker.js';
 const MAX_MESSAGE_CHARS = 8 * 1024;
 const TIMED_OUT = 'Script execution timed out.';
+const ABANDONED = 'Promise was abandoned';
 
 export interface InvokeJob {
   invocationId: string;
@@ -39,7 +40,13 @@ interface Running {
   trip(outcome: Outcome, error: InvocationError): void;
 }
 
-type Envelope = { ok: true; json?: string } | { ok: false; name: string; message: string; stack: string };
+type Envelope = (
+  | { ok: true; json?: string }
+  | { ok: false; name: string; message: string; stack: string }
+) & {
+  /** Log lines the guest dropped after the log was full. */
+  dropped?: number;
+};
 type Fail = { outcome: Outcome; error: InvocationError };
 type WorkResult = { envelope: Envelope } | { fail: Fail };
 type Fn = (...args: unknown[]) => unknown;
@@ -166,6 +173,7 @@ export class WorkerIsolate {
       return { ...base, outcome: done.fail.outcome, ...finish(), error: done.fail.error };
     }
     const envelope = done.envelope;
+    logs.addDropped(envelope.dropped);
     if (envelope.ok) {
       const result: WireResult = { ...base, outcome: 'ok', ...finish() };
       if (envelope.json !== undefined) {
@@ -235,9 +243,9 @@ export class WorkerIsolate {
       },
       { ignored: true },
     );
-    const hostLog = new ivm.Callback((level: unknown, message: unknown) => {
-      this.#running?.logs.add(level, message);
-    });
+    const hostLog = new ivm.Callback(
+      (level: unknown, message: unknown) => this.#running?.logs.add(level, message) ?? false,
+    );
     const configJson = JSON.stringify({
       methods: this.#methods,
       maxResultBytes: this.#config.maxResultBytes,
@@ -381,6 +389,16 @@ export function classify(err: unknown, limits: Limits): Fail {
       error: {
         name: 'MemoryLimitError',
         message: `the worker exceeded its memory limit (${limits.memoryMb} MB)`,
+      },
+    };
+  }
+  if (e.message === ABANDONED) {
+    // isolated-vm's promise holder was garbage-collected: the handler's promise can never settle.
+    return {
+      outcome: 'error',
+      error: {
+        name: 'Error',
+        message: 'the handler returned a promise that can never settle (nothing can resolve it any more)',
       },
     };
   }

@@ -15,6 +15,7 @@ import { updateGoal } from '../../../application/goals/updateGoal.ts';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import type { HttpRoutes } from '../app.ts';
 import { BEARER_SECURITY } from '../auth.ts';
+import { requireModule } from '../moduleGuard.ts';
 import { unauthorized, validationFailed } from '../problem.ts';
 import { problems } from './identitySchemas.ts';
 import {
@@ -46,9 +47,13 @@ const GoalBody = z.object({
 });
 const ProjectIdsSchema = z.array(z.uuid('must be a project id (a UUID)')).max(1000);
 
-/** Goal definitions and statistics, for signed-in users. */
+/**
+ * Goal definitions and statistics, for signed-in users. The project's goal routes belong to the `goals`
+ * module; it is core, so the guard never refuses, but it is declared like any module's routes.
+ */
 export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
   const { auth } = deps;
+  const goalsModule = requireModule(deps, 'goals');
   const current = async (request: FastifyRequest, goalId: string, position: number | null) => {
     await deps.waitFor(position);
     return getGoal(deps.app, auth.actorOf(request), goalId);
@@ -60,6 +65,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
     app.get(
       '/projects/:id/goals',
       {
+        preHandler: goalsModule,
         schema: {
           tags,
           summary: "The project's goals, by name, with their totals",
@@ -76,6 +82,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
     app.post(
       '/projects/:id/goals',
       {
+        preHandler: goalsModule,
         schema: {
           tags,
           summary: 'Define a project goal (owner or global admin); it is addressed as {project-slug}-{slug}',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ModuleCatalog } from '../../../application/modules/catalog.ts';
 import type { EnvironmentDeps } from '../../../application/projects/deps.ts';
 import type { UserExists } from '../../../application/projects/members.ts';
 import { COLOR_NAMES } from '../../../domain/colors.ts';
@@ -9,7 +10,8 @@ import type { HttpAuth } from '../auth.ts';
 
 /** What the project, goal and environment routes run on, wired in `infrastructure/composition.ts`. */
 export interface ProjectRouteDeps {
-  app: EnvironmentDeps & { userExists?: UserExists };
+  /** `modules`: for the routes that belong to a module (`requireModule`). */
+  app: EnvironmentDeps & { userExists?: UserExists; modules: ModuleCatalog };
   auth: HttpAuth;
   /** Read-your-writes: resolves once the read models have caught up with `position` (null: nothing written). */
   waitFor(position: number | null): Promise<void>;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { CommandDeps } from '../application/commands/handleCommand.ts';
 import { userDirectory } from '../application/identity/userDirectory.ts';
+import { builtInCatalog, type ModuleCatalog } from '../application/modules/catalog.ts';
 import { type Clock, systemClock } from '../application/ports/clock.ts';
 import type { EventStore } from '../application/ports/eventStore.ts';
 import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
@@ -19,9 +20,10 @@ import { aesGcmCipher, loadSecretsKey } from './crypto/secretCipher.ts';
 import { openKurrentEventStore } from './eventStore/kurrentEventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
 import { fileAvatarStore } from './files/avatarStore.ts';
-import { buildHttpApp, type HealthReport, type HttpApp } from './http/app.ts';
+import { buildHttpApp, type HealthReport, type HttpApp, type HttpRoutes } from './http/app.ts';
 import { httpAuth } from './http/auth.ts';
 import { adminRoutes } from './http/routes/admin.ts';
+import { adminModuleRoutes } from './http/routes/adminModules.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { avatarRoutes } from './http/routes/avatars.ts';
 import { colorRoutes } from './http/routes/colors.ts';
@@ -29,6 +31,8 @@ import { environmentRoutes } from './http/routes/environment.ts';
 import { goalIncrementRoutes, goalRoutes } from './http/routes/goals.ts';
 import type { IdentityRouteDeps } from './http/routes/identityDeps.ts';
 import { meRoutes } from './http/routes/me.ts';
+import type { ModuleRouteDeps } from './http/routes/moduleSchemas.ts';
+import { moduleRoutes } from './http/routes/modules.ts';
 import type { ProjectRouteDeps } from './http/routes/projectSchemas.ts';
 import { projectRoutes } from './http/routes/projects.ts';
 import { userRoutes } from './http/routes/users.ts';
@@ -47,6 +51,8 @@ export interface M3m {
   hasher: PasswordHasher;
   /** Projects, goals and environments: command deps plus the read store and the secrets cipher. */
   projects: EnvironmentDeps;
+  /** The module catalogue: built-in modules; plugins add theirs at start-up (`registerModule`). */
+  modules: ModuleCatalog;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
       clock,
       cipher: aesGcmCipher(loadSecretsKey({ configured: config.secretsKey, dataDir: config.dataDir })),
     },
+    modules: builtInCatalog(),
     async close() {
       await runner.stop();
       await eventStore.close();
@@ -132,15 +139,44 @@ export async function identityRouteDeps(m3m: M3m): Promise<IdentityRouteDeps> {
 /** The project, goal and environment routes' dependencies; they authenticate like the identity routes. */
 export function projectRouteDeps(m3m: M3m, identity: IdentityRouteDeps): ProjectRouteDeps {
   return {
-    app: { ...m3m.projects, userExists: async (userId) => (await identity.directory.get(userId)) !== null },
+    app: {
+      ...m3m.projects,
+      modules: m3m.modules,
+      userExists: async (userId) => (await identity.directory.get(userId)) !== null,
+    },
     auth: identity.auth,
     waitFor: identity.waitFor,
   };
 }
 
-export async function buildServer(m3m: M3m): Promise<HttpApp> {
+/** The module, licence and admin-project routes' dependencies. */
+export function moduleRouteDeps(m3m: M3m, identity: IdentityRouteDeps): ModuleRouteDeps {
+  return {
+    app: {
+      ...m3m.projects,
+      modules: m3m.modules,
+      userExists: async (userId) => (await identity.directory.get(userId)) !== null,
+    },
+    auth: identity.auth,
+    waitFor: identity.waitFor,
+  };
+}
+
+/** The route dependencies, for routes added beside m3m's own (tests; later, plugins). */
+export interface ServerRouteDeps {
+  identity: IdentityRouteDeps;
+  projects: ProjectRouteDeps;
+  modules: ModuleRouteDeps;
+}
+
+export interface BuildServerOptions {
+  extraRoutes?: (deps: ServerRouteDeps) => HttpRoutes[];
+}
+
+export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): Promise<HttpApp> {
   const identity = await identityRouteDeps(m3m);
   const projects = projectRouteDeps(m3m, identity);
+  const modules = moduleRouteDeps(m3m, identity);
   return buildHttpApp({
     config: m3m.config,
     logger: m3m.logger,
@@ -156,6 +192,9 @@ export async function buildServer(m3m: M3m): Promise<HttpApp> {
       goalRoutes(projects),
       goalIncrementRoutes(projects),
       environmentRoutes(projects),
+      moduleRoutes(modules),
+      adminModuleRoutes(modules),
+      ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
   });
 }

@@ -20,6 +20,22 @@ export interface Config {
   auth: AuthConfig;
   /** Encrypts secret environment variables. `null`: generated on first start into `<dataDir>/secrets-key`. */
   secretsKey: Buffer | null;
+  plugins: PluginsConfig;
+  triggers: TriggersConfig;
+}
+
+export interface PluginsConfig {
+  /** Absolute path of a folder of extra plugins (each `<name>/index.ts` or `.js`), or `null`. */
+  dir: string | null;
+  /** The `M3M_*` variables that are not m3m's own (e.g. `M3M_SMTP_URL`): what plugins read in `setup`. */
+  settings: Readonly<Record<string, string>>;
+}
+
+export interface TriggersConfig {
+  /** Invocations of one worker for one event before the delivery is recorded as failed. */
+  eventMaxAttempts: number;
+  /** Events emitted by workers deeper than this (event → worker → event …) are not delivered. */
+  eventDepthLimit: number;
 }
 
 export interface AuthConfig {
@@ -90,6 +106,9 @@ const Env = z.object({
     .optional(),
   M3M_TOKEN_TTL_SECONDS: integerBetween(60, 31_536_000).prefault('43200'),
   M3M_BCRYPT_ROUNDS: integerBetween(4, 15).prefault('12'),
+  M3M_PLUGINS_DIR: z.string().optional(),
+  M3M_EVENT_MAX_ATTEMPTS: integerBetween(1, 100).prefault('5'),
+  M3M_EVENT_DEPTH_LIMIT: integerBetween(1, 100).prefault('8'),
 });
 
 /** Variables whose value an error message must not repeat. */
@@ -104,7 +123,7 @@ const REQUIRED_WHEN: { variable: string; when: string; is: string }[] = [
 
 type ParsedEnv = z.output<typeof Env>;
 
-function toConfig(env: ParsedEnv): Config {
+function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Config {
   return {
     dataDir: resolve(env.M3M_DATA_DIR),
     webDir: resolve(env.M3M_WEB_DIR),
@@ -124,7 +143,26 @@ function toConfig(env: ParsedEnv): Config {
       bcryptRounds: env.M3M_BCRYPT_ROUNDS,
     },
     secretsKey: env.M3M_SECRETS_KEY ?? null,
+    plugins: {
+      dir: env.M3M_PLUGINS_DIR ? resolve(env.M3M_PLUGINS_DIR) : null,
+      settings: pluginSettings,
+    },
+    triggers: {
+      eventMaxAttempts: env.M3M_EVENT_MAX_ATTEMPTS,
+      eventDepthLimit: env.M3M_EVENT_DEPTH_LIMIT,
+    },
   };
+}
+
+/** Every `M3M_*` variable m3m itself does not read: plugins' settings (blank and `M3M_TEST_*` ones left out). */
+function pluginSettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const own = new Set(Object.keys(Env.shape));
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('M3M_') || key.startsWith('M3M_TEST_') || own.has(key) || !value?.trim()) continue;
+    settings[key] = value.trim();
+  }
+  return settings;
 }
 
 // Connection strings carry passwords; an error message ends up in terminals and logs.
@@ -145,7 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     (r) => ({ variable: r.variable, message: `is required when ${r.when} is ${r.is}` }),
   );
   const result = Env.safeParse(raw);
-  if (result.success && issues.length === 0) return toConfig(result.data);
+  if (result.success && issues.length === 0) return toConfig(result.data, pluginSettingsOf(env));
 
   for (const issue of result.error?.issues ?? []) {
     const variable = String(issue.path[0] ?? '(environment)');

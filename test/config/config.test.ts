@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       readStore: { kind: 'sqlite' },
       auth: { jwtSecret: null, tokenTtlSeconds: 43200, bcryptRounds: 12 },
       secretsKey: null,
+      plugins: { dir: null, settings: {} },
+      triggers: { eventMaxAttempts: 5, eventDepthLimit: 8 },
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
   });
@@ -46,6 +48,13 @@ describe('loadConfig', () => {
       M3M_TOKEN_TTL_SECONDS: '3600',
       M3M_BCRYPT_ROUNDS: '10',
       M3M_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+      M3M_PLUGINS_DIR: 'extra-plugins',
+      M3M_EVENT_MAX_ATTEMPTS: '3',
+      M3M_EVENT_DEPTH_LIMIT: '4',
+      M3M_SMTP_FROM: ' shop@example.com ',
+      M3M_TEST_MONGO_URL: 'mongodb://test',
+      M3M_BLANK: ' ',
+      OTHER: 'not ours',
     });
     expect(config).toEqual({
       dataDir: resolve('var/m3m'),
@@ -56,6 +65,8 @@ describe('loadConfig', () => {
       readStore: { kind: 'mongodb', url: 'mongodb+srv://cluster.example.net', database: 'm3m_prod' },
       auth: { jwtSecret: 'x'.repeat(40), tokenTtlSeconds: 3600, bcryptRounds: 10 },
       secretsKey: Buffer.alloc(32, 7),
+      plugins: { dir: resolve('extra-plugins'), settings: { M3M_SMTP_FROM: 'shop@example.com' } },
+      triggers: { eventMaxAttempts: 3, eventDepthLimit: 4 },
     });
   });
 
@@ -89,6 +100,12 @@ describe('loadConfig', () => {
     ['M3M_MONGO_DB', 'bad.name', 'M3M_MONGO_DB: must be a MongoDB database name'],
     ['M3M_BCRYPT_ROUNDS', '3', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "3")'],
     ['M3M_BCRYPT_ROUNDS', '16', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "16")'],
+    ['M3M_EVENT_MAX_ATTEMPTS', '0', 'M3M_EVENT_MAX_ATTEMPTS: must be an integer between 1 and 100 (got "0")'],
+    [
+      'M3M_EVENT_DEPTH_LIMIT',
+      'deep',
+      'M3M_EVENT_DEPTH_LIMIT: must be an integer between 1 and 100 (got "deep")',
+    ],
     ['M3M_TOKEN_TTL_SECONDS', '1h', 'M3M_TOKEN_TTL_SECONDS: must be an integer between 60 and 31536000'],
     ['M3M_JWT_SECRET', 'too-short', 'M3M_JWT_SECRET: must be at least 32 characters'],
     ['M3M_SECRETS_KEY', Buffer.alloc(16).toString('base64'), 'M3M_SECRETS_KEY: must be 32 bytes in base64'],

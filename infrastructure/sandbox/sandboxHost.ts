@@ -87,6 +87,9 @@ export class SandboxHost {
     this.#defaults = { ...options.defaultLimits };
     resolveLimits(this.#defaults, undefined); // refuse bad defaults now, not at the first invocation
     this.#backoff = options.restartBackoff ?? { initialMs: 100, maxMs: 5000 };
+    if (!(this.#backoff.initialMs >= 0 && this.#backoff.maxMs >= this.#backoff.initialMs)) {
+      throw new TypeError('restartBackoff needs 0 <= initialMs <= maxMs');
+    }
     this.#delayMs = this.#backoff.initialMs;
     this.#heartbeatMs = options.heartbeatMs ?? 5000;
     this.#logger = options.logger;
@@ -374,12 +377,9 @@ export class SandboxHost {
     }
     this.#restarts++;
     this.#state = 'restarting';
-    this.#delayMs =
-      Date.now() - this.#spawnedAt > STABLE_AFTER_MS
-        ? this.#backoff.initialMs
-        : Math.min(this.#backoff.maxMs, Math.max(this.#backoff.initialMs, this.#delayMs * 2));
-    const delay =
-      wasReady && this.#delayMs === this.#backoff.initialMs ? this.#backoff.initialMs : this.#delayMs;
+    // #delayMs is the delay before the next restart: it doubles while the runtime keeps dying young.
+    const delay = Date.now() - this.#spawnedAt > STABLE_AFTER_MS ? this.#backoff.initialMs : this.#delayMs;
+    this.#delayMs = Math.min(this.#backoff.maxMs, delay * 2);
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null;
       if (this.#state !== 'closed' && !this.#child) this.#spawn();

@@ -22,6 +22,16 @@ export interface Config {
   secretsKey: Buffer | null;
   plugins: PluginsConfig;
   triggers: TriggersConfig;
+  workers: WorkersConfig;
+}
+
+export interface WorkersConfig {
+  /** Defaults for every worker, and the most a worker may set for itself. */
+  limits: { memoryMb: number; cpuMs: number; wallMs: number };
+  /** Invocation records (with their logs) are kept this many days. */
+  logRetentionDays: number;
+  /** Tests only: let `m3m.http.fetch` reach loopback and private addresses. */
+  allowPrivateFetch: boolean;
 }
 
 export interface PluginsConfig {
@@ -109,6 +119,11 @@ const Env = z.object({
   M3M_PLUGINS_DIR: z.string().optional(),
   M3M_EVENT_MAX_ATTEMPTS: integerBetween(1, 100).prefault('5'),
   M3M_EVENT_DEPTH_LIMIT: integerBetween(1, 100).prefault('8'),
+  M3M_WORKER_MEMORY_MB: integerBetween(8, 4096).prefault('128'),
+  M3M_WORKER_CPU_MS: integerBetween(1, 600_000).prefault('1000'),
+  M3M_WORKER_WALL_MS: integerBetween(1, 600_000).prefault('5000'),
+  M3M_LOG_RETENTION_DAYS: integerBetween(1, 3650).prefault('7'),
+  M3M_ALLOW_PRIVATE_FETCH: z.enum(['true', 'false'], 'must be true or false').prefault('false'),
 });
 
 /** Variables whose value an error message must not repeat. */
@@ -150,6 +165,15 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
     triggers: {
       eventMaxAttempts: env.M3M_EVENT_MAX_ATTEMPTS,
       eventDepthLimit: env.M3M_EVENT_DEPTH_LIMIT,
+    },
+    workers: {
+      limits: {
+        memoryMb: env.M3M_WORKER_MEMORY_MB,
+        cpuMs: env.M3M_WORKER_CPU_MS,
+        wallMs: env.M3M_WORKER_WALL_MS,
+      },
+      logRetentionDays: env.M3M_LOG_RETENTION_DAYS,
+      allowPrivateFetch: env.M3M_ALLOW_PRIVATE_FETCH === 'true',
     },
   };
 }

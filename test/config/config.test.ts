@@ -28,6 +28,11 @@ describe('loadConfig', () => {
       secretsKey: null,
       plugins: { dir: null, settings: {} },
       triggers: { eventMaxAttempts: 5, eventDepthLimit: 8 },
+      workers: {
+        limits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000 },
+        logRetentionDays: 7,
+        allowPrivateFetch: false,
+      },
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
   });
@@ -51,6 +56,11 @@ describe('loadConfig', () => {
       M3M_PLUGINS_DIR: 'extra-plugins',
       M3M_EVENT_MAX_ATTEMPTS: '3',
       M3M_EVENT_DEPTH_LIMIT: '4',
+      M3M_WORKER_MEMORY_MB: '64',
+      M3M_WORKER_CPU_MS: '250',
+      M3M_WORKER_WALL_MS: '2000',
+      M3M_LOG_RETENTION_DAYS: '30',
+      M3M_ALLOW_PRIVATE_FETCH: 'true',
       M3M_SMTP_FROM: ' shop@example.com ',
       M3M_TEST_MONGO_URL: 'mongodb://test',
       M3M_BLANK: ' ',
@@ -67,6 +77,11 @@ describe('loadConfig', () => {
       secretsKey: Buffer.alloc(32, 7),
       plugins: { dir: resolve('extra-plugins'), settings: { M3M_SMTP_FROM: 'shop@example.com' } },
       triggers: { eventMaxAttempts: 3, eventDepthLimit: 4 },
+      workers: {
+        limits: { memoryMb: 64, cpuMs: 250, wallMs: 2000 },
+        logRetentionDays: 30,
+        allowPrivateFetch: true,
+      },
     });
   });
 
@@ -98,6 +113,13 @@ describe('loadConfig', () => {
     ['M3M_KURRENTDB_URL', 'http://h:2113', 'M3M_KURRENTDB_URL: must start with kurrentdb://'],
     ['M3M_MONGO_URL', 'postgres://h', 'M3M_MONGO_URL: must start with mongodb://, mongodb+srv://'],
     ['M3M_MONGO_DB', 'bad.name', 'M3M_MONGO_DB: must be a MongoDB database name'],
+    ['M3M_WORKER_MEMORY_MB', '4', 'M3M_WORKER_MEMORY_MB: must be an integer between 8 and 4096 (got "4")'],
+    [
+      'M3M_LOG_RETENTION_DAYS',
+      '0',
+      'M3M_LOG_RETENTION_DAYS: must be an integer between 1 and 3650 (got "0")',
+    ],
+    ['M3M_ALLOW_PRIVATE_FETCH', 'yes', 'M3M_ALLOW_PRIVATE_FETCH: must be true or false (got "yes")'],
     ['M3M_BCRYPT_ROUNDS', '3', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "3")'],
     ['M3M_BCRYPT_ROUNDS', '16', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "16")'],
     ['M3M_EVENT_MAX_ATTEMPTS', '0', 'M3M_EVENT_MAX_ATTEMPTS: must be an integer between 1 and 100 (got "0")'],

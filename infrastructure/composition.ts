@@ -9,6 +9,11 @@ import type { EventStore } from '../application/ports/eventStore.ts';
 import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
+import { BUILT_IN_EVENT_TYPES } from '../application/workers/customEvents.ts';
+import type { WorkerDeps } from '../application/workers/deps.ts';
+import { InvocationFeed } from '../application/workers/invocationFeed.ts';
+import { ensureInvocationIndexes, sweepInvocations } from '../application/workers/invocations.ts';
+import { noRuntimeExtensions, type RuntimeExtensions } from '../application/workers/runtimeExtensions.ts';
 import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
 import { bcryptHasher } from './auth/bcryptHasher.ts';
@@ -36,8 +41,10 @@ import { moduleRoutes } from './http/routes/modules.ts';
 import type { ProjectRouteDeps } from './http/routes/projectSchemas.ts';
 import { projectRoutes } from './http/routes/projects.ts';
 import { userRoutes } from './http/routes/users.ts';
+import { outboundFetch } from './net/outboundFetch.ts';
 import { openMongoReadStore } from './readStore/mongoReadStore.ts';
 import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
+import { SandboxHost } from './sandbox/sandboxHost.ts';
 
 /** Everything one m3m process runs on, wired from configuration. */
 export interface M3m {
@@ -53,13 +60,26 @@ export interface M3m {
   projects: EnvironmentDeps;
   /** The module catalogue: built-in modules; plugins add theirs at start-up (`registerModule`). */
   modules: ModuleCatalog;
+  /** The isolated-vm runtime process; started at the first invocation. */
+  sandbox: SandboxHost;
+  /**
+   * What the worker use cases and `invokeWorker` run on: one shared object, so a plugin loader may replace
+   * `workers.extensions` at start-up and every later invocation sees it.
+   */
+  workers: WorkerDeps;
+  /** Deletes invocation records older than `M3M_LOG_RETENTION_DAYS` (also run hourly). Returns how many. */
+  sweepInvocations(): Promise<number>;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
   /** Tests move time on (token expiry, the login rate limit) without sleeping. */
   clock?: Clock;
+  /** Plugins' Runtime API functions (default: none). */
+  extensions?: RuntimeExtensions;
 }
+
+const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 export async function openM3m(config: Config, logger: Logger, options: OpenOptions = {}): Promise<M3m> {
   const clock = options.clock ?? systemClock;
@@ -79,6 +99,40 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     projections,
     logger: logger.child({ component: 'projections' }),
   });
+  const projectDeps: EnvironmentDeps = {
+    eventStore,
+    readStore,
+    schemas,
+    clock,
+    cipher: aesGcmCipher(loadSecretsKey({ configured: config.secretsKey, dataDir: config.dataDir })),
+  };
+  const runtimeLogger = logger.child({ component: 'runtime' });
+  const sandbox = new SandboxHost({ defaultLimits: config.workers.limits, logger: runtimeLogger });
+  const feed = new InvocationFeed();
+  const workers: WorkerDeps = {
+    ...projectDeps,
+    sandbox,
+    extensions: options.extensions ?? noRuntimeExtensions,
+    fetcher: outboundFetch({ allowPrivate: config.workers.allowPrivateFetch }),
+    feed,
+    settings: {
+      limits: config.workers.limits,
+      logRetentionDays: config.workers.logRetentionDays,
+      eventDepthLimit: config.triggers.eventDepthLimit,
+    },
+    // Every type a projection reacts to, whatever module defines it: a worker can never forge one.
+    reservedEventTypes: new Set([...BUILT_IN_EVENT_TYPES, ...projections.flatMap((p) => p.eventTypes ?? [])]),
+    log: (level, obj, message) => runtimeLogger[level](obj, message),
+  };
+  await ensureInvocationIndexes(readStore);
+  const sweep = () => sweepInvocations(readStore, clock.now(), config.workers.logRetentionDays);
+  const sweepSoon = () =>
+    sweep().catch((err: unknown) => runtimeLogger.error({ err }, 'invocation retention sweep failed'));
+  let sweeping = sweepSoon();
+  const sweeper = setInterval(() => {
+    sweeping = sweepSoon();
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
   return {
     config,
     logger,
@@ -88,15 +142,16 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     commands: { eventStore, schemas, clock },
     clock,
     hasher: bcryptHasher(config.auth.bcryptRounds),
-    projects: {
-      eventStore,
-      readStore,
-      schemas,
-      clock,
-      cipher: aesGcmCipher(loadSecretsKey({ configured: config.secretsKey, dataDir: config.dataDir })),
-    },
+    projects: projectDeps,
     modules: builtInCatalog(),
+    sandbox,
+    workers,
+    sweepInvocations: sweep,
     async close() {
+      clearInterval(sweeper);
+      await sweeping;
+      feed.complete();
+      await sandbox.close();
       await runner.stop();
       await eventStore.close();
       await readStore.close();

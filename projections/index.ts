@@ -7,6 +7,7 @@ import type { Projection } from './projection.ts';
 import { projectModulesProjection } from './projectModules.ts';
 import { projectsProjection } from './projects.ts';
 import { usersProjection } from './users.ts';
+import { workersProjection } from './workers.ts';
 
 /** Every read model m3m maintains. */
 export const projections: readonly Projection[] = [
@@ -18,4 +19,5 @@ export const projections: readonly Projection[] = [
   environmentProjection,
   projectModulesProjection,
   moduleLicensesProjection,
+  workersProjection,
 ];

@@ -1,0 +1,29 @@
+import { filter, type Observable, Subject } from 'rxjs';
+import type { InvocationRecord } from './invocations.ts';
+
+/**
+ * Live invocation records, in process: `invokeWorker` publishes each record once stored; the SSE route
+ * follows one worker's. A follower that is slow only delays itself (each subscriber writes to its own socket).
+ */
+export class InvocationFeed {
+  readonly #records = new Subject<InvocationRecord>();
+
+  publish(record: InvocationRecord): void {
+    this.#records.next(record);
+  }
+
+  follow(match: { workerId?: string; projectId?: string } = {}): Observable<InvocationRecord> {
+    return this.#records.pipe(
+      filter(
+        (r) =>
+          (match.workerId === undefined || r.workerId === match.workerId) &&
+          (match.projectId === undefined || r.projectId === match.projectId),
+      ),
+    );
+  }
+
+  /** Ends every follower (server shutdown). */
+  complete(): void {
+    this.#records.complete();
+  }
+}

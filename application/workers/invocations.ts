@@ -1,0 +1,113 @@
+import type { Page, ReadStore } from '../ports/readStore.ts';
+import { WORKER_INVOCATIONS } from './readModel.ts';
+import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } from './sandbox.ts';
+import { recordDailyStats } from './stats.ts';
+
+export const TRIGGER_KINDS = ['manual', 'http', 'event', 'schedule'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+export const OUTCOMES = ['ok', 'error', 'timeout', 'cpu_limit', 'memory_limit', 'crashed'] as const;
+
+/**
+ * One invocation of a worker: operational data, not an event (the event log is forever, logs expire). Kept in
+ * `worker_invocations` for the retention period.
+ */
+export interface InvocationRecord {
+  id: string;
+  workerId: string;
+  projectId: string;
+  version: number;
+  handler: HandlerName;
+  trigger: TriggerKind;
+  /** The triggering event (`event` trigger), else `null`. */
+  eventId: string | null;
+  /** The tick a `schedule` invocation ran for, else `null`. */
+  scheduledAt: string | null;
+  /** ISO 8601, UTC, from the injected clock. */
+  startedAt: string;
+  durationMs: number;
+  cpuMs: number;
+  coldStart: boolean;
+  outcome: InvocationOutcome;
+  /** Stack frames point into `worker.js:LINE:COL`. */
+  error: InvocationErrorInfo | null;
+  logs: LogLine[];
+  /** The result as JSON, cut to 1,000 characters; `null` without a result. */
+  resultPreview: string | null;
+  [field: string]: unknown;
+}
+
+export const INVOCATION_INDEXES = [
+  { fields: ['workerId', 'startedAt'] },
+  { fields: ['projectId', 'startedAt'] },
+  { fields: ['startedAt'] },
+] as const;
+
+export async function ensureInvocationIndexes(readStore: ReadStore): Promise<void> {
+  await readStore.ensureIndexes(WORKER_INVOCATIONS, INVOCATION_INDEXES);
+  await readStore.ensureIndexes('worker_stats_daily', [{ fields: ['workerId', 'day'] }]);
+}
+
+const PREVIEW_CHARS = 1000;
+
+export function resultPreview(result: unknown): string | null {
+  if (result === undefined) return null;
+  const json = JSON.stringify(result);
+  if (json === undefined) return null;
+  return json.length > PREVIEW_CHARS ? `${json.slice(0, PREVIEW_CHARS)}…` : json;
+}
+
+/** Stores the record and adds it to its worker's daily statistics, in one transaction. */
+export async function storeInvocation(readStore: ReadStore, record: InvocationRecord): Promise<void> {
+  await readStore.transaction(async (session) => {
+    await session.collection<InvocationRecord>(WORKER_INVOCATIONS).insert(record);
+    await recordDailyStats(session, record);
+  });
+}
+
+export interface InvocationQuery {
+  workerId?: string | undefined;
+  outcome?: InvocationOutcome | undefined;
+  trigger?: TriggerKind | undefined;
+  /** Inclusive lower bound on `startedAt` (ISO 8601). */
+  from?: string | undefined;
+  /** Exclusive upper bound on `startedAt` (ISO 8601). */
+  to?: string | undefined;
+  /** Page size, 1–100 (default 50). */
+  limit?: number | undefined;
+  cursor?: string | null | undefined;
+}
+
+/** A project's invocation records, newest first, filtered; follow `nextCursor` for older ones. */
+export async function queryInvocations(
+  readStore: ReadStore,
+  projectId: string,
+  query: InvocationQuery,
+): Promise<Page<InvocationRecord>> {
+  const startedAt: { $gte?: string; $lt?: string } = {};
+  if (query.from !== undefined) startedAt.$gte = query.from;
+  if (query.to !== undefined) startedAt.$lt = query.to;
+  return readStore.collection<InvocationRecord>(WORKER_INVOCATIONS).find(
+    {
+      projectId,
+      ...(query.workerId === undefined ? {} : { workerId: query.workerId }),
+      ...(query.outcome === undefined ? {} : { outcome: query.outcome }),
+      ...(query.trigger === undefined ? {} : { trigger: query.trigger }),
+      ...(Object.keys(startedAt).length === 0 ? {} : { startedAt }),
+    },
+    {
+      sort: { startedAt: -1 },
+      limit: Math.min(100, Math.max(1, query.limit ?? 50)),
+      cursor: query.cursor ?? null,
+    },
+  );
+}
+
+/** Deletes invocation records that started before `now − retentionDays`. Returns how many went. */
+export async function sweepInvocations(
+  readStore: ReadStore,
+  now: Date,
+  retentionDays: number,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+  return readStore.collection(WORKER_INVOCATIONS).deleteMany({ startedAt: { $lt: cutoff } });
+}

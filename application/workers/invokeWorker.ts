@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationError, notFound } from '../errors.ts';
+import type { WorkerDeps } from './deps.ts';
+import { buildHostApi } from './hostApi.ts';
+import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
+import {
+  WORKER_VERSIONS,
+  WORKERS,
+  type WorkerDoc,
+  type WorkerVersionDoc,
+  workerVersionId,
+} from './readModel.ts';
+import type { HandlerName } from './sandbox.ts';
+
+export interface InvocationTrigger {
+  kind: TriggerKind;
+  /** `event`: the triggering event's id (its idempotency key). */
+  eventId?: string;
+  /** `schedule`: the tick this run is for (ISO 8601). */
+  scheduledAt?: string;
+}
+
+export interface InvokeWorkerRequest {
+  workerId: string;
+  trigger: InvocationTrigger;
+  handler: HandlerName;
+  /** Copied into the guest as JSON. */
+  input?: unknown;
+  /** For `event` triggers by a custom event: that event's `data.depth`; 0 (the default) otherwise. */
+  eventDepth?: number;
+  /** Ties the events the worker appends to the cause; a fresh one when absent. */
+  correlationId?: string;
+  /** When given, the worker must belong to this project (else `worker_not_found`). */
+  projectId?: string;
+  /** Defaults to a fresh UUID. */
+  invocationId?: string;
+}
+
+/** The stored record plus the handler's full result (the record keeps only a preview). */
+export interface Invocation extends InvocationRecord {
+  /** Outcome `ok` only; absent when the handler returned `undefined`. */
+  result?: unknown;
+}
+
+export const workerNotFound = () => notFound('The worker does not exist.', 'worker_not_found');
+
+/**
+ * Runs one handler of a worker's active version: loads the worker and its version from the read model,
+ * builds the host API, invokes the sandbox with the worker's limits, stores the invocation record (with the
+ * daily statistics), publishes it to live followers and returns it. A failing worker is not an error here:
+ * it is the record's `outcome`. Refused (ApplicationError) for an unknown worker (`worker_not_found`), a
+ * disabled one (`worker_disabled`) and one never deployed (`worker_not_deployed`).
+ */
+export async function invokeWorker(deps: WorkerDeps, request: InvokeWorkerRequest): Promise<Invocation> {
+  const worker = await deps.readStore.collection<WorkerDoc>(WORKERS).get(request.workerId);
+  if (!worker || (request.projectId !== undefined && worker.projectId !== request.projectId)) {
+    throw workerNotFound();
+  }
+  if (!worker.enabled) {
+    throw new ApplicationError('conflict', 'worker_disabled', `The worker "${worker.slug}" is disabled.`);
+  }
+  const version =
+    worker.activeVersion === null
+      ? null
+      : await deps.readStore
+          .collection<WorkerVersionDoc>(WORKER_VERSIONS)
+          .get(workerVersionId(worker.id, worker.activeVersion));
+  if (!version) {
+    throw new ApplicationError(
+      'conflict',
+      'worker_not_deployed',
+      `The worker "${worker.slug}" has no deployed version yet: deploy it first.`,
+    );
+  }
+
+  const invocationId = request.invocationId ?? randomUUID();
+  const startedAt = deps.clock.now().toISOString();
+  const hostApi = await buildHostApi(deps, {
+    projectId: worker.projectId,
+    workerId: worker.id,
+    invocationId,
+    causationId: request.trigger.eventId ?? null,
+    correlationId: request.correlationId ?? invocationId,
+    eventDepth: request.eventDepth ?? 0,
+  });
+  const result = await deps.sandbox.invoke({
+    worker: { id: worker.id, version: version.version, source: version.source },
+    handler: request.handler,
+    ...(request.input === undefined ? {} : { input: request.input }),
+    limits: { ...deps.settings.limits, ...worker.limits },
+    hostApi,
+    invocationId,
+  });
+
+  const record: InvocationRecord = {
+    id: invocationId,
+    workerId: worker.id,
+    projectId: worker.projectId,
+    version: version.version,
+    handler: request.handler,
+    trigger: request.trigger.kind,
+    eventId: request.trigger.eventId ?? null,
+    scheduledAt: request.trigger.scheduledAt ?? null,
+    startedAt,
+    durationMs: result.durationMs,
+    cpuMs: result.cpuMs,
+    coldStart: result.coldStart,
+    outcome: result.outcome,
+    error: result.error ?? null,
+    logs: result.logs,
+    resultPreview: resultPreview(result.result),
+  };
+  try {
+    await storeInvocation(deps.readStore, record);
+  } catch (err) {
+    // The worker ran; losing its record must not turn its result into a failure for the caller.
+    deps.log?.('error', { err, invocationId, workerId: worker.id }, 'could not store an invocation record');
+  }
+  deps.feed.publish(record);
+  return { ...record, ...(result.result === undefined ? {} : { result: result.result }) };
+}

@@ -28,11 +28,9 @@ export const CatalogModuleSchema = z.object({
 
 export const ProjectModuleSchema = z.object({
   moduleName: z.string().meta({ description: "The module's code" }),
-  status: z
-    .enum(MODULE_STATUSES)
-    .meta({
-      description: 'Now: a trial whose end has passed is "disabled"; a core module is always "active"',
-    }),
+  status: z.enum(MODULE_STATUSES).meta({
+    description: 'Now: a trial whose end has passed is "disabled"; a core module is always "active"',
+  }),
   isCore: z.boolean(),
   trialEndsAt: z
     .string()

@@ -19,6 +19,7 @@
 
 export const BOOTSTRAP_FILENAME = 'm3m-runtime.js';
 
+// biome-ignore lint/complexity/noUselessStringRaw: a backslash added to the guest code must reach the guest as written
 export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostLog, configJson) {
   'use strict';
   const g = globalThis;

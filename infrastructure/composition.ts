@@ -40,7 +40,10 @@ import type { ModuleRouteDeps } from './http/routes/moduleSchemas.ts';
 import { moduleRoutes } from './http/routes/modules.ts';
 import type { ProjectRouteDeps } from './http/routes/projectSchemas.ts';
 import { projectRoutes } from './http/routes/projects.ts';
+import { runTriggerRoutes } from './http/routes/runTrigger.ts';
 import { userRoutes } from './http/routes/users.ts';
+import type { WorkerRouteDeps } from './http/routes/workerSchemas.ts';
+import { workerRoutes } from './http/routes/workers.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
 import { openMongoReadStore } from './readStore/mongoReadStore.ts';
 import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
@@ -226,12 +229,20 @@ export interface ServerRouteDeps {
 
 export interface BuildServerOptions {
   extraRoutes?: (deps: ServerRouteDeps) => HttpRoutes[];
+  /** Heartbeat of the invocation streams (SSE); default 15 s. */
+  sseHeartbeatMs?: number;
 }
 
 export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): Promise<HttpApp> {
   const identity = await identityRouteDeps(m3m);
   const projects = projectRouteDeps(m3m, identity);
   const modules = moduleRouteDeps(m3m, identity);
+  const workers: WorkerRouteDeps = {
+    app: m3m.workers,
+    auth: identity.auth,
+    waitFor: identity.waitFor,
+    ...(options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs }),
+  };
   return buildHttpApp({
     config: m3m.config,
     logger: m3m.logger,
@@ -249,7 +260,9 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       environmentRoutes(projects),
       moduleRoutes(modules),
       adminModuleRoutes(modules),
+      workerRoutes(workers),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
+    rootRoutes: [runTriggerRoutes(workers)],
   });
 }

@@ -47,6 +47,8 @@ export interface HttpAppOptions {
   health: () => Promise<HealthReport> | HealthReport;
   /** Each is registered in its own encapsulated context under `/api/v1`. */
   routes?: HttpRoutes[];
+  /** Each is registered in its own encapsulated context at the root (e.g. the workers' `/run/…`). */
+  rootRoutes?: HttpRoutes[];
 }
 
 export const API_PREFIX = '/api/v1';
@@ -103,6 +105,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   for (const routes of options.routes ?? []) {
     await app.register(async (api) => routes(api), { prefix: API_PREFIX });
+  }
+  for (const routes of options.rootRoutes ?? []) {
+    await app.register(async (root) => routes(root));
   }
 
   const spa = existsSync(join(options.config.webDir, 'index.html'));

@@ -1,0 +1,161 @@
+import type { WorkerLimits, WorkerTriggers } from '../../domain/worker.ts';
+import { notFound } from '../errors.ts';
+import type { Actor } from '../identity/actor.ts';
+import { findAll } from '../ports/findAll.ts';
+import type { Page } from '../ports/readStore.ts';
+import { findVisibleProject } from '../projects/queries.ts';
+import type { ProjectDoc } from '../projects/readModel.ts';
+import { findVisibleWorker } from './access.ts';
+import type { WorkerDeps } from './deps.ts';
+import { type InvocationQuery, type InvocationRecord, queryInvocations } from './invocations.ts';
+import {
+  WORKER_DRAFTS,
+  WORKER_VERSIONS,
+  WORKERS,
+  type WorkerDoc,
+  type WorkerDraftDoc,
+  type WorkerVersionDoc,
+  workerVersionId,
+} from './readModel.ts';
+import { readWorkerStats, type WorkerStats } from './stats.ts';
+
+export interface WorkerView {
+  id: string;
+  projectId: string;
+  name: string;
+  slug: string;
+  triggers: WorkerTriggers;
+  enabled: boolean;
+  /** The worker's own limits; missing ones are the installation's. */
+  limits: WorkerLimits;
+  /** What an invocation actually gets. */
+  effectiveLimits: Required<WorkerLimits>;
+  /** `null` until the first deploy. */
+  activeVersion: number | null;
+  latestVersion: number;
+  deployedAt: string | null;
+  draft: { sourceHash: string; savedAt: string | null } | null;
+  /** A draft differs from the active version's source. */
+  undeployedChanges: boolean;
+  /** The HTTP trigger's path (served only while `triggers.http` is on). */
+  httpPath: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkerDetail extends WorkerView {
+  /** The saved draft's source, or `null`. */
+  draftSource: string | null;
+}
+
+export function workerView(deps: WorkerDeps, doc: WorkerDoc, project: Pick<ProjectDoc, 'slug'>): WorkerView {
+  return {
+    id: doc.id,
+    projectId: doc.projectId,
+    name: doc.name,
+    slug: doc.slug,
+    triggers: doc.triggers,
+    enabled: doc.enabled,
+    limits: doc.limits,
+    effectiveLimits: { ...deps.settings.limits, ...doc.limits },
+    activeVersion: doc.activeVersion,
+    latestVersion: doc.latestVersion,
+    deployedAt: doc.deployedAt,
+    draft: doc.draftHash === null ? null : { sourceHash: doc.draftHash, savedAt: doc.draftSavedAt },
+    undeployedChanges: doc.draftHash !== null && doc.draftHash !== doc.activeSourceHash,
+    httpPath: `/run/${project.slug}/${doc.slug}`,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+export async function listWorkers(deps: WorkerDeps, actor: Actor, projectId: string): Promise<WorkerView[]> {
+  const project = await findVisibleProject(deps, actor, projectId);
+  const docs = await findAll(deps.readStore.collection<WorkerDoc>(WORKERS), { projectId }, { name: 1 });
+  return docs.map((doc) => workerView(deps, doc, project));
+}
+
+export async function getWorker(
+  deps: WorkerDeps,
+  actor: Actor,
+  projectId: string,
+  workerId: string,
+): Promise<WorkerDetail> {
+  const { project, worker } = await findVisibleWorker(deps, actor, projectId, workerId);
+  const draft = await deps.readStore.collection<WorkerDraftDoc>(WORKER_DRAFTS).get(workerId);
+  return { ...workerView(deps, worker, project), draftSource: draft?.source ?? null };
+}
+
+export interface VersionView {
+  version: number;
+  sourceHash: string;
+  deployedAt: string;
+  deployedBy: string | null;
+  active: boolean;
+}
+
+export async function listVersions(
+  deps: WorkerDeps,
+  actor: Actor,
+  projectId: string,
+  workerId: string,
+): Promise<VersionView[]> {
+  const { worker } = await findVisibleWorker(deps, actor, projectId, workerId);
+  const rows = await findAll(
+    deps.readStore.collection<WorkerVersionDoc>(WORKER_VERSIONS),
+    { workerId },
+    { version: -1 },
+  );
+  return rows.map((row) => ({
+    version: row.version,
+    sourceHash: row.sourceHash,
+    deployedAt: row.deployedAt,
+    deployedBy: row.deployedBy,
+    active: row.version === worker.activeVersion,
+  }));
+}
+
+export async function getVersion(
+  deps: WorkerDeps,
+  actor: Actor,
+  projectId: string,
+  workerId: string,
+  version: number,
+): Promise<VersionView & { source: string }> {
+  const { worker } = await findVisibleWorker(deps, actor, projectId, workerId);
+  const row = await deps.readStore
+    .collection<WorkerVersionDoc>(WORKER_VERSIONS)
+    .get(workerVersionId(workerId, version));
+  if (!row) throw notFound(`The worker has no version ${version}.`, 'version_not_found');
+  return {
+    version: row.version,
+    sourceHash: row.sourceHash,
+    deployedAt: row.deployedAt,
+    deployedBy: row.deployedBy,
+    active: row.version === worker.activeVersion,
+    source: row.source,
+  };
+}
+
+/** A project's invocation records (or one worker's), newest first. */
+export async function listInvocations(
+  deps: WorkerDeps,
+  actor: Actor,
+  projectId: string,
+  query: InvocationQuery,
+): Promise<Page<InvocationRecord>> {
+  if (query.workerId !== undefined) await findVisibleWorker(deps, actor, projectId, query.workerId);
+  else await findVisibleProject(deps, actor, projectId);
+  return queryInvocations(deps.readStore, projectId, query);
+}
+
+export async function workerStats(
+  deps: WorkerDeps,
+  actor: Actor,
+  projectId: string,
+  workerId: string,
+  range: { from?: string | undefined; to?: string | undefined },
+): Promise<WorkerStats> {
+  await findVisibleWorker(deps, actor, projectId, workerId);
+  return readWorkerStats(deps.readStore, workerId, deps.clock.now(), range);
+}

@@ -1,0 +1,136 @@
+import type { RuntimeExtension } from './runtimeExtensions.ts';
+
+/**
+ * The TypeScript declarations of the Runtime API as a worker sees it (global `m3m`, the handler shapes), for
+ * the editor's autocomplete: `GET /api/v1/projects/:id/runtime.d.ts`. The project's active extensions append
+ * their own declarations inside `declare namespace m3m`.
+ */
+export const RUNTIME_DTS = `// m3m Runtime API — the global \`m3m\` inside a worker.
+// A worker is an ES module whose default export holds its handlers:
+//   export default {
+//     async run(input) { … },            // "run now" with a JSON input
+//     async fetch(request) { … },        // ANY /run/<project-slug>/<worker-slug>
+//     async onEvent(event) { … },        // the event types listed in its triggers
+//     async scheduled(tick) { … },       // its cron expression
+//   } satisfies m3m.Worker;
+// Values cross into and out of the worker as JSON copies. Every m3m call except log is asynchronous.
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+declare namespace m3m {
+  interface Worker {
+    run?(input: Json | undefined): unknown;
+    fetch?(request: HttpRequest): HttpResponse | Promise<HttpResponse>;
+    onEvent?(event: Event): unknown;
+    scheduled?(tick: ScheduledTick): unknown;
+  }
+
+  /** What the HTTP trigger passes to \`fetch\`. The API key and cookies are not included in \`headers\`. */
+  interface HttpRequest {
+    method: string;
+    /** The full URL as received. */
+    url: string;
+    /** The path after /run/<project-slug>/<worker-slug>, starting with "/" ("/" when empty). */
+    path: string;
+    query: Record<string, string | string[]>;
+    headers: Record<string, string>;
+    /** The body as text (at most 1 MB), "" when there is none. */
+    body: string;
+  }
+
+  /** What \`fetch\` returns: the HTTP response. A non-string body is sent as JSON. */
+  interface HttpResponse {
+    status?: number;
+    headers?: Record<string, string>;
+    body?: Json;
+  }
+
+  /** What \`onEvent\` receives. */
+  interface Event {
+    id: string;
+    type: string;
+    /** Built-in events: their data; custom events: { projectId, payload, depth }. */
+    data: any;
+    metadata: { timestamp: string; source: string; correlationId: string; causationId: string | null };
+  }
+
+  /** What \`scheduled\` receives. */
+  interface ScheduledTick {
+    /** The tick this run is for (ISO 8601, UTC). */
+    scheduledAt: string;
+    cron: string;
+  }
+
+  /** Log lines kept with the invocation record (capped per invocation). \`console.*\` writes here too. */
+  namespace log {
+    function debug(...values: unknown[]): void;
+    function info(...values: unknown[]): void;
+    function warn(...values: unknown[]): void;
+    function error(...values: unknown[]): void;
+  }
+
+  namespace goals {
+    /**
+     * Adds \`by\` (default 1) to a goal of this project (by its own slug, e.g. "visits", or its full slug) or to
+     * a global goal that allows this project. Throws NotFoundError / ForbiddenError otherwise.
+     */
+    function increment(slug: string, by?: number): Promise<{ goalId: string; slug: string; by: number; day: string }>;
+  }
+
+  namespace env {
+    /** The project's variable (secrets decrypted), or null when it is not set. */
+    function get(name: string): Promise<string | null>;
+  }
+
+  namespace models {
+    interface Document {
+      id: string;
+      [field: string]: Json;
+    }
+    /** Equality, or { $in, $ne, $gt, $gte, $lt, $lte } per field (dotted paths allowed). */
+    type Filter = Record<string, Json>;
+    interface Collection {
+      /** Stores a document (≤ 256 KB of JSON); an id is generated when absent. */
+      insert(doc: Record<string, Json>): Promise<Document>;
+      /** Matching documents: limit 1–1000 (default 100); sort e.g. { createdAt: -1 }. */
+      find(filter?: Filter, options?: { sort?: Record<string, 1 | -1>; limit?: number }): Promise<Document[]>;
+      /** By id, or the first match of a filter; null when none. */
+      findOne(filterOrId: Filter | string): Promise<Document | null>;
+      /** Fields to set, or { $set, $inc, $unset }; the updated document, or null when there is none. */
+      update(id: string, changes: Record<string, Json>): Promise<Document | null>;
+      /** Whether it existed. */
+      delete(id: string): Promise<boolean>;
+    }
+    /** A collection of this project's data; name: lowercase letters, digits, "_" (≤ 41, starting with a letter). */
+    function collection(name: string): Collection;
+  }
+
+  namespace events {
+    /**
+     * Appends a custom event (type like "OrderPlaced", never one of m3m's own; data ≤ 64 KB of JSON). Workers
+     * listening to that type are called with it. A chain of events deeper than the installation's limit throws.
+     */
+    function emit(type: string, data?: Json): Promise<{ eventId: string }>;
+  }
+
+  namespace http {
+    /**
+     * An outbound HTTP request: http/https, public addresses only, 10 s, responses up to 1 MB, redirects not
+     * followed. A non-string body is sent as JSON.
+     */
+    function fetch(
+      url: string,
+      init?: { method?: string; headers?: Record<string, string>; body?: Json },
+    ): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+  }
+`;
+
+export function runtimeDts(extensions: readonly RuntimeExtension[]): string {
+  const parts = [RUNTIME_DTS];
+  for (const extension of extensions) {
+    if (!extension.dts.trim()) continue;
+    parts.push(`\n  // module ${extension.moduleCode}\n${extension.dts.trimEnd()}\n`);
+  }
+  parts.push('}\n');
+  return parts.join('');
+}

@@ -1,0 +1,188 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { projectForApiKey } from '../../../application/projects/queries.ts';
+import { type Invocation, invokeWorker } from '../../../application/workers/invokeWorker.ts';
+import { WORKERS, type WorkerDoc } from '../../../application/workers/readModel.ts';
+import type { HttpRoutes } from '../app.ts';
+import { forbidden, notFound, ProblemError, unauthorized } from '../problem.ts';
+import { problems } from './identitySchemas.ts';
+import type { WorkerRouteDeps } from './workerSchemas.ts';
+
+export const RUN_BODY_LIMIT = 1024 * 1024;
+const INVOCATION_HEADER = 'x-m3m-invocation-id';
+/** Request headers a worker never sees: the credentials of the call. */
+const HIDDEN_REQUEST_HEADERS = new Set(['x-api-key', 'cookie']);
+/** Response headers the worker may not set: Node computes them, or they belong to the connection. */
+const HOP_HEADERS = new Set([
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'trailer',
+  'te',
+  'proxy-connection',
+  INVOCATION_HEADER,
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+
+const Params = z.object({
+  projectSlug: z.string().min(1).max(48),
+  workerSlug: z.string().min(1).max(48),
+  '*': z.string().optional(),
+});
+
+function workerFailed(invocation: Invocation): ProblemError {
+  const timedOut = invocation.outcome === 'timeout' || invocation.outcome === 'cpu_limit';
+  return new ProblemError({
+    status: timedOut ? 504 : 502,
+    code: timedOut ? 'worker_timeout' : 'worker_failed',
+    detail: timedOut
+      ? `The worker did not answer within its limits (${invocation.outcome}); invocation ${invocation.id}.`
+      : `The worker failed (${invocation.outcome}${invocation.error ? `: ${invocation.error.name}` : ''}); see invocation ${invocation.id}.`,
+    headers: { [INVOCATION_HEADER]: invocation.id },
+  });
+}
+
+function invalidResponse(invocation: Invocation, why: string): ProblemError {
+  return new ProblemError({
+    status: 502,
+    code: 'invalid_worker_response',
+    detail: `The worker's fetch handler returned ${why}; invocation ${invocation.id}.`,
+    headers: { [INVOCATION_HEADER]: invocation.id },
+  });
+}
+
+const RESPONSE_KEYS = new Set(['status', 'headers', 'body']);
+
+/**
+ * The worker's answer as an HTTP response. `{ status?, headers?, body? }` is the response (a string body as
+ * it is, text/plain unless the worker says otherwise; any other body as JSON); any other value is a 200 JSON
+ * body; `undefined` is a 204.
+ */
+function sendWorkerResponse(reply: FastifyReply, invocation: Invocation): FastifyReply {
+  reply.header(INVOCATION_HEADER, invocation.id);
+  const result = invocation.result;
+  if (result === undefined || result === null) return reply.code(204).send();
+  const isResponse =
+    typeof result === 'object' &&
+    !Array.isArray(result) &&
+    Object.keys(result).every((k) => RESPONSE_KEYS.has(k));
+  if (!isResponse)
+    return reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(result));
+  const {
+    status = 200,
+    headers = {},
+    body,
+  } = result as { status?: unknown; headers?: unknown; body?: unknown };
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    throw invalidResponse(invocation, 'a status that is not a whole number from 200 to 599');
+  }
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+    throw invalidResponse(invocation, 'headers that are not an object of strings');
+  }
+  const entries = Object.entries(headers as Record<string, unknown>);
+  for (const [name, value] of entries) {
+    if (!HEADER_NAME.test(name) || typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+      throw invalidResponse(invocation, `an invalid header "${name.slice(0, 100)}"`);
+    }
+  }
+  reply.code(status);
+  for (const [name, value] of entries) {
+    if (!HOP_HEADERS.has(name.toLowerCase())) reply.header(name, value as string);
+  }
+  const hasType = entries.some(([name]) => name.toLowerCase() === 'content-type');
+  if (body === undefined || body === null) return reply.send();
+  if (typeof body === 'string') {
+    if (!hasType) reply.type('text/plain; charset=utf-8');
+    return reply.send(body);
+  }
+  if (!hasType) reply.type('application/json; charset=utf-8');
+  return reply.send(JSON.stringify(body));
+}
+
+/**
+ * The HTTP trigger: `ANY /run/:projectSlug/:workerSlug[/*]`, authenticated by the project's API key in
+ * `X-Api-Key`. Calls the worker's `fetch` handler with the request (method, URL, path below the worker, query,
+ * headers without the key and cookies, body as text ≤ 1 MB) and answers with what it returns. A worker that
+ * fails is a 502, one out of time a 504, both naming the invocation (also in `X-M3M-Invocation-Id`).
+ */
+export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
+  const resolve = async (request: FastifyRequest) => {
+    const params = request.params as z.output<typeof Params>;
+    const key = request.headers['x-api-key'];
+    if (key === undefined) {
+      throw unauthorized("Send the project's API key in X-Api-Key.", 'api_key_required');
+    }
+    const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
+    if (!project)
+      throw unauthorized('The API key is not valid (it may have been rotated).', 'invalid_api_key');
+    const noWorker = notFound('This project has no such worker.', 'worker_not_found');
+    // A key opens only its own project's workers; another project's are as unknown as missing ones.
+    if (project.slug !== params.projectSlug) throw noWorker;
+    const worker = await deps.app.readStore
+      .collection<WorkerDoc>(WORKERS)
+      .findOne({ projectId: project.id, slug: params.workerSlug });
+    if (!worker) throw noWorker;
+    if (!worker.triggers.http) {
+      throw forbidden(
+        'This worker has no HTTP trigger: turn on triggers.http to call it here.',
+        'http_trigger_off',
+      );
+    }
+    return worker;
+  };
+
+  // Resolved in `onRequest`, before the body is read: a caller without a valid key never gets to upload.
+  const resolved = new WeakMap<FastifyRequest, WorkerDoc>();
+  const onRequest = async (request: FastifyRequest) => {
+    resolved.set(request, await resolve(request));
+  };
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const worker = resolved.get(request);
+    if (!worker) throw unauthorized();
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined || HIDDEN_REQUEST_HEADERS.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const body = request.body;
+    const rest = (request.params as z.output<typeof Params>)['*'];
+    const invocation = await invokeWorker(deps.app, {
+      workerId: worker.id,
+      projectId: worker.projectId,
+      trigger: { kind: 'http' },
+      handler: 'fetch',
+      input: {
+        method: request.method,
+        url: `${request.protocol}://${request.host}${request.url}`,
+        path: `/${rest ?? ''}`,
+        query: request.query ?? {},
+        headers,
+        body: Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '',
+      },
+    });
+    if (invocation.outcome !== 'ok') throw workerFailed(invocation);
+    return sendWorkerResponse(reply, invocation);
+  };
+
+  return (app) => {
+    // Any body, as raw bytes (the worker gets text): the worker decides what its body means.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: RUN_BODY_LIMIT }, (_request, body, done) =>
+      done(null, body),
+    );
+    const schema = {
+      tags: ['runtime'],
+      summary: "Call a worker's fetch handler (HTTP trigger), with the project's API key",
+      description:
+        "The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.",
+      security: [{ apiKey: [] }],
+      params: Params,
+      response: problems(401, 403, 404, 409, 413, 502, 504),
+    };
+    app.all('/run/:projectSlug/:workerSlug', { schema, onRequest }, handler);
+    app.all('/run/:projectSlug/:workerSlug/*', { schema: { ...schema, hide: true }, onRequest }, handler);
+  };
+}

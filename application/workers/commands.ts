@@ -19,7 +19,7 @@ import { assertCanManageWorkers, findManageableWorker } from './access.ts';
 import type { WorkerDeps } from './deps.ts';
 import { validatingWorker, workerRefusals } from './errors.ts';
 import { WORKER_DRAFTS, WORKER_INVOCATIONS, WORKER_STATS_DAILY, type WorkerDraftDoc } from './readModel.ts';
-import { checkCron, fiveFieldCron } from './triggers.ts';
+import { checkCron } from './triggers.ts';
 
 /**
  * The worker use cases: create, update, save a draft, deploy, activate a version (rollback), delete. Each checks
@@ -76,7 +76,7 @@ export async function createWorker(
 ): Promise<{ workerId: string; position: number }> {
   const project = await findVisibleProject(deps, actor, projectId);
   assertCanManageWorkers(actor, project);
-  validatingWorker(() => checkCron(input.triggers, fiveFieldCron));
+  validatingWorker(() => checkCron(input.triggers));
   const workerId = randomUUID();
   const command: WorkerCommand = {
     type: 'CreateWorker',
@@ -123,7 +123,7 @@ export async function updateWorker(
   origin?: RequestOrigin,
 ): Promise<{ position: number | null }> {
   const { worker: current } = await findManageableWorker(deps, actor, projectId, workerId);
-  validatingWorker(() => checkCron(input.triggers, fiveFieldCron));
+  validatingWorker(() => checkCron(input.triggers));
   const result = await decide(
     deps,
     actor,

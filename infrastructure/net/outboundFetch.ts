@@ -88,7 +88,7 @@ const refused = (address: string) =>
   );
 
 /** `dns.lookup`, then refuses the connection when any resolved address is forbidden. */
-const safeLookup: LookupFunction = (hostname, options, callback) => {
+export const safeLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
     if (err) return callback(err, '', 0);
     const bad = addresses.find((a) => isForbiddenAddress(a.address));

@@ -3,7 +3,7 @@ import type { TestServer } from '../fixtures/testServer.ts';
 
 export interface Sent {
   status: number;
-  json: Record<string, unknown> & { [k: string]: never };
+  json: Record<string, unknown>;
   text: string;
   headers: Headers;
 }
@@ -17,7 +17,7 @@ export async function send(
 ): Promise<Sent> {
   const response = await server.request(method, path, options);
   const text = await response.text();
-  let json = {} as Sent['json'];
+  let json: Sent['json'] = {};
   if (text && /json/.test(response.headers.get('content-type') ?? '')) json = JSON.parse(text);
   return { status: response.status, json, text, headers: response.headers };
 }

@@ -57,13 +57,14 @@ const RESPONSE_KEYS = new Set(['status', 'headers', 'body']);
 
 /**
  * The worker's answer as an HTTP response. `{ status?, headers?, body? }` is the response (a string body as
- * it is, text/plain unless the worker says otherwise; any other body as JSON); any other value is a 200 JSON
- * body; `undefined` is a 204.
+ * it is, text/plain unless the worker says otherwise; any other body as JSON); a string is a 200 text/plain
+ * body, any other value a 200 JSON body; `undefined` or `null` is a 204.
  */
 function sendWorkerResponse(reply: FastifyReply, invocation: Invocation): FastifyReply {
   reply.header(INVOCATION_HEADER, invocation.id);
   const result = invocation.result;
   if (result === undefined || result === null) return reply.code(204).send();
+  if (typeof result === 'string') return reply.code(200).type('text/plain; charset=utf-8').send(result);
   const isResponse =
     typeof result === 'object' &&
     !Array.isArray(result) &&

@@ -3,6 +3,7 @@ import { readEnvironment } from '../environment/readEnvironment.ts';
 import { ApplicationError } from '../errors.ts';
 import { incrementGoal } from '../goals/incrementGoal.ts';
 import { findGoal } from '../goals/queries.ts';
+import { PROJECTS } from '../projects/readModel.ts';
 import { emitCustomEvent } from './customEvents.ts';
 import type { WorkerDeps } from './deps.ts';
 import { modelOps } from './models.ts';
@@ -101,7 +102,7 @@ export async function buildHostApi(deps: WorkerDeps, ctx: HostApiContext): Promi
     'goals.increment': async (args) => {
       const [slug, by] = parseArgs('goals.increment(slug, by?)', GoalArgs, args);
       // A project's own goal by its short slug first (`visits`), then as given (`flow-visits`, a global goal).
-      const project = await deps.readStore.collection('projects').get(ctx.projectId);
+      const project = await deps.readStore.collection(PROJECTS).get(ctx.projectId);
       const own = project ? `${String(project.slug)}-${slug}` : null;
       const target = own && (await findGoal(deps, own)) ? own : slug;
       const result = await incrementGoal(
@@ -170,7 +171,11 @@ export async function buildHostApi(deps: WorkerDeps, ctx: HostApiContext): Promi
   for (const extension of await deps.extensions.forProject(ctx.projectId)) {
     for (const [path, fn] of Object.entries(extension.functions)) {
       const namespace = path.split('.')[0] ?? '';
-      if (BUILT_IN_NAMESPACES.has(namespace) || Object.hasOwn(api, path)) {
+      // `a.b` beside `a.b.c` cannot both exist on the guest's object.
+      const clashes = Object.keys(api).some(
+        (p) => p === path || p.startsWith(`${path}.`) || path.startsWith(`${p}.`),
+      );
+      if (BUILT_IN_NAMESPACES.has(namespace) || clashes) {
         deps.log?.(
           'warn',
           { moduleCode: extension.moduleCode, path },

@@ -4,6 +4,7 @@ import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { CommandDeps } from '../application/commands/handleCommand.ts';
 import { userDirectory } from '../application/identity/userDirectory.ts';
 import { builtInCatalog, type ModuleCatalog } from '../application/modules/catalog.ts';
+import { moduleGate } from '../application/modules/queries.ts';
 import { type Clock, systemClock } from '../application/ports/clock.ts';
 import type { EventStore } from '../application/ports/eventStore.ts';
 import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
@@ -13,7 +14,13 @@ import { BUILT_IN_EVENT_TYPES } from '../application/workers/customEvents.ts';
 import type { WorkerDeps } from '../application/workers/deps.ts';
 import { InvocationFeed } from '../application/workers/invocationFeed.ts';
 import { ensureInvocationIndexes, sweepInvocations } from '../application/workers/invocations.ts';
-import { noRuntimeExtensions, type RuntimeExtensions } from '../application/workers/runtimeExtensions.ts';
+import { invokeWorker } from '../application/workers/invokeWorker.ts';
+import type { RuntimeExtensions } from '../application/workers/runtimeExtensions.ts';
+import {
+  RuntimeSubscriber,
+  type RuntimeSubscriberOptions,
+} from '../application/workers/runtimeSubscriber.ts';
+import { Scheduler } from '../application/workers/scheduler.ts';
 import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
 import { bcryptHasher } from './auth/bcryptHasher.ts';
@@ -45,6 +52,7 @@ import { userRoutes } from './http/routes/users.ts';
 import type { WorkerRouteDeps } from './http/routes/workerSchemas.ts';
 import { workerRoutes } from './http/routes/workers.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
+import { type LoadedPlugins, loadPlugins, pluginFolders } from './plugins/pluginLoader.ts';
 import { openMongoReadStore } from './readStore/mongoReadStore.ts';
 import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
 import { SandboxHost } from './sandbox/sandboxHost.ts';
@@ -72,14 +80,31 @@ export interface M3m {
   workers: WorkerDeps;
   /** Deletes invocation records older than `M3M_LOG_RETENTION_DAYS` (also run hourly). Returns how many. */
   sweepInvocations(): Promise<number>;
+  /** The plugins found at start-up: loaded (their modules are in `modules`) and broken (skipped). */
+  plugins: LoadedPlugins;
+  /** The event and schedule triggers; `start()` them after the projections (`serve` does). */
+  triggers: Triggers;
   close(): Promise<void>;
+}
+
+export interface Triggers {
+  subscriber: RuntimeSubscriber;
+  scheduler: Scheduler;
+  start(): Promise<void>;
 }
 
 export interface OpenOptions {
   /** Tests move time on (token expiry, the login rate limit) without sleeping. */
   clock?: Clock;
-  /** Plugins' Runtime API functions (default: none). */
+  /** Plugins' Runtime API functions (default: the loaded plugins', per project by active module). */
   extensions?: RuntimeExtensions;
+  /** Tests shorten the runtime subscriber's retry backoff and polling. */
+  subscriber?: Partial<
+    Pick<
+      RuntimeSubscriberOptions,
+      'retryBaseMs' | 'retryMaxMs' | 'pollMs' | 'resubscribeBackoff' | 'concurrency'
+    >
+  >;
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60_000;
@@ -110,12 +135,19 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     cipher: aesGcmCipher(loadSecretsKey({ configured: config.secretsKey, dataDir: config.dataDir })),
   };
   const runtimeLogger = logger.child({ component: 'runtime' });
+  const modules = builtInCatalog();
+  const plugins = await loadPlugins({
+    folders: pluginFolders(config.plugins.dir),
+    catalog: modules,
+    settings: config.plugins.settings,
+    logger: logger.child({ component: 'plugins' }),
+  });
   const sandbox = new SandboxHost({ defaultLimits: config.workers.limits, logger: runtimeLogger });
   const feed = new InvocationFeed();
   const workers: WorkerDeps = {
     ...projectDeps,
     sandbox,
-    extensions: options.extensions ?? noRuntimeExtensions,
+    extensions: options.extensions ?? plugins.runtimeExtensions(moduleGate({ readStore, clock, modules })),
     fetcher: outboundFetch({ allowPrivate: config.workers.allowPrivateFetch }),
     feed,
     settings: {
@@ -136,6 +168,32 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     sweeping = sweepSoon();
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const subscriber = new RuntimeSubscriber({
+    eventStore,
+    readStore,
+    clock,
+    invoke: (request) => invokeWorker(workers, request),
+    // Match each event against the workers as the read model has them once it includes that event.
+    readModelsAt: (position) => runner.waitFor(position, 60_000),
+    logger: logger.child({ component: 'triggers' }),
+    maxAttempts: config.triggers.eventMaxAttempts,
+    depthLimit: config.triggers.eventDepthLimit,
+    ...options.subscriber,
+  });
+  const scheduler = new Scheduler({
+    readStore,
+    clock,
+    run: ({ workerId, projectId, scheduledAt, cron }) =>
+      invokeWorker(workers, {
+        workerId,
+        projectId,
+        trigger: { kind: 'schedule', scheduledAt },
+        handler: 'scheduled',
+        input: { scheduledAt, cron },
+      }),
+    logger: logger.child({ component: 'scheduler' }),
+    retentionDays: config.workers.logRetentionDays,
+  });
   return {
     config,
     logger,
@@ -146,15 +204,27 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     clock,
     hasher: bcryptHasher(config.auth.bcryptRounds),
     projects: projectDeps,
-    modules: builtInCatalog(),
+    modules,
     sandbox,
     workers,
     sweepInvocations: sweep,
+    plugins,
+    triggers: {
+      subscriber,
+      scheduler,
+      async start() {
+        await subscriber.start();
+        await scheduler.start();
+      },
+    },
     async close() {
       clearInterval(sweeper);
       await sweeping;
+      await scheduler.stop();
+      await subscriber.stop();
       feed.complete();
       await sandbox.close();
+      await plugins.close();
       await runner.stop();
       await eventStore.close();
       await readStore.close();
@@ -162,16 +232,29 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
   };
 }
 
-/** `/health`: degraded while a projection is failing, with each one's lag behind `$all`. */
+/**
+ * `/health`: degraded while a projection or the runtime subscriber is failing, with each one's lag behind
+ * `$all`; the scheduler; the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
+ */
 export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const head = await m3m.eventStore.headPosition();
   const projectionStatus = m3m.runner.status().map((p) => ({ ...p, lag: Math.max(0, head - p.position) }));
-  const failing = projectionStatus.some((p) => p.state === 'retrying');
+  const subscriber = m3m.triggers.subscriber.status();
+  const failing = projectionStatus.some((p) => p.state === 'retrying') || subscriber.state === 'retrying';
   return {
     status: failing ? 'degraded' : 'ok',
     eventStore: { kind: m3m.config.eventStore.kind, headPosition: head },
     readStore: { kind: m3m.config.readStore.kind },
     projections: projectionStatus,
+    runtime: {
+      subscriber: {
+        ...subscriber,
+        lag: Math.max(0, head - subscriber.position),
+        retryQueue: await m3m.triggers.subscriber.backlog(),
+      },
+      scheduler: m3m.triggers.scheduler.status(),
+    },
+    plugins: m3m.plugins.status(),
   };
 }
 

@@ -14,6 +14,7 @@ export default class Serve extends Command {
     const { config, logger } = loadCommandConfig(this);
     const m3m = await openM3m(config, logger);
     await m3m.runner.start();
+    await m3m.triggers.start();
     const app = await buildServer(m3m);
     await app.listen({ host: config.http.host, port: config.http.port });
 

@@ -141,7 +141,7 @@ export default definePlugin({
         })
       : null;
     if (!settings)
-      logger.warn('not configured: mail.send fails until M3M_SMTP_URL and M3M_SMTP_FROM are set');
+      logger.info('not configured: mail.send fails until M3M_SMTP_URL and M3M_SMTP_FROM are set');
   },
   close() {
     transporter?.close();

@@ -120,6 +120,15 @@ describe('modules and licences over HTTP', () => {
         isCore: false,
         source: 'plugin:crm-test',
       },
+      // the plugins shipped with m3m (plugins/crypto, plugins/mail)
+      {
+        code: 'crypto',
+        name: 'Crypto',
+        description: expect.any(String),
+        isCore: false,
+        source: 'plugin:crypto',
+      },
+      { code: 'mail', name: 'Mail', description: expect.any(String), isCore: false, source: 'plugin:mail' },
       {
         code: 'webhooks',
         name: 'Webhooks',

@@ -180,7 +180,7 @@ describe('workers: access matrix', () => {
   let seq = 0;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ sseHeartbeatMs: 100 });
     await server.createAdmin(ROOT.email, ROOT.password);
     tokens.anonymous = null;
     tokens.admin = await server.login(ROOT.email, ROOT.password);
@@ -338,14 +338,19 @@ describe('workers: access matrix', () => {
   });
 
   // Last: closes the server.
-  it('ends open invocation streams when the server closes', async () => {
+  it('keeps invocation streams alive with heartbeats, and ends them when the server closes', async () => {
     const f = await fixture();
     const response = await fetch(
       `${server.base}/api/v1/projects/${f.projectId}/workers/${f.workerId}/invocations/stream`,
       { headers: { authorization: `Bearer ${tokens.member}` } },
     );
     const reader = response.body!.getReader();
-    await reader.read();
+    let received = '';
+    while (!/: heartbeat /.test(received)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended early: ${received}`);
+      received += new TextDecoder().decode(value);
+    }
     const closing = server.close();
     closed = true;
     let done = false;

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryInvocations } from '../../application/workers/invocations.ts';
 import { invokeWorker } from '../../application/workers/invokeWorker.ts';
-import { outboundFetch } from '../../infrastructure/net/outboundFetch.ts';
 import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
 import { createProject, createWorker, expectStatus, runBody, send, type WorkerJson } from './fixtures.ts';
 
@@ -639,16 +638,31 @@ return { a, big, one, byFilter, updated, merged, none, removed, again, errors, l
           /^TypeError: m3m.http.fetch: only http and https/,
         );
 
-        const original = server.m3m.workers.fetcher;
-        server.m3m.workers.fetcher = outboundFetch({ allowPrivate: true });
+        // M3M_ALLOW_PRIVATE_FETCH=true (tests only): a second server whose workers may reach loopback.
+        const allowing = await startTestServer({ env: { M3M_ALLOW_PRIVATE_FETCH: 'true' }, triggers: false });
         try {
-          const ok = await expectStatus(
-            run(worker.id, {
-              url: `${url}/hello?a=1`,
-              init: { method: 'post', headers: { authorization: 'Bearer t' }, body: { n: 1 } },
-            }),
-            200,
+          await allowing.createAdmin(ROOT.email, ROOT.password);
+          const token = await allowing.login(ROOT.email, ROOT.password);
+          const local = await createProject(allowing, token, 'local');
+          const localWorker = await createWorker(
+            allowing,
+            token,
+            local.id,
+            { name: 'F', slug: 'f' },
+            fetcher,
           );
+          const call = (input: unknown) =>
+            expectStatus(
+              send(allowing, 'POST', `/api/v1/projects/${local.id}/workers/${localWorker.id}/run`, {
+                token,
+                body: { input },
+              }),
+              200,
+            );
+          const ok = await call({
+            url: `${url}/hello?a=1`,
+            init: { method: 'post', headers: { authorization: 'Bearer t' }, body: { n: 1 } },
+          });
           const result = ok.json.result as { status: number; headers: Record<string, string>; body: string };
           expect(result.status).toBe(200);
           expect(result.headers['content-type']).toBe('application/json');
@@ -658,12 +672,12 @@ return { a, big, one, byFilter, updated, merged, none, removed, again, errors, l
             body: '{"n":1}',
             auth: 'Bearer t',
           });
-          const big = await expectStatus(run(worker.id, { url: `${url}/big` }), 200);
+          const big = await call({ url: `${url}/big` });
           expect((big.json.result as { error: string }).error).toMatch(
             /the response is larger than 1048576 bytes/,
           );
         } finally {
-          server.m3m.workers.fetcher = original;
+          await allowing.close();
         }
       });
     });

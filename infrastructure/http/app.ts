@@ -59,7 +59,12 @@ const HealthReportSchema = z.looseObject({ status: z.enum(['ok', 'degraded']) })
 export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   // Typed with Fastify's base logger so route modules do not depend on pino's types.
   const logger: FastifyBaseLogger = options.logger;
-  const app: HttpApp = Fastify({ loggerInstance: logger }).withTypeProvider<ZodTypeProvider>();
+  const app: HttpApp = Fastify({
+    loggerInstance: logger,
+    // The router's own refusals (a malformed percent-encoding, a path parameter beyond its length limit) are
+    // answered before any error handler runs; this makes them problems like every other 4xx.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Set before any route is registered: child contexts copy the handler in effect when they are created.

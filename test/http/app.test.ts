@@ -28,6 +28,9 @@ const exampleRoutes: HttpRoutes = (app) => {
     },
     async (request, reply) => reply.code(201).send({ email: request.body.email }),
   );
+  app.get('/examples/:id', { schema: { params: z.object({ id: z.string() }) } }, async (request) => ({
+    id: request.params.id,
+  }));
   app.get('/boom', async () => {
     throw new Error('database password is hunter2');
   });
@@ -157,6 +160,18 @@ describe('HTTP app', () => {
     });
     expect(response.status).toBe(415);
     expect(await problem(response)).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+  });
+
+  it('answers a malformed percent-encoding in the path with a 400 problem', async () => {
+    const response = await fetch(`${base}/api/v1/examples/%E0%A4%A`);
+    expect(response.status).toBe(400);
+    expect(await problem(response)).toMatchObject({ status: 400, code: 'bad_request' });
+  });
+
+  it('answers a path parameter beyond the router limit with a 414 problem', async () => {
+    const response = await fetch(`${base}/api/v1/examples/${'a'.repeat(500)}`);
+    expect(response.status).toBe(414);
+    expect(await problem(response)).toMatchObject({ status: 414, code: 'uri_too_long' });
   });
 
   it('answers a ProblemError with its status and code', async () => {

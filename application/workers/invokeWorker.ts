@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { WorkerLimits } from '../../domain/worker.ts';
 import { ApplicationError, notFound } from '../errors.ts';
 import type { WorkerDeps } from './deps.ts';
 import { buildHostApi } from './hostApi.ts';
@@ -40,6 +41,21 @@ export interface InvokeWorkerRequest {
 export interface Invocation extends InvocationRecord {
   /** Outcome `ok` only; absent when the handler returned `undefined`. */
   result?: unknown;
+}
+
+/**
+ * The worker's own limits over the installation's, never above them: lowering a global limit later also
+ * lowers the workers that had chosen more.
+ */
+export function effectiveLimits(
+  installation: Required<WorkerLimits>,
+  own: WorkerLimits,
+): Required<WorkerLimits> {
+  return {
+    memoryMb: Math.min(own.memoryMb ?? installation.memoryMb, installation.memoryMb),
+    cpuMs: Math.min(own.cpuMs ?? installation.cpuMs, installation.cpuMs),
+    wallMs: Math.min(own.wallMs ?? installation.wallMs, installation.wallMs),
+  };
 }
 
 export const workerNotFound = () => notFound('The worker does not exist.', 'worker_not_found');
@@ -87,7 +103,7 @@ export async function invokeWorker(deps: WorkerDeps, request: InvokeWorkerReques
     worker: { id: worker.id, version: version.version, source: version.source },
     handler: request.handler,
     ...(request.input === undefined ? {} : { input: request.input }),
-    limits: { ...deps.settings.limits, ...worker.limits },
+    limits: effectiveLimits(deps.settings.limits, worker.limits),
     hostApi,
     invocationId,
   });

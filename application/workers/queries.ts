@@ -8,6 +8,7 @@ import type { ProjectDoc } from '../projects/readModel.ts';
 import { findVisibleWorker } from './access.ts';
 import type { WorkerDeps } from './deps.ts';
 import { type InvocationQuery, type InvocationRecord, queryInvocations } from './invocations.ts';
+import { effectiveLimits } from './invokeWorker.ts';
 import {
   WORKER_DRAFTS,
   WORKER_VERSIONS,
@@ -57,7 +58,7 @@ export function workerView(deps: WorkerDeps, doc: WorkerDoc, project: Pick<Proje
     triggers: doc.triggers,
     enabled: doc.enabled,
     limits: doc.limits,
-    effectiveLimits: { ...deps.settings.limits, ...doc.limits },
+    effectiveLimits: effectiveLimits(deps.settings.limits, doc.limits),
     activeVersion: doc.activeVersion,
     latestVersion: doc.latestVersion,
     deployedAt: doc.deployedAt,

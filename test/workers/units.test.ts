@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_EVENT_TYPES } from '../../application/workers/customEvents.ts';
+import { effectiveLimits } from '../../application/workers/invokeWorker.ts';
 import { bucketOf, PERCENTILE_PRECISION, percentile } from '../../application/workers/stats.ts';
 import type { DomainError } from '../../domain/decider.ts';
 import { type WorkerCommand, type WorkerEvent, type WorkerState, worker } from '../../domain/worker.ts';
@@ -111,6 +112,19 @@ describe('the worker decider', () => {
     ).toEqual([
       { type: 'WorkerUpdated', data: { workerId: 'w1', projectId: 'p1', enabled: false, limits: {} } },
     ]);
+  });
+});
+
+describe('effective limits', () => {
+  it("takes the worker's own limits, never above the installation's", () => {
+    expect(effectiveLimits(MAX, {})).toEqual(MAX);
+    expect(effectiveLimits(MAX, { cpuMs: 200 })).toEqual({ ...MAX, cpuMs: 200 });
+    // Chosen when the installation allowed more, then the installation lowered its limit.
+    expect(effectiveLimits({ ...MAX, memoryMb: 64 }, { memoryMb: 128, wallMs: 10 })).toEqual({
+      memoryMb: 64,
+      cpuMs: 1000,
+      wallMs: 10,
+    });
   });
 });
 

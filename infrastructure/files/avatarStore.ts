@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AvatarStore } from '../../application/ports/avatarStore.ts';
@@ -29,7 +29,8 @@ export function fileAvatarStore(dataDir: string): FileAvatarStore {
       const file = `${createHash('sha256').update(bytes).digest('hex')}.${extension}`;
       if (!AVATAR_FILE_PATTERN.test(file)) throw new Error(`Unsupported avatar extension: ${extension}`);
       await mkdir(dir, { recursive: true });
-      const temporary = join(dir, `.${file}.${process.pid}.${Date.now()}.tmp`);
+      // Unique per call: two uploads of one picture at once must not share (and rename away) one temporary file.
+      const temporary = join(dir, `.${file}.${randomUUID()}.tmp`);
       await writeFile(temporary, bytes, { mode: 0o644 });
       await rename(temporary, join(dir, file));
       return file;

@@ -87,6 +87,15 @@ describe('avatars', () => {
     expect((await upload(limit, 'image/png')).status).toBe(200);
   });
 
+  it('stores one picture uploaded by several users at the same moment', async () => {
+    const picture = Buffer.concat([PNG, Buffer.from('shared default picture')]);
+    const users = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => server.createUser(token, { email: `same-${i}@example.com` })),
+    );
+    const responses = await Promise.all(users.map((u) => upload(picture, 'image/png', u.token)));
+    expect(responses.map((r) => r.status)).toEqual(users.map(() => 200));
+  });
+
   it('clears the avatar', async () => {
     await upload(PNG, 'image/png');
     const response = await server.request('DELETE', '/api/v1/me/avatar', { token });

@@ -64,11 +64,21 @@ export function isOn(setting: ModuleSetting | null | undefined, now: Date): bool
   return effectiveStatus(setting, now) !== 'disabled';
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Whether the calendar has this day: `Date.parse` would roll 2030-04-31 over into May instead of refusing it. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
 
 /** A trial's end: an ISO 8601 date-time with a zone, after `now`. Returns it normalized to UTC. */
 export function validateTrialEnd(trialEndsAt: string, now: string): string {
-  const end = ISO_INSTANT.test(trialEndsAt) ? Date.parse(trialEndsAt) : Number.NaN;
+  const match = ISO_INSTANT.exec(trialEndsAt);
+  const end =
+    match && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))
+      ? Date.parse(trialEndsAt)
+      : Number.NaN;
   if (!Number.isFinite(end)) {
     throw new DomainError(
       'invalid_trial_end',

@@ -110,6 +110,14 @@ describe('project modules decider', () => {
     );
     expect(refusal(() => decide([], { ...trial, trialEndsAt: '2030-02-01' }))).toBe('invalid_trial_end');
     expect(refusal(() => decide([], { ...trial, trialEndsAt: 'tomorrow' }))).toBe('invalid_trial_end');
+    // Days a month does not have are refused, not rolled over into the next month.
+    for (const end of ['2030-04-31T00:00:00Z', '2031-02-29T12:00:00+02:00', '2030-13-01T00:00:00Z']) {
+      expect(
+        refusal(() => decide([], { ...trial, trialEndsAt: end })),
+        end,
+      ).toBe('invalid_trial_end');
+    }
+    expect(decide([], { ...trial, trialEndsAt: '2032-02-29T00:00:00Z' })).toHaveLength(1);
     expect(refusal(() => decide([enabled], { ...trial, trialEndsAt: '2030-02-01T00:00:00Z' }))).toBe(
       'module_already_active',
     );

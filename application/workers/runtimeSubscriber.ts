@@ -13,17 +13,20 @@ import { WORKER_EVENT_TRIGGERS, WORKERS, type WorkerDoc, type WorkerEventTrigger
  * See docs/adr/0009-triggers-and-plugins.md for the scheme; in short:
  *
  * - A delivery is the document `worker_deliveries/<workerId>:<eventId>`: the event id is the idempotency key.
- *   `in_flight` (being invoked, claimed until `dueAt`), `queued` (waiting in the durable queue until
- *   `dueAt`: a retry after a failure, or a delivery deferred because its worker's in-memory queue was full),
- *   and the final `succeeded`, `failed` (after `maxAttempts`) and `skipped` (depth limit; worker disabled,
- *   undeployed or deleted meanwhile). A final delivery is never invoked again.
- * - Each worker has its own in-memory queue, run one delivery at a time (so a worker sees its events in
- *   order unless one is retried), and at most `concurrency` deliveries run at once over all workers: a slow
- *   or failing worker delays only itself.
- * - The checkpoint advances past an event once each of its deliveries is settled: final, or `queued` in the
- *   durable queue. The durable queue is polled (`pollMs`) and also takes over `in_flight` deliveries whose
- *   claim has lapsed (their process died). A crash replays at most the events after the checkpoint; their
- *   final deliveries are skipped, the others invoked again.
+ *   `in_flight` (being invoked, claimed until `dueAt`), the durable queue's `queued` (a retry, due at
+ *   `dueAt`) and `deferred` (waiting since `dueAt` because its worker had too much in memory), and the final
+ *   `succeeded`, `failed` (after `maxAttempts`) and `skipped` (depth limit; worker disabled, undeployed or
+ *   deleted meanwhile). A final delivery is never invoked again.
+ * - Each worker has its own lane: an in-memory queue of at most `maxQueuePerWorker` deliveries, run one at
+ *   a time (so a worker sees its events in order unless one is retried), with at most `concurrency`
+ *   deliveries running over all lanes. Beyond that a worker's deliveries are deferred to the durable queue,
+ *   and its lane refills from there (oldest first) as it drains; its retries wait there for their time. So a
+ *   slow or failing worker delays only itself, and never holds the subscription back.
+ * - The checkpoint advances past an event once each of its deliveries is settled: final, or in the durable
+ *   queue. A crash replays at most the events after the checkpoint (their final deliveries are skipped, the
+ *   others invoked again); at start the lanes of workers with durable deliveries refill; a poll every
+ *   `pollMs` takes over `in_flight` claims that lapsed and durable deliveries nobody picked up for
+ *   `claimMs` (their process died).
  * - Custom events deeper than `depthLimit` are not delivered (recorded `skipped`, reason `depth_limit`).
  * - A failing subscription (or read) is retried from the stored checkpoint with backoff; the state, lag and
  *   last error are on `/health`.
@@ -33,7 +36,8 @@ export const RUNTIME_CHECKPOINT = 'm3m_runtime_checkpoint';
 export const WORKER_DELIVERIES = 'worker_deliveries';
 const CHECKPOINT_ID = 'checkpoint';
 
-export type DeliveryStatus = 'in_flight' | 'queued' | 'succeeded' | 'failed' | 'skipped';
+export type DeliveryStatus = 'in_flight' | 'queued' | 'deferred' | 'succeeded' | 'failed' | 'skipped';
+const DURABLE: DeliveryStatus[] = ['queued', 'deferred'];
 
 export interface DeliveryDoc extends Doc {
   workerId: string;
@@ -49,7 +53,10 @@ export interface DeliveryDoc extends Doc {
   lastInvocationId: string | null;
   /** Why a delivery was skipped: `depth_limit`, `worker_disabled`, `worker_not_deployed`, `worker_not_found`. */
   reason: string | null;
-  /** Epoch ms. `queued`: when it is due; `in_flight`: when the claim lapses and another run may take it. */
+  /**
+   * Epoch ms. `queued`: when it is due; `deferred`: since when it waits; `in_flight`: when the claim lapses
+   * and another run may take it over.
+   */
   dueAt: number | null;
   createdAt: string;
   updatedAt: string;
@@ -96,11 +103,11 @@ export interface RuntimeSubscriberOptions {
   retryMaxMs?: number;
   /** Deliveries running at once, over all workers. Default 16. */
   concurrency?: number;
-  /** Deliveries held in memory per worker; more go to the durable queue. Default 100. */
+  /** Deliveries held in memory per worker; more are deferred to the durable queue. Default 100. */
   maxQueuePerWorker?: number;
   /** Events received and not yet settled before the subscription pauses. Default 1000. */
   maxPendingEvents?: number;
-  /** How often the durable queue is polled. Default 1000. */
+  /** How often lapsed claims and forgotten durable deliveries are looked for. Default 1000. */
   pollMs?: number;
   /** How long an `in_flight` claim lasts before another run may take the delivery over. Default 120 000. */
   claimMs?: number;
@@ -147,9 +154,18 @@ interface Job {
   started: boolean;
 }
 
-interface WorkerQueue {
+/** One worker's deliveries in this process. */
+interface Lane {
   jobs: Job[];
   running: boolean;
+  /** The worker has deliveries in the durable queue: new ones are deferred behind them. */
+  durable: boolean;
+  refilling: Promise<void> | null;
+  /** Bumped at each deferral, so a refill that found nothing knows whether it raced one. */
+  deferrals: number;
+  /** Wakes the lane when its next retry is due (at `wakeAt`). */
+  timer: NodeJS.Timeout | null;
+  wakeAt: number;
 }
 
 const silent: SubscriberLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -178,7 +194,7 @@ export class RuntimeSubscriber {
   #polling: Promise<void> | null = null;
   #failures = 0;
   readonly #active = new Map<string, Job>();
-  readonly #queues = new Map<string, WorkerQueue>();
+  readonly #lanes = new Map<string, Lane>();
   readonly #ready: string[] = [];
   #running = 0;
   readonly #runs = new Set<Promise<void>>();
@@ -214,6 +230,7 @@ export class RuntimeSubscriber {
     const { readStore, eventStore } = this.#o;
     await readStore.ensureIndexes(WORKER_DELIVERIES, [
       { fields: ['status', 'dueAt'] },
+      { fields: ['workerId', 'status', 'dueAt'] },
       { fields: ['workerId', 'createdAt'] },
       { fields: ['eventId'] },
     ]);
@@ -225,13 +242,14 @@ export class RuntimeSubscriber {
     this.#stored = position;
     this.#settled = position;
     this.#subscribe(position);
+    await this.#resumeDurableLanes();
     this.#pollTimer = setInterval(() => this.#poll(), this.#o.pollMs);
     this.#pollTimer.unref();
   }
 
   status(): SubscriberStatus {
     let queued = 0;
-    for (const q of this.#queues.values()) queued += q.jobs.filter((j) => !j.started).length;
+    for (const lane of this.#lanes.values()) queued += lane.jobs.filter((j) => !j.started).length;
     return {
       state: this.#state,
       position: this.#stored,
@@ -247,7 +265,7 @@ export class RuntimeSubscriber {
 
   /** Deliveries waiting in the durable queue (retries and deferred ones). */
   backlog(): Promise<number> {
-    return this.#o.readStore.collection(WORKER_DELIVERIES).count({ status: 'queued' });
+    return this.#o.readStore.collection(WORKER_DELIVERIES).count({ status: { $in: DURABLE } });
   }
 
   /** Resolves once every event up to `position` is settled and the checkpoint is stored. */
@@ -261,7 +279,7 @@ export class RuntimeSubscriber {
     }
   }
 
-  /** Checks the durable queue now (tests; the timer does it every `pollMs`). */
+  /** Looks for lapsed claims and forgotten durable deliveries now (tests; the timer does it every `pollMs`). */
   pollNow(): Promise<void> {
     this.#poll();
     return this.#polling ?? Promise.resolve();
@@ -284,14 +302,19 @@ export class RuntimeSubscriber {
     await this.#matching;
     await this.#polling;
     const waiting: Job[] = [];
-    for (const queue of this.#queues.values()) waiting.push(...queue.jobs.filter((j) => !j.started));
-    for (const queue of this.#queues.values()) queue.jobs = queue.jobs.filter((j) => j.started);
+    for (const lane of this.#lanes.values()) {
+      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer = null;
+      await lane.refilling;
+      waiting.push(...lane.jobs.filter((j) => !j.started));
+      lane.jobs = lane.jobs.filter((j) => j.started);
+    }
     this.#ready.length = 0;
     const now = this.#o.clock.now();
     for (const job of waiting) {
       this.#active.delete(job.id);
       await this.#deliveries()
-        .patch(job.id, { $set: { status: 'queued', dueAt: now.getTime(), updatedAt: now.toISOString() } })
+        .patch(job.id, { $set: { status: 'deferred', dueAt: now.getTime(), updatedAt: now.toISOString() } })
         .catch(() => {});
     }
     await Promise.race([
@@ -406,7 +429,8 @@ export class RuntimeSubscriber {
     }
     const deliveries = this.#deliveries();
     const now = this.#o.clock.now();
-    const defer = this.#queueLength(worker.id) >= this.#o.maxQueuePerWorker;
+    const lane = this.#lanes.get(worker.id);
+    const defer = !!lane && (lane.durable || lane.jobs.length >= this.#o.maxQueuePerWorker);
     let attempts = 0;
     const existing = await deliveries.get(id);
     if (existing) {
@@ -416,7 +440,7 @@ export class RuntimeSubscriber {
       attempts = existing.attempts;
       await deliveries.patch(id, {
         $set: {
-          status: defer ? 'queued' : 'in_flight',
+          status: defer ? 'deferred' : 'in_flight',
           dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
           updatedAt: now.toISOString(),
         },
@@ -430,7 +454,7 @@ export class RuntimeSubscriber {
           eventId: event.id,
           eventType: event.type,
           position: event.position,
-          status: defer ? 'queued' : 'in_flight',
+          status: defer ? 'deferred' : 'in_flight',
           attempts: 0,
           lastError: null,
           lastInvocationId: null,
@@ -446,6 +470,10 @@ export class RuntimeSubscriber {
     }
     if (defer) {
       this.#delivered.deferred++;
+      const deferredLane = this.#lane(worker.id);
+      deferredLane.durable = true;
+      deferredLane.deferrals++;
+      this.#refill(worker.id);
       return;
     }
     pending.outstanding++;
@@ -498,17 +526,28 @@ export class RuntimeSubscriber {
 
   // ── running deliveries ────────────────────────────────────────────────────────────────────────────────
 
-  #queue(workerId: string): WorkerQueue {
-    let queue = this.#queues.get(workerId);
-    if (!queue) {
-      queue = { jobs: [], running: false };
-      this.#queues.set(workerId, queue);
+  #lane(workerId: string): Lane {
+    let lane = this.#lanes.get(workerId);
+    if (!lane) {
+      lane = {
+        jobs: [],
+        running: false,
+        durable: false,
+        refilling: null,
+        deferrals: 0,
+        timer: null,
+        wakeAt: 0,
+      };
+      this.#lanes.set(workerId, lane);
     }
-    return queue;
+    return lane;
   }
 
-  #queueLength(workerId: string): number {
-    return this.#queues.get(workerId)?.jobs.length ?? 0;
+  /** Forgets a lane with nothing left to do. */
+  #dropIfIdle(workerId: string, lane: Lane): void {
+    if (lane.jobs.length === 0 && !lane.running && !lane.durable && !lane.refilling && !lane.timer) {
+      this.#lanes.delete(workerId);
+    }
   }
 
   #enqueue(job: Job): void {
@@ -519,28 +558,29 @@ export class RuntimeSubscriber {
       return;
     }
     this.#active.set(job.id, job);
-    const queue = this.#queue(job.workerId);
-    queue.jobs.push(job);
-    if (!queue.running && !this.#ready.includes(job.workerId)) this.#ready.push(job.workerId);
+    const lane = this.#lane(job.workerId);
+    lane.jobs.push(job);
+    if (!lane.running && !this.#ready.includes(job.workerId)) this.#ready.push(job.workerId);
     this.#pump();
   }
 
   #pump(): void {
     while (this.#running < this.#o.concurrency && this.#ready.length > 0) {
       const workerId = this.#ready.shift()!;
-      const queue = this.#queues.get(workerId);
-      const job = queue?.jobs[0];
-      if (!queue || !job || queue.running) continue;
-      queue.running = true;
+      const lane = this.#lanes.get(workerId);
+      const job = lane?.jobs[0];
+      if (!lane || !job || lane.running) continue;
+      lane.running = true;
       job.started = true;
       this.#running++;
       const run = this.#run(job).finally(() => {
         this.#runs.delete(run);
         this.#running--;
-        queue.jobs.shift();
-        queue.running = false;
-        if (queue.jobs.length > 0) this.#ready.push(workerId);
-        else this.#queues.delete(workerId);
+        lane.jobs.shift();
+        lane.running = false;
+        if (lane.jobs.length > 0) this.#ready.push(workerId);
+        if (lane.durable && lane.jobs.length <= this.#o.maxQueuePerWorker / 2) this.#refill(workerId);
+        this.#dropIfIdle(workerId, lane);
         this.#pump();
       });
       this.#runs.add(run);
@@ -600,8 +640,13 @@ export class RuntimeSubscriber {
       await this.#deliveries().patch(job.id, {
         $set: { dueAt: null, ...update, updatedAt: now.toISOString() },
       });
+      if (update.status === 'queued') {
+        const lane = this.#lane(job.workerId);
+        lane.durable = true;
+        this.#wakeAt(job.workerId, lane, update.dueAt!);
+      }
     } catch (err) {
-      // The delivery stays `in_flight` with its claim: the durable queue takes it over when the claim lapses.
+      // The delivery stays `in_flight` with its claim: the poll takes it over when the claim lapses.
       this.#o.logger.error({ err, deliveryId: job.id }, 'could not record an event delivery');
     }
     this.#active.delete(job.id);
@@ -639,56 +684,142 @@ export class RuntimeSubscriber {
 
   // ── the durable queue ─────────────────────────────────────────────────────────────────────────────────
 
+  /** Arms the lane's timer for its next due retry (the earliest wins). */
+  #wakeAt(workerId: string, lane: Lane, dueAt: number): void {
+    if (this.#isStopped()) return;
+    const delay = Math.max(0, dueAt - this.#o.clock.now().getTime());
+    if (lane.timer) {
+      if (lane.wakeAt <= dueAt) return;
+      clearTimeout(lane.timer);
+    }
+    lane.wakeAt = dueAt;
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      this.#refill(workerId);
+    }, delay);
+    lane.timer.unref();
+  }
+
+  /** Moves the worker's due durable deliveries (oldest first) into its lane, as far as there is room. */
+  #refill(workerId: string): void {
+    const lane = this.#lane(workerId);
+    if (lane.refilling || this.#isStopped()) return;
+    lane.refilling = this.#refillOnce(workerId, lane)
+      .catch((err: unknown) => {
+        this.#o.logger.error({ err, workerId }, 'runtime subscriber could not read its durable queue');
+        this.#wakeAt(workerId, lane, this.#o.clock.now().getTime() + this.#o.pollMs);
+      })
+      .finally(() => {
+        lane.refilling = null;
+        this.#dropIfIdle(workerId, lane);
+      });
+  }
+
+  async #refillOnce(workerId: string, lane: Lane): Promise<void> {
+    const room = this.#o.maxQueuePerWorker - lane.jobs.length;
+    if (room <= 0) return;
+    const deferrals = lane.deferrals;
+    const now = this.#o.clock.now().getTime();
+    const due = await this.#deliveries().find(
+      { workerId, status: { $in: DURABLE }, dueAt: { $lte: now } },
+      { sort: { dueAt: 1, position: 1 }, limit: room },
+    );
+    const claimed = await this.#claim(due.items);
+    for (const doc of claimed) {
+      if (this.#isStopped()) return;
+      this.#enqueue(jobOf(doc));
+    }
+    if (due.items.length === room) return; // full again: the lane refills when it drains
+    const [next] = (
+      await this.#deliveries().find({ workerId, status: { $in: DURABLE } }, { sort: { dueAt: 1 }, limit: 1 })
+    ).items;
+    // Due but not claimed (changed meanwhile) or a deferral that raced this read: look again shortly.
+    const soon = now + Math.min(this.#o.pollMs, 100);
+    if (next) this.#wakeAt(workerId, lane, Math.max(next.dueAt ?? now, soon));
+    else if (lane.deferrals === deferrals) lane.durable = false;
+    else this.#wakeAt(workerId, lane, soon);
+  }
+
+  /** Claims (in one transaction) the durable deliveries nobody changed since they were read. */
+  async #claim(docs: readonly DeliveryDoc[]): Promise<DeliveryDoc[]> {
+    if (docs.length === 0) return [];
+    return this.#o.readStore.transaction(async (session) => {
+      const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+      const at = this.#o.clock.now();
+      const claimed: DeliveryDoc[] = [];
+      for (const doc of docs) {
+        if (this.#active.has(doc.id)) continue;
+        const current = await c.get(doc.id);
+        if (!current || current.status !== doc.status || current.dueAt !== doc.dueAt) continue;
+        await c.patch(doc.id, {
+          $set: { status: 'in_flight', dueAt: at.getTime() + this.#o.claimMs, updatedAt: at.toISOString() },
+        });
+        claimed.push(current);
+      }
+      return claimed;
+    });
+  }
+
+  /** At start: the lanes of workers with durable deliveries (from before a restart) refill. */
+  async #resumeDurableLanes(): Promise<void> {
+    const workers = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = await this.#deliveries().find({ status: { $in: DURABLE } }, { limit: 1000, cursor });
+      for (const doc of page.items) workers.add(doc.workerId);
+      cursor = page.nextCursor;
+    } while (cursor);
+    for (const workerId of workers) {
+      this.#lane(workerId).durable = true;
+      this.#refill(workerId);
+    }
+  }
+
   #poll(): void {
-    if (this.#polling || this.#state === 'stopped') return;
+    if (this.#polling || this.#isStopped()) return;
     this.#polling = this.#pollOnce()
       .catch((err: unknown) => {
         this.#lastError = err instanceof Error ? err.message : String(err);
         this.#lastErrorAt = new Date().toISOString();
-        this.#o.logger.error({ err }, 'runtime subscriber could not read its retry queue');
+        this.#o.logger.error({ err }, 'runtime subscriber could not read its durable queue');
       })
       .finally(() => {
         this.#polling = null;
       });
   }
 
+  /**
+   * Recovers what a dead process left behind: `in_flight` claims that lapsed go back to the durable queue,
+   * and workers with durable deliveries nobody picked up for `claimMs` get their lane refilled here.
+   */
   async #pollOnce(): Promise<void> {
     const now = this.#o.clock.now().getTime();
     const deliveries = this.#deliveries();
-    const due: DeliveryDoc[] = [];
-    for (const status of ['queued', 'in_flight'] as const) {
-      const page = await deliveries.find(
-        { status, dueAt: { $lte: now } },
-        { sort: { dueAt: 1 }, limit: 100 },
-      );
-      due.push(...page.items);
-    }
-    for (const doc of due) {
-      if (this.#state === 'stopped') return;
-      if (this.#active.has(doc.id)) continue;
-      if (this.#queueLength(doc.workerId) >= this.#o.maxQueuePerWorker) continue;
-      const claimed = await this.#o.readStore.transaction(async (session) => {
-        const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+    const lapsed = await deliveries.find({ status: 'in_flight', dueAt: { $lte: now } }, { limit: 100 });
+    const stale = await deliveries.find(
+      { status: { $in: DURABLE }, dueAt: { $lte: now - this.#o.claimMs } },
+      { limit: 100 },
+    );
+    const workers = new Set(stale.items.map((d) => d.workerId));
+    const released = await this.#o.readStore.transaction(async (session) => {
+      const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+      const ids: DeliveryDoc[] = [];
+      for (const doc of lapsed.items) {
+        if (this.#active.has(doc.id)) continue;
         const current = await c.get(doc.id);
-        if (!current || current.status !== doc.status || current.dueAt !== doc.dueAt) return null;
-        const at = this.#o.clock.now();
+        if (current?.status !== 'in_flight' || current.dueAt !== doc.dueAt) continue;
         await c.patch(doc.id, {
-          $set: { status: 'in_flight', dueAt: at.getTime() + this.#o.claimMs, updatedAt: at.toISOString() },
+          $set: { status: 'deferred', dueAt: now, updatedAt: new Date(now).toISOString() },
         });
-        return current;
-      });
-      if (!claimed || this.#isStopped()) continue;
-      this.#enqueue({
-        id: claimed.id,
-        workerId: claimed.workerId,
-        projectId: claimed.projectId,
-        eventId: claimed.eventId,
-        position: claimed.position,
-        event: null,
-        attempts: claimed.attempts,
-        waiters: [],
-        started: false,
-      });
+        ids.push(current);
+      }
+      return ids;
+    });
+    for (const doc of released) workers.add(doc.workerId);
+    for (const workerId of workers) {
+      if (this.#isStopped()) return;
+      this.#lane(workerId).durable = true;
+      this.#refill(workerId);
     }
   }
 
@@ -792,6 +923,20 @@ export class RuntimeSubscriber {
   #deliveries() {
     return this.#o.readStore.collection<DeliveryDoc>(WORKER_DELIVERIES);
   }
+}
+
+function jobOf(doc: DeliveryDoc): Job {
+  return {
+    id: doc.id,
+    workerId: doc.workerId,
+    projectId: doc.projectId,
+    eventId: doc.eventId,
+    position: doc.position,
+    event: null,
+    attempts: doc.attempts,
+    waiters: [],
+    started: false,
+  };
 }
 
 /** The project an event belongs to: `data.projectId` (built-in events and custom ones carry it). */

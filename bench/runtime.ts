@@ -1,7 +1,21 @@
 // npm run bench:runtime — the worker sandbox on this machine: cold start, warm invocation latency and
 // throughput through SandboxHost (server → runtime process → isolate and back), beside the same handler
 // called as a plain function in this process. BENCH_INVOCATIONS sets the warm sample size (default 5000).
-import { cpus } from 'node:os';
+// Then event → worker latency through a whole m3m and its runtime subscriber (BENCH_EVENTS_STEADY,
+// BENCH_EVENTS_BURST).
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createProject } from '../application/projects/createProject.ts';
+import { createWorker, deployWorker } from '../application/workers/commands.ts';
+import { projectEventsStream } from '../application/workers/customEvents.ts';
+import { invokeWorker } from '../application/workers/invokeWorker.ts';
+import { RuntimeSubscriber } from '../application/workers/runtimeSubscriber.ts';
+import { openM3m } from '../infrastructure/composition.ts';
+import { loadConfig } from '../infrastructure/config.ts';
+import { createLogger } from '../infrastructure/logging.ts';
 import { SandboxHost } from '../infrastructure/sandbox/sandboxHost.ts';
 import type { InvocationRequest, InvocationResult } from '../infrastructure/sandbox/types.ts';
 
@@ -137,9 +151,137 @@ try {
   const baseRate = BASE / ((performance.now() - t) / 1000);
   latencies('baseline: same handler as a plain function', base);
   report('baseline calls/s', `${Math.round(baseRate)} /s`);
-
-  console.log('\nTODO: event-to-worker latency (append → runtime subscriber → worker) is not measured yet:');
-  console.log('      it comes with the runtime subscriber.');
 } finally {
   await host.close();
+}
+
+await eventToWorker();
+
+/**
+ * Event → worker: a whole m3m (SQLite stores in a temp folder, projections, the runtime subscriber, its own
+ * sandbox runtime process) with one deployed worker listening to a custom event type. Events are appended
+ * straight to the event store; the latency is from the append's completion to the moment the subscriber
+ * starts the worker's invocation (it has matched the event against the read model and recorded the
+ * delivery). First at a steady 200 events/s, then as a burst appended as fast as 8 writers can.
+ */
+async function eventToWorker(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-runtime-'));
+  const config = loadConfig({ M3M_DATA_DIR: dir, M3M_LOG_LEVEL: 'silent' });
+  const m3m = await openM3m(config, createLogger(config));
+  const STEADY = Number(process.env.BENCH_EVENTS_STEADY ?? 1000);
+  const BURST = Number(process.env.BENCH_EVENTS_BURST ?? 5000);
+  const appendedAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  let onStarted: (() => void) | null = null;
+  let wanted = 0;
+  const subscriber = new RuntimeSubscriber({
+    eventStore: m3m.eventStore,
+    readStore: m3m.readStore,
+    clock: m3m.clock,
+    readModelsAt: (position) => m3m.runner.waitFor(position, 60_000),
+    invoke: (request) => {
+      startedAt.set(request.trigger.eventId!, performance.now());
+      if (startedAt.size >= wanted) onStarted?.();
+      return invokeWorker(m3m.workers, request);
+    },
+  });
+  try {
+    await m3m.runner.start();
+    const system = { kind: 'system' } as const;
+    const project = await createProject(m3m.projects, system, { name: 'Bench', slug: 'bench' });
+    await m3m.runner.waitFor(project.position);
+    const created = await createWorker(m3m.workers, system, project.projectId, {
+      name: 'listener',
+      slug: 'listener',
+      triggers: { events: ['BenchPing'] },
+    });
+    await m3m.runner.waitFor(created.position);
+    const deployed = await deployWorker(
+      m3m.workers,
+      system,
+      project.projectId,
+      created.workerId,
+      'export default { async onEvent(event) { return event.data.payload.i; } };',
+    );
+    await m3m.runner.waitFor(deployed.position!);
+    await subscriber.start();
+
+    let next = 0;
+    const append = async () => {
+      const id = randomUUID();
+      await m3m.eventStore.append(
+        projectEventsStream(project.projectId),
+        [
+          {
+            id,
+            type: 'BenchPing',
+            data: { projectId: project.projectId, payload: { i: next++ }, depth: 1 },
+            metadata: {
+              actorId: null,
+              correlationId: id,
+              causationId: null,
+              source: 'system',
+              schemaVersion: 1,
+              timestamp: new Date().toISOString(),
+            },
+          },
+        ],
+        { expectedRevision: 'any' },
+      );
+      appendedAt.set(id, performance.now());
+    };
+    const allStarted = (count: number) =>
+      new Promise<void>((resolve) => {
+        wanted = count;
+        onStarted = resolve;
+        if (startedAt.size >= count) resolve();
+      });
+    const measure = (label: string, ids: string[]) => {
+      latencies(
+        label,
+        ids.map((id) => startedAt.get(id)! - appendedAt.get(id)!),
+      );
+    };
+
+    // Warm-up: the worker's isolate, the SQLite caches.
+    for (let i = 0; i < 50; i++) await append();
+    await allStarted(50);
+    await subscriber.waitFor(await m3m.eventStore.headPosition(), 60_000);
+
+    const steadyFrom = appendedAt.size;
+    for (let i = 0; i < STEADY; i++) {
+      await append();
+      await sleep(5);
+    }
+    await allStarted(appendedAt.size);
+    measure(`event → worker, steady 200 events/s (${STEADY})`, [...appendedAt.keys()].slice(steadyFrom));
+
+    const burstFrom = appendedAt.size;
+    const t = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < burstFrom + BURST) await append();
+      }),
+    );
+    const appended = performance.now() - t;
+    await allStarted(appendedAt.size);
+    const ids = [...appendedAt.keys()].slice(burstFrom);
+    const lastStart = Math.max(...ids.map((id) => startedAt.get(id)!));
+    measure(`event → worker, burst of ${ids.length} (8 appenders)`, ids);
+    report('burst: appended/s', `${Math.round(ids.length / (appended / 1000))} /s`);
+    report(
+      'burst: delivered (invocations started)/s',
+      `${Math.round(ids.length / ((lastStart - t) / 1000))} /s`,
+    );
+    await subscriber.waitFor(await m3m.eventStore.headPosition(), 120_000);
+    const status = subscriber.status();
+    if (status.delivered.failed > 0 || status.delivered.retried > 0) {
+      throw new Error(`bench deliveries failed: ${JSON.stringify(status.delivered)}`);
+    }
+    report('deliveries succeeded (failed, retried)', `${status.delivered.succeeded} (0, 0)`);
+  } finally {
+    await subscriber.stop();
+    await m3m.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -90,6 +90,11 @@ export function normalizeName(name: string, max = PROJECT_NAME_MAX): string {
   if (trimmed.length === 0 || trimmed.length > max) {
     throw new DomainError('invalid_name', `A name is 1–${max} characters (surrounding spaces are ignored).`);
   }
+  // The same rule as a user's display name: a NUL or a line break in a name is never meant.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new DomainError('invalid_name', 'A name must not contain control characters.');
+  }
   return trimmed;
 }
 

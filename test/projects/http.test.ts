@@ -194,6 +194,13 @@ describe('projects, goals and environment over HTTP', () => {
       ['POST', '/api/v1/projects', { name: 'x', slug: 'ok-slug', extra: 1 }, ['body']],
       ['PATCH', `/api/v1/projects/${p.id}`, {}, ['body']],
       ['PATCH', '/api/v1/projects/not-a-uuid', { name: 'x' }, ['params.id']],
+      ['PATCH', `/api/v1/projects/${p.id}`, { name: 'a\u0000b' }, ['body.name']],
+      [
+        'POST',
+        `/api/v1/projects/${p.id}/goals`,
+        { slug: 'ctl', name: 'line\nbreak', type: 'counter' },
+        ['body.name'],
+      ],
       ['POST', `/api/v1/projects/${p.id}/members`, { userId: 'nope' }, ['body.userId']],
       [
         'POST',

@@ -324,6 +324,78 @@ describe('event triggers', () => {
     }
   });
 
+  it('a worker with more deliveries than its lane holds gets them from the durable queue, each once and in order, without holding back another worker', async () => {
+    await server.m3m.triggers.subscriber.stop();
+    const { project, increment } = await projectWithGoal('burst-shop');
+    const busy = await listener(
+      project.id,
+      'busy',
+      onEvent('const t = Date.now(); while (Date.now() - t < 40) {} return event.data.by;'),
+    );
+    const quick = await listener(project.id, 'quick', onEvent('return event.data.by;'));
+    const small = subscriber({ maxQueuePerWorker: 2 });
+    await small.start();
+    try {
+      const events: RecordedEvent[] = [];
+      for (let by = 1; by <= 10; by++) events.push(await increment(by));
+      const busyRuns = await invocationsAtLeast(busy.id, 10);
+      expect(busyRuns.map((r) => r.eventId)).toEqual(events.map((e) => e.id));
+      const quickRuns = await invocationsAtLeast(quick.id, 10);
+      expect(Date.parse(quickRuns[9]!.startedAt)).toBeLessThan(Date.parse(busyRuns[9]!.startedAt));
+      await small.waitFor(events[9]!.position);
+      expect(small.status().delivered.deferred).toBeGreaterThan(0);
+      expect(await small.backlog()).toBe(0);
+      const done = await deliveries({ workerId: busy.id });
+      expect(done.map((d) => [d.status, d.attempts])).toEqual(Array(10).fill(['succeeded', 1]));
+      expect(await invocations(busy.id)).toHaveLength(10);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('a delivery whose claim lapsed (its process died mid-invocation, checkpoint already past) is taken over by the poll', async () => {
+    const { project, increment } = await projectWithGoal('orphan-shop');
+    const worker = await listener(project.id, 'orphan', onEvent('return event.data.by;'));
+    const event = await increment(5);
+    const past = server.clock.now().getTime() - 1000;
+    await server.m3m.readStore.collection<DeliveryDoc>(WORKER_DELIVERIES).insert({
+      id: `${worker.id}:${event.id}`,
+      workerId: worker.id,
+      projectId: project.id,
+      eventId: event.id,
+      eventType: event.type,
+      position: event.position,
+      status: 'in_flight',
+      attempts: 1,
+      lastError: null,
+      lastInvocationId: null,
+      reason: null,
+      dueAt: past,
+      createdAt: new Date(past).toISOString(),
+      updatedAt: new Date(past).toISOString(),
+    });
+    await server.m3m.readStore
+      .collection(RUNTIME_CHECKPOINT)
+      .upsert({ id: 'checkpoint', position: event.position, updatedAt: new Date().toISOString() });
+    const recovering = subscriber();
+    await recovering.start();
+    try {
+      await recovering.pollNow();
+      const [run] = await invocationsAtLeast(worker.id, 1);
+      expect(run?.eventId).toBe(event.id);
+      await until('the delivery to succeed', async () => {
+        const d = await server.m3m.readStore
+          .collection<DeliveryDoc>(WORKER_DELIVERIES)
+          .get(`${worker.id}:${event.id}`);
+        return d?.status === 'succeeded' && d.attempts === 2;
+      });
+      await recovering.pollNow();
+      expect(await invocations(worker.id)).toHaveLength(1);
+    } finally {
+      await recovering.stop();
+    }
+  });
+
   it('a failing subscription is resubscribed from the checkpoint with backoff, and reported meanwhile', async () => {
     const { project, increment } = await projectWithGoal('flaky-store');
     const worker = await listener(project.id, 'after-outage', onEvent('return event.data.by;'));

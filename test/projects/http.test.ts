@@ -71,7 +71,7 @@ describe('projects, goals and environment over HTTP', () => {
     expect(shown.json).not.toHaveProperty('apiKey');
   });
 
-  it('of 20 concurrent creates of one slug, one gets 201 and the others 409 slug-taken', async () => {
+  it('of 20 concurrent creates of one slug, one gets 201 and the others 409 slug_taken', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         server.request('POST', '/api/v1/projects', {

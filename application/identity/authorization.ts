@@ -8,7 +8,8 @@ import { type Actor, hasPermission, isGlobalAdmin, isPermission, type Role } fro
  *
  * - Managing users (list, create, edit, block, delete, grant) needs `manage_users`.
  * - Only the root changes the root; only global admins change, block or delete a global admin.
- * - Nobody changes their own role or permissions, and nobody blocks or deletes themselves.
+ * - Nobody changes their own role or permissions, and nobody blocks or deletes themselves or sets their own
+ *   password without the current one (that is `POST /me/password`).
  * - Nobody grants (or takes away) a permission they do not hold; only global admins make or unmake admins.
  * - Someone who is not a global admin grants or revokes access only to projects in their own list.
  */
@@ -82,7 +83,17 @@ export function assertCanChangeUser(actor: Actor, target: Target, change: UserCh
   if (target.role === 'admin' && !isGlobalAdmin(actor)) {
     throw accessDenied('Only global admins may change a global admin.', 'admin_only');
   }
-  if (change.kind === 'reset_password') assertCanUseAdminRoutes(actor);
+  if (change.kind === 'reset_password') {
+    assertCanUseAdminRoutes(actor);
+    // Setting a password without knowing the current one is for other people's accounts: one's own goes through
+    // POST /me/password, so that a stolen token is not enough to take the account over.
+    if (isSelf(actor, target)) {
+      throw accessDenied(
+        'Change your own password with POST /api/v1/me/password: it needs the current one.',
+        'self_change',
+      );
+    }
+  }
   if (change.kind === 'block' || change.kind === 'delete') {
     if (isSelf(actor, target)) throw accessDenied(`You cannot ${change.kind} yourself.`, 'self_change');
   }

@@ -311,6 +311,21 @@ describe('user management', () => {
         'self_change',
       );
       await expectRefused(await patch(admin, adminId, { role: 'user' }), 403, 'self_change');
+      // One's own password changes through /me/password, which needs the current one: a stolen token must not
+      // be enough to take the account over, not even an admin's or the root's.
+      for (const [token, id] of [
+        [admin, adminId],
+        [root, rootId],
+      ] as const) {
+        const head = await server.headPosition();
+        await expectRefused(
+          await post(token, `/api/v1/admin/users/${id}/password`, { password: 'taken-over-12' }),
+          403,
+          'self_change',
+        );
+        expect(await server.headPosition()).toBe(head);
+        expect((await server.request('GET', '/api/v1/me', { token })).status).toBe(200);
+      }
       // Changing one's own name through /users is fine.
       expect((await patch(manager.token, manager.user.id, { name: 'Still Me' })).status).toBe(200);
     });

@@ -74,7 +74,26 @@ describe('event triggers', () => {
       expect(event?.type).toBe('GoalIncremented');
       return event!;
     };
-    return { project, increment };
+    /** Several increments at once (concurrent HTTP calls): their events, in `$all` order. */
+    const incrementMany = async (bys: number[]) => {
+      const before = await server.m3m.eventStore.headPosition();
+      await Promise.all(
+        bys.map((by) =>
+          expectStatus(
+            send(server, 'POST', `/api/v1/goals/${slug}-orders/increment`, {
+              headers: { 'x-api-key': project.apiKey },
+              body: { by },
+            }),
+            200,
+          ),
+        ),
+      );
+      const events = await server.m3m.eventStore.readAll({ fromPosition: before });
+      return events.filter(
+        (e) => e.type === 'GoalIncremented' && (e.data as { projectId: string }).projectId === project.id,
+      );
+    };
+    return { project, increment, incrementMany };
   }
 
   const listener = (projectId: string, slug: string, source: string, events = ['GoalIncremented']) =>
@@ -135,7 +154,7 @@ describe('event triggers', () => {
   });
 
   it('a failing worker is retried, then recorded failed, while another worker on the same event succeeds and the subscription goes on', async () => {
-    const { project, increment } = await projectWithGoal('retry-shop');
+    const { project, increment, incrementMany } = await projectWithGoal('retry-shop');
     const failing = await listener(
       project.id,
       'failing',
@@ -144,13 +163,12 @@ describe('event triggers', () => {
     const slow = await listener(
       project.id,
       'slow',
-      onEvent('const t = Date.now(); while (Date.now() - t < 250) {} return event.data.by;'),
+      onEvent('const t = Date.now(); while (Date.now() - t < 400) {} return event.data.by;'),
     );
     const fine = await listener(project.id, 'fine', onEvent('return event.data.by;'));
 
-    const first = await increment(1);
-    const second = await increment(2);
-    const third = await increment(3);
+    const [first, second, third] = await incrementMany([1, 2, 3]);
+    if (!first || !second || !third) throw new Error('expected three events');
 
     // The fast worker got all three while the slow one was still busy with them, one at a time.
     const fast = await invocationsAtLeast(fine.id, 3);
@@ -326,18 +344,18 @@ describe('event triggers', () => {
 
   it('a worker with more deliveries than its lane holds gets them from the durable queue, each once and in order, without holding back another worker', async () => {
     await server.m3m.triggers.subscriber.stop();
-    const { project, increment } = await projectWithGoal('burst-shop');
+    const { project, incrementMany } = await projectWithGoal('burst-shop');
     const busy = await listener(
       project.id,
       'busy',
-      onEvent('const t = Date.now(); while (Date.now() - t < 40) {} return event.data.by;'),
+      onEvent('const t = Date.now(); while (Date.now() - t < 60) {} return event.data.by;'),
     );
     const quick = await listener(project.id, 'quick', onEvent('return event.data.by;'));
     const small = subscriber({ maxQueuePerWorker: 2 });
     await small.start();
     try {
-      const events: RecordedEvent[] = [];
-      for (let by = 1; by <= 10; by++) events.push(await increment(by));
+      const events = await incrementMany([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(events).toHaveLength(10);
       const busyRuns = await invocationsAtLeast(busy.id, 10);
       expect(busyRuns.map((r) => r.eventId)).toEqual(events.map((e) => e.id));
       const quickRuns = await invocationsAtLeast(quick.id, 10);

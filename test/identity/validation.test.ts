@@ -94,6 +94,14 @@ describe('input validation', () => {
     ],
     ['create: nothing', 'POST', users, {}, ['body.email', 'body.name', 'body.password']],
     [
+      'create: control characters in the email',
+      'POST',
+      users,
+      { email: 'a\u0000b@example.com', name: 'N', password: 'good-password-1' },
+      ['body.email'],
+    ],
+    ['edit: a line break in the email', 'PATCH', user, { email: 'a@example.com\nBcc' }, ['body.email']],
+    [
       'create: bad values',
       'POST',
       users,

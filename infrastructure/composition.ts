@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { TimeoutError } from 'rxjs';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { CommandDeps } from '../application/commands/handleCommand.ts';
 import { userDirectory } from '../application/identity/userDirectory.ts';
@@ -34,6 +35,7 @@ import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
 import { fileAvatarStore } from './files/avatarStore.ts';
 import { buildHttpApp, type HealthReport, type HttpApp, type HttpRoutes } from './http/app.ts';
 import { httpAuth } from './http/auth.ts';
+import { ProblemError } from './http/problem.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { adminModuleRoutes } from './http/routes/adminModules.ts';
 import { authRoutes } from './http/routes/auth.ts';
@@ -259,7 +261,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
 }
 
 /** The identity routes' dependencies: token signing needs the secret, which may be created on first start. */
-export async function identityRouteDeps(m3m: M3m): Promise<IdentityRouteDeps> {
+export async function identityRouteDeps(m3m: M3m, readModelWaitMs = 10_000): Promise<IdentityRouteDeps> {
   const secret = await loadJwtSecret({ configured: m3m.config.auth.jwtSecret, dataDir: m3m.config.dataDir });
   const tokens = jwtTokens({ secret, ttlSeconds: m3m.config.auth.tokenTtlSeconds, clock: m3m.clock });
   const directory = userDirectory(m3m.readStore);
@@ -272,7 +274,21 @@ export async function identityRouteDeps(m3m: M3m): Promise<IdentityRouteDeps> {
     auth: httpAuth({ directory, tokens }),
     avatarFiles,
     waitFor: async (position) => {
-      if (position !== null) await m3m.runner.waitFor(position);
+      if (position === null) return;
+      try {
+        await m3m.runner.waitFor(position, readModelWaitMs);
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+        // The change is recorded; only the read models are behind (a projection is failing or slow).
+        m3m.logger.warn({ position, projections: m3m.runner.status() }, 'read models behind after a write');
+        throw new ProblemError({
+          status: 503,
+          code: 'read_models_behind',
+          detail:
+            'The change was recorded, but the read models have not caught up yet: read it again shortly.',
+          headers: { 'retry-after': '1' },
+        });
+      }
     },
   };
 }
@@ -314,10 +330,12 @@ export interface BuildServerOptions {
   extraRoutes?: (deps: ServerRouteDeps) => HttpRoutes[];
   /** Heartbeat of the invocation streams (SSE); default 15 s. */
   sseHeartbeatMs?: number;
+  /** How long a write waits for the read models to include it before answering 503; default 10 s. */
+  readModelWaitMs?: number;
 }
 
 export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): Promise<HttpApp> {
-  const identity = await identityRouteDeps(m3m);
+  const identity = await identityRouteDeps(m3m, options.readModelWaitMs);
   const projects = projectRouteDeps(m3m, identity);
   const modules = moduleRouteDeps(m3m, identity);
   const workers: WorkerRouteDeps = {

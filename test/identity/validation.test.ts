@@ -46,6 +46,13 @@ describe('input validation', () => {
       { email: 1, password: [] },
       ['body.email', 'body.password'],
     ],
+    [
+      'create user: a misspelt field is refused, not dropped',
+      'POST',
+      users,
+      { email: 'typo@example.com', name: 'Typo', password: 'typo-pass-123', permission: ['manage_users'] },
+      ['body'],
+    ],
     ['me: empty name', 'PATCH', () => '/api/v1/me', { name: '   ' }, ['body.name']],
     ['me: long name', 'PATCH', () => '/api/v1/me', { name: LONG }, ['body.name']],
     ['me: no name', 'PATCH', () => '/api/v1/me', {}, ['body.name']],

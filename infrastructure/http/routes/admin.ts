@@ -20,7 +20,7 @@ export function adminRoutes(deps: IdentityRouteDeps): HttpRoutes {
           summary: 'Set a user’s password (the root’s only by the root); their tokens stop working',
           security: BEARER_SECURITY,
           params: UserIdParams,
-          body: z.object({ password: NewPasswordSchema }),
+          body: z.object({ password: NewPasswordSchema }).strict(),
           response: { 204: z.void().describe('Password set'), ...problems(400, 401, 403, 404) },
         },
       },

@@ -25,7 +25,7 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
           description:
             'Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After.',
           security: [],
-          body: z.object({ email: EmailSchema, password: GivenPasswordSchema }),
+          body: z.object({ email: EmailSchema, password: GivenPasswordSchema }).strict(),
           response: {
             200: TokenSchema.extend({ user: UserSchema }),
             ...problems(400, 401, 403, 429),

@@ -63,7 +63,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
           tags: ['me'],
           summary: 'Change your own name',
           security: BEARER_SECURITY,
-          body: z.object({ name: NameSchema }),
+          body: z.object({ name: NameSchema }).strict(),
           response: { 200: UserSchema, ...problems(400, 401) },
         },
       },
@@ -82,7 +82,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
           description:
             'Returns a fresh token for this session. A wrong current password is a 400 naming currentPassword.',
           security: BEARER_SECURITY,
-          body: z.object({ currentPassword: GivenPasswordSchema, newPassword: NewPasswordSchema }),
+          body: z.object({ currentPassword: GivenPasswordSchema, newPassword: NewPasswordSchema }).strict(),
           response: { 200: TokenSchema, ...problems(400, 401, 429) },
         },
       },

@@ -81,14 +81,16 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
           description:
             'You can only grant permissions you hold and, unless you are a global admin, only projects in your own list.',
           security,
-          body: z.object({
-            email: EmailSchema,
-            name: NameSchema,
-            password: NewPasswordSchema,
-            role: AssignableRoleSchema.default('user'),
-            permissions: z.array(PermissionSchema).max(PermissionSchema.options.length).default([]),
-            projectIds: z.array(ProjectIdSchema).max(1000).default([]),
-          }),
+          body: z
+            .object({
+              email: EmailSchema,
+              name: NameSchema,
+              password: NewPasswordSchema,
+              role: AssignableRoleSchema.default('user'),
+              permissions: z.array(PermissionSchema).max(PermissionSchema.options.length).default([]),
+              projectIds: z.array(ProjectIdSchema).max(1000).default([]),
+            })
+            .strict(),
           response: { 201: UserSchema, ...problems(400, 401, 403, 409) },
         },
       },
@@ -200,7 +202,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
           summary: 'Give a user access to a project',
           security,
           params: UserIdParams,
-          body: z.object({ projectId: ProjectIdSchema }),
+          body: z.object({ projectId: ProjectIdSchema }).strict(),
           response: { 200: UserSchema, ...problems(400, 401, 403, 404) },
         },
       },

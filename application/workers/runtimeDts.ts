@@ -52,6 +52,8 @@ declare namespace m3m {
     /** Built-in events: their data; custom events: { projectId, payload, depth }. */
     data: any;
     metadata: { timestamp: string; source: string; correlationId: string; causationId: string | null };
+    /** Position of the event in the event log. */
+    position: number;
   }
 
   /** What \`scheduled\` receives. */

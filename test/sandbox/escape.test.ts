@@ -423,8 +423,10 @@ describe('limits', () => {
   });
 
   it('a memory bomb ends as memory_limit, and the next call works', async () => {
+    // A generous CPU budget, so that on a loaded machine the heap limit, not the CPU limit, is what ends it.
     const r = await abuse(
       'const hoard = []; while (true) hoard.push(new Array(100000).fill(Math.random()));',
+      { limits: { memoryMb: 32, cpuMs: 5000, wallMs: 8000 } },
     );
     expect(r).toMatchObject({ outcome: 'memory_limit', error: { name: 'MemoryLimitError' } });
     const next = await abuse('return "fine";');

@@ -1,5 +1,6 @@
 import type { Color } from '../../domain/colors.ts';
 import type { GoalType } from '../../domain/goal.ts';
+import { dayRange } from '../dayRange.ts';
 import { accessDenied, invalidInput, notFound } from '../errors.ts';
 import type { Actor } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
@@ -145,11 +146,6 @@ export async function assertLiveProjects(deps: ProjectDeps, ids: readonly string
   }
 }
 
-export const MAX_STATS_DAYS = 366;
-const DEFAULT_STATS_DAYS = 30;
-const DAY_MS = 86_400_000;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 export interface GoalStats {
   goalId: string;
   slug: string;
@@ -159,14 +155,6 @@ export interface GoalStats {
   from?: string;
   to?: string;
   days?: { day: string; value: number }[];
-}
-
-function parseDay(value: string, field: string): number {
-  const ms = Date.parse(`${value}T00:00:00.000Z`);
-  if (!DATE.test(value) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw invalidInput(field, 'A date is YYYY-MM-DD (UTC).', 'invalid_date');
-  }
-  return ms;
 }
 
 /**
@@ -189,25 +177,11 @@ export async function goalStats(
   };
   if (doc.goalType !== 'daily_counter') return stats;
 
-  const today = Date.parse(`${deps.clock.now().toISOString().slice(0, 10)}T00:00:00.000Z`);
-  const to = range.to !== undefined ? parseDay(range.to, 'to') : null;
-  const from = range.from !== undefined ? parseDay(range.from, 'from') : null;
-  const end = to ?? (from !== null ? Math.max(from, today) : today);
-  const start = from ?? end - (DEFAULT_STATS_DAYS - 1) * DAY_MS;
-  if (start > end) throw invalidInput('from', '"from" is after "to".', 'invalid_range');
-  const count = (end - start) / DAY_MS + 1;
-  if (count > MAX_STATS_DAYS) {
-    throw invalidInput('to', `A range spans at most ${MAX_STATS_DAYS} days.`, 'range_too_long');
-  }
-  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const { from, to, days } = dayRange(range, deps.clock.now());
   const rows = await findAll(deps.readStore.collection<GoalDailyDoc>(GOAL_DAILY), {
     goalId: doc.id,
-    day: { $gte: iso(start), $lte: iso(end) },
+    day: { $gte: from, $lte: to },
   });
   const values = new Map(rows.map((row) => [row.day, row.value]));
-  const days = Array.from({ length: count }, (_, i) => {
-    const day = iso(start + i * DAY_MS);
-    return { day, value: values.get(day) ?? 0 };
-  });
-  return { ...stats, from: iso(start), to: iso(end), days };
+  return { ...stats, from, to, days: days.map((day) => ({ day, value: values.get(day) ?? 0 })) };
 }

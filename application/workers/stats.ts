@@ -1,4 +1,4 @@
-import { invalidInput } from '../errors.ts';
+import { dayRange } from '../dayRange.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { ReadStoreSession } from '../ports/readStore.ts';
 import { WORKER_STATS_DAILY } from './readModel.ts';
@@ -103,22 +103,6 @@ export interface WorkerStats {
   days: DayStats[];
 }
 
-export const MAX_STATS_DAYS = 366;
-const DEFAULT_STATS_DAYS = 30;
-const DAY_MS = 86_400_000;
-
-function parseDay(value: string, field: string): number {
-  const ms = Date.parse(`${value}T00:00:00.000Z`);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    Number.isNaN(ms) ||
-    new Date(ms).toISOString().slice(0, 10) !== value
-  ) {
-    throw invalidInput(field, 'A date is YYYY-MM-DD (UTC).', 'invalid_date');
-  }
-  return ms;
-}
-
 /** Days `from`…`to` (inclusive, UTC; default the last 30 days up to today), at most 366; missing days as 0. */
 export async function readWorkerStats(
   store: ReadStoreSession,
@@ -126,24 +110,13 @@ export async function readWorkerStats(
   today: Date,
   range: { from?: string | undefined; to?: string | undefined },
 ): Promise<WorkerStats> {
-  const todayMs = Date.parse(`${today.toISOString().slice(0, 10)}T00:00:00.000Z`);
-  const to = range.to !== undefined ? parseDay(range.to, 'to') : null;
-  const from = range.from !== undefined ? parseDay(range.from, 'from') : null;
-  const end = to ?? (from !== null ? Math.max(from, todayMs) : todayMs);
-  const start = from ?? end - (DEFAULT_STATS_DAYS - 1) * DAY_MS;
-  if (start > end) throw invalidInput('from', '"from" is after "to".', 'invalid_range');
-  const count = (end - start) / DAY_MS + 1;
-  if (count > MAX_STATS_DAYS) {
-    throw invalidInput('to', `A range spans at most ${MAX_STATS_DAYS} days.`, 'range_too_long');
-  }
-  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const { from, to, days: dayList } = dayRange(range, today);
   const rows = await findAll(store.collection<WorkerDailyDoc>(WORKER_STATS_DAILY), {
     workerId,
-    day: { $gte: iso(start), $lte: iso(end) },
+    day: { $gte: from, $lte: to },
   });
   const byDay = new Map(rows.map((row) => [row.day, row]));
-  const days = Array.from({ length: count }, (_, i): DayStats => {
-    const day = iso(start + i * DAY_MS);
+  const days = dayList.map((day): DayStats => {
     const row = byDay.get(day);
     const hist = row?.hist ?? {};
     return {
@@ -157,8 +130,8 @@ export async function readWorkerStats(
   const merged = mergeHistograms(rows.map((row) => row.hist ?? {}));
   return {
     workerId,
-    from: iso(start),
-    to: iso(end),
+    from,
+    to,
     total: {
       invocations: days.reduce((n, d) => n + d.invocations, 0),
       errors: days.reduce((n, d) => n + d.errors, 0),

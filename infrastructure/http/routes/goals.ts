@@ -1,16 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
 import { ApplicationError } from '../../../application/errors.ts';
 import { defineGoal } from '../../../application/goals/defineGoal.ts';
 import { deleteGoal } from '../../../application/goals/deleteGoal.ts';
 import { type GoalWriter, incrementGoal } from '../../../application/goals/incrementGoal.ts';
-import {
-  getGoal,
-  goalStats,
-  listGlobalGoals,
-  listProjectGoals,
-  MAX_STATS_DAYS,
-} from '../../../application/goals/queries.ts';
+import { getGoal, goalStats, listGlobalGoals, listProjectGoals } from '../../../application/goals/queries.ts';
 import { updateGoal } from '../../../application/goals/updateGoal.ts';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import type { HttpRoutes } from '../app.ts';

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
 import { ApplicationError } from '../../../application/errors.ts';
 import { findVisibleProject } from '../../../application/projects/queries.ts';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
@@ -24,7 +25,6 @@ import {
 } from '../../../application/workers/queries.ts';
 import { WORKER_INVOCATIONS } from '../../../application/workers/readModel.ts';
 import { runtimeDts } from '../../../application/workers/runtimeDts.ts';
-import { MAX_STATS_DAYS } from '../../../application/workers/stats.ts';
 import type { HttpRoutes } from '../app.ts';
 import { BEARER_SECURITY } from '../auth.ts';
 import { notFound, ProblemError, validationFailed } from '../problem.ts';

@@ -115,6 +115,18 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+export const DEFAULT_PAGE = 1000;
+const MAX_PAGE = 10_000;
+
+/** The page size every adapter uses for `readAll`: default 1000, capped at 10 000, at least 1. */
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer: ${limit}`);
+  }
+  return Math.min(limit, MAX_PAGE);
+}
+
 /** Checks every adapter applies before appending. */
 export function assertAppendable(events: readonly NewEvent[], expected: ExpectedRevision): void {
   if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {

@@ -31,15 +31,13 @@ import {
   type ExpectedRevision,
   matchesFilter,
   type NewEvent,
+  pageSize,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeAllOptions,
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
-
-const DEFAULT_PAGE = 1000;
-const MAX_PAGE = 10_000;
 
 export function openKurrentEventStore(options: { connectionString: string }): KurrentEventStore {
   return new KurrentEventStore(KurrentDBClient.connectionString(options.connectionString));
@@ -210,14 +208,6 @@ export class KurrentEventStore implements EventStore {
     }
     return null;
   }
-}
-
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`limit must be a positive integer: ${limit}`);
-  }
-  return Math.min(limit, MAX_PAGE);
 }
 
 function revisionMatches(expected: ExpectedRevision, actual: number | null): boolean {

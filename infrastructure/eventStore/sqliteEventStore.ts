@@ -6,20 +6,19 @@ import { Observable, Subject } from 'rxjs';
 import {
   type AppendResult,
   assertAppendable,
+  DEFAULT_PAGE,
   type EventFilter,
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
+  pageSize,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeAllOptions,
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
-
-const DEFAULT_PAGE = 1000;
-const MAX_PAGE = 10_000;
 
 export interface SqliteEventStoreOptions {
   /** File path (parent folders are created) or `:memory:`. */
@@ -56,14 +55,6 @@ const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   return new SqliteEventStore(options);
-}
-
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`limit must be a positive integer: ${limit}`);
-  }
-  return Math.min(limit, MAX_PAGE);
 }
 
 export class SqliteEventStore implements EventStore {

@@ -54,24 +54,42 @@ export interface ReadStreamOptions {
   limit?: number;
 }
 
+/**
+ * A place in `$all`. Only 0 (the beginning) and positions this store returned are positions: an event's
+ * `position`, an append's `position`, `headPosition()`, a checkpoint given to `onCheckpoint`. They are not
+ * contiguous (KurrentDB's are byte offsets in its log), so arithmetic on one never yields another: to read one
+ * event again, use `readEvent`. A number that is not a position fails with `InvalidPositionError`.
+ */
+export type Position = number;
+
 export interface ReadAllOptions {
-  /** Exclusive: events strictly after this position. Default: from the beginning. */
-  fromPosition?: number;
+  /** Exclusive: events strictly after this position. Default 0: from the beginning. */
+  fromPosition?: Position;
   /** Page size; always bounded (default 1000, at most 10 000) so `$all` is never read whole. */
   limit?: number;
   filter?: EventFilter;
 }
 
-/** Matches an event when every given criterion matches. System events (`$…`) never match. */
+/**
+ * Matches an event when every given criterion matches; an empty list matches nothing. System events (`$…`)
+ * never match. Adapters hand as much of it as the engine can take to the server (KurrentDB: one criterion, as
+ * a regular expression), so a selective filter never reads the whole of `$all` to return a page.
+ */
 export interface EventFilter {
   eventTypes?: readonly string[];
   streamPrefixes?: readonly string[];
 }
 
 export interface SubscribeAllOptions {
-  /** Exclusive checkpoint: deliver events strictly after it. Default: from the beginning. */
-  fromPosition?: number;
+  /** Exclusive checkpoint: deliver events strictly after it. Default 0: from the beginning. */
+  fromPosition?: Position;
   filter?: EventFilter;
+  /**
+   * Called, in order with the events, with a position up to which the store has looked: every matching event
+   * at or below it has been delivered before the call. A consumer with a sparse filter stores it as its
+   * checkpoint, so that a restart does not scan again what held nothing for it. Not called for every event.
+   */
+  onCheckpoint?: (position: Position) => void;
 }
 
 export interface EventStore {
@@ -84,8 +102,13 @@ export interface EventStore {
     events: readonly NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult>;
-  /** Events of one stream in revision order; an unknown stream reads as empty. */
+  /**
+   * Events of one stream in revision order; an unknown stream reads as empty, a deleted one fails with
+   * `StreamDeletedError`.
+   */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The event at `revision` of `streamId`, or `null` when there is none (any more). */
+  readEvent(streamId: string, revision: number): Promise<RecordedEvent | null>;
   /** One page of `$all` in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
@@ -94,7 +117,7 @@ export interface EventStore {
    */
   subscribeAll(options?: SubscribeAllOptions): Observable<RecordedEvent>;
   /** Position of the newest event in `$all`, or 0 when empty. */
-  headPosition(): Promise<number>;
+  headPosition(): Promise<Position>;
   close(): Promise<void>;
 }
 
@@ -115,6 +138,38 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/** `fromPosition` was not 0 nor a position of this store (KurrentDB refuses to read from inside a record). */
+export class InvalidPositionError extends Error {
+  readonly position: number;
+  constructor(position: number, detail?: string) {
+    super(
+      `${position} is not a position of this event store: use 0 or a position it returned${detail ? ` (${detail})` : ''}`,
+    );
+    this.name = 'InvalidPositionError';
+    this.position = position;
+  }
+}
+
+/** The stream was deleted in the store (KurrentDB): it can be neither read nor appended to. */
+export class StreamDeletedError extends Error {
+  readonly streamId: string;
+  constructor(streamId: string) {
+    super(`Stream ${streamId} was deleted in the event store`);
+    this.name = 'StreamDeletedError';
+    this.streamId = streamId;
+  }
+}
+
+/** The store refused the append as too large (KurrentDB's MaxAppendSize / MaxAppendEventSize): nothing was written. */
+export class AppendTooLargeError extends Error {
+  readonly streamId: string;
+  constructor(streamId: string, detail: string) {
+    super(`Append to ${streamId} refused as too large: ${detail}`);
+    this.name = 'AppendTooLargeError';
+    this.streamId = streamId;
+  }
+}
+
 export const DEFAULT_PAGE = 1000;
 const MAX_PAGE = 10_000;
 
@@ -125,6 +180,22 @@ export function pageSize(limit: number | undefined): number {
     throw new RangeError(`limit must be a positive integer: ${limit}`);
   }
   return Math.min(limit, MAX_PAGE);
+}
+
+/** The `fromPosition` every adapter starts from: 0 when absent; a non-negative safe integer or a RangeError. */
+export function startPosition(fromPosition: number | undefined): Position {
+  if (fromPosition === undefined) return 0;
+  if (!Number.isSafeInteger(fromPosition) || fromPosition < 0) {
+    throw new RangeError(`fromPosition must be 0 or a position the store returned: ${fromPosition}`);
+  }
+  return fromPosition;
+}
+
+/** A revision to read: a non-negative safe integer or a RangeError. */
+export function assertRevision(revision: number): void {
+  if (!Number.isSafeInteger(revision) || revision < 0) {
+    throw new RangeError(`revision must be a non-negative integer: ${revision}`);
+  }
 }
 
 /** Checks every adapter applies before appending. */

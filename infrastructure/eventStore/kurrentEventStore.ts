@@ -1,32 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AllStreamResolvedEvent,
+  type AllStreamSubscription,
   ANY,
   type AppendStreamState,
   BACKWARDS,
   END,
-  eventTypeFilter,
   excludeSystemEvents,
-  type Filter,
   type JSONType,
   jsonEvent,
   type AppendResult as KurrentAppendResult,
   KurrentDBClient,
+  type Position as KurrentPosition,
   NO_STREAM,
-  type ReadPosition,
-  type ResolvedEvent,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
-  streamNameFilter,
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
 import { Observable } from 'rxjs';
 import {
   type AppendResult,
   assertAppendable,
-  type EventFilter,
-  type EventMetadata,
+  assertRevision,
   type EventStore,
   type ExpectedRevision,
   matchesFilter,
@@ -35,9 +31,15 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  StreamDeletedError,
   type SubscribeAllOptions,
+  startPosition,
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
+import { toPortError, toReadPosition, toRecorded, toSafeNumber, toServerFilter } from './kurrentMapping.ts';
+
+/** Server checkpoints of a filtered subscription come every 32 × this many events looked at. */
+const CHECKPOINT_INTERVAL = 32;
 
 export function openKurrentEventStore(options: { connectionString: string }): KurrentEventStore {
   return new KurrentEventStore(KurrentDBClient.connectionString(options.connectionString));
@@ -83,7 +85,7 @@ export class KurrentEventStore implements EventStore {
           typeof error.actualState === 'bigint' && error.actualState >= 0n ? Number(error.actualState) : null;
         throw new WrongExpectedRevisionError(streamId, expected, actual);
       }
-      throw error;
+      throw toPortError(error, { streamId });
     }
     if (!result.success) {
       // Only reachable when the connection string sets throwOnAppendFailure=false.
@@ -110,34 +112,61 @@ export class KurrentEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
-      throw error;
+      throw toPortError(error, { streamId });
     }
     return events;
   }
 
+  async readEvent(streamId: string, revision: number): Promise<RecordedEvent | null> {
+    assertRevision(revision);
+    try {
+      for await (const resolved of this.#client.readStream(streamId, {
+        fromRevision: BigInt(revision),
+        maxCount: 1,
+      })) {
+        const event = toRecorded(resolved);
+        // A truncated stream ($tb) answers with its first remaining event instead.
+        return event?.revision === revision ? event : null;
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      const mapped = toPortError(error, { streamId });
+      if (mapped instanceof StreamDeletedError) return null;
+      throw mapped;
+    }
+    return null;
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const limit = pageSize(options.limit);
+    const from = startPosition(options.fromPosition);
     const serverFilter = toServerFilter(options.filter);
+    if (serverFilter === 'none') return [];
     const events: RecordedEvent[] = [];
-    let after = options.fromPosition ?? 0;
-    // The server filters on one criterion only, so the rest is filtered here; keep reading until the page
-    // is full or $all is exhausted, so that a short page still means "nothing more yet".
+    let after = from;
+    // The server applies one criterion of the filter and this side the rest; keep reading until the page is
+    // full or $all is exhausted, so that a short page still means "nothing more yet". Each call starts at a
+    // position the server returned (or the caller's), never at one computed here.
     for (;;) {
       // +1: the server's fromPosition is inclusive and the event at `after` comes back first.
       const batch = limit - events.length + 1;
       let seen = 0;
       let last = after;
-      for await (const resolved of this.#client.readAll({
-        fromPosition: toReadPosition(after),
-        maxCount: batch,
-        filter: serverFilter,
-      })) {
-        seen += 1;
-        const event = toRecorded(resolved);
-        if (!event || event.position <= after) continue;
-        last = event.position;
-        if (matchesFilter(event, options.filter)) events.push(event);
-        if (events.length === limit) return events;
+      try {
+        for await (const resolved of this.#client.readAll({
+          fromPosition: toReadPosition(after),
+          maxCount: batch,
+          filter: serverFilter,
+        })) {
+          seen += 1;
+          const event = toRecorded(resolved);
+          if (!event || event.position <= after) continue;
+          last = event.position;
+          if (matchesFilter(event, options.filter)) events.push(event);
+          if (events.length === limit) return events;
+        }
+      } catch (error) {
+        throw toPortError(error, { fromPosition: after });
       }
       if (seen < batch || last === after) return events;
       after = last;
@@ -146,23 +175,64 @@ export class KurrentEventStore implements EventStore {
 
   subscribeAll(options: SubscribeAllOptions = {}): Observable<RecordedEvent> {
     return new Observable<RecordedEvent>((subscriber) => {
-      const from = options.fromPosition ?? 0;
+      let from: number;
+      try {
+        from = startPosition(options.fromPosition);
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      const onCheckpoint = options.onCheckpoint;
+      const serverFilter = toServerFilter(
+        options.filter,
+        onCheckpoint
+          ? {
+              checkpointInterval: CHECKPOINT_INTERVAL,
+              // Runs inside the subscription's stream, so the marker lands after every event read before it.
+              checkpointReached: async (subscription: AllStreamSubscription, position: KurrentPosition) => {
+                const at = await this.#eventPositionAt(position);
+                if (at !== null) subscription.push(new CheckpointMarker(at));
+              },
+            }
+          : undefined,
+      );
+      // Nothing can match: only checkpoints could ever come, and the head is one.
+      if (serverFilter === 'none') {
+        this.headPosition().then(
+          (head) => {
+            if (head > from && !subscriber.closed) onCheckpoint?.(head);
+          },
+          (error: unknown) => subscriber.error(error),
+        );
+        return;
+      }
       let unsubscribed = false;
+      let checkpoint = from;
       const subscription = this.#client.subscribeToAll({
         fromPosition: toReadPosition(from),
-        filter: toServerFilter(options.filter),
+        filter: serverFilter,
       });
-      subscription.on('data', (resolved: AllStreamResolvedEvent) => {
+      subscription.on('data', (resolved: AllStreamResolvedEvent | CheckpointMarker) => {
         try {
+          if (resolved instanceof CheckpointMarker) {
+            if (resolved.position > checkpoint) {
+              checkpoint = resolved.position;
+              onCheckpoint?.(resolved.position);
+            }
+            return;
+          }
           const event = toRecorded(resolved);
           // Our checkpoint is exclusive; the server may hand back the event sitting exactly on it.
-          if (event && event.position > from && matchesFilter(event, options.filter)) subscriber.next(event);
+          if (event && event.position > from && matchesFilter(event, options.filter)) {
+            checkpoint = Math.max(checkpoint, event.position);
+            subscriber.next(event);
+          }
         } catch (error) {
           subscriber.error(error);
         }
       });
       subscription.on('error', (error: Error) => {
-        if (!unsubscribed) subscriber.error(error);
+        if (!unsubscribed) subscriber.error(toPortError(error, { fromPosition: from }));
       });
       // A catch-up subscription never ends by itself; ending quietly would look like "no new events".
       subscription.on('end', () => {
@@ -192,6 +262,25 @@ export class KurrentEventStore implements EventStore {
     await this.#client.dispose();
   }
 
+  /**
+   * A server checkpoint as one of our positions. A checkpoint whose commit and prepare positions agree is an
+   * event's position. Others (`{ commit: next record, prepare: 0 }` after a page) mean "everything before
+   * `commit` was looked at": the event just before it is the position that says so in our terms.
+   */
+  async #eventPositionAt(position: KurrentPosition): Promise<number | null> {
+    if (position.commit === position.prepare) return toSafeNumber(position.commit, 'position');
+    const before = { commit: position.commit, prepare: position.commit };
+    for await (const resolved of this.#client.readAll({
+      direction: BACKWARDS,
+      fromPosition: before,
+      maxCount: 1,
+    })) {
+      const commit = resolved.event?.position?.commit ?? resolved.commitPosition;
+      return commit === undefined ? null : toSafeNumber(commit, 'position');
+    }
+    return null;
+  }
+
   async #lastOfStream(streamId: string): Promise<{ revision: number; position: number } | null> {
     try {
       for await (const resolved of this.#client.readStream(streamId, {
@@ -204,7 +293,7 @@ export class KurrentEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return null;
-      throw error;
+      throw toPortError(error, { streamId });
     }
     return null;
   }
@@ -224,49 +313,10 @@ function toStreamState(expected: ExpectedRevision): AppendStreamState {
   return BigInt(expected);
 }
 
-/** Our positions are commit positions; a single-event record has prepare == commit. */
-function toReadPosition(position: number): ReadPosition {
-  if (position <= 0) return START;
-  const at = BigInt(position);
-  return { commit: at, prepare: at };
-}
-
-/** One server-side criterion (the server takes one); `matchesFilter` applies the whole filter afterwards. */
-function toServerFilter(filter: EventFilter | undefined): Filter {
-  if (filter?.eventTypes && filter.eventTypes.length > 0) {
-    return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
+/** Pushed into the subscription's stream by `checkpointReached`, between the events it read. */
+class CheckpointMarker {
+  readonly position: number;
+  constructor(position: number) {
+    this.position = position;
   }
-  if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) {
-    return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
-  }
-  return excludeSystemEvents();
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function toSafeNumber(value: bigint, what: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`KurrentDB ${what} ${value} does not fit in a safe integer`);
-  }
-  return Number(value);
-}
-
-function toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null {
-  const event = resolved.event;
-  if (!event) return null;
-  const commit = event.position?.commit ?? resolved.commitPosition;
-  if (commit === undefined) {
-    throw new Error('KurrentDB returned an event without a position (server older than 22.6?)');
-  }
-  return {
-    id: event.id,
-    streamId: event.streamId,
-    type: event.type,
-    revision: toSafeNumber(event.revision, 'revision'),
-    position: toSafeNumber(commit, 'position'),
-    data: event.data,
-    metadata: event.metadata as unknown as EventMetadata,
-  };
 }

@@ -6,6 +6,7 @@ import { Observable, Subject } from 'rxjs';
 import {
   type AppendResult,
   assertAppendable,
+  assertRevision,
   DEFAULT_PAGE,
   type EventFilter,
   type EventMetadata,
@@ -17,6 +18,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeAllOptions,
+  startPosition,
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
 
@@ -71,6 +73,7 @@ export class SqliteEventStore implements EventStore {
   readonly #lastOfStream: StatementSync;
   readonly #insert: StatementSync;
   readonly #readStream: StatementSync;
+  readonly #readEvent: StatementSync;
   readonly #maxPosition: StatementSync;
   readonly #headPosition: StatementSync;
   readonly #dataVersionStmt: StatementSync;
@@ -93,6 +96,7 @@ export class SqliteEventStore implements EventStore {
     this.#readStream = this.#db.prepare(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     );
+    this.#readEvent = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision = ?`);
     this.#maxPosition = this.#db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events');
     this.#headPosition = this.#db.prepare(
       "SELECT position FROM events WHERE type NOT GLOB '$*' ORDER BY position DESC LIMIT 1",
@@ -148,10 +152,17 @@ export class SqliteEventStore implements EventStore {
     return rows.map((row) => toRecorded(row as EventRow));
   }
 
+  async readEvent(streamId: string, revision: number): Promise<RecordedEvent | null> {
+    this.#assertOpen();
+    assertRevision(revision);
+    const row = this.#readEvent.get(streamId, revision) as EventRow | undefined;
+    return row ? toRecorded(row) : null;
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.#assertOpen();
     return this.#page(
-      options.fromPosition ?? 0,
+      startPosition(options.fromPosition),
       Number.MAX_SAFE_INTEGER,
       options.filter,
       pageSize(options.limit),
@@ -164,7 +175,14 @@ export class SqliteEventStore implements EventStore {
         subscriber.error(new Error('SQLite event store is closed'));
         return;
       }
-      let after = options.fromPosition ?? 0;
+      let after: number;
+      try {
+        after = startPosition(options.fromPosition);
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      let checkpoint = after;
       let draining = false;
       let again = false;
 
@@ -194,6 +212,10 @@ export class SqliteEventStore implements EventStore {
               }
               if (page.length < DEFAULT_PAGE) {
                 after = Math.max(after, head);
+                if (options.onCheckpoint && after > checkpoint) {
+                  checkpoint = after;
+                  options.onCheckpoint(after);
+                }
                 break;
               }
             }

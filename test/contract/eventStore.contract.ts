@@ -6,6 +6,7 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
+  InvalidPositionError,
   type NewEvent,
   type RecordedEvent,
   WrongExpectedRevisionError,
@@ -276,6 +277,86 @@ export function eventStoreContract(name: string, open: OpenEventStore): void {
         expect(await store.readAll({ fromPosition: start, limit: 1 })).toHaveLength(1);
         await expect(store.readAll({ limit: 0 })).rejects.toThrow(RangeError);
       });
+
+      it('pages on the positions the store returned: appends, events and the head', async () => {
+        const prefix = uniquePrefix();
+        const first = await store.append(`${prefix}a`, [event('P1'), event('P2')], {
+          expectedRevision: 'any',
+        });
+        const second = await store.append(`${prefix}b`, [event('P3')], { expectedRevision: 'any' });
+        const third = await store.append(`${prefix}a`, [event('P4'), event('P5')], {
+          expectedRevision: 'any',
+        });
+        const mine = { streamPrefixes: [prefix] };
+
+        // An append's position is its last event's: reading after it starts with the next append.
+        const afterFirst = await store.readAll({ fromPosition: first.position, filter: mine });
+        expect(afterFirst.map((e) => e.type)).toEqual(['P3', 'P4', 'P5']);
+        expect(afterFirst[0]!.position).toBe(second.position);
+        // An event's position, whatever it is worth as a number, is where the next read starts.
+        const afterP3 = await store.readAll({
+          fromPosition: afterFirst[0]!.position,
+          limit: 1,
+          filter: mine,
+        });
+        expect(afterP3.map((e) => e.type)).toEqual(['P4']);
+        expect(await store.readAll({ fromPosition: third.position, filter: mine })).toEqual([]);
+        const head = await store.headPosition();
+        expect(head).toBeGreaterThanOrEqual(third.position);
+        expect(await store.readAll({ fromPosition: head, filter: mine })).toEqual([]);
+      });
+
+      it('refuses a fromPosition that cannot be a position', async () => {
+        for (const bad of [-1, 1.5, Number.NaN]) {
+          await expect(store.readAll({ fromPosition: bad })).rejects.toThrow(RangeError);
+        }
+        const seen = record(store.subscribeAll({ fromPosition: -5 }));
+        await waitFor(() => seen.errors.length === 1, 'the refusal');
+        expect(seen.errors[0]).toBeInstanceOf(RangeError);
+        // Not an InvalidPositionError: that one is the store's answer to a number it never returned.
+        expect(seen.errors[0]).not.toBeInstanceOf(InvalidPositionError);
+      });
+
+      it('an empty type or prefix list matches nothing', async () => {
+        const prefix = uniquePrefix();
+        const start = await store.headPosition();
+        await store.append(`${prefix}a`, [event('Any')], { expectedRevision: 'any' });
+        expect(await store.readAll({ fromPosition: start, filter: { eventTypes: [] } })).toEqual([]);
+        expect(await store.readAll({ fromPosition: start, filter: { streamPrefixes: [] } })).toEqual([]);
+        expect(
+          await store.readAll({ fromPosition: start, filter: { eventTypes: [], streamPrefixes: [prefix] } }),
+        ).toEqual([]);
+      });
+    });
+
+    describe('readEvent', () => {
+      it('reads one event by stream and revision, the same as readStream returns it', async () => {
+        const stream = `${uniquePrefix()}one`;
+        await store.append(stream, [event('R0', { n: 0 }), event('R1', { n: 1 }), event('R2', { n: 2 })], {
+          expectedRevision: 'no_stream',
+        });
+        const all = await store.readStream(stream);
+        expect(await store.readEvent(stream, 1)).toEqual(all[1]);
+        expect(await store.readEvent(stream, 0)).toEqual(all[0]);
+        expect(await store.readEvent(stream, 3)).toBeNull();
+        expect(await store.readEvent(`${uniquePrefix()}none`, 0)).toBeNull();
+        await expect(store.readEvent(stream, -1)).rejects.toThrow(RangeError);
+      });
+
+      it('finds an event again from what a subscriber kept of it (stream and revision)', async () => {
+        const prefix = uniquePrefix();
+        const start = await store.headPosition();
+        await store.append(`${prefix}x`, [event('Kept', { n: 1 })], { expectedRevision: 'any' });
+        await store.append(`${prefix}y`, [event('Other'), event('Kept', { n: 2 })], {
+          expectedRevision: 'any',
+        });
+        const seen = await store.readAll({ fromPosition: start, filter: { eventTypes: ['Kept'] } });
+        const kept = seen.filter((e) => e.streamId.startsWith(prefix));
+        expect(kept).toHaveLength(2);
+        for (const original of kept) {
+          expect(await store.readEvent(original.streamId, original.revision)).toEqual(original);
+        }
+      });
     });
 
     it('round-trips data and metadata unchanged', async () => {
@@ -390,6 +471,46 @@ export function eventStoreContract(name: string, open: OpenEventStore): void {
         seen.subscription.unsubscribe();
         expect(seen.errors).toEqual([]);
         expect(seen.events.map((e) => e.data)).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
+      });
+
+      it('reports checkpoints past events a sparse filter skipped, after the events it delivered', async () => {
+        const prefix = uniquePrefix();
+        const start = await store.headPosition();
+        const wanted = await store.append(`${prefix}w`, [event('Wanted')], { expectedRevision: 'any' });
+        // KurrentDB checkpoints after every 1024 events it looked at (32 pages of 32): give it more than that.
+        for (let i = 0; i < 11; i++) {
+          await store.append(
+            `${prefix}noise`,
+            Array.from({ length: 100 }, () => event('Noise')),
+            { expectedRevision: 'any' },
+          );
+        }
+        const filter = { eventTypes: ['Wanted'], streamPrefixes: [prefix] };
+        const log: Array<['event' | 'checkpoint', number]> = [];
+        const subscription = store
+          .subscribeAll({
+            fromPosition: start,
+            filter,
+            onCheckpoint: (position) => log.push(['checkpoint', position]),
+          })
+          .subscribe((e) => log.push(['event', e.position]));
+        try {
+          await waitFor(
+            () => log.some(([kind, at]) => kind === 'checkpoint' && at > wanted.position),
+            'a checkpoint past the skipped events',
+          );
+        } finally {
+          subscription.unsubscribe();
+        }
+        expect(log.filter(([kind]) => kind === 'event')).toEqual([['event', wanted.position]]);
+        const firstPast = log.findIndex(([kind, at]) => kind === 'checkpoint' && at > wanted.position);
+        expect(firstPast).toBeGreaterThan(log.findIndex(([kind]) => kind === 'event'));
+        const checkpoints = log.filter(([kind]) => kind === 'checkpoint').map(([, at]) => at);
+        expectStrictlyIncreasing(checkpoints);
+        // A checkpoint is a position, and nothing the subscription wanted lies at or before it undelivered.
+        const newest = checkpoints.at(-1)!;
+        expect(newest).toBeLessThanOrEqual(await store.headPosition());
+        expect(await store.readAll({ fromPosition: newest, filter })).toEqual([]);
       });
 
       it("delivers events appended by the subscriber's own handler", async () => {

@@ -423,6 +423,7 @@ describe('event triggers', () => {
     const flaky: EventStore = {
       append: (...args) => store.append(...args),
       readStream: (...args) => store.readStream(...args),
+      readEvent: (...args) => store.readEvent(...args),
       readAll: (...args) => store.readAll(...args),
       headPosition: () => store.headPosition(),
       close: () => store.close(),

@@ -117,10 +117,15 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     config.eventStore.kind === 'kurrentdb'
       ? openKurrentEventStore({ connectionString: config.eventStore.url })
       : openSqliteEventStore({ path: join(config.dataDir, 'events.sqlite') });
+  const storeLogger = logger.child({ component: 'read-store' });
   const readStore =
     config.readStore.kind === 'mongodb'
-      ? await openMongoReadStore({ url: config.readStore.url, database: config.readStore.database })
-      : openSqliteReadStore({ path: join(config.dataDir, 'read.sqlite') });
+      ? await openMongoReadStore({
+          url: config.readStore.url,
+          database: config.readStore.database,
+          logger: storeLogger,
+        })
+      : openSqliteReadStore({ path: join(config.dataDir, 'read.sqlite'), logger: storeLogger });
   const schemas = new EventSchemaRegistry();
   const runner = new ProjectionRunner({
     eventStore,

@@ -4,13 +4,20 @@ import { filter, firstValueFrom, Subject, type Subscription, timeout } from 'rxj
 import type { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import { upcastEvent } from '../application/commands/loadAggregate.ts';
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
-import type { Doc, ReadStore, ReadStoreSession } from '../application/ports/readStore.ts';
+import {
+  type Doc,
+  type ReadStore,
+  type ReadStoreSession,
+  TransactionLimitError,
+} from '../application/ports/readStore.ts';
 import type { Projection, ProjectionView } from './projection.ts';
 
 const REBUILD_SUFFIX = '__rebuild';
 const CHECKPOINT_ID = 'checkpoint';
 const MAX_BACKOFF_MS = 30_000;
 const LEASES = 'm3m_projection_leases';
+/** A rebuild's swap that has started and not finished: repeated at the next start (MongoDB renames one by one). */
+const SWAPS = 'm3m_projection_swaps';
 const LEASE_MS = 30_000;
 const LEASE_POLL_MS = 250;
 
@@ -36,6 +43,11 @@ class CheckpointMovedBack extends Error {
 }
 
 class LeaseLost extends Error {}
+
+interface PendingSwap extends Doc {
+  pairs: { from: string; to: string }[];
+  startedAt: string;
+}
 
 export type ProjectionState = 'idle' | 'catching_up' | 'rebuilding' | 'live' | 'retrying' | 'stopped';
 
@@ -74,8 +86,13 @@ export interface ProjectionRunnerOptions {
   schemas: EventSchemaRegistry;
   projections: readonly Projection[];
   logger?: RunnerLogger;
-  /** Events per read-store transaction while catching up. */
+  /** Events per read-store transaction at most (default 1000). */
   batchSize?: number;
+  /**
+   * A transaction stops taking more events once it has run this long (default 1000 ms), so that a slow
+   * projection never meets MongoDB's transaction time limit (60 s by default) nor holds SQLite's write lock long.
+   */
+  maxBatchMs?: number;
 }
 
 interface Run {
@@ -89,6 +106,8 @@ interface Run {
   failures: number;
   /** The live checkpoint as this runner last read or wrote it. */
   stored: number;
+  /** Events per transaction now: `batchSize`, halved each time the store gives up on a transaction as too big. */
+  chunk: number;
 }
 
 const silentLogger: RunnerLogger = { info: () => {}, error: () => {} };
@@ -108,7 +127,7 @@ export class ProjectionRunner {
   #started = false;
 
   constructor(options: ProjectionRunnerOptions) {
-    this.#options = { batchSize: 1000, logger: silentLogger, ...options };
+    this.#options = { batchSize: 1000, maxBatchMs: 1000, logger: silentLogger, ...options };
     for (const projection of options.projections) {
       if (!/^[a-z][a-z0-9_]*$/.test(projection.name))
         throw new Error(`Invalid projection name: ${projection.name}`);
@@ -130,6 +149,7 @@ export class ProjectionRunner {
         retryTimer: null,
         failures: 0,
         stored: 0,
+        chunk: this.#options.batchSize,
       });
     }
   }
@@ -207,6 +227,14 @@ export class ProjectionRunner {
 
   async #prepareOnce(run: Run): Promise<void> {
     const { readStore } = this.#options;
+    if (await readStore.collection<PendingSwap>(SWAPS).get(run.projection.name)) {
+      const lease = await this.#acquireLease(run.projection);
+      try {
+        await this.#finishSwap(run.projection, lease);
+      } finally {
+        await this.#releaseLease(run.projection, lease);
+      }
+    }
     for (const [name, indexes] of Object.entries(run.projection.collections)) {
       await readStore.ensureIndexes(name, indexes);
     }
@@ -252,6 +280,8 @@ export class ProjectionRunner {
   ): Promise<number> {
     const { readStore, eventStore } = this.#options;
     const { projection } = run;
+    // A swap cut off earlier must complete before its sources are dropped or written again.
+    await this.#finishSwap(projection, lease);
     const pairs = [...Object.keys(projection.collections), checkpointCollection(projection)].map((name) => ({
       from: name + REBUILD_SUFFIX,
       to: name,
@@ -277,13 +307,34 @@ export class ProjectionRunner {
       lease,
     );
     // An empty `$all` leaves no checkpoint behind; write one so the swapped-in model records its version.
-    await readStore.transaction((session) =>
-      this.#writeCheckpoint(session, run, REBUILD_SUFFIX, run.status.position),
-    );
-    await readStore.swapCollections(pairs);
+    // The swap is recorded with it: MongoDB renames one collection at a time, and a swap cut off half-way
+    // (a crash, a lost connection) leaves a model that is part old, part new until it is repeated.
+    await readStore.transaction(async (session) => {
+      await this.#renewLease(session, projection, lease);
+      await this.#writeCheckpoint(session, run, REBUILD_SUFFIX, run.status.position);
+      await session
+        .collection<PendingSwap>(SWAPS)
+        .upsert({ id: projection.name, pairs, startedAt: new Date().toISOString() });
+    });
+    await this.#finishSwap(projection, lease);
     run.stored = run.status.position;
     this.#options.logger.info({ projection: projection.name, events }, 'projection rebuilt');
     return events;
+  }
+
+  /** Repeats a recorded swap until it is done (the port makes a repeated swap lose nothing). Holds the lease. */
+  async #finishSwap(projection: Projection, lease: string): Promise<void> {
+    const { readStore, logger } = this.#options;
+    const swaps = readStore.collection<PendingSwap>(SWAPS);
+    const pending = await swaps.get(projection.name);
+    if (!pending) return;
+    await readStore.transaction((session) => this.#renewLease(session, projection, lease));
+    await readStore.swapCollections(pending.pairs);
+    await swaps.delete(projection.name);
+    logger.info(
+      { projection: projection.name, startedAt: pending.startedAt },
+      'projection rebuild swapped in',
+    );
   }
 
   /** Waits until no other process holds the projection's rebuild lease, then takes it. */
@@ -338,6 +389,10 @@ export class ProjectionRunner {
     }
   }
 
+  /**
+   * Applies `batch` in as many transactions as it takes: each stops taking events after `maxBatchMs`, and one
+   * the store gave up on (too long, too large) is tried again with half as many events, down to one.
+   */
   async #applyBatch(
     run: Run,
     suffix: string,
@@ -345,26 +400,57 @@ export class ProjectionRunner {
     persistAlways: boolean,
     lease?: string,
   ): Promise<void> {
-    const last = batch.at(-1)!.position;
-    const relevant = batch.filter((event) => run.relevant(event.type));
-    if (relevant.length > 0 || persistAlways) {
+    let rest = batch;
+    while (rest.length > 0) {
+      let covered: number;
+      try {
+        covered = await this.#applyChunk(run, suffix, rest.slice(0, run.chunk), persistAlways, lease);
+      } catch (error) {
+        if (!(error instanceof TransactionLimitError) || run.chunk === 1) throw error;
+        run.chunk = Math.max(1, Math.floor(Math.min(run.chunk, rest.length) / 2));
+        this.#options.logger.error(
+          { projection: run.projection.name, err: error, eventsPerTransaction: run.chunk },
+          'projection transaction was too big for the read store: retrying with fewer events',
+        );
+        continue;
+      }
+      rest = rest.slice(covered);
+    }
+  }
+
+  /** One transaction over the first events of `chunk`; returns how many it covered (at least one). */
+  async #applyChunk(
+    run: Run,
+    suffix: string,
+    chunk: readonly RecordedEvent[],
+    persistAlways: boolean,
+    lease?: string,
+  ): Promise<number> {
+    const relevant = chunk.some((event) => run.relevant(event.type));
+    let covered = chunk.length;
+    if (relevant || persistAlways) {
       const written = await this.#options.readStore.transaction(async (session) => {
+        const started = performance.now();
         if (lease) await this.#renewLease(session, run.projection, lease);
         const stored = (await this.#readCheckpoint(session, run.projection, suffix))?.position ?? 0;
         if (!lease && stored < run.stored) throw new CheckpointMovedBack(stored);
         const view = this.#view(session, run.projection, suffix);
-        for (const event of relevant) {
-          if (event.position <= stored) continue;
+        covered = 0;
+        for (const event of chunk) {
+          if (covered > 0 && performance.now() - started >= this.#options.maxBatchMs) break;
+          covered += 1;
+          if (event.position <= stored || !run.relevant(event.type)) continue;
           await run.projection.apply(upcastEvent(this.#options.schemas, event), view);
         }
-        const position = Math.max(stored, last);
+        const position = Math.max(stored, chunk[covered - 1]!.position);
         await this.#writeCheckpoint(session, run, suffix, position);
         return position;
       });
       if (!lease) run.stored = written;
     }
-    run.status.position = Math.max(run.status.position, last);
+    run.status.position = Math.max(run.status.position, chunk[covered - 1]!.position);
     this.#progress.next();
+    return covered;
   }
 
   async #renewLease(session: ReadStoreSession, projection: Projection, owner: string): Promise<void> {

@@ -20,7 +20,11 @@ export type FieldCondition =
 
 export type Filter = Record<string, FieldCondition>;
 
-/** Field names must not look like numbers: JavaScript would reorder such keys and with them the sort. */
+/**
+ * Field names must not look like numbers: JavaScript would reorder such keys and with them the sort.
+ * Sort fields hold scalars: missing and `null` sort first, then numbers, then strings (booleans: engine order).
+ * A page that would end on an object or array in a sort field fails instead of giving a cursor that skips.
+ */
 export type SortSpec = Record<string, 1 | -1>;
 
 export interface FindOptions {
@@ -44,6 +48,10 @@ export interface Update {
   $unset?: readonly string[];
 }
 
+/**
+ * A unique index ignores documents where any of its fields is missing or `null`. Declaring an index on the
+ * same fields again with another `unique` replaces the old one (logged).
+ */
 export interface IndexSpec {
   fields: readonly string[];
   unique?: boolean;
@@ -74,14 +82,21 @@ export interface ReadStoreSession {
 }
 
 export interface ReadStore extends ReadStoreSession {
-  /** Runs `work` in one transaction. The callback may be retried by adapters that need it: keep it free of side effects outside the session. */
+  /**
+   * Runs `work` in one transaction. The callback may be retried by adapters that need it: keep it free of side
+   * effects outside the session. Fails with `TransactionLimitError` when the engine gave up on a transaction
+   * that ran too long or wrote too much (MongoDB): the same work in smaller transactions may pass.
+   */
   transaction<R>(work: (session: ReadStoreSession) => Promise<R>): Promise<R>;
   ensureIndexes(collection: string, indexes: readonly IndexSpec[]): Promise<void>;
   listCollections(): Promise<string[]>;
   dropCollection(name: string): Promise<void>;
   /**
-   * Atomically (as far as the engine allows) replaces each target with its source:
-   * `{ from: 'users__rebuild', to: 'users' }` drops `users` and renames `users__rebuild` to it.
+   * Replaces each target with its source: `{ from: 'users__rebuild', to: 'users' }` drops `users` and renames
+   * `users__rebuild` to it. A pair whose source does not exist is left alone (its target is never dropped
+   * without a replacement), so repeating a swap that was cut off, or that completed, loses nothing. SQLite swaps
+   * all pairs in one transaction; MongoDB renames one collection at a time, so a caller that must see all of a
+   * swap or none of it records that it started and repeats it after a crash (the projection runner does).
    */
   swapCollections(renames: readonly { from: string; to: string }[]): Promise<void>;
   close(): Promise<void>;
@@ -93,5 +108,13 @@ export class DuplicateKeyError extends Error {
     super(`Duplicate key in ${collection}: ${detail}`);
     this.name = 'DuplicateKeyError';
     this.collection = collection;
+  }
+}
+
+/** The engine gave up on a transaction that ran too long or grew too large; nothing of it was written. */
+export class TransactionLimitError extends Error {
+  constructor(detail: string) {
+    super(`The read store gave up on a transaction that ran too long or grew too large: ${detail}`);
+    this.name = 'TransactionLimitError';
   }
 }

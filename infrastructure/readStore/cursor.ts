@@ -39,3 +39,17 @@ export function decodeCursor(keys: readonly SortKey[], cursor: string): unknown[
   if (!Array.isArray(v) || v.length !== keys.length) throw new Error('Invalid cursor');
   return v;
 }
+
+/**
+ * A sort key's value as a cursor holds it: a scalar, `null` for missing. Past an object or an array neither
+ * engine can say which documents come next the way the other would, so a page may not end on one.
+ */
+export function sortValue(value: unknown, field?: string): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (field === undefined) throw new Error('Invalid cursor');
+  throw new Error(
+    `Cannot page on ${field}: a document holds an object or an array there (sort on scalar fields)`,
+  );
+}

@@ -1,5 +1,5 @@
 import type { Collection, Doc, Filter, FindOptions, Page } from '../../application/ports/readStore.ts';
-import { decodeCursor, encodeCursor, sortKeys } from './cursor.ts';
+import { decodeCursor, encodeCursor, sortKeys, sortValue } from './cursor.ts';
 import { assertDoc, pageLimit, parseFilter, parseUpdate } from './documentRules.ts';
 import { asDuplicateKey, type Row, type SqliteConnection } from './sqliteConnection.ts';
 import { fieldSql, keysetSql, orderBySql, type Sql, table, updateSql, whereSql } from './sqliteSql.ts';
@@ -44,7 +44,9 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
     return access.read((c): Page<T> => {
       if (!c.hasTable(name)) return { items: [], nextCursor: null };
       const where = and([whereSql(conditions), ...after]);
-      const sortValues = keys.map(([field], i) => `${fieldSql(field).value} AS k${i}`).join(', ');
+      const sortValues = keys
+        .map(([field], i) => `${fieldSql(field).value} AS k${i}, ${fieldSql(field).type} AS t${i}`)
+        .join(', ');
       const rows = c.all({
         sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)} LIMIT ?`,
         params: [...where.params, limit + 1],
@@ -56,7 +58,13 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
         more && last
           ? encodeCursor(
               keys,
-              keys.map((_, i) => last[`k${i}`]),
+              // json_extract gives an object or array as its JSON text: its type says what it was.
+              keys.map(([field], i) =>
+                sortValue(
+                  last[`t${i}`] === 'object' || last[`t${i}`] === 'array' ? {} : last[`k${i}`],
+                  field,
+                ),
+              ),
             )
           : null;
       return { items: items.map((row) => toDoc<T>(row)), nextCursor };

@@ -21,13 +21,20 @@ import { fieldSql, TABLE_PREFIX, table } from './sqliteSql.ts';
  *
  * The path must be a file: two connections to `:memory:` would be two different databases.
  */
-export function openSqliteReadStore(options: { path: string }): ReadStore {
+export interface SqliteReadStoreOptions {
+  path: string;
+  /** Told when an index is replaced because its uniqueness changed. */
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore {
   mkdirSync(dirname(options.path), { recursive: true });
   const writer = new SqliteConnection(options.path);
   writer.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
   const reader = new SqliteConnection(options.path);
   reader.db.exec('PRAGMA query_only = ON');
 
+  const logger = options.logger ?? { warn: () => {} };
   const lock = new AsyncMutex();
   const insideTransaction = new AsyncLocalStorage<true>();
   let closed = false;
@@ -62,25 +69,47 @@ export function openSqliteReadStore(options: { path: string }): ReadStore {
       })
       .map((row) => (row.name as string).slice(TABLE_PREFIX.length));
 
+  /** The indexes of a collection's table, with what they index, read back from their SQL. */
+  const indexesOf = (collection: string): { name: string; unique: boolean; columns: string }[] =>
+    writer
+      .all({
+        sql: "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE AND name GLOB 'rsix_*'",
+        params: [TABLE_PREFIX + collection],
+      })
+      .map((row) => {
+        const sql = row.sql as string;
+        const on = sql.indexOf('(', sql.indexOf(' ON '));
+        return {
+          name: row.name as string,
+          unique: /^CREATE UNIQUE /i.test(sql),
+          columns: sql.slice(on + 1, sql.lastIndexOf(')')),
+        };
+      });
+
   const createIndex = (collection: string, index: IndexSpec) => {
     if (index.fields.length === 0) throw new Error('An index needs at least one field');
     if (index.fields.length === 1 && index.fields[0] === 'id') return; // the primary key already is one
-    const columns = index.fields.map((field) => fieldSql(field).value);
+    const columns = index.fields.map((field) => fieldSql(field).value).join(', ');
+    const unique = index.unique === true;
+    const sameColumns = indexesOf(collection).filter((ix) => ix.columns === columns);
+    if (sameColumns.some((ix) => ix.unique === unique)) return;
+    // The same fields with the other uniqueness: left in place, the old index would keep (or never start)
+    // refusing duplicates.
+    for (const old of sameColumns) {
+      logger.warn(
+        { collection, index: old.name, fields: index.fields, from: { unique: old.unique }, to: { unique } },
+        'read store index changed: dropping it and creating it again',
+      );
+      writer.db.exec(`DROP INDEX "${old.name}"`);
+    }
     // Index names are global and survive a table rename, so they cannot be derived from the table's
-    // name: the spec's hash finds an existing index on this table, a random suffix keeps names unique.
+    // name: a hash of the spec says what it is, a random suffix keeps names unique.
     const hash = createHash('sha256')
-      .update(JSON.stringify([index.fields, index.unique === true]))
+      .update(JSON.stringify([index.fields, unique]))
       .digest('hex')
       .slice(0, 16);
-    const existing = writer.get({
-      sql: "SELECT 1 AS found FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE AND name GLOB ?",
-      params: [TABLE_PREFIX + collection, `rsix_${hash}_*`],
-    });
-    if (existing) return;
     const name = `rsix_${hash}_${randomBytes(4).toString('hex')}`;
-    writer.db.exec(
-      `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns.join(', ')})`,
-    );
+    writer.db.exec(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns})`);
   };
 
   return {
@@ -148,9 +177,10 @@ export function openSqliteReadStore(options: { path: string }): ReadStore {
         try {
           writer.atomically(() => {
             for (const { from, to } of renames) {
+              // No source: this pair was swapped already (the port's rule), and its target is kept.
+              if (!writer.hasTable(from)) continue;
               writer.db.exec(`DROP TABLE IF EXISTS ${table(to)}`);
-              // A rebuild that never wrote anything has no table: the target simply ends up empty.
-              if (writer.hasTable(from)) writer.db.exec(`ALTER TABLE ${table(from)} RENAME TO ${table(to)}`);
+              writer.db.exec(`ALTER TABLE ${table(from)} RENAME TO ${table(to)}`);
             }
           });
         } finally {

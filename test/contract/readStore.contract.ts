@@ -285,6 +285,80 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
         expect(seen).toEqual(ids(expected));
       });
 
+      it('visits every document once when a sort field mixes missing, null, numbers and strings', async () => {
+        const c = store.collection(uniqueName('mixed'));
+        const values: unknown[] = [
+          7,
+          '7',
+          null,
+          undefined,
+          -1.5,
+          'a',
+          10,
+          'B',
+          0,
+          undefined,
+          '',
+          2.25,
+          null,
+          'z',
+        ];
+        const docs = values.map((v, i) => {
+          const doc: Doc = { id: `m${String(i).padStart(2, '0')}` };
+          if (v !== undefined) doc.v = v;
+          return doc;
+        });
+        for (const doc of docs) await c.insert(doc);
+        // Both engines: missing/null first, then numbers, then strings (byte order); ties by id.
+        const rank = (v: unknown) => (v === undefined || v === null ? 0 : typeof v === 'number' ? 1 : 2);
+        const ascending = [...docs].sort((a, b) => {
+          const [x, y] = [a.v, b.v];
+          if (rank(x) !== rank(y)) return rank(x) - rank(y);
+          if (rank(x) === 1) return (x as number) - (y as number) || a.id.localeCompare(b.id);
+          if (rank(x) === 2) return x! < y! ? -1 : x! > y! ? 1 : a.id.localeCompare(b.id);
+          return a.id.localeCompare(b.id);
+        });
+        for (const direction of [1, -1] as const) {
+          const seen: string[] = [];
+          let cursor: string | null = null;
+          do {
+            const page: Awaited<ReturnType<typeof c.find>> = await c.find(
+              {},
+              { sort: { v: direction }, limit: 3, cursor },
+            );
+            seen.push(...ids(page.items));
+            cursor = page.nextCursor;
+          } while (cursor);
+          const expected =
+            direction === 1
+              ? ids(ascending)
+              : ids(
+                  [...ascending].sort((a, b) => {
+                    const ia = ascending.indexOf(a);
+                    const ib = ascending.indexOf(b);
+                    // Descending by value, but ties stay by id ascending.
+                    const same = rank(a.v) === rank(b.v) && (a.v ?? null) === (b.v ?? null);
+                    return same ? a.id.localeCompare(b.id) : ib - ia;
+                  }),
+                );
+          expect(seen).toEqual(expected);
+        }
+      });
+
+      it('refuses to end a page on an object or array in a sort field, naming it', async () => {
+        const c = store.collection(uniqueName('shapes'));
+        await c.insert({ id: 'a', v: 1 });
+        await c.insert({ id: 'b', v: { nested: true } });
+        await c.insert({ id: 'c', v: 'x' });
+        await expect(c.find({}, { sort: { id: 1, v: 1 }, limit: 2 })).resolves.toBeDefined();
+        const byV = await c.find({ id: { $in: ['a', 'c'] } }, { sort: { v: 1 }, limit: 1 });
+        expect(ids(byV.items)).toEqual(['a']);
+        await expect(c.find({ id: 'b' }, { sort: { v: 1 }, limit: 1 })).resolves.toMatchObject({
+          nextCursor: null,
+        });
+        await expect(c.find({ id: { $in: ['b', 'c'] } }, { sort: { v: -1 }, limit: 1 })).rejects.toThrow(/v/);
+      });
+
       it('pages through a filtered query and refuses a cursor made for another sort', async () => {
         const c = store.collection<Row>(uniqueName('paged'));
         for (const row of rows) await c.insert(row);
@@ -335,6 +409,46 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
           DuplicateKeyError,
         );
         expect(await c.count()).toBe(4);
+      });
+    });
+
+    describe('index changes', () => {
+      it('lets explicit nulls through a unique index, as missing fields, on every field of a compound key', async () => {
+        const name = uniqueName('nullable');
+        await store.ensureIndexes(name, [{ fields: ['email'], unique: true }]);
+        await store.ensureIndexes(`${name}_pair`, [{ fields: ['project', 'slug'], unique: true }]);
+        const c = store.collection(name);
+        await c.insert({ id: '1', email: null });
+        await c.insert({ id: '2', email: null });
+        await c.insert({ id: '3' });
+        await c.insert({ id: '4', email: 'a@x.io' });
+        await expect(c.insert({ id: '5', email: 'a@x.io' })).rejects.toBeInstanceOf(DuplicateKeyError);
+        const pair = store.collection(`${name}_pair`);
+        await pair.insert({ id: '1', project: 'p', slug: null });
+        await pair.insert({ id: '2', project: 'p', slug: null });
+        await pair.insert({ id: '3', project: null, slug: 'home' });
+        await pair.insert({ id: '4', project: null, slug: 'home' });
+        await pair.insert({ id: '5', project: 'p', slug: 'home' });
+        await expect(pair.insert({ id: '6', project: 'p', slug: 'home' })).rejects.toBeInstanceOf(
+          DuplicateKeyError,
+        );
+      });
+
+      it('replaces an index whose uniqueness changed instead of failing or keeping the old rule', async () => {
+        const name = uniqueName('relaxed');
+        await store.ensureIndexes(name, [{ fields: ['slug'], unique: true }]);
+        const c = store.collection(name);
+        await c.insert({ id: '1', slug: 'home' });
+        await expect(c.insert({ id: '2', slug: 'home' })).rejects.toBeInstanceOf(DuplicateKeyError);
+
+        await store.ensureIndexes(name, [{ fields: ['slug'] }]);
+        await c.insert({ id: '2', slug: 'home' });
+        await store.ensureIndexes(name, [{ fields: ['slug'] }]); // idempotent
+
+        await c.delete('2');
+        await store.ensureIndexes(name, [{ fields: ['slug'], unique: true }]);
+        await expect(c.insert({ id: '3', slug: 'home' })).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect(await c.count()).toBe(1);
       });
     });
 
@@ -434,7 +548,7 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
         );
       });
 
-      it('swaps several at once; a source never written leaves its target empty', async () => {
+      it('swaps several at once; a pair whose source does not exist keeps its target', async () => {
         const a = uniqueName('a');
         const b = uniqueName('b');
         await store.collection(a).insert({ id: 'old-a' });
@@ -445,8 +559,28 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
           { from: `${b}__next`, to: b },
         ]);
         expect(ids((await store.collection(a).find()).items)).toEqual(['new-a']);
-        expect(await store.collection(b).count()).toBe(0);
+        expect(ids((await store.collection(b).find()).items)).toEqual(['old-b']);
         expect(await store.listCollections()).not.toContain(`${a}__next`);
+      });
+
+      it('a swap cut off half-way and repeated, or repeated after it completed, loses nothing', async () => {
+        const names = [uniqueName('s1'), uniqueName('s2'), uniqueName('s3')];
+        const pairs = names.map((to) => ({ from: `${to}__rebuild`, to }));
+        for (const to of names) {
+          await store.collection(to).insert({ id: 'live' });
+          await store.collection(`${to}__rebuild`).insert({ id: `rebuilt-${to}` });
+        }
+        // What MongoDB leaves behind when the process dies after the first rename.
+        await store.swapCollections(pairs.slice(0, 1));
+        await store.swapCollections(pairs);
+        await store.swapCollections(pairs);
+        for (const to of names) {
+          expect(ids((await store.collection(to).find()).items)).toEqual([`rebuilt-${to}`]);
+        }
+        const left = await store.listCollections();
+        expect(left.filter((n) => n.endsWith('__rebuild') && names.some((to) => n.startsWith(to)))).toEqual(
+          [],
+        );
       });
 
       it('rejects invalid collection names', async () => {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { describe } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadStore } from '../../application/ports/readStore.ts';
 import { openMongoReadStore } from '../../infrastructure/readStore/mongoReadStore.ts';
 import { readStoreContract } from './readStore.contract.ts';
 
@@ -19,5 +21,43 @@ describe.runIf(url)('MongoDB read store', () => {
         await store.close();
       },
     };
+  });
+
+  describe('what only MongoDB does', () => {
+    const database = `m3m_test_${randomBytes(4).toString('hex')}`;
+    let client: MongoClient;
+    let store: ReadStore;
+    const warnings: string[] = [];
+    beforeAll(async () => {
+      client = await new MongoClient(url!).connect();
+      store = await openMongoReadStore({
+        url: url!,
+        database,
+        logger: { warn: (_, msg) => warnings.push(msg) },
+      });
+    });
+    afterAll(async () => {
+      await store.close();
+      await client.db(database).dropDatabase();
+      await client.close();
+    });
+
+    it('migrates a unique index an older m3m made (partial on $exists), so explicit nulls stop colliding', async () => {
+      const users = client.db(database).collection('users');
+      await users.createIndex(
+        { email: 1 },
+        { unique: true, partialFilterExpression: { email: { $exists: true } } },
+      );
+      await store.ensureIndexes('users', [{ fields: ['email'], unique: true }]);
+      expect(warnings).toContain('read store index changed: dropping it and creating it again');
+      await store.collection('users').insert({ id: 'a', email: null });
+      await store.collection('users').insert({ id: 'b', email: null });
+      const emailIndexes = (await users.listIndexes().toArray()).filter((ix) => 'email' in ix.key);
+      expect(emailIndexes).toHaveLength(1);
+      // Idempotent: the new index is recognised as the wanted one.
+      warnings.length = 0;
+      await store.ensureIndexes('users', [{ fields: ['email'], unique: true }]);
+      expect(warnings).toEqual([]);
+    });
   });
 });

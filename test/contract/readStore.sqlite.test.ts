@@ -93,6 +93,32 @@ describe('SQLite read store', () => {
     expect(await store.collection('goals').count()).toBe(0);
   });
 
+  it('logs the index it replaces when a uniqueness changed', async () => {
+    const lines: { obj: object; msg: string }[] = [];
+    const logged = openSqliteReadStore({
+      path: join(opened.path, '..', 'logged.sqlite'),
+      logger: { warn: (obj, msg) => lines.push({ obj, msg }) },
+    });
+    try {
+      await logged.ensureIndexes('slugs', [{ fields: ['slug'], unique: true }]);
+      await logged.ensureIndexes('slugs', [{ fields: ['slug'], unique: true }]);
+      expect(lines).toEqual([]);
+      await logged.ensureIndexes('slugs', [{ fields: ['slug'] }]);
+      expect(lines).toEqual([
+        {
+          msg: 'read store index changed: dropping it and creating it again',
+          obj: expect.objectContaining({
+            collection: 'slugs',
+            from: { unique: true },
+            to: { unique: false },
+          }),
+        },
+      ]);
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('keeps its data across close and reopen', async () => {
     await store.ensureIndexes('users', [{ fields: ['email'], unique: true }]);
     await store.collection('users').insert({ id: 'u1', email: 'a@x.io', profile: { name: 'Ada' } });

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -30,6 +27,7 @@ import {
   ProblemError,
   validationFailed,
 } from './problem.ts';
+import { registerWebApp, wantsWebApp } from './webApp.ts';
 
 export type HttpApp = FastifyInstance<
   Server,
@@ -115,17 +113,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     await app.register(async (root) => routes(root));
   }
 
-  const spa = existsSync(join(options.config.webDir, 'index.html'));
-  if (spa) {
-    await app.register(fastifyStatic, { root: options.config.webDir, prefix: '/' });
-  } else {
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(UI_NOT_BUILT),
-    );
-  }
+  const spa = await registerWebApp(app, options.config.webDir, UI_NOT_BUILT);
 
   app.setNotFoundHandler(async (request, reply) => {
-    if (spa && wantsSpa(request)) return reply.type('text/html').sendFile('index.html');
+    if (spa && wantsWebApp(request)) return reply.sendFile('index.html');
     throw notFound(`No route for ${request.method} ${pathOf(request)}.`, 'route_not_found');
   });
 
@@ -134,15 +125,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? request.url;
-}
-
-// Client-side routes get index.html; a missing asset (`/assets/x.js`) stays a 404 so it fails loudly.
-function wantsSpa(request: FastifyRequest): boolean {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  const path = pathOf(request);
-  if (path === '/api' || path.startsWith('/api/')) return false;
-  const lastSegment = path.slice(path.lastIndexOf('/') + 1);
-  return !lastSegment.includes('.') || (request.headers.accept ?? '').includes('text/html');
 }
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
@@ -195,8 +177,9 @@ const UI_NOT_BUILT = `<!doctype html>
 <head><meta charset="utf-8"><title>m3m</title></head>
 <body>
 <h1>m3m</h1>
-<p>The admin UI is not built yet: there is no <code>index.html</code> in the web directory
-(<code>M3M_WEB_DIR</code>, by default <code>web/dist</code>). The API is up; see <a href="${DOCS_PREFIX}">${DOCS_PREFIX}</a>.</p>
+<p>The admin UI is not built: there is no <code>index.html</code> in the web directory
+(<code>M3M_WEB_DIR</code>, by default <code>web/dist</code>). <code>npm start</code> builds it, or run
+<code>npm run build:web</code>. The API is up; see <a href="${DOCS_PREFIX}">${DOCS_PREFIX}</a>.</p>
 </body>
 </html>
 `;

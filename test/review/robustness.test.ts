@@ -304,7 +304,13 @@ describe('robustness: malformed input on every documented route', () => {
   }, 60_000);
 
   it('refuses junk credentials with 401 problems on every route that needs them', async () => {
-    const PUBLIC = ['/health', '/api/v1/auth/login', '/api/v1/colors', '/api/v1/avatars/{file}'];
+    const PUBLIC = [
+      '/health',
+      '/api/v1/auth/login',
+      '/api/v1/auth/setup',
+      '/api/v1/colors',
+      '/api/v1/avatars/{file}',
+    ];
     const not401: string[] = [];
     const junkAuth = [
       'Bearer',

@@ -16,6 +16,25 @@ import {
 
 export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
   return (app) => {
+    app.get(
+      '/auth/setup',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'Whether the first admin exists yet (public): the sign-in page then says how to create one',
+          description:
+            'Before anyone exists nobody can log in; the admin UI shows the `m3m new-admin` command instead of a dead end. Says nothing about any account.',
+          security: [],
+          response: { 200: z.object({ adminExists: z.boolean() }) },
+        },
+      },
+      async () => {
+        const first = await deps.directory.list({ limit: 1 });
+        return { adminExists: first.items.length > 0 };
+      },
+    );
+
     app.post(
       '/auth/login',
       {

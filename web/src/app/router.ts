@@ -1,0 +1,30 @@
+import type { QueryClient } from '@tanstack/react-query';
+import { createRouter } from '@tanstack/react-router';
+import { authRoutes } from '@/features/auth/routes';
+import { homeRoutes } from '@/features/home/routes';
+import { profileRoutes } from '@/features/profile/routes';
+import { projectRoute, projectRoutes } from '@/features/projects/routes';
+import { appRoute, rootRoute } from './routes';
+
+// One line per area: each area owns its routes (features/<area>/routes.ts).
+const routeTree = rootRoute.addChildren([
+  ...authRoutes,
+  appRoute.addChildren([...homeRoutes, ...profileRoutes, projectRoute.addChildren([...projectRoutes])]),
+]);
+
+export function createAppRouter(queryClient: QueryClient) {
+  return createRouter({
+    routeTree,
+    context: { queryClient },
+    defaultPreload: 'intent',
+    // TanStack Query owns server state; the router only decides what to show.
+    defaultPreloadStaleTime: 0,
+    scrollRestoration: true,
+  });
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}

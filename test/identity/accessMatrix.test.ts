@@ -12,6 +12,7 @@ type ActorName = (typeof ACTORS)[number];
 //                                                   anonymous plain creator manager admin root
 const POLICY: [route: string, ...statuses: number[]][] = [
   ['POST /api/v1/auth/login', /*                  */ 200, 200, 200, 200, 200, 200],
+  ['GET /api/v1/auth/setup', /*                   */ 200, 200, 200, 200, 200, 200],
   ['GET /api/v1/avatars/{file}', /*               */ 200, 200, 200, 200, 200, 200],
   ['GET /api/v1/me', /*                           */ 401, 200, 200, 200, 200, 200],
   ['PATCH /api/v1/me', /*                         */ 401, 200, 200, 200, 200, 200],
@@ -109,6 +110,8 @@ describe('access matrix', () => {
           token,
           body: { email: 'login-target@example.com', password: 'login-target-1' },
         });
+      case 'GET /api/v1/auth/setup':
+        return server.request('GET', '/api/v1/auth/setup', { token });
       case 'GET /api/v1/avatars/{file}':
         return server.request('GET', avatarPath, { token });
       case 'GET /api/v1/me':

@@ -5,6 +5,12 @@ import { defineConfig } from 'vitest/config';
 const jsonReport = process.env.M3M_TEST_REPORT;
 const webSrc = fileURLToPath(new URL('./web/src', import.meta.url));
 
+/** Suites that need a server no machine here can install: `npm run test:external` (vitest.external.config.ts). */
+const EXTERNAL_SUITES = [
+  'test/contract/readStore.mongodb.test.ts',
+  'test/contract/eventStore.kurrentdb.test.ts',
+];
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -15,7 +21,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'server', include: ['test/**/*.test.ts'], exclude: ['test/web/**', 'test/e2e/**'] },
+        test: {
+          name: 'server',
+          include: ['test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/web/**', 'test/e2e/**', ...EXTERNAL_SUITES],
+          // A real PostgreSQL server for the whole run: started here, never skipped (see the file).
+          globalSetup: ['test/postgresGlobalSetup.ts'],
+        },
       },
       {
         // The admin UI's logic (guards, module config, forms, problem mapping) in a DOM, without a browser.

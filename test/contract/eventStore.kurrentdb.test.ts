@@ -13,9 +13,10 @@ import {
 } from '../../infrastructure/eventStore/kurrentEventStore.ts';
 import { eventStoreContract } from './eventStore.contract.ts';
 
-// No KurrentDB server can be installed on the build machines: this suite runs only where one is provided,
-// e.g. M3M_TEST_KURRENTDB_URL=kurrentdb://localhost:2113?tls=false with docker-compose.
+// Runs through `npm run test:external` (vitest.external.config.ts), which includes this file only when
+// M3M_TEST_KURRENTDB_URL is set, e.g. kurrentdb://localhost:2113?tls=false with docker-compose.
 const url = process.env.M3M_TEST_KURRENTDB_URL;
+if (!url) throw new Error('M3M_TEST_KURRENTDB_URL is not set: run this suite with npm run test:external');
 
 function event(type: string): NewEvent {
   return {
@@ -32,7 +33,7 @@ function event(type: string): NewEvent {
   };
 }
 
-describe.runIf(url)('KurrentDB event store', () => {
+describe('KurrentDB event store', () => {
   eventStoreContract('kurrentdb', async () => {
     const store = openKurrentEventStore({ connectionString: url! });
     return { store, cleanup: () => store.close() };

@@ -1,0 +1,154 @@
+import type { Migration } from '../postgres/migrations.ts';
+
+/** The advisory lock that orders position allocation (see ADR 10); any constant unique to m3m. */
+export const POSITION_LOCK = 0x6d336d01;
+
+/** Raised by `m3m_append` when an expected revision does not hold; DETAIL carries the stream and its revision. */
+export const CONFLICT_SQLSTATE = 'M3M01';
+
+/**
+ * The event store's schema, one transaction per migration (see infrastructure/postgres/migrations.ts).
+ *
+ * Why positions are taken the way they are (ADR 10): a sequence value becomes visible when its transaction
+ * commits, and transactions commit in any order, so a reader that follows `$all` by position alone can pass
+ * position 11 while 10 is still uncommitted and never see 10. Readers therefore read only events whose
+ * transaction is older than every transaction still in flight (`transaction_id < pg_snapshot_xmin(...)`).
+ * That alone is not enough for a single numeric position: it also needs positions to rise with transaction
+ * ids, which `m3m_take_positions` guarantees by assigning the transaction's id and its positions together
+ * under a short lock that is released at once, not at commit. Appends still commit concurrently.
+ */
+export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, streams, position allocation, append',
+    sql: `
+      CREATE SEQUENCE m3m_event_position AS bigint MINVALUE 1;
+
+      -- json, not jsonb: an event is kept exactly as written (jsonb would refuse a \\u0000 in a string).
+      CREATE TABLE m3m_events (
+        position bigint PRIMARY KEY,
+        transaction_id xid8 NOT NULL,
+        stream_id text NOT NULL,
+        revision bigint NOT NULL,
+        id text NOT NULL,
+        type text NOT NULL,
+        data json NOT NULL,
+        metadata json NOT NULL,
+        UNIQUE (stream_id, revision)
+      );
+      CREATE INDEX m3m_events_type ON m3m_events (type, position);
+
+      -- One row per stream: its row lock serializes writers of the stream, its revision is the check.
+      -- -1 is a stream guarded by an expectation before its first event.
+      CREATE TABLE m3m_streams (
+        stream_id text PRIMARY KEY,
+        revision bigint NOT NULL
+      );
+
+      CREATE FUNCTION m3m_take_positions(n integer) RETURNS bigint LANGUAGE plpgsql AS $$
+      DECLARE
+        first bigint;
+      BEGIN
+        BEGIN
+          PERFORM pg_advisory_lock(${POSITION_LOCK});
+          -- The transaction id is assigned here, inside the lock, so transaction ids and positions rise together.
+          PERFORM pg_current_xact_id();
+          first := nextval('m3m_event_position');
+          IF n > 1 THEN
+            PERFORM setval('m3m_event_position', first + n - 1);
+          END IF;
+        EXCEPTION WHEN query_canceled OR others THEN
+          -- A session lock outlives the statement: never leave it behind.
+          PERFORM pg_advisory_unlock(${POSITION_LOCK});
+          RAISE;
+        END;
+        PERFORM pg_advisory_unlock(${POSITION_LOCK});
+        RETURN first;
+      END $$;
+
+      -- Appends to one or more streams in one step: every expectation holds and every event is written, or
+      -- nothing is. p_counts[i] events of the flattened arrays belong to p_streams[i]; p_expected[i] is
+      -- 'any', 'no_stream', 'stream_exists' or a revision. Returns each stream's last revision and position.
+      CREATE FUNCTION m3m_append(
+        p_streams text[], p_expected text[], p_counts integer[],
+        p_ids text[], p_types text[], p_data text[], p_metadata text[]
+      ) RETURNS TABLE (next_revision bigint, last_position bigint) LANGUAGE plpgsql AS $$
+      DECLARE
+        total integer := coalesce(array_length(p_ids, 1), 0);
+        first bigint := 0;
+        writes integer := coalesce(array_length(p_streams, 1), 0);
+        actuals bigint[] := array_fill(NULL::bigint, ARRAY[writes]);
+        actual bigint;
+        offs integer := 0;
+        cnt integer;
+        i integer;
+        expected text;
+        holds boolean;
+      BEGIN
+        -- Positions first: this assigns the transaction id, which must happen inside the allocation lock.
+        IF total > 0 THEN
+          first := m3m_take_positions(total);
+        END IF;
+        -- Streams are locked in name order, so two multi-stream appends cannot deadlock.
+        FOR i IN SELECT s.i FROM generate_subscripts(p_streams, 1) AS s(i) ORDER BY p_streams[s.i] LOOP
+          expected := p_expected[i];
+          IF expected = 'any' THEN
+            SELECT s.revision INTO actual FROM m3m_streams s WHERE s.stream_id = p_streams[i] FOR UPDATE;
+            IF NOT FOUND THEN
+              INSERT INTO m3m_streams (stream_id, revision) VALUES (p_streams[i], -1) ON CONFLICT (stream_id) DO NOTHING;
+              SELECT s.revision INTO actual FROM m3m_streams s WHERE s.stream_id = p_streams[i] FOR UPDATE;
+            END IF;
+          ELSE
+            -- An exact expectation loses to a writer of the same stream that is already in flight (it was
+            -- formed before that write), so it fails at once instead of queueing behind it to fail later:
+            -- under contention that queue is what costs, and the caller retries a conflict anyway.
+            BEGIN
+              SELECT s.revision INTO actual FROM m3m_streams s WHERE s.stream_id = p_streams[i] FOR UPDATE NOWAIT;
+              IF NOT FOUND THEN
+                INSERT INTO m3m_streams (stream_id, revision) VALUES (p_streams[i], -1) ON CONFLICT (stream_id) DO NOTHING;
+                SELECT s.revision INTO actual FROM m3m_streams s WHERE s.stream_id = p_streams[i] FOR UPDATE NOWAIT;
+              END IF;
+            EXCEPTION WHEN lock_not_available THEN
+              SELECT s.revision INTO actual FROM m3m_streams s WHERE s.stream_id = p_streams[i];
+              IF actual = -1 THEN actual := NULL; END IF;
+              RAISE EXCEPTION USING ERRCODE = '${CONFLICT_SQLSTATE}', MESSAGE = 'stream is being written',
+                DETAIL = json_build_object('stream', p_streams[i], 'actual', actual)::text;
+            END;
+          END IF;
+          IF actual = -1 THEN actual := NULL; END IF;
+          -- (plpgsql reads an IF condition up to the first THEN, so the CASE cannot sit inside the IF.)
+          holds := CASE expected
+              WHEN 'any' THEN true
+              WHEN 'no_stream' THEN actual IS NULL
+              WHEN 'stream_exists' THEN actual IS NOT NULL
+              ELSE actual IS NOT DISTINCT FROM expected::bigint
+            END;
+          IF NOT holds THEN
+            RAISE EXCEPTION USING ERRCODE = '${CONFLICT_SQLSTATE}', MESSAGE = 'wrong expected revision',
+              DETAIL = json_build_object('stream', p_streams[i], 'actual', actual)::text;
+          END IF;
+          actuals[i] := actual;
+        END LOOP;
+        FOR i IN 1 .. writes LOOP
+          cnt := p_counts[i];
+          actual := coalesce(actuals[i], -1);
+          IF cnt > 0 THEN
+            INSERT INTO m3m_events (position, transaction_id, stream_id, revision, id, type, data, metadata)
+            SELECT first + offs + k - 1, pg_current_xact_id(), p_streams[i], actual + k,
+                   p_ids[offs + k], p_types[offs + k], p_data[offs + k]::json, p_metadata[offs + k]::json
+            FROM generate_series(1, cnt) AS k;
+            UPDATE m3m_streams SET revision = actual + cnt WHERE stream_id = p_streams[i];
+            next_revision := actual + cnt;
+            last_position := first + offs + cnt - 1;
+          ELSE
+            next_revision := actual;
+            last_position := coalesce(
+              (SELECT e.position FROM m3m_events e WHERE e.stream_id = p_streams[i] AND e.revision = actual), 0);
+          END IF;
+          offs := offs + cnt;
+          RETURN NEXT;
+        END LOOP;
+      END $$;
+    `,
+  },
+];

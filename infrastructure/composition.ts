@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TimeoutError } from 'rxjs';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
@@ -30,8 +29,6 @@ import { jwtTokens } from './auth/jwtTokens.ts';
 import { LoginRateLimiter } from './auth/loginRateLimiter.ts';
 import type { Config } from './config.ts';
 import { aesGcmCipher, loadSecretsKey } from './crypto/secretCipher.ts';
-import { openKurrentEventStore } from './eventStore/kurrentEventStore.ts';
-import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
 import { fileAvatarStore } from './files/avatarStore.ts';
 import { buildHttpApp, type HealthReport, type HttpApp, type HttpRoutes } from './http/app.ts';
 import { httpAuth } from './http/auth.ts';
@@ -55,9 +52,8 @@ import type { WorkerRouteDeps } from './http/routes/workerSchemas.ts';
 import { workerRoutes } from './http/routes/workers.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
 import { type LoadedPlugins, loadPlugins, pluginFolders } from './plugins/pluginLoader.ts';
-import { openMongoReadStore } from './readStore/mongoReadStore.ts';
-import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
 import { SandboxHost } from './sandbox/sandboxHost.ts';
+import { openStores } from './stores.ts';
 
 /** Everything one m3m process runs on, wired from configuration. */
 export interface M3m {
@@ -113,19 +109,7 @@ const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 export async function openM3m(config: Config, logger: Logger, options: OpenOptions = {}): Promise<M3m> {
   const clock = options.clock ?? systemClock;
-  const eventStore =
-    config.eventStore.kind === 'kurrentdb'
-      ? openKurrentEventStore({ connectionString: config.eventStore.url })
-      : openSqliteEventStore({ path: join(config.dataDir, 'events.sqlite') });
-  const storeLogger = logger.child({ component: 'read-store' });
-  const readStore =
-    config.readStore.kind === 'mongodb'
-      ? await openMongoReadStore({
-          url: config.readStore.url,
-          database: config.readStore.database,
-          logger: storeLogger,
-        })
-      : openSqliteReadStore({ path: join(config.dataDir, 'read.sqlite'), logger: storeLogger });
+  const { eventStore, readStore } = await openStores(config, logger);
   const schemas = new EventSchemaRegistry();
   const runner = new ProjectionRunner({
     eventStore,

@@ -5,8 +5,14 @@ import { z } from 'zod';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type EventStoreConfig = { kind: 'sqlite' } | { kind: 'kurrentdb'; url: string };
-export type ReadStoreConfig = { kind: 'sqlite' } | { kind: 'mongodb'; url: string; database: string };
+export type EventStoreConfig =
+  | { kind: 'sqlite' }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'kurrentdb'; url: string };
+export type ReadStoreConfig =
+  | { kind: 'sqlite' }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'mongodb'; url: string; database: string };
 
 export interface Config {
   /** Absolute path; the embedded stores keep their files here. */
@@ -73,6 +79,7 @@ export class ConfigError extends Error {
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 const KURRENTDB_SCHEMES = ['kurrentdb://', 'kurrentdb+discover://', 'esdb://', 'esdb+discover://'];
 const MONGO_SCHEMES = ['mongodb://', 'mongodb+srv://'];
+const POSTGRES_SCHEMES = ['postgres://', 'postgresql://'];
 
 const integerBetween = (min: number, max: number) =>
   z
@@ -97,9 +104,14 @@ const Env = z.object({
     .transform(Number)
     .prefault('3000'),
   M3M_LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).prefault('info'),
-  M3M_EVENT_STORE: z.enum(['sqlite', 'kurrentdb'], 'must be one of sqlite, kurrentdb').prefault('sqlite'),
+  M3M_EVENT_STORE: z
+    .enum(['sqlite', 'postgres', 'kurrentdb'], 'must be one of sqlite, postgres, kurrentdb')
+    .prefault('sqlite'),
   M3M_KURRENTDB_URL: urlWithScheme(KURRENTDB_SCHEMES).optional(),
-  M3M_READ_STORE: z.enum(['sqlite', 'mongodb'], 'must be one of sqlite, mongodb').prefault('sqlite'),
+  M3M_READ_STORE: z
+    .enum(['sqlite', 'postgres', 'mongodb'], 'must be one of sqlite, postgres, mongodb')
+    .prefault('sqlite'),
+  M3M_POSTGRES_URL: urlWithScheme(POSTGRES_SCHEMES).optional(),
   M3M_MONGO_URL: urlWithScheme(MONGO_SCHEMES).optional(),
   M3M_MONGO_DB: z
     .string()
@@ -134,6 +146,8 @@ const SECRET_VARIABLES = new Set(['M3M_JWT_SECRET', 'M3M_SECRETS_KEY']);
 const REQUIRED_WHEN: { variable: string; when: string; is: string }[] = [
   { variable: 'M3M_KURRENTDB_URL', when: 'M3M_EVENT_STORE', is: 'kurrentdb' },
   { variable: 'M3M_MONGO_URL', when: 'M3M_READ_STORE', is: 'mongodb' },
+  { variable: 'M3M_POSTGRES_URL', when: 'M3M_EVENT_STORE', is: 'postgres' },
+  { variable: 'M3M_POSTGRES_URL', when: 'M3M_READ_STORE', is: 'postgres' },
 ];
 
 type ParsedEnv = z.output<typeof Env>;
@@ -147,11 +161,15 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
     eventStore:
       env.M3M_EVENT_STORE === 'kurrentdb'
         ? { kind: 'kurrentdb', url: env.M3M_KURRENTDB_URL! }
-        : { kind: 'sqlite' },
+        : env.M3M_EVENT_STORE === 'postgres'
+          ? { kind: 'postgres', url: env.M3M_POSTGRES_URL! }
+          : { kind: 'sqlite' },
     readStore:
       env.M3M_READ_STORE === 'mongodb'
         ? { kind: 'mongodb', url: env.M3M_MONGO_URL!, database: env.M3M_MONGO_DB }
-        : { kind: 'sqlite' },
+        : env.M3M_READ_STORE === 'postgres'
+          ? { kind: 'postgres', url: env.M3M_POSTGRES_URL! }
+          : { kind: 'sqlite' },
     auth: {
       jwtSecret: env.M3M_JWT_SECRET ?? null,
       tokenTtlSeconds: env.M3M_TOKEN_TTL_SECONDS,
@@ -203,9 +221,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value) raw[key] = value;
   }
 
-  const issues: ConfigIssue[] = REQUIRED_WHEN.filter((r) => raw[r.when] === r.is && !raw[r.variable]).map(
-    (r) => ({ variable: r.variable, message: `is required when ${r.when} is ${r.is}` }),
-  );
+  const issues: ConfigIssue[] = REQUIRED_WHEN.filter((r) => raw[r.when] === r.is && !raw[r.variable])
+    .filter((r, i, all) => all.findIndex((other) => other.variable === r.variable) === i)
+    .map((r) => ({ variable: r.variable, message: `is required when ${r.when} is ${r.is}` }));
   const result = Env.safeParse(raw);
   if (result.success && issues.length === 0) return toConfig(result.data, pluginSettingsOf(env));
 

@@ -93,6 +93,34 @@ describe('loadConfig', () => {
     });
   });
 
+  it('puts both stores on one PostgreSQL URL, and needs it once when either uses it', () => {
+    const url = 'postgresql://m3m:pw@db.internal:5432/m3m';
+    expect(
+      loadConfig({ M3M_EVENT_STORE: 'postgres', M3M_READ_STORE: 'postgres', M3M_POSTGRES_URL: url }),
+    ).toMatchObject({
+      eventStore: { kind: 'postgres', url },
+      readStore: { kind: 'postgres', url },
+    });
+    expect(loadConfig({ M3M_READ_STORE: 'postgres', M3M_POSTGRES_URL: url }).eventStore).toEqual({
+      kind: 'sqlite',
+    });
+    const missing = (() => {
+      try {
+        loadConfig({ M3M_EVENT_STORE: 'postgres', M3M_READ_STORE: 'postgres' });
+      } catch (error) {
+        return error as ConfigError;
+      }
+    })();
+    expect(missing?.issues).toEqual([
+      { variable: 'M3M_POSTGRES_URL', message: 'is required when M3M_EVENT_STORE is postgres' },
+    ]);
+  });
+
+  it('never repeats a PostgreSQL password in an error', () => {
+    expect(() => loadConfig({ M3M_POSTGRES_URL: 'mysql://m3m:s3cret@h/db' })).toThrow(/m3m:\*\*\*@h/);
+    expect(() => loadConfig({ M3M_POSTGRES_URL: 'mysql://m3m:s3cret@h/db' })).not.toThrow(/s3cret/);
+  });
+
   it('accepts every KurrentDB connection string scheme', () => {
     for (const url of ['kurrentdb://h', 'kurrentdb+discover://h', 'esdb://h', 'esdb+discover://h']) {
       expect(loadConfig({ M3M_EVENT_STORE: 'kurrentdb', M3M_KURRENTDB_URL: url }).eventStore).toEqual({
@@ -108,8 +136,9 @@ describe('loadConfig', () => {
     ['M3M_PORT', '-1', 'M3M_PORT: must be an integer between 0 and 65535 (got "-1")'],
     ['M3M_PORT', '80.5', 'M3M_PORT: must be an integer between 0 and 65535 (got "80.5")'],
     ['M3M_LOG_LEVEL', 'loud', 'M3M_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
-    ['M3M_EVENT_STORE', 'postgres', 'M3M_EVENT_STORE: must be one of sqlite, kurrentdb (got "postgres")'],
-    ['M3M_READ_STORE', 'redis', 'M3M_READ_STORE: must be one of sqlite, mongodb (got "redis")'],
+    ['M3M_EVENT_STORE', 'mysql', 'M3M_EVENT_STORE: must be one of sqlite, postgres, kurrentdb (got "mysql")'],
+    ['M3M_READ_STORE', 'redis', 'M3M_READ_STORE: must be one of sqlite, postgres, mongodb (got "redis")'],
+    ['M3M_POSTGRES_URL', 'mysql://h/db', 'M3M_POSTGRES_URL: must start with postgres://, postgresql://'],
     ['M3M_KURRENTDB_URL', 'http://h:2113', 'M3M_KURRENTDB_URL: must start with kurrentdb://'],
     ['M3M_MONGO_URL', 'postgres://h', 'M3M_MONGO_URL: must start with mongodb://, mongodb+srv://'],
     ['M3M_MONGO_DB', 'bad.name', 'M3M_MONGO_DB: must be a MongoDB database name'],

@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadStore } from '../../application/ports/readStore.ts';
+import { openPostgresReadStore } from '../../infrastructure/readStore/postgresReadStore.ts';
+import { freshDatabase, type TestDatabase } from '../fixtures/postgres.ts';
+import { readStoreContract } from './readStore.contract.ts';
+
+const openFresh = async () => {
+  const database = await freshDatabase();
+  const store = await openPostgresReadStore({ url: database.url });
+  return {
+    store,
+    database,
+    cleanup: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
+};
+
+readStoreContract('postgres', openFresh);
+
+describe('PostgreSQL read store', () => {
+  let database: TestDatabase;
+  let store: ReadStore;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, database, cleanup } = await openFresh());
+  });
+  afterEach(() => cleanup());
+
+  it('keeps long collection names apart and lists them as they were given', async () => {
+    const base = `wm_${'a'.repeat(32)}_${'x'.repeat(40)}`;
+    const [one, two] = [`${base}1`, `${base}2`];
+    await store.collection(one).insert({ id: '1' });
+    await store.collection(two).insert({ id: '2' });
+    expect(await store.listCollections()).toEqual([one, two]);
+    expect(await store.collection(one).count()).toBe(1);
+    await store.swapCollections([{ from: two, to: `${base}3` }]);
+    expect(await store.listCollections()).toEqual([one, `${base}3`]);
+  });
+
+  it('uses the declared index for a filter on it', async () => {
+    await store.ensureIndexes('keys', [{ fields: ['digest'], unique: true }]);
+    const c = store.collection('keys');
+    for (let i = 0; i < 2000; i++) await c.insert({ id: `k${i}`, digest: `d${i}` });
+    const pg = await import('pg');
+    const client = new pg.default.Client(database.url);
+    await client.connect();
+    try {
+      await client.query('ANALYZE rs_keys');
+      const { rows } = await client.query(
+        `EXPLAIN SELECT id, doc FROM rs_keys WHERE nullif(doc #> '{digest}', 'null'::jsonb) = '"d7"'::jsonb`,
+      );
+      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan using rsix_/);
+    } finally {
+      await client.end();
+    }
+    expect((await c.findOne({ digest: 'd7' }))?.id).toBe('k7');
+  });
+
+  it('refuses store-level writes from inside a transaction callback instead of deadlocking', async () => {
+    await expect(
+      store.transaction(async () => {
+        await store.collection('goals').insert({ id: 'x' });
+      }),
+    ).rejects.toThrow(/session/);
+    expect(await store.collection('goals').count()).toBe(0);
+  });
+
+  it('a transaction that creates a collection and fails leaves no collection behind', async () => {
+    await expect(
+      store.transaction(async (session) => {
+        await session.collection('fresh').insert({ id: '1' });
+        throw new Error('projection failed');
+      }),
+    ).rejects.toThrow('projection failed');
+    expect(await store.listCollections()).toEqual([]);
+    await store.collection('fresh').insert({ id: '2' });
+    expect(await store.collection('fresh').count()).toBe(1);
+  });
+
+  it('another process sees committed changes only, and a table it dropped is made again', async () => {
+    const other = await openPostgresReadStore({ url: database.url });
+    try {
+      await store.collection('shared').insert({ id: 'a', n: 1 });
+      expect(await other.collection('shared').get('a')).toEqual({ id: 'a', n: 1 });
+      await other.dropCollection('shared');
+      await store.collection('shared').insert({ id: 'b' });
+      expect(await other.collection('shared').count()).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { Observable, Subject } from 'rxjs';
 import {
   type AppendResult,
   assertAppendable,
+  assertRevision,
   DEFAULT_PAGE,
   type EventFilter,
   type EventMetadata,
@@ -15,6 +16,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeAllOptions,
+  startPosition,
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
 import { migrate } from '../postgres/migrations.ts';
@@ -210,9 +212,21 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
+  async readEvent(streamId: string, revision: number): Promise<RecordedEvent | null> {
+    assertRevision(revision);
+    this.#assertOpen();
+    const { rows } = await this.#pool.query<EventRow>({
+      name: 'm3m_read_event',
+      text: `SELECT ${COLUMNS} FROM m3m_events WHERE stream_id = $1 AND revision = $2`,
+      values: [streamId, revision],
+    });
+    return rows[0] ? toRecorded(rows[0]) : null;
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.#assertOpen();
-    return this.#page(options.fromPosition ?? 0, null, options.filter, pageSize(options.limit));
+    const from = startPosition(options.fromPosition);
+    return this.#page(from, null, options.filter, pageSize(options.limit));
   }
 
   subscribeAll(options: SubscribeAllOptions = {}): Observable<RecordedEvent> {
@@ -221,7 +235,14 @@ export class PostgresEventStore implements EventStore {
         subscriber.error(new Error('PostgreSQL event store is closed'));
         return;
       }
-      let after = options.fromPosition ?? 0;
+      let after: number;
+      try {
+        after = startPosition(options.fromPosition);
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      let checkpoint = after;
       let draining = false;
       let again = false;
 
@@ -249,6 +270,10 @@ export class PostgresEventStore implements EventStore {
               }
               if (page.length < DEFAULT_PAGE) {
                 after = Math.max(after, head);
+                if (options.onCheckpoint && after > checkpoint) {
+                  checkpoint = after;
+                  options.onCheckpoint(after);
+                }
                 break;
               }
             }

@@ -8,7 +8,7 @@ import {
   type Page,
 } from '../../application/ports/readStore.ts';
 import { SQLSTATE, sqlState } from '../postgres/pool.ts';
-import { decodeCursor, encodeCursor, sortKeys } from './cursor.ts';
+import { decodeCursor, encodeCursor, sortKeys, sortValue } from './cursor.ts';
 import { assertDoc, pageLimit, parseFilter, parseUpdate } from './documentRules.ts';
 import { fieldSql, keysetSql, orderBySql, Params, table, updateSql, whereSql } from './postgresSql.ts';
 
@@ -72,7 +72,7 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
         more && last
           ? encodeCursor(
               keys,
-              keys.map((_, i) => last[`k${i}`] ?? null),
+              keys.map(([field], i) => sortValue(last[`k${i}`], field)),
             )
           : null;
       return { items: items.map((row) => toDoc<T>(row)), nextCursor };

@@ -18,6 +18,8 @@ export interface PostgresReadStoreOptions {
   /** Connections of the pool. Default 10. */
   maxConnections?: number;
   onError?: (error: Error) => void;
+  /** Where a changed index is reported. */
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 export const READ_STORE_MIGRATIONS: readonly Migration[] = [
@@ -77,7 +79,11 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     }
   };
 
+  const logger = options.logger ?? { warn: () => {} };
+
+  /** Inside a transaction: creators of one table take turns (the catalogue refuses concurrent comments). */
   const createTable = async (db: Queryable, collection: string) => {
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`m3m table ${tableName(collection)}`]);
     await db.query(
       `CREATE TABLE IF NOT EXISTS ${table(collection)} (id text PRIMARY KEY, doc jsonb NOT NULL)`,
     );
@@ -91,11 +97,17 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
   const ensureTable = async (db: Queryable, collection: string, created?: Set<string>) => {
     if (known.has(collection) || created?.has(collection)) return;
     if (!created) {
+      const client = await pool.connect();
       try {
-        await createTable(db, collection);
+        await client.query('BEGIN');
+        await createTable(client, collection);
+        await client.query('COMMIT');
       } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
         const state = sqlState(error);
         if (state !== SQLSTATE.uniqueViolation && state !== SQLSTATE.duplicateTable) throw error;
+      } finally {
+        client.release();
       }
     } else {
       await db.query('SAVEPOINT m3m_create_table');
@@ -206,21 +218,25 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     if (index.fields.length === 0) throw new Error('An index needs at least one field');
     if (index.fields.length === 1 && index.fields[0] === 'id') return; // the primary key already is one
     const columns = indexColumnsSql(index.fields);
-    // Index names are per schema and survive a table rename: the spec's hash finds an existing index on this
-    // table, a random suffix keeps names unique.
-    const hash = createHash('sha256')
-      .update(JSON.stringify([index.fields, index.unique === true]))
-      .digest('hex')
-      .slice(0, 16);
-    const { rows } = await db.query(
-      `SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname LIKE $2`,
+    const unique = index.unique === true;
+    // Index names are per schema and survive a table rename: the fields' hash finds this table's index on
+    // them, the `u`/`n` says whether it is unique, a random suffix keeps names unique.
+    const hash = createHash('sha256').update(JSON.stringify(index.fields)).digest('hex').slice(0, 16);
+    const { rows } = await db.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname LIKE $2`,
       [tableName(collection), `rsix_${hash}_%`],
     );
-    if (rows.length > 0) return;
-    const name = `rsix_${hash}_${randomBytes(4).toString('hex')}`;
-    await db.query(
-      `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns})`,
-    );
+    const wanted = `rsix_${hash}_${unique ? 'u' : 'n'}_`;
+    if (rows.some((row) => row.indexname.startsWith(wanted))) return;
+    for (const old of rows) {
+      logger.warn(
+        { collection, index: old.indexname, fields: index.fields, from: { unique: !unique }, to: { unique } },
+        'read store index changed: dropping it and creating it again',
+      );
+      await db.query(`DROP INDEX "${old.indexname}"`);
+    }
+    const name = `${wanted}${randomBytes(4).toString('hex')}`;
+    await db.query(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns})`);
   };
 
   /** DDL of one call in one transaction, serialized across processes so two starts do not race. */
@@ -299,13 +315,12 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       // PostgreSQL's DDL is transactional: all the swaps happen, or none.
       await ddl(async (client) => {
         for (const { from, to } of renames) {
-          await client.query(`DROP TABLE IF EXISTS ${table(to)}`);
           const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table(from)]);
-          // A rebuild that never wrote anything has no table: the target simply ends up empty.
-          if (rows[0].found) {
-            await client.query(`ALTER TABLE ${table(from)} RENAME TO "${tableName(to)}"`);
-            await client.query(`COMMENT ON TABLE ${table(to)} IS '${to}'`);
-          }
+          // A target is never dropped without its replacement: repeating a swap loses nothing.
+          if (!rows[0].found) continue;
+          await client.query(`DROP TABLE IF EXISTS ${table(to)}`);
+          await client.query(`ALTER TABLE ${table(from)} RENAME TO "${tableName(to)}"`);
+          await client.query(`COMMENT ON TABLE ${table(to)} IS '${to}'`);
         }
       });
     },

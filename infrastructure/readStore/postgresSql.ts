@@ -103,45 +103,54 @@ export function whereSql(conditions: readonly Condition[], params: Params): stri
   return conditions.map((c) => conditionSql(c, params)).join(' AND ');
 }
 
-/** Missing (NULL) sorts first ascending and last descending, as in SQLite and Mongo. */
+/**
+ * A sort field as a tuple that orders like SQLite and Mongo: missing and null first, then numbers, then
+ * strings in byte order, then booleans, then anything else. Every part is non-null, so tuples compare whole.
+ */
+function sortTuple(value: string): string {
+  const type = `jsonb_typeof(${value})`;
+  return `(CASE WHEN ${value} IS NULL THEN 0 ELSE CASE ${type} WHEN 'number' THEN 1 WHEN 'string' THEN 2 WHEN 'boolean' THEN 3 ELSE 4 END END,
+    CASE WHEN ${type} = 'number' THEN (${value})::numeric ELSE 0 END,
+    (CASE WHEN ${type} = 'string' THEN ${value} #>> '{}' ELSE '' END) COLLATE "C",
+    CASE WHEN ${type} = 'boolean' THEN (${value})::boolean ELSE false END)`;
+}
+
+const ID = 'id COLLATE "C"';
+
 export function orderBySql(keys: readonly SortKey[]): string {
   return keys
     .map(([field, direction]) => {
-      if (field === 'id') return `id ${direction === 1 ? 'ASC' : 'DESC'}`;
-      return `${fieldSql(field)} ${direction === 1 ? 'ASC NULLS FIRST' : 'DESC NULLS LAST'}`;
+      const dir = direction === 1 ? 'ASC' : 'DESC';
+      if (field === 'id') return `${ID} ${dir}`;
+      return sortTuple(fieldSql(field))
+        .slice(1, -1)
+        .split(/,\n\s*/)
+        .map((part) => `${part} ${dir}`)
+        .join(', ');
     })
     .join(', ');
 }
 
-/** Rows strictly after `values` in the order of `keys` (see the SQLite store's keysetSql). */
+/** Rows strictly after the cursor's `values` (scalars, as `sortValue` keeps them) in the order of `keys`. */
 export function keysetSql(keys: readonly SortKey[], values: readonly unknown[], params: Params): string {
-  const bind = (field: string, value: unknown) => {
+  const sides = (field: string, value: unknown): [string, string] => {
     if (field === 'id') {
       if (typeof value !== 'string') throw new Error('Invalid cursor');
-      return params.add(value);
+      return [ID, `${params.add(value)} COLLATE "C"`];
     }
-    return params.json(value);
+    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value))
+      throw new Error('Invalid cursor');
+    return [sortTuple(fieldSql(field)), sortTuple(`nullif(${params.json(value)}, 'null'::jsonb)`)];
   };
-  const branches: string[] = [];
-  keys.forEach(([field, direction], i) => {
-    const value = values[i];
-    const v = fieldSql(field);
-    let after: string;
-    if (value === null) {
-      if (direction === -1) return; // nothing sorts below NULL
-      after = `${v} IS NOT NULL`;
-    } else {
-      after =
-        direction === 1 ? `${v} > ${bind(field, value)}` : `(${v} < ${bind(field, value)} OR ${v} IS NULL)`;
-    }
-    const equal = keys
-      .slice(0, i)
-      .map(
-        ([f], j) => `${fieldSql(f)} IS NOT DISTINCT FROM ${values[j] === null ? 'NULL' : bind(f, values[j])}`,
-      );
-    branches.push(`(${[...equal, after].join(' AND ')})`);
+  const branches = keys.map(([field, direction], i) => {
+    const equal = keys.slice(0, i).map(([f], j) => {
+      const [row, cursor] = sides(f, values[j]);
+      return `${row} = ${cursor}`;
+    });
+    const [row, cursor] = sides(field, values[i]);
+    return `(${[...equal, `${row} ${direction === 1 ? '>' : '<'} ${cursor}`].join(' AND ')})`;
   });
-  return branches.length ? `(${branches.join(' OR ')})` : 'false';
+  return `(${branches.join(' OR ')})`;
 }
 
 /**

@@ -1,15 +1,21 @@
 // npm run bench:store — throughput of the SQLite event store and of a projection rebuild on this machine.
 // BENCH_EVENTS overrides the size of the readAll / rebuild data set (default 1,000,000).
+// `npm run bench:store -- --store postgres` measures PostgreSQL too and prints its figures beside SQLite's:
+// on M3M_POSTGRES_URL when set, else on a throw-away cluster with PostgreSQL's default durability.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
-import type { NewEvent } from '../application/ports/eventStore.ts';
+import type { EventStore, NewEvent } from '../application/ports/eventStore.ts';
+import type { ReadStore } from '../application/ports/readStore.ts';
+import { openPostgresEventStore } from '../infrastructure/eventStore/postgresEventStore.ts';
 import { openSqliteEventStore } from '../infrastructure/eventStore/sqliteEventStore.ts';
+import { openPostgresReadStore } from '../infrastructure/readStore/postgresReadStore.ts';
 import { openSqliteReadStore } from '../infrastructure/readStore/sqliteReadStore.ts';
 import { eventTypeStats } from '../projections/eventTypeStats.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
+import { startPostgresCluster } from '../test/fixtures/postgresCluster.ts';
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const SINGLE = 20_000;
@@ -30,21 +36,24 @@ const event = (i: number): NewEvent => ({
 });
 
 const rate = (count: number, ms: number) => Math.round(count / (ms / 1000));
-const report = (what: string, value: string) => {
-  console.log(`${what.padEnd(44)} ${value}`);
-};
 
-const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-'));
-const eventStore = openSqliteEventStore({ path: join(dir, 'events.sqlite') });
-const readStore = openSqliteReadStore({ path: join(dir, 'read.sqlite') });
-try {
-  console.log(`m3m bench:store — SQLite event store, Node ${process.version}, data in ${dir}\n`);
+interface Stores {
+  eventStore: EventStore;
+  readStore: ReadStore;
+  close(): Promise<void>;
+}
 
+/** Figure name → value, in the order measured. */
+type Figures = Map<string, string>;
+
+async function measure(stores: Stores): Promise<Figures> {
+  const { eventStore, readStore } = stores;
+  const figures: Figures = new Map();
   let t = performance.now();
   for (let i = 0; i < SINGLE; i++) {
     await eventStore.append(`bench-single-${i % 100}`, [event(i)], { expectedRevision: 'any' });
   }
-  report(`single-event appends (${SINGLE})`, `${rate(SINGLE, performance.now() - t)} appends/s`);
+  figures.set(`single-event appends (${SINGLE})`, `${rate(SINGLE, performance.now() - t)} appends/s`);
 
   const remaining = TOTAL - SINGLE;
   t = performance.now();
@@ -55,7 +64,7 @@ try {
     await eventStore.append(`bench-batch-${b % 1000}`, batch, { expectedRevision: 'any' });
     written += size;
   }
-  report(
+  figures.set(
     `batched appends (${BATCH}/batch, ${remaining})`,
     `${rate(remaining, performance.now() - t)} events/s`,
   );
@@ -68,7 +77,7 @@ try {
     read += page.length;
     position = page.at(-1)!.position;
   }
-  report(`readAll, pages of 1000 (${read} events)`, `${rate(read, performance.now() - t)} events/s`);
+  figures.set(`readAll, pages of 1000 (${read} events)`, `${rate(read, performance.now() - t)} events/s`);
 
   const runner = new ProjectionRunner({
     eventStore,
@@ -78,12 +87,59 @@ try {
   });
   t = performance.now();
   const [summary] = await runner.replay(['event_type_stats']);
-  report(
+  figures.set(
     `projection rebuild, event_type_stats (${summary!.events})`,
     `${rate(summary!.events, performance.now() - t)} events/s`,
   );
-} finally {
-  await eventStore.close();
-  await readStore.close();
-  await rm(dir, { recursive: true, force: true });
+  return figures;
 }
+
+const storeArg = process.argv.indexOf('--store');
+const wanted = storeArg === -1 ? 'sqlite' : process.argv[storeArg + 1];
+if (wanted !== 'sqlite' && wanted !== 'postgres') {
+  console.error('usage: npm run bench:store [-- --store postgres]');
+  process.exit(2);
+}
+
+console.log(`m3m bench:store — Node ${process.version}, ${TOTAL} events per store\n`);
+const columns: [string, Figures][] = [];
+
+const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-'));
+const sqlite = {
+  eventStore: openSqliteEventStore({ path: join(dir, 'events.sqlite') }),
+  readStore: openSqliteReadStore({ path: join(dir, 'read.sqlite') }),
+  close: async () => {
+    await sqlite.eventStore.close();
+    await sqlite.readStore.close();
+    await rm(dir, { recursive: true, force: true });
+  },
+};
+try {
+  columns.push(['SQLite', await measure(sqlite)]);
+} finally {
+  await sqlite.close();
+}
+
+if (wanted === 'postgres') {
+  const cluster = process.env.M3M_POSTGRES_URL ? null : await startPostgresCluster({ durability: 'durable' });
+  const url = process.env.M3M_POSTGRES_URL ?? cluster!.url;
+  try {
+    const eventStore = await openPostgresEventStore({ url });
+    const readStore = await openPostgresReadStore({ url });
+    try {
+      columns.push(['PostgreSQL', await measure({ eventStore, readStore, close: async () => {} })]);
+    } finally {
+      await eventStore.close();
+      await readStore.close();
+    }
+  } finally {
+    await cluster?.stop();
+  }
+}
+
+const names = [...columns[0]![1].keys()];
+console.log(['figure'.padEnd(52), ...columns.map(([store]) => store.padStart(20))].join(''));
+names.forEach((name, i) => {
+  const cells = columns.map(([, figures]) => [...figures.values()][i]!.padStart(20));
+  console.log([name.padEnd(52), ...cells].join(''));
+});

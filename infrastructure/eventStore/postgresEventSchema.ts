@@ -1,6 +1,6 @@
 import type { Migration } from '../postgres/migrations.ts';
 
-/** The advisory lock that orders position allocation (see ADR 11); any constant unique to m3m. */
+/** The advisory lock that orders position allocation (see ADR 12); any constant unique to m3m. */
 export const POSITION_LOCK = 0x6d336d01;
 
 /** Raised by `m3m_append` when an expected revision does not hold; DETAIL carries the stream and its revision. */
@@ -9,7 +9,7 @@ export const CONFLICT_SQLSTATE = 'M3M01';
 /**
  * The event store's schema, one transaction per migration (see infrastructure/postgres/migrations.ts).
  *
- * Why positions are taken the way they are (ADR 11): a sequence value becomes visible when its transaction
+ * Why positions are taken the way they are (ADR 12): a sequence value becomes visible when its transaction
  * commits, and transactions commit in any order, so a reader that follows `$all` by position alone can pass
  * position 11 while 10 is still uncommitted and never see 10. Readers therefore read only events whose
  * transaction is older than every transaction still in flight (`transaction_id < pg_snapshot_xmin(...)`).

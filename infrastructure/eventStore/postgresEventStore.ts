@@ -46,7 +46,7 @@ export interface StreamWrite {
 const CHANNEL = 'm3m_events';
 const KNOWN_REVISIONS = 10_000;
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
-/** Only events whose transaction is older than every one still in flight: see ADR 11. */
+/** Only events whose transaction is older than every one still in flight: see ADR 12. */
 const SETTLED = 'transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))';
 
 interface EventRow {
@@ -259,7 +259,7 @@ export class PostgresEventStore implements EventStore {
             again = false;
             for (;;) {
               if (subscriber.closed || this.#closed) return;
-              // Everything at or below the settled head is final (ADR 11): once read, a filtered scan need not
+              // Everything at or below the settled head is final (ADR 12): once read, a filtered scan need not
               // cover it again, and nothing can still appear below it.
               const head = await this.#settledHead();
               const page = await this.#page(after, head, options.filter, DEFAULT_PAGE);

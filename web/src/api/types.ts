@@ -14,7 +14,13 @@ export type AdminProject = ResponseOf<'/api/v1/admin/projects', 'get'>['items'][
 export type Goal = ResponseOf<'/api/v1/goals/{goal}', 'get'>;
 export type GoalStats = ResponseOf<'/api/v1/goals/{goal}/stats', 'get'>;
 export type Color = ResponseOf<'/api/v1/colors', 'get'>['items'][number];
-export type ColorName = NonNullable<Project['color']>;
+type RequestOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+/** One of the 16 palette names a project or goal may have (`/api/v1/colors`). */
+export type ColorName = NonNullable<RequestOf<'/api/v1/projects', 'post'>['color']>;
 export type EnvVariable = ResponseOf<'/api/v1/projects/{id}/environment', 'get'>['items'][number];
 export type CatalogModule = ResponseOf<'/api/v1/modules', 'get'>['items'][number];
 export type ProjectModule = ResponseOf<'/api/v1/projects/{id}/modules', 'get'>['items'][number];

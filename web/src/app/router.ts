@@ -1,15 +1,33 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { createRouter } from '@tanstack/react-router';
 import { authRoutes } from '@/features/auth/routes';
+import { environmentRoutes } from '@/features/environment/routes';
+import { goalRoutes, projectGoalRoutes } from '@/features/goals/routes';
 import { homeRoutes } from '@/features/home/routes';
+import { moduleRoutes, projectModuleRoutes } from '@/features/modules/routes';
 import { profileRoutes } from '@/features/profile/routes';
 import { projectRoute, projectRoutes } from '@/features/projects/routes';
+import { userRoutes } from '@/features/users/routes';
+import { webhookRoutes } from '@/features/webhooks/routes';
 import { appRoute, rootRoute } from './routes';
 
 // One line per area: each area owns its routes (features/<area>/routes.ts).
 const routeTree = rootRoute.addChildren([
   ...authRoutes,
-  appRoute.addChildren([...homeRoutes, ...profileRoutes, projectRoute.addChildren([...projectRoutes])]),
+  appRoute.addChildren([
+    ...homeRoutes,
+    ...profileRoutes,
+    ...goalRoutes,
+    ...userRoutes,
+    ...moduleRoutes,
+    projectRoute.addChildren([
+      ...projectRoutes,
+      ...projectGoalRoutes,
+      ...environmentRoutes,
+      ...projectModuleRoutes,
+      ...webhookRoutes,
+    ]),
+  ]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

@@ -5,8 +5,9 @@
 import type { LinkProps } from '@tanstack/react-router';
 import type { ParseKeys } from 'i18next';
 import type { LucideIcon } from 'lucide-react';
-import { House } from 'lucide-react';
+import { Blocks, Globe, House, LayoutDashboard, Settings, Users, Variable } from 'lucide-react';
 import type { User } from '@/api/types';
+import { hasPermission, isGlobalAdmin } from '@/features/auth/queries';
 
 export interface NavItem {
   to: LinkProps['to'];
@@ -17,7 +18,11 @@ export interface NavItem {
   exact?: boolean;
 }
 
-export const generalNav: NavItem[] = [{ to: '/', label: 'shell.nav.home', icon: House, exact: true }];
+export const generalNav: NavItem[] = [
+  { to: '/', label: 'shell.nav.home', icon: House, exact: true },
+  { to: '/goals', label: 'shell.nav.globalGoals', icon: Globe, visible: isGlobalAdmin },
+  { to: '/users', label: 'shell.nav.users', icon: Users, visible: (u) => hasPermission(u, 'manage_users') },
+];
 
 /** A page of the current project (`params: { projectId }`); `manage`: owners and global admins only. */
 export interface ProjectNavItem {
@@ -28,4 +33,10 @@ export interface ProjectNavItem {
   exact?: boolean;
 }
 
-export const projectNav: ProjectNavItem[] = [];
+/** The first entry is followed by the pages of the project's enabled modules (app/modules.ts). */
+export const projectNav: ProjectNavItem[] = [
+  { to: '/projects/$projectId', label: 'shell.nav.overview', icon: LayoutDashboard, exact: true },
+  { to: '/projects/$projectId/environment', label: 'shell.nav.environment', icon: Variable },
+  { to: '/projects/$projectId/modules', label: 'shell.nav.modules', icon: Blocks },
+  { to: '/projects/$projectId/settings', label: 'shell.nav.settings', icon: Settings, manage: true },
+];

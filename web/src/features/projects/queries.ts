@@ -1,6 +1,6 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/api/client';
-import type { User } from '@/api/types';
+import type { ColorName, User } from '@/api/types';
 import { isGlobalAdmin } from '@/features/auth/queries';
 
 export const projectKeys = {
@@ -39,8 +39,9 @@ export function useSwitchableProjects(user: User | undefined) {
   return admin ? all : mine;
 }
 
+/** An empty id (no project in context) fetches nothing. */
 export function useProject(id: string) {
-  return useQuery(projectQuery(id));
+  return useQuery({ ...projectQuery(id), enabled: !!id });
 }
 
 export const colorsQuery = queryOptions({
@@ -48,3 +49,59 @@ export const colorsQuery = queryOptions({
   queryFn: async () => (await unwrap(api.GET('/api/v1/colors'))).items,
   staleTime: Number.POSITIVE_INFINITY,
 });
+
+export function useCreateProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { name: string; slug: string; color: ColorName | null }) =>
+      unwrap(api.POST('/api/v1/projects', { body })),
+    meta: { errorHandled: true },
+    onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}
+
+export function useUpdateProject(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { name?: string; slug?: string; color?: ColorName | null }) =>
+      unwrap(api.PATCH('/api/v1/projects/{id}', { params: { path: { id } }, body })),
+    meta: { errorHandled: true },
+    onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}
+
+export function useDeleteProject(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (confirm: string) =>
+      unwrap(api.DELETE('/api/v1/projects/{id}', { params: { path: { id } }, body: { confirm } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}
+
+export function useRotateApiKey(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST('/api/v1/projects/{id}/api-key', { params: { path: { id } } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}
+
+export function useGrantMember(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (userId: string) =>
+      unwrap(api.POST('/api/v1/projects/{id}/members', { params: { path: { id } }, body: { userId } })),
+    meta: { errorHandled: true },
+    onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}
+
+export function useRevokeMember(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (userId: string) =>
+      unwrap(api.DELETE('/api/v1/projects/{id}/members/{userId}', { params: { path: { id, userId } } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}

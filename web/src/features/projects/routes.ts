@@ -13,4 +13,10 @@ export const projectOverviewRoute = createRoute({
   component: lazyRouteComponent(() => import('./project-overview-page'), 'ProjectOverviewPage'),
 });
 
-export const projectRoutes = [projectOverviewRoute];
+export const projectSettingsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'settings',
+  component: lazyRouteComponent(() => import('./project-settings-page'), 'ProjectSettingsPage'),
+});
+
+export const projectRoutes = [projectOverviewRoute, projectSettingsRoute];

@@ -1,0 +1,162 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../fixtures/testServer.ts';
+import { type E2e, screenshot, signIn, startE2e, VIEWPORTS } from './harness.ts';
+import { createProject, defineGoal } from './seed.ts';
+
+/**
+ * Every page as its users see it, at 1280 px and 390 px, in English and Russian, with empty and error states:
+ * each must show its heading, hold its layout (nothing wider than the screen), and show no raw JSON or
+ * untranslated key. The screenshots are for people to look at (test-results/screenshots/).
+ */
+let e2e: E2e;
+const pages: { name: string; path: string; heading: { en: string; ru: string } }[] = [];
+
+beforeAll(async () => {
+  e2e = await startE2e();
+  const root = await e2e.rootToken();
+  const ada = await e2e.server.createUser(root, {
+    email: 'ada@example.com',
+    name: 'Ada Lovelace',
+    permissions: ['create_projects'],
+  });
+  const shop = await createProject(e2e.server, root, { name: 'Web shop', slug: 'web-shop', color: 'violet' });
+  const empty = await createProject(e2e.server, root, { name: 'Empty', slug: 'empty' });
+  const orders = await defineGoal(e2e.server, root, shop.id, {
+    name: 'Orders',
+    slug: 'orders',
+    type: 'daily_counter',
+    color: 'emerald',
+  });
+  await defineGoal(e2e.server, root, shop.id, {
+    name: 'Refunds',
+    slug: 'refunds',
+    type: 'counter',
+    color: 'red',
+  });
+  for (const by of [3, 4]) {
+    await e2e.server.request('POST', `/api/v1/goals/${orders.id}/increment`, { token: root, body: { by } });
+  }
+  await e2e.server.request('PUT', `/api/v1/projects/${shop.id}/environment/SHOP_URL`, {
+    token: root,
+    body: { value: 'https://shop.example.com' },
+  });
+  await e2e.server.request('PUT', `/api/v1/projects/${shop.id}/environment/STRIPE_KEY`, {
+    token: root,
+    body: { value: 'sk_live_abc123', secret: true },
+  });
+  const global = await e2e.server.request('POST', '/api/v1/goals', {
+    token: root,
+    body: {
+      name: 'Visits',
+      slug: 'visits',
+      type: 'daily_counter',
+      color: 'sky',
+      allowedProjectIds: [shop.id],
+    },
+  });
+  const visits = (await global.json()) as { id: string };
+  const p = (name: string, path: string, en: string, ru: string) =>
+    pages.push({ name, path, heading: { en, ru } });
+  p('home', '/', 'Hello, Root Admin', 'Здравствуйте, Root Admin');
+  p('profile', '/profile', 'Profile', 'Профиль');
+  p('users', '/users', 'Users', 'Пользователи');
+  p('users-no-match', '/users?q=nobody-at-all', 'Users', 'Пользователи');
+  p('user', `/users/${ada.user.id}`, 'Ada Lovelace', 'Ada Lovelace');
+  p('global-goals', '/goals', 'Global goals', 'Глобальные цели');
+  p('global-goal', `/goals/${visits.id}`, 'Visits', 'Visits');
+  p('project', `/projects/${shop.id}`, 'Web shop', 'Web shop');
+  p('project-goals', `/projects/${shop.id}/goals`, 'Goals', 'Цели');
+  p('goal', `/projects/${shop.id}/goals/${orders.id}?days=7`, 'Orders', 'Orders');
+  p(
+    'goal-missing',
+    `/projects/${shop.id}/goals/00000000-0000-4000-8000-000000000000`,
+    'Could not load this',
+    'Не удалось загрузить',
+  );
+  p('environment', `/projects/${shop.id}/environment`, 'Environment', 'Окружение');
+  p('modules', `/projects/${shop.id}/modules`, 'Modules', 'Модули');
+  p(
+    'module-guard',
+    `/projects/${shop.id}/webhooks`,
+    'Webhooks is not enabled in this project',
+    'Модуль Вебхуки не включён в этом проекте',
+  );
+  p(
+    'module-activation',
+    `/module-activation/webhooks?project=${shop.id}`,
+    'Get Webhooks',
+    'Подключить Вебхуки',
+  );
+  p('settings', `/projects/${shop.id}/settings`, 'Settings', 'Настройки');
+  p('empty-project', `/projects/${empty.id}`, 'Empty', 'Empty');
+  p('empty-goals', `/projects/${empty.id}/goals`, 'No goals yet', 'Целей пока нет');
+  p('empty-environment', `/projects/${empty.id}/environment`, 'No variables yet', 'Переменных пока нет');
+  p('not-found', '/no/such/page', 'This page does not exist', 'Такой страницы нет');
+});
+afterAll(() => e2e?.close());
+
+async function check(page: Page, name: string, expected: string, viewport: keyof typeof VIEWPORTS) {
+  await page.getByText(expected, { exact: false }).filter({ visible: true }).first().waitFor();
+  // biome-ignore lint/performance/useDomNodeTextContent: what a person sees is the rendered text, innerText.
+  const text = await page.locator('body').innerText();
+  expect(text, `${name}: an untranslated key or placeholder`).not.toMatch(
+    /\{\{|\b(common|shell|errors|goals|users|projects)\.[a-z]+[A-Za-z.]*\b/,
+  );
+  // A problem+json body shown as it came (the curl example's `{"by": 1}` is meant to be there).
+  expect(text, `${name}: raw JSON on the page`).not.toMatch(/"(type|title|status|detail|code|errors)":/);
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+  expect(overflow, `${name} is wider than the ${viewport} screen`).toBeLessThanOrEqual(0);
+}
+
+async function switchLanguage(page: Page, to: 'English' | 'Русский') {
+  await page.getByTestId('language-switch').click();
+  await page.getByRole('menuitemradio', { name: to }).click();
+}
+
+describe('every page, as its users see it', () => {
+  for (const viewport of ['desktop', 'phone'] as const) {
+    it(`at ${VIEWPORTS[viewport].width} px, in English, then switched to Russian`, async () => {
+      const page = await e2e.open({ viewport });
+      await signIn(page, ROOT.email, ROOT.password);
+      const width = VIEWPORTS[viewport].width;
+      for (const { name, path, heading } of pages) {
+        await page.goto(path);
+        await check(page, name, heading.en, viewport);
+        await screenshot(page, `${name}-${width}-en`);
+      }
+
+      // The language switch turns the page Russian, and the choice is remembered by this browser.
+      await page.goto('/');
+      await switchLanguage(page, 'Русский');
+      await page.getByRole('heading', { name: 'Здравствуйте, Root Admin' }).waitFor();
+      expect(await page.evaluate<string>('document.documentElement.lang')).toBe('ru');
+      await page.reload();
+      await page.getByRole('heading', { name: 'Здравствуйте, Root Admin' }).waitFor();
+
+      for (const { name, path, heading } of pages) {
+        await page.goto(path);
+        await check(page, name, heading.ru, viewport);
+        await screenshot(page, `${name}-${width}-ru`);
+      }
+      await page.goto('/');
+      await switchLanguage(page, 'English');
+      await page.getByRole('heading', { name: 'Hello, Root Admin' }).waitFor();
+    });
+  }
+
+  it('opens the menu as a drawer on a phone, and works with the keyboard', async () => {
+    const page = await e2e.open({ viewport: 'phone' });
+    await signIn(page, ROOT.email, ROOT.password);
+    await page.getByRole('button', { name: 'Open the menu' }).click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByRole('link', { name: 'Users' }).waitFor();
+    await screenshot(page, 'menu-390-en');
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Open the menu' }).click();
+    await page.getByRole('dialog').getByRole('link', { name: 'Users' }).click();
+    await page.waitForURL('**/users');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+  });
+});

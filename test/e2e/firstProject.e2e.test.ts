@@ -48,7 +48,7 @@ describe('from an empty m3m to a counted goal, in the browser', () => {
     await signIn(ada, 'ada@example.com', 'ada-password-1');
     await ada.getByTestId('first-steps').waitFor();
     await screenshot(ada, 'home-first-steps');
-    await ada.getByRole('button', { name: 'Create a project' }).click();
+    await ada.getByRole('button', { name: 'New project' }).click();
     const create = ada.getByRole('dialog');
     await create.getByLabel('Name').fill('Corner Shop');
     // The slug follows the name until edited.

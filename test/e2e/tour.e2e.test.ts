@@ -71,8 +71,8 @@ beforeAll(async () => {
   p(
     'goal-missing',
     `/projects/${shop.id}/goals/00000000-0000-4000-8000-000000000000`,
-    'Could not load this',
-    'Не удалось загрузить',
+    'This goal does not exist (any more).',
+    'Такой цели нет (или уже нет).',
   );
   p('environment', `/projects/${shop.id}/environment`, 'Environment', 'Окружение');
   p('modules', `/projects/${shop.id}/modules`, 'Modules', 'Модули');

@@ -1,6 +1,13 @@
 import { useState } from 'react';
 import { useFormat } from '@/lib/format';
 
+/** Labels near an edge grow inwards, so the first and last days are not cut off. */
+function anchorAt(x: number, width: number): 'start' | 'middle' | 'end' {
+  if (x < 24) return 'start';
+  if (x > width - 24) return 'end';
+  return 'middle';
+}
+
 /** Values per UTC day as bars, with the hovered (or focused) day's value above: plain SVG, no chart library. */
 export function BarChart({
   days,
@@ -16,7 +23,7 @@ export function BarChart({
   const max = Math.max(1, ...days.map((d) => d.value));
   const width = 720;
   const height = 220;
-  const top = 12;
+  const top = 16;
   const bottom = 24;
   const slot = width / Math.max(1, days.length);
   const bar = Math.max(2, slot * 0.7);
@@ -51,6 +58,9 @@ export function BarChart({
             strokeDasharray="3 4"
           />
         ))}
+        <text x={0} y={top - 2} className="fill-muted-foreground text-[11px]">
+          {format.number(max)}
+        </text>
         {days.map((d, i) => {
           const h = ((height - top - bottom) * d.value) / max;
           return (
@@ -71,7 +81,7 @@ export function BarChart({
                 <text
                   x={i * slot + slot / 2}
                   y={height - 6}
-                  textAnchor="middle"
+                  textAnchor={anchorAt(i * slot + slot / 2, width)}
                   className="fill-muted-foreground text-[11px]"
                 >
                   {format.day(d.day)}

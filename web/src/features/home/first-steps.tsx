@@ -48,7 +48,13 @@ export function FirstSteps({
       </CardHeader>
       <CardContent>
         <ol className="grid gap-6">
-          <Step n={1} done={!!project} icon={FolderPlus} title={t('home.steps.project')}>
+          <Step
+            n={1}
+            done={!!project}
+            icon={FolderPlus}
+            title={t('home.steps.project')}
+            hint={t('home.steps.projectHint')}
+          >
             {!project &&
               (canCreate ? (
                 <Button onClick={() => setCreating(true)}>{t('home.steps.createProject')}</Button>
@@ -61,7 +67,13 @@ export function FirstSteps({
               </p>
             )}
           </Step>
-          <Step n={2} done={!!goal} icon={Target} title={t('home.steps.goal')}>
+          <Step
+            n={2}
+            done={!!goal}
+            icon={Target}
+            title={t('home.steps.goal')}
+            hint={t('home.steps.goalHint')}
+          >
             {project && !goal && (
               <Button onClick={() => setDefining(true)}>{t('home.steps.defineGoal')}</Button>
             )}
@@ -69,11 +81,19 @@ export function FirstSteps({
               <p className="text-sm text-muted-foreground">{t('home.steps.goalDone', { slug: goal.slug })}</p>
             )}
           </Step>
-          <Step n={3} done={counted} icon={Send} title={t('home.steps.increment')}>
+          <Step
+            n={3}
+            done={counted}
+            icon={Send}
+            title={t('home.steps.increment')}
+            hint={t('home.steps.incrementWhy')}
+          >
             {goal && (
               <>
                 <p className="mb-2 text-sm text-muted-foreground">{t('home.steps.incrementHint')}</p>
-                <IncrementSnippet goalSlug={goal.slug} apiKey={apiKey} />
+                <div className="w-full">
+                  <IncrementSnippet goalSlug={goal.slug} apiKey={apiKey} />
+                </div>
               </>
             )}
           </Step>
@@ -94,12 +114,14 @@ function Step({
   done,
   icon: Icon,
   title,
+  hint,
   children,
 }: {
   n: number;
   done: boolean;
   icon: typeof Target;
   title: string;
+  hint: string;
   children?: React.ReactNode;
 }) {
   return (
@@ -113,10 +135,11 @@ function Step({
       >
         {done ? <Check className="size-4" /> : n}
       </span>
-      <div className="grid min-w-0 gap-2 pt-1">
+      <div className="grid min-w-0 grid-cols-[minmax(0,1fr)] justify-items-start gap-2 pt-1">
         <div className="flex items-center gap-2 font-medium">
           <Icon className="size-4 text-muted-foreground" /> {title}
         </div>
+        {!done && <p className="-mt-1 text-sm text-muted-foreground">{hint}</p>}
         {children}
       </div>
     </li>

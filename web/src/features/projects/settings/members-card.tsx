@@ -27,7 +27,11 @@ export function MembersCard({ project }: { project: Project }) {
   const revoke = useRevokeMember(project.id);
   const [chosen, setChosen] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const byId = new Map((users.data ?? []).map((u) => [u.id, u]));
+  // The caller is always known by name, whether or not they may read the user directory.
+  const byId = new Map([
+    ...(me ? [[me.id, me] as const] : []),
+    ...(users.data ?? []).map((u) => [u.id, u] as const),
+  ]);
   const candidates = (users.data ?? []).filter(
     (u) => u.role === 'user' && !project.memberIds.includes(u.id) && u.id !== project.ownerId,
   );

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useFormat } from '@/lib/format';
 
 /** Labels near an edge grow inwards, so the first and last days are not cut off. */
@@ -20,8 +20,19 @@ export function BarChart({
 }) {
   const format = useFormat();
   const [active, setActive] = useState<number | null>(null);
+  // Drawn at the size it is shown, so its text stays legible from a phone to a wide screen.
+  const frame = useRef<HTMLElement>(null);
+  const [width, setWidth] = useState(720);
+  useEffect(() => {
+    const element = frame.current;
+    if (!element) return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry && entry.contentRect.width > 0) setWidth(Math.round(entry.contentRect.width));
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
   const max = Math.max(1, ...days.map((d) => d.value));
-  const width = 720;
   const height = 220;
   const top = 16;
   const bottom = 24;
@@ -30,9 +41,9 @@ export function BarChart({
   const fill = color ?? 'var(--chart-1)';
   const shown = active ?? days.length - 1;
   const current = days[shown];
-  const labelEvery = Math.ceil(days.length / 8);
+  const labelEvery = Math.ceil(days.length / Math.max(2, Math.floor(width / 72)));
   return (
-    <figure className="grid gap-2">
+    <figure ref={frame} className="grid min-w-0 gap-2">
       <figcaption className="flex items-baseline justify-between gap-2 text-sm" aria-live="polite">
         <span className="text-muted-foreground">{current ? format.day(current.day, 'long') : ''}</span>
         <span className="font-medium tabular-nums" data-testid="chart-value">
@@ -41,7 +52,9 @@ export function BarChart({
       </figcaption>
       <svg
         viewBox={`0 0 ${width} ${height}`}
-        className="h-56 w-full"
+        width={width}
+        height={height}
+        className="block"
         role="img"
         aria-label={label}
         onMouseLeave={() => setActive(null)}

@@ -69,7 +69,7 @@ export function SidebarContent({ onNavigate }: { onNavigate?: () => void }) {
     <div className="flex h-full min-h-0 flex-col">
       <div className="flex h-14 items-center gap-2 px-4">
         <Link to="/" onClick={onNavigate} className="flex items-center gap-2 font-semibold tracking-tight">
-          <img src="/favicon.svg" alt="" className="size-6" />
+          <img src="/favicon.svg" alt="" className="size-6 rounded-md dark:ring-1 dark:ring-white/20" />
           <span>m3m</span>
         </Link>
         {isGlobalAdmin(me) && (

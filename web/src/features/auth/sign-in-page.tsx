@@ -42,7 +42,7 @@ export function SignInPage() {
         <ThemeSwitch />
       </div>
       <div className="mb-6 flex items-center gap-2 text-xl font-semibold tracking-tight">
-        <img src="/favicon.svg" alt="" className="size-8" />
+        <img src="/favicon.svg" alt="" className="size-8 rounded-lg dark:ring-1 dark:ring-white/20" />
         m3m
       </div>
       <Card className="w-full max-w-md">

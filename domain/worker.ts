@@ -34,6 +34,21 @@ export interface WorkerLimits {
 
 export const LIMIT_MINIMA: Readonly<Required<WorkerLimits>> = { memoryMb: 8, cpuMs: 1, wallMs: 1 };
 
+/**
+ * The worker's own limits over the installation's, never above them: lowering a global limit later also
+ * lowers the workers that had chosen more.
+ */
+export function effectiveLimits(
+  installation: Required<WorkerLimits>,
+  own: WorkerLimits,
+): Required<WorkerLimits> {
+  return {
+    memoryMb: Math.min(own.memoryMb ?? installation.memoryMb, installation.memoryMb),
+    cpuMs: Math.min(own.cpuMs ?? installation.cpuMs, installation.cpuMs),
+    wallMs: Math.min(own.wallMs ?? installation.wallMs, installation.wallMs),
+  };
+}
+
 export type WorkerCommand =
   | {
       type: 'CreateWorker';

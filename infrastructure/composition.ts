@@ -10,17 +10,17 @@ import type { EventStore } from '../application/ports/eventStore.ts';
 import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
-import { BUILT_IN_EVENT_TYPES } from '../application/workers/customEvents.ts';
-import type { WorkerDeps } from '../application/workers/deps.ts';
-import { InvocationFeed } from '../application/workers/invocationFeed.ts';
-import { ensureInvocationIndexes, sweepInvocations } from '../application/workers/invocations.ts';
-import { invokeWorker } from '../application/workers/invokeWorker.ts';
-import type { RuntimeExtensions } from '../application/workers/runtimeExtensions.ts';
+import { BUILT_IN_EVENT_TYPES } from '../application/runtime/customEvents.ts';
+import type { RuntimeDeps } from '../application/runtime/deps.ts';
+import { InvocationFeed } from '../application/runtime/invocationFeed.ts';
+import { ensureInvocationIndexes, sweepInvocations } from '../application/runtime/invocations.ts';
+import { invokeWorker } from '../application/runtime/invokeWorker.ts';
+import type { RuntimeExtensions } from '../application/runtime/runtimeExtensions.ts';
 import {
   RuntimeSubscriber,
   type RuntimeSubscriberOptions,
-} from '../application/workers/runtimeSubscriber.ts';
-import { Scheduler } from '../application/workers/scheduler.ts';
+} from '../application/runtime/runtimeSubscriber.ts';
+import { Scheduler } from '../application/runtime/scheduler.ts';
 import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
 import { bcryptHasher } from './auth/bcryptHasher.ts';
@@ -41,6 +41,8 @@ import { colorRoutes } from './http/routes/colors.ts';
 import { environmentRoutes } from './http/routes/environment.ts';
 import { goalIncrementRoutes, goalRoutes } from './http/routes/goals.ts';
 import type { IdentityRouteDeps } from './http/routes/identityDeps.ts';
+import { invocationStreamRoutes } from './http/routes/invocationStream.ts';
+import { invocationRoutes } from './http/routes/invocations.ts';
 import { meRoutes } from './http/routes/me.ts';
 import type { ModuleRouteDeps } from './http/routes/moduleSchemas.ts';
 import { moduleRoutes } from './http/routes/modules.ts';
@@ -75,7 +77,7 @@ export interface M3m {
    * What the worker use cases and `invokeWorker` run on: one shared object, so a plugin loader may replace
    * `workers.extensions` at start-up and every later invocation sees it.
    */
-  workers: WorkerDeps;
+  workers: RuntimeDeps;
   /** Deletes invocation records older than `M3M_LOG_RETENTION_DAYS` (also run hourly). Returns how many. */
   sweepInvocations(): Promise<number>;
   /** The plugins found at start-up: loaded (their modules are in `modules`) and broken (skipped). */
@@ -135,7 +137,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
   });
   const sandbox = new SandboxHost({ defaultLimits: config.workers.limits, logger: runtimeLogger });
   const feed = new InvocationFeed();
-  const workers: WorkerDeps = {
+  const workers: RuntimeDeps = {
     ...projectDeps,
     sandbox,
     extensions: options.extensions ?? plugins.runtimeExtensions(moduleGate({ readStore, clock, modules })),
@@ -351,6 +353,8 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       moduleRoutes(modules),
       adminModuleRoutes(modules),
       workerRoutes(workers),
+      invocationRoutes(workers),
+      invocationStreamRoutes(workers),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
     rootRoutes: [runTriggerRoutes(workers)],

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { incrementGoal as decideIncrement, goalIncrementsStream } from '../../domain/goal.ts';
 import { accessDenied } from '../errors.ts';
 import type { Actor } from '../identity/actor.ts';
+import { projectMayWriteGoal } from '../projects/accessPolicy.ts';
 import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
 import { validating } from '../projects/errors.ts';
-import { projectMayWriteGoal } from '../projects/projectAccess.ts';
 import { findGoal, findUsableGoal, noSuchGoal } from './queries.ts';
 
 /** Who increments: a signed-in user, or an external system holding a project's API key. */

@@ -4,8 +4,8 @@ import { dayRange } from '../dayRange.ts';
 import { accessDenied, invalidInput, notFound } from '../errors.ts';
 import type { Actor } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
+import { type AccessibleProjects, canManageGoal, canUseGoal } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
-import { type AccessibleProjects, canManageGoal, canUseGoal } from '../projects/projectAccess.ts';
 import { accessibleProjects, findVisibleProject } from '../projects/queries.ts';
 import {
   GOAL_DAILY,

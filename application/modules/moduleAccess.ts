@@ -1,5 +1,5 @@
 import { type Actor, isGlobalAdmin } from '../identity/actor.ts';
-import { canManageProject, type ProjectAccessView } from '../projects/projectAccess.ts';
+import { canManageProject, type ProjectAccessView } from '../projects/accessPolicy.ts';
 
 /**
  * Who may do what with modules and licences — the whole policy in one place (issue 5).

@@ -5,10 +5,10 @@ import { normalizeName, project, projectStream, validateProjectSlug } from '../.
 import { handleCommand } from '../commands/handleCommand.ts';
 import { accessDenied } from '../errors.ts';
 import type { Actor } from '../identity/actor.ts';
+import { canCreateProjects } from './accessPolicy.ts';
 import { generateApiKey } from './apiKeys.ts';
 import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
 import { refusalsAsErrors, validating } from './errors.ts';
-import { canCreateProjects } from './projectAccess.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { releaseSlug, reserveSlug } from './slugReservations.ts';
 

@@ -2,15 +2,15 @@ import type { Color } from '../../domain/colors.ts';
 import { accessDenied, notFound } from '../errors.ts';
 import { type Actor, isGlobalAdmin } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
-import { hashApiKey, looksLikeApiKey } from './apiKeys.ts';
-import type { ProjectDeps } from './deps.ts';
 import {
   type AccessibleProjects,
   canManageProject,
   canViewProject,
   type ProjectRelation,
   relationTo,
-} from './projectAccess.ts';
+} from './accessPolicy.ts';
+import { hashApiKey, looksLikeApiKey } from './apiKeys.ts';
+import type { ProjectDeps } from './deps.ts';
 import { PROJECT_ACCESS, PROJECTS, type ProjectAccessDoc, type ProjectDoc } from './readModel.ts';
 
 /** A project as the API shows it: never the key's hash. */

@@ -1,10 +1,9 @@
-import { accessDenied } from '../errors.ts';
+import { accessDenied, notFound } from '../errors.ts';
 import type { Actor } from '../identity/actor.ts';
+import { canManageProject } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
-import { canManageProject } from '../projects/projectAccess.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import type { ProjectDoc } from '../projects/readModel.ts';
-import { workerNotFound } from './invokeWorker.ts';
 import { WORKERS, type WorkerDoc } from './readModel.ts';
 
 /**
@@ -13,6 +12,8 @@ import { WORKERS, type WorkerDoc } from './readModel.ts';
  * by hand; the owner and global admins create, edit, deploy, roll back and delete them. A project the caller
  * cannot see is a 404, as is a worker of another project.
  */
+
+export const workerNotFound = () => notFound('The worker does not exist.', 'worker_not_found');
 
 export async function findVisibleWorker(
   deps: ProjectDeps,

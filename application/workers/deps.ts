@@ -1,9 +1,6 @@
 import type { WorkerLimits } from '../../domain/worker.ts';
 import type { EnvironmentDeps } from '../projects/deps.ts';
-import type { InvocationFeed } from './invocationFeed.ts';
-import type { OutboundFetch } from './outboundFetch.ts';
-import type { RuntimeExtensions } from './runtimeExtensions.ts';
-import type { WorkerSandbox } from './sandbox.ts';
+import type { WorkerSandbox } from '../runtime/sandbox.ts';
 
 /** Installation-wide settings of the worker runtime, from configuration. */
 export interface WorkerSettings {
@@ -15,18 +12,11 @@ export interface WorkerSettings {
   eventDepthLimit: number;
 }
 
-/** What the worker use cases run on. */
+/**
+ * What the worker use cases (create, edit, deploy, roll back, delete) run on: the sandbox only to compile a
+ * source before it is deployed and to drop the warm isolates of a version that is replaced.
+ */
 export interface WorkerDeps extends EnvironmentDeps {
   sandbox: WorkerSandbox;
-  extensions: RuntimeExtensions;
-  fetcher: OutboundFetch;
-  feed: InvocationFeed;
   settings: WorkerSettings;
-  /**
-   * Event types a worker may not emit: every type m3m itself records (the projections react to them by
-   * type). Composition adds the types every projection listens to, so a new built-in type is covered.
-   */
-  reservedEventTypes: ReadonlySet<string>;
-  /** Where host-side failures of the runtime are reported (a failing stats write, a failed sweep). */
-  log?: (level: 'warn' | 'error', obj: object, message: string) => void;
 }

@@ -1,14 +1,11 @@
-import type { WorkerLimits, WorkerTriggers } from '../../domain/worker.ts';
+import { effectiveLimits, type WorkerLimits, type WorkerTriggers } from '../../domain/worker.ts';
 import { notFound } from '../errors.ts';
 import type { Actor } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
-import type { Page } from '../ports/readStore.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import type { ProjectDoc } from '../projects/readModel.ts';
 import { findVisibleWorker } from './access.ts';
 import type { WorkerDeps } from './deps.ts';
-import { type InvocationQuery, type InvocationRecord, queryInvocations } from './invocations.ts';
-import { effectiveLimits } from './invokeWorker.ts';
 import {
   WORKER_DRAFTS,
   WORKER_VERSIONS,
@@ -18,7 +15,6 @@ import {
   type WorkerVersionDoc,
   workerVersionId,
 } from './readModel.ts';
-import { readWorkerStats, type WorkerStats } from './stats.ts';
 
 export interface WorkerView {
   id: string;
@@ -136,27 +132,4 @@ export async function getVersion(
     active: row.version === worker.activeVersion,
     source: row.source,
   };
-}
-
-/** A project's invocation records (or one worker's), newest first. */
-export async function listInvocations(
-  deps: WorkerDeps,
-  actor: Actor,
-  projectId: string,
-  query: InvocationQuery,
-): Promise<Page<InvocationRecord>> {
-  if (query.workerId !== undefined) await findVisibleWorker(deps, actor, projectId, query.workerId);
-  else await findVisibleProject(deps, actor, projectId);
-  return queryInvocations(deps.readStore, projectId, query);
-}
-
-export async function workerStats(
-  deps: WorkerDeps,
-  actor: Actor,
-  projectId: string,
-  workerId: string,
-  range: { from?: string | undefined; to?: string | undefined },
-): Promise<WorkerStats> {
-  await findVisibleWorker(deps, actor, projectId, workerId);
-  return readWorkerStats(deps.readStore, workerId, deps.clock.now(), range);
 }

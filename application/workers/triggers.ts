@@ -1,6 +1,6 @@
 import { DomainError } from '../../domain/decider.ts';
 import type { WorkerTriggers } from '../../domain/worker.ts';
-import { cronProblem } from './cron.ts';
+import { cronProblem } from '../runtime/cron.ts';
 
 /** A cron expression is checked with the scheduler's own parser when a worker is saved. */
 export function checkCron(triggers: Partial<WorkerTriggers> | undefined): void {

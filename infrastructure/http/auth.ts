@@ -22,8 +22,6 @@ export interface HttpAuth {
   callerOf(request: FastifyRequest): Caller;
 }
 
-export const BEARER_SECURITY = [{ bearerAuth: [] }];
-
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i;
 
 /** Request → Actor: the token is verified and its user loaded once per request; nothing is cached across requests. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invokeWorker } from '../../application/workers/invokeWorker.ts';
+import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
 import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
 import { createProject, createWorker, expectStatus, runBody, send } from './fixtures.ts';
 

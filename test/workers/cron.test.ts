@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronError, cronProblem, parseCron } from '../../application/workers/cron.ts';
+import { CronError, cronProblem, parseCron } from '../../application/runtime/cron.ts';
 
 const at = (iso: string) => new Date(iso);
 /** The next `count` ticks after `from`, as ISO strings. */

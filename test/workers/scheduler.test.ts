@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../application/ports/clock.ts';
 import { findAll } from '../../application/ports/findAll.ts';
-import type { InvocationRecord } from '../../application/workers/invocations.ts';
-import { invokeWorker } from '../../application/workers/invokeWorker.ts';
-import { SCHEDULE_TICKS, Scheduler, type ScheduleTickDoc } from '../../application/workers/scheduler.ts';
+import type { InvocationRecord } from '../../application/runtime/invocations.ts';
+import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
+import { SCHEDULE_TICKS, Scheduler, type ScheduleTickDoc } from '../../application/runtime/scheduler.ts';
 import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
 import { createProject, createWorker, expectStatus, send } from './fixtures.ts';
 

@@ -1,11 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT_IN_EVENT_TYPES } from '../../application/workers/customEvents.ts';
-import { effectiveLimits } from '../../application/workers/invokeWorker.ts';
-import { bucketOf, PERCENTILE_PRECISION, percentile } from '../../application/workers/stats.ts';
+import { BUILT_IN_EVENT_TYPES } from '../../application/runtime/customEvents.ts';
+import { bucketOf, PERCENTILE_PRECISION, percentile } from '../../application/runtime/stats.ts';
 import type { DomainError } from '../../domain/decider.ts';
-import { type WorkerCommand, type WorkerEvent, type WorkerState, worker } from '../../domain/worker.ts';
+import {
+  effectiveLimits,
+  type WorkerCommand,
+  type WorkerEvent,
+  type WorkerState,
+  worker,
+} from '../../domain/worker.ts';
 import { isForbiddenAddress, outboundFetch, safeLookup } from '../../infrastructure/net/outboundFetch.ts';
 import { projections } from '../../projections/index.ts';
 

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryInvocations } from '../../application/workers/invocations.ts';
-import { invokeWorker } from '../../application/workers/invokeWorker.ts';
+import { queryInvocations } from '../../application/runtime/invocations.ts';
+import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
 import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
 import { createProject, createWorker, expectStatus, runBody, send, type WorkerJson } from './fixtures.ts';
 

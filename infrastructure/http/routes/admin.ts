@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { resetPassword } from '../../../application/identity/resetPassword.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
+import { BEARER_SECURITY, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
-import { NewPasswordSchema, problems, UserIdParams } from './identitySchemas.ts';
+import { NewPasswordSchema, UserIdParams } from './identitySchemas.ts';
 
 /** `/api/v1/admin/*`: global admins only, 403 for everyone else. */
 export function adminRoutes(deps: IdentityRouteDeps): HttpRoutes {

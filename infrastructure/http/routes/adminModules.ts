@@ -3,8 +3,8 @@ import { grantLicense, revokeLicense } from '../../../application/modules/licens
 import { licenseOf, userLicenses } from '../../../application/modules/queries.ts';
 import { listAllProjects } from '../../../application/projects/allProjects.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
-import { problems, UserIdParams } from './identitySchemas.ts';
+import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { UserIdParams } from './identitySchemas.ts';
 import {
   AdminProjectSchema,
   GrantLicenseBody,
@@ -12,7 +12,6 @@ import {
   LicenseSchema,
   type ModuleRouteDeps,
 } from './moduleSchemas.ts';
-import { originOf } from './projects.ts';
 
 const tags = ['admin'];
 const security = BEARER_SECURITY;

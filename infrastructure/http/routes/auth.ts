@@ -4,15 +4,9 @@ import { login } from '../../../application/identity/login.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import type { HttpRoutes } from '../app.ts';
 import { tooManyRequests } from '../problem.ts';
+import { problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
-import {
-  EmailSchema,
-  GivenPasswordSchema,
-  problems,
-  TokenSchema,
-  toUserJson,
-  UserSchema,
-} from './identitySchemas.ts';
+import { EmailSchema, GivenPasswordSchema, TokenSchema, toUserJson, UserSchema } from './identitySchemas.ts';
 
 export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
   return (app) => {

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { AVATAR_FILE_PATTERN } from '../../files/avatarStore.ts';
 import type { HttpRoutes } from '../app.ts';
 import { notFound } from '../problem.ts';
+import { problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
-import { problems } from './identitySchemas.ts';
 
 /** Documented as binary; Fastify sends a Buffer as is, without running a serializer. */
 const Picture = z.custom<Buffer>((v) => Buffer.isBuffer(v)).meta({ type: 'string', format: 'binary' });

@@ -3,16 +3,14 @@ import { listEnvironment } from '../../../application/environment/readEnvironmen
 import { deleteVariable, setVariable } from '../../../application/environment/setVariable.ts';
 import { ENV_VALUE_MAX_BYTES } from '../../../domain/environment.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
 import { notFound } from '../problem.ts';
-import { problems } from './identitySchemas.ts';
+import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import {
   EnvNameSchema,
   EnvVariableSchema,
   ProjectIdParams,
   type ProjectRouteDeps,
 } from './projectSchemas.ts';
-import { originOf } from './projects.ts';
 
 const tags = ['environment'];
 const security = BEARER_SECURITY;

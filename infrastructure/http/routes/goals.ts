@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
-import { ApplicationError } from '../../../application/errors.ts';
 import { defineGoal } from '../../../application/goals/defineGoal.ts';
 import { deleteGoal } from '../../../application/goals/deleteGoal.ts';
 import { type GoalWriter, incrementGoal } from '../../../application/goals/incrementGoal.ts';
@@ -9,12 +8,10 @@ import { getGoal, goalStats, listGlobalGoals, listProjectGoals } from '../../../
 import { updateGoal } from '../../../application/goals/updateGoal.ts';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
 import { requireModule } from '../moduleGuard.ts';
-import { unauthorized, validationFailed } from '../problem.ts';
-import { problems } from './identitySchemas.ts';
+import { unauthorized } from '../problem.ts';
+import { asQueryErrors, atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import {
-  atLeastOne,
   ColorSchema,
   DaySchema,
   DescriptionSchema,
@@ -28,7 +25,6 @@ import {
   ProjectIdParams,
   type ProjectRouteDeps,
 } from './projectSchemas.ts';
-import { originOf } from './projects.ts';
 
 const tags = ['goals'];
 const security = BEARER_SECURITY;
@@ -214,19 +210,8 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
           response: { 200: GoalStatsSchema, ...problems(400, 401, 404) },
         },
       },
-      async (request) => {
-        try {
-          return await goalStats(deps.app, auth.actorOf(request), request.params.goal, request.query);
-        } catch (error) {
-          if (error instanceof ApplicationError && (error.field === 'from' || error.field === 'to')) {
-            throw validationFailed(
-              [{ field: `querystring.${error.field}`, message: error.message }],
-              error.message,
-            );
-          }
-          throw error;
-        }
-      },
+      async (request) =>
+        asQueryErrors(() => goalStats(deps.app, auth.actorOf(request), request.params.goal, request.query)),
     );
   };
 }

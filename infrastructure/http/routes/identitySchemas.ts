@@ -61,23 +61,6 @@ export const TokenSchema = z.object({
   expiresAt: z.string(),
 });
 
-/** RFC 9457 body, for the documentation of error responses (the error handler writes them). */
-export const ProblemSchema = z.looseObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string().optional(),
-  code: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});
-
-export function problems<const S extends readonly number[]>(...statuses: S) {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<
-    S[number],
-    typeof ProblemSchema
-  >;
-}
-
 export const avatarUrl = (file: string) => `${API_PREFIX}/avatars/${file}`;
 
 /** The one way a user leaves the API: no hash, no session version, effective permissions. */

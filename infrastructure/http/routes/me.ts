@@ -10,14 +10,13 @@ import {
 import { updateProfile } from '../../../application/identity/updateProfile.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
 import { notFound, ProblemError, tooManyRequests } from '../problem.ts';
+import { BEARER_SECURITY, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import {
   GivenPasswordSchema,
   NameSchema,
   NewPasswordSchema,
-  problems,
   TokenSchema,
   toUserJson,
   UserSchema,

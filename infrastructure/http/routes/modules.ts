@@ -7,8 +7,7 @@ import {
   projectModule,
 } from '../../../application/modules/queries.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
-import { problems } from './identitySchemas.ts';
+import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import {
   CatalogModuleSchema,
   EnableModuleBody,
@@ -18,7 +17,6 @@ import {
   ProjectModuleSchema,
 } from './moduleSchemas.ts';
 import { ProjectIdParams } from './projectSchemas.ts';
-import { originOf } from './projects.ts';
 
 const tags = ['modules'];
 const security = BEARER_SECURITY;

@@ -68,12 +68,6 @@ export const ProjectIdParams = z.object({ id: z.uuid('must be a project id (a UU
 export const GoalParams = z.object({ goal: z.string().min(1).max(120) });
 export const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD (UTC)');
 
-/** A body that must change something: PATCH with `{}` is a client mistake. */
-export const atLeastOne = <T extends z.ZodObject>(schema: T) =>
-  schema
-    .strict()
-    .refine((body) => Object.values(body).some((v) => v !== undefined), 'must change at least one field');
-
 export const ProjectSchema = z.object({
   id: z.string(),
   name: z.string(),

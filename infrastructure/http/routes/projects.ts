@@ -1,19 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createProject } from '../../../application/projects/createProject.ts';
 import { deleteProject } from '../../../application/projects/deleteProject.ts';
-import type { RequestOrigin } from '../../../application/projects/deps.ts';
 import { grantMember, revokeMember } from '../../../application/projects/members.ts';
 import { getProject, listProjects } from '../../../application/projects/queries.ts';
 import { rotateApiKey } from '../../../application/projects/rotateApiKey.ts';
 import { updateProject } from '../../../application/projects/updateProject.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
-import { problems } from './identitySchemas.ts';
+import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import {
   ApiKeySchema,
-  atLeastOne,
   ColorSchema,
   NameSchema,
   ProjectIdParams,
@@ -24,11 +20,6 @@ import {
 
 const tags = ['projects'];
 const security = BEARER_SECURITY;
-
-export const originOf = (_request: FastifyRequest): RequestOrigin => ({
-  source: 'api',
-  correlationId: randomUUID(),
-});
 
 /**
  * Projects: list and create; settings (name, colour, slug), members, API key rotation and deletion for the

@@ -4,14 +4,14 @@ import { ApplicationError } from '../../../application/errors.ts';
 import { blockUser, unblockUser } from '../../../application/identity/blockUser.ts';
 import { createUser } from '../../../application/identity/createUser.ts';
 import { deleteUser } from '../../../application/identity/deleteUser.ts';
-import { grantProjectAccess, revokeProjectAccess } from '../../../application/identity/projectAccess.ts';
+import { grantProjectAccess, revokeProjectAccess } from '../../../application/identity/projectGrants.ts';
 import { updateUser } from '../../../application/identity/updateUser.ts';
 import type { IdentityResult } from '../../../application/identity/userCommands.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../application/identity/userDirectory.ts';
 import { getUser, listUsers } from '../../../application/identity/userQueries.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
 import { validationFailed } from '../problem.ts';
+import { BEARER_SECURITY, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import {
   AssignableRoleSchema,
@@ -20,7 +20,6 @@ import {
   NewPasswordSchema,
   PermissionSchema,
   ProjectIdSchema,
-  problems,
   toUserJson,
   UserIdParams,
   UserSchema,

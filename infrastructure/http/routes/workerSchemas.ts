@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { WorkerDeps } from '../../../application/workers/deps.ts';
-import { OUTCOMES, TRIGGER_KINDS } from '../../../application/workers/invocations.ts';
+import type { RuntimeDeps } from '../../../application/runtime/deps.ts';
+import { OUTCOMES, TRIGGER_KINDS } from '../../../application/runtime/invocations.ts';
 import {
   CRON_MAX_LENGTH,
   EVENT_TYPE_PATTERN,
@@ -12,7 +12,7 @@ import { ProjectIdParams } from './projectSchemas.ts';
 
 /** What the worker routes run on, wired in `infrastructure/composition.ts`. */
 export interface WorkerRouteDeps {
-  app: WorkerDeps;
+  app: RuntimeDeps;
   auth: HttpAuth;
   /** Read-your-writes: resolves once the read models have caught up with `position`. */
   waitFor(position: number | null): Promise<void>;

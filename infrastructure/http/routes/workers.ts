@@ -1,9 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
-import { ApplicationError } from '../../../application/errors.ts';
 import { findVisibleProject } from '../../../application/projects/queries.ts';
-import { findVisibleWorker } from '../../../application/workers/access.ts';
+import { runtimeDts } from '../../../application/runtime/runtimeDts.ts';
 import {
   activateVersion,
   createWorker,
@@ -13,29 +11,13 @@ import {
   saveDraft,
   updateWorker,
 } from '../../../application/workers/commands.ts';
-import type { InvocationQuery } from '../../../application/workers/invocations.ts';
-import { invokeWorker } from '../../../application/workers/invokeWorker.ts';
-import {
-  getVersion,
-  getWorker,
-  listInvocations,
-  listVersions,
-  listWorkers,
-  workerStats,
-} from '../../../application/workers/queries.ts';
-import { WORKER_INVOCATIONS } from '../../../application/workers/readModel.ts';
-import { runtimeDts } from '../../../application/workers/runtimeDts.ts';
+import { getVersion, getWorker, listVersions, listWorkers } from '../../../application/workers/queries.ts';
 import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY } from '../auth.ts';
-import { notFound, ProblemError, validationFailed } from '../problem.ts';
-import { problems } from './identitySchemas.ts';
-import { atLeastOne, DaySchema, NameSchema, ProjectIdParams } from './projectSchemas.ts';
-import { originOf } from './projects.ts';
+import { ProblemError } from '../problem.ts';
+import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { NameSchema, ProjectIdParams } from './projectSchemas.ts';
 import {
-  InvocationFilterSchema,
-  InvocationSchema,
   LimitsSchema,
-  RunResultSchema,
   SourceSchema,
   TriggersSchema,
   VersionParams,
@@ -45,7 +27,6 @@ import {
   type WorkerRouteDeps,
   WorkerSchema,
   WorkerSlugSchema,
-  WorkerStatsSchema,
 } from './workerSchemas.ts';
 
 const tags = ['workers'];
@@ -53,44 +34,13 @@ const security = BEARER_SECURITY;
 /** A 1 MB source, JSON-escaped, fits. */
 const SOURCE_BODY_LIMIT = 8 * 1024 * 1024;
 
-/** Query refusals name `querystring.<field>`, like a schema failure would. */
-async function asQueryErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ApplicationError && error.kind === 'invalid' && error.field) {
-      throw validationFailed(
-        [{ field: `querystring.${error.field}`, message: error.message }],
-        error.message,
-      );
-    }
-    throw error;
-  }
-}
-
-const isoOrUndefined = (value: string | undefined) =>
-  value === undefined ? undefined : new Date(value).toISOString();
-
-function invocationQuery(query: z.output<typeof InvocationFilterSchema>, workerId?: string): InvocationQuery {
-  return {
-    ...(workerId === undefined ? {} : { workerId }),
-    outcome: query.outcome,
-    trigger: query.trigger,
-    from: isoOrUndefined(query.from),
-    to: isoOrUndefined(query.to),
-    limit: query.limit,
-    cursor: query.cursor ?? null,
-  };
-}
-
 /**
- * Workers of a project: CRUD, drafts, deploys, versions and rollback, "run now", invocation records (list, one,
- * live stream), daily statistics, and the Runtime API's `.d.ts`. Members and users granted the project read and
- * run; the owner and global admins change (`application/workers/access.ts`).
+ * Workers of a project: CRUD, drafts, deploys, versions and rollback, and the Runtime API's `.d.ts`. Members
+ * and users granted the project read; the owner and global admins change (`application/workers/access.ts`).
+ * Running them and what the runs recorded: `invocations.ts`; following the runs live: `invocationStream.ts`.
  */
 export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
   const { auth } = deps;
-  const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const current = async (
     request: FastifyRequest,
     projectId: string,
@@ -100,14 +50,9 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
     await deps.waitFor(position);
     return getWorker(deps.app, auth.actorOf(request), projectId, workerId);
   };
-  /** Open invocation streams, ended when the server closes. */
-  const streams = new Set<() => void>();
 
   return (app) => {
     app.addHook('onRequest', auth.authenticate);
-    app.addHook('preClose', async () => {
-      for (const end of [...streams]) end();
-    });
 
     app.get(
       '/projects/:id/workers',
@@ -363,195 +308,6 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
         );
         return current(request, id, workerId, result.position);
       },
-    );
-
-    app.post(
-      '/projects/:id/workers/:workerId/run',
-      {
-        schema: {
-          tags,
-          summary: "Run the worker's `run` handler now with a JSON input: result, logs, duration",
-          description:
-            'Anyone who sees the project may run its workers. A worker that throws or exceeds a limit is still a 200: see `outcome` and `error`. A disabled worker or one never deployed is a 409.',
-          security,
-          params: WorkerParams,
-          body: z.object({ input: z.unknown().optional() }).strict().nullish(),
-          response: { 200: RunResultSchema, ...problems(400, 401, 404, 409) },
-        },
-      },
-      async (request) => {
-        const { id, workerId } = request.params;
-        await findVisibleWorker(deps.app, auth.actorOf(request), id, workerId);
-        const invocation = await invokeWorker(deps.app, {
-          workerId,
-          projectId: id,
-          trigger: { kind: 'manual' },
-          handler: 'run',
-          input: request.body?.input,
-          correlationId: originOf(request).correlationId ?? '',
-        });
-        return {
-          invocationId: invocation.id,
-          version: invocation.version,
-          outcome: invocation.outcome,
-          ...(invocation.result === undefined ? {} : { result: invocation.result }),
-          logs: invocation.logs,
-          durationMs: invocation.durationMs,
-          ...(invocation.error ? { error: invocation.error } : {}),
-        };
-      },
-    );
-
-    app.get(
-      '/projects/:id/workers/:workerId/invocations',
-      {
-        schema: {
-          tags,
-          summary: "The worker's invocation records with their logs, newest first",
-          description:
-            'Filters: `outcome`, `trigger`, `from` (inclusive) / `to` (exclusive) on the start time. Pages of `limit` (≤ 100); pass `nextCursor` as `cursor` for older ones. Records are kept M3M_LOG_RETENTION_DAYS days.',
-          security,
-          params: WorkerParams,
-          querystring: InvocationFilterSchema,
-          response: {
-            200: z.object({ items: z.array(InvocationSchema), nextCursor: z.string().nullable() }),
-            ...problems(400, 401, 404),
-          },
-        },
-      },
-      async (request) =>
-        listInvocations(
-          deps.app,
-          auth.actorOf(request),
-          request.params.id,
-          invocationQuery(request.query, request.params.workerId),
-        ),
-    );
-
-    app.get(
-      '/projects/:id/invocations',
-      {
-        schema: {
-          tags,
-          summary: "The project's invocation records (every worker, or `workerId`), newest first",
-          security,
-          params: ProjectIdParams,
-          querystring: InvocationFilterSchema.extend({ workerId: z.uuid('must be a worker id').optional() }),
-          response: {
-            200: z.object({ items: z.array(InvocationSchema), nextCursor: z.string().nullable() }),
-            ...problems(400, 401, 404),
-          },
-        },
-      },
-      async (request) =>
-        listInvocations(
-          deps.app,
-          auth.actorOf(request),
-          request.params.id,
-          invocationQuery(request.query, request.query.workerId),
-        ),
-    );
-
-    app.get(
-      '/projects/:id/invocations/:invocationId',
-      {
-        schema: {
-          tags,
-          summary: 'One invocation record (e.g. the one a failed HTTP trigger names)',
-          security,
-          params: ProjectIdParams.extend({ invocationId: z.string().min(1).max(100) }),
-          response: { 200: InvocationSchema, ...problems(400, 401, 404) },
-        },
-      },
-      async (request) => {
-        const { id, invocationId } = request.params;
-        await findVisibleProject(deps.app, auth.actorOf(request), id);
-        const record = await deps.app.readStore.collection(WORKER_INVOCATIONS).get(invocationId);
-        if (!record || record.projectId !== id) {
-          throw notFound('There is no such invocation (records expire).', 'invocation_not_found');
-        }
-        return record as never;
-      },
-    );
-
-    app.get(
-      '/projects/:id/workers/:workerId/invocations/stream',
-      {
-        schema: {
-          tags,
-          summary: "Follow the worker's invocations live (Server-Sent Events)",
-          description:
-            'A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops.',
-          security,
-          params: WorkerParams,
-          response: { 200: z.string().describe('text/event-stream'), ...problems(400, 401, 404) },
-        },
-      },
-      async (request, reply) => {
-        const { id, workerId } = request.params;
-        await findVisibleWorker(deps.app, auth.actorOf(request), id, workerId);
-        follow(request, reply, workerId);
-      },
-    );
-
-    function follow(request: FastifyRequest, reply: FastifyReply, workerId: string): void {
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 3000\n: following invocations\n\n');
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        clearInterval(heartbeat);
-        subscription.unsubscribe();
-        streams.delete(end);
-        if (!res.writableEnded) res.end();
-      };
-      const subscription = deps.app.feed.follow({ workerId }).subscribe({
-        next: (record) => {
-          res.write(`event: invocation\nid: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
-        },
-        complete: end,
-      });
-      const heartbeat = setInterval(
-        () => res.write(`: heartbeat ${new Date().toISOString()}\n\n`),
-        heartbeatMs,
-      );
-      heartbeat.unref();
-      streams.add(end);
-      request.raw.on('close', end);
-      res.on('error', end);
-    }
-
-    app.get(
-      '/projects/:id/workers/:workerId/stats',
-      {
-        schema: {
-          tags,
-          summary: 'Invocations, errors, p50 and p95 duration per UTC day, missing days as 0',
-          description: `\`from\`/\`to\` (inclusive, UTC dates) default to the last 30 days; at most ${MAX_STATS_DAYS} days. Percentiles come from a log-scale histogram: within ±9.1 %.`,
-          security,
-          params: WorkerParams,
-          querystring: z.object({ from: DaySchema.optional(), to: DaySchema.optional() }),
-          response: { 200: WorkerStatsSchema, ...problems(400, 401, 404) },
-        },
-      },
-      async (request) =>
-        asQueryErrors(() =>
-          workerStats(
-            deps.app,
-            auth.actorOf(request),
-            request.params.id,
-            request.params.workerId,
-            request.query,
-          ),
-        ),
     );
 
     app.get(

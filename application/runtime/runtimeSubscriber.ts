@@ -4,8 +4,13 @@ import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
 import { findAll } from '../ports/findAll.ts';
 import { type Doc, DuplicateKeyError, type ReadStore } from '../ports/readStore.ts';
+import {
+  WORKER_EVENT_TRIGGERS,
+  WORKERS,
+  type WorkerDoc,
+  type WorkerEventTriggerDoc,
+} from '../workers/readModel.ts';
 import type { InvokeWorkerRequest } from './invokeWorker.ts';
-import { WORKER_EVENT_TRIGGERS, WORKERS, type WorkerDoc, type WorkerEventTriggerDoc } from './readModel.ts';
 
 /**
  * The event trigger (DESIGN §4): follows `$all` from its own checkpoint and calls `onEvent` of every enabled,

@@ -5,7 +5,7 @@ import { incrementGoal } from '../goals/incrementGoal.ts';
 import { findGoal } from '../goals/queries.ts';
 import { PROJECTS } from '../projects/readModel.ts';
 import { emitCustomEvent } from './customEvents.ts';
-import type { WorkerDeps } from './deps.ts';
+import type { RuntimeDeps } from './deps.ts';
 import { modelOps } from './models.ts';
 import type { HostApi, HostFunction } from './sandbox.ts';
 
@@ -89,7 +89,7 @@ const FetchArgs = z.tuple([
 ]);
 
 /** Builds the host API of one invocation: built-in functions plus the project's active extensions. */
-export async function buildHostApi(deps: WorkerDeps, ctx: HostApiContext): Promise<HostApi> {
+export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Promise<HostApi> {
   const models = modelOps(deps.readStore, ctx.projectId);
   let environment: Promise<Record<string, string>> | null = null;
   const origin = {

@@ -1,7 +1,7 @@
 import { dayRange } from '../dayRange.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { ReadStoreSession } from '../ports/readStore.ts';
-import { WORKER_STATS_DAILY } from './readModel.ts';
+import { WORKER_STATS_DAILY } from '../workers/readModel.ts';
 
 /**
  * Per worker and UTC day: invocations, errors (every outcome but `ok`), and a log-scale histogram of durations

@@ -1,8 +1,8 @@
 import type { Clock } from '../ports/clock.ts';
 import { findAll } from '../ports/findAll.ts';
 import { type Doc, DuplicateKeyError, type ReadStore } from '../ports/readStore.ts';
+import { WORKERS, type WorkerDoc } from '../workers/readModel.ts';
 import { type CronSchedule, parseCron } from './cron.ts';
-import { WORKERS, type WorkerDoc } from './readModel.ts';
 
 /**
  * The schedule trigger: every enabled, deployed worker with a cron expression runs its `scheduled` handler at

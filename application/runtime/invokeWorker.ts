@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkerLimits } from '../../domain/worker.ts';
-import { ApplicationError, notFound } from '../errors.ts';
-import type { WorkerDeps } from './deps.ts';
-import { buildHostApi } from './hostApi.ts';
-import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
+import { effectiveLimits } from '../../domain/worker.ts';
+import { ApplicationError } from '../errors.ts';
+import { workerNotFound } from '../workers/access.ts';
 import {
   WORKER_VERSIONS,
   WORKERS,
   type WorkerDoc,
   type WorkerVersionDoc,
   workerVersionId,
-} from './readModel.ts';
+} from '../workers/readModel.ts';
+import type { RuntimeDeps } from './deps.ts';
+import { buildHostApi } from './hostApi.ts';
+import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
 import type { HandlerName } from './sandbox.ts';
 
 export interface InvocationTrigger {
@@ -44,30 +45,13 @@ export interface Invocation extends InvocationRecord {
 }
 
 /**
- * The worker's own limits over the installation's, never above them: lowering a global limit later also
- * lowers the workers that had chosen more.
- */
-export function effectiveLimits(
-  installation: Required<WorkerLimits>,
-  own: WorkerLimits,
-): Required<WorkerLimits> {
-  return {
-    memoryMb: Math.min(own.memoryMb ?? installation.memoryMb, installation.memoryMb),
-    cpuMs: Math.min(own.cpuMs ?? installation.cpuMs, installation.cpuMs),
-    wallMs: Math.min(own.wallMs ?? installation.wallMs, installation.wallMs),
-  };
-}
-
-export const workerNotFound = () => notFound('The worker does not exist.', 'worker_not_found');
-
-/**
  * Runs one handler of a worker's active version: loads the worker and its version from the read model,
  * builds the host API, invokes the sandbox with the worker's limits, stores the invocation record (with the
  * daily statistics), publishes it to live followers and returns it. A failing worker is not an error here:
  * it is the record's `outcome`. Refused (ApplicationError) for an unknown worker (`worker_not_found`), a
  * disabled one (`worker_disabled`) and one never deployed (`worker_not_deployed`).
  */
-export async function invokeWorker(deps: WorkerDeps, request: InvokeWorkerRequest): Promise<Invocation> {
+export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerRequest): Promise<Invocation> {
   const worker = await deps.readStore.collection<WorkerDoc>(WORKERS).get(request.workerId);
   if (!worker || (request.projectId !== undefined && worker.projectId !== request.projectId)) {
     throw workerNotFound();

@@ -1,5 +1,5 @@
 import type { Page, ReadStore } from '../ports/readStore.ts';
-import { WORKER_INVOCATIONS } from './readModel.ts';
+import { WORKER_INVOCATIONS } from '../workers/readModel.ts';
 import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } from './sandbox.ts';
 import { recordDailyStats } from './stats.ts';
 

@@ -1,0 +1,18 @@
+import type { WorkerDeps } from '../workers/deps.ts';
+import type { InvocationFeed } from './invocationFeed.ts';
+import type { OutboundFetch } from './outboundFetch.ts';
+import type { RuntimeExtensions } from './runtimeExtensions.ts';
+
+/** What running workers needs beyond managing them: the Runtime API's parts and where records go. */
+export interface RuntimeDeps extends WorkerDeps {
+  extensions: RuntimeExtensions;
+  fetcher: OutboundFetch;
+  feed: InvocationFeed;
+  /**
+   * Event types a worker may not emit: every type m3m itself records (the projections react to them by
+   * type). Composition adds the types every projection listens to, so a new built-in type is covered.
+   */
+  reservedEventTypes: ReadonlySet<string>;
+  /** Where host-side failures of the runtime are reported (a failing stats write, a failed sweep). */
+  log?: (level: 'warn' | 'error', obj: object, message: string) => void;
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ApplicationError } from '../../application/errors.ts';
+import type { RequestOrigin } from '../../application/projects/deps.ts';
+import { validationFailed } from './problem.ts';
+
+/**
+ * What every route module uses, whatever it is about: the OpenAPI description of problem responses and of
+ * the bearer token, the origin of a request as the application records it, and the shape of a PATCH body.
+ */
+
+export const BEARER_SECURITY = [{ bearerAuth: [] }];
+
+/** RFC 9457 body, for the documentation of error responses (the error handler writes them). */
+export const ProblemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string().optional(),
+  code: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+/** `response: { 200: …, ...problems(400, 401, 404) }` */
+export function problems<const S extends readonly number[]>(...statuses: S) {
+  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<
+    S[number],
+    typeof ProblemSchema
+  >;
+}
+
+/** Where a request comes from, for the metadata of the events it appends. */
+export const originOf = (_request: FastifyRequest): RequestOrigin => ({
+  source: 'api',
+  correlationId: randomUUID(),
+});
+
+/** A body that must change something: PATCH with `{}` is a client mistake. */
+export const atLeastOne = <T extends z.ZodObject>(schema: T) =>
+  schema
+    .strict()
+    .refine((body) => Object.values(body).some((v) => v !== undefined), 'must change at least one field');
+
+/** Query refusals name `querystring.<field>`, like a schema failure would. */
+export async function asQueryErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ApplicationError && error.kind === 'invalid' && error.field) {
+      throw validationFailed(
+        [{ field: `querystring.${error.field}`, message: error.message }],
+        error.message,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { findVisibleWorker } from '../../../application/workers/access.ts';
+import type { HttpRoutes } from '../app.ts';
+import { BEARER_SECURITY, problems } from '../routeKit.ts';
+import { WorkerParams, type WorkerRouteDeps } from './workerSchemas.ts';
+
+/**
+ * A worker's invocations as they happen, as Server-Sent Events: each new record from the in-process feed,
+ * a heartbeat comment meanwhile. Every open stream ends when the server closes.
+ */
+export function invocationStreamRoutes(deps: WorkerRouteDeps): HttpRoutes {
+  const { auth } = deps;
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  /** Open invocation streams, ended when the server closes. */
+  const streams = new Set<() => void>();
+
+  return (app) => {
+    app.addHook('onRequest', auth.authenticate);
+    app.addHook('preClose', async () => {
+      for (const end of [...streams]) end();
+    });
+
+    app.get(
+      '/projects/:id/workers/:workerId/invocations/stream',
+      {
+        schema: {
+          tags: ['workers'],
+          summary: "Follow the worker's invocations live (Server-Sent Events)",
+          description:
+            'A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops.',
+          security: BEARER_SECURITY,
+          params: WorkerParams,
+          response: { 200: z.string().describe('text/event-stream'), ...problems(400, 401, 404) },
+        },
+      },
+      async (request, reply) => {
+        const { id, workerId } = request.params;
+        await findVisibleWorker(deps.app, auth.actorOf(request), id, workerId);
+        follow(request, reply, workerId);
+      },
+    );
+
+    function follow(request: FastifyRequest, reply: FastifyReply, workerId: string): void {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 3000\n: following invocations\n\n');
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        subscription.unsubscribe();
+        streams.delete(end);
+        if (!res.writableEnded) res.end();
+      };
+      const subscription = deps.app.feed.follow({ workerId }).subscribe({
+        next: (record) => {
+          res.write(`event: invocation\nid: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
+        },
+        complete: end,
+      });
+      const heartbeat = setInterval(
+        () => res.write(`: heartbeat ${new Date().toISOString()}\n\n`),
+        heartbeatMs,
+      );
+      heartbeat.unref();
+      streams.add(end);
+      request.raw.on('close', end);
+      res.on('error', end);
+    }
+  };
+}

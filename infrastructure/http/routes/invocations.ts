@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
+import type { InvocationQuery } from '../../../application/runtime/invocations.ts';
+import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
+import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
+import { findVisibleWorker } from '../../../application/workers/access.ts';
+import type { HttpRoutes } from '../app.ts';
+import { asQueryErrors, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { DaySchema, ProjectIdParams } from './projectSchemas.ts';
+import {
+  InvocationFilterSchema,
+  InvocationSchema,
+  RunResultSchema,
+  WorkerParams,
+  type WorkerRouteDeps,
+  WorkerStatsSchema,
+} from './workerSchemas.ts';
+
+const tags = ['workers'];
+const security = BEARER_SECURITY;
+
+const isoOrUndefined = (value: string | undefined) =>
+  value === undefined ? undefined : new Date(value).toISOString();
+
+function invocationQuery(query: z.output<typeof InvocationFilterSchema>, workerId?: string): InvocationQuery {
+  return {
+    ...(workerId === undefined ? {} : { workerId }),
+    outcome: query.outcome,
+    trigger: query.trigger,
+    from: isoOrUndefined(query.from),
+    to: isoOrUndefined(query.to),
+    limit: query.limit,
+    cursor: query.cursor ?? null,
+  };
+}
+
+/**
+ * Running a project's workers by hand ("run now") and what their runs recorded: invocation records (a
+ * worker's, the project's, one) and daily statistics. Anyone who sees the project may do all of it.
+ */
+export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
+  const { auth } = deps;
+
+  return (app) => {
+    app.addHook('onRequest', auth.authenticate);
+
+    app.post(
+      '/projects/:id/workers/:workerId/run',
+      {
+        schema: {
+          tags,
+          summary: "Run the worker's `run` handler now with a JSON input: result, logs, duration",
+          description:
+            'Anyone who sees the project may run its workers. A worker that throws or exceeds a limit is still a 200: see `outcome` and `error`. A disabled worker or one never deployed is a 409.',
+          security,
+          params: WorkerParams,
+          body: z.object({ input: z.unknown().optional() }).strict().nullish(),
+          response: { 200: RunResultSchema, ...problems(400, 401, 404, 409) },
+        },
+      },
+      async (request) => {
+        const { id, workerId } = request.params;
+        await findVisibleWorker(deps.app, auth.actorOf(request), id, workerId);
+        const invocation = await invokeWorker(deps.app, {
+          workerId,
+          projectId: id,
+          trigger: { kind: 'manual' },
+          handler: 'run',
+          input: request.body?.input,
+          correlationId: originOf(request).correlationId ?? '',
+        });
+        return {
+          invocationId: invocation.id,
+          version: invocation.version,
+          outcome: invocation.outcome,
+          ...(invocation.result === undefined ? {} : { result: invocation.result }),
+          logs: invocation.logs,
+          durationMs: invocation.durationMs,
+          ...(invocation.error ? { error: invocation.error } : {}),
+        };
+      },
+    );
+
+    app.get(
+      '/projects/:id/workers/:workerId/invocations',
+      {
+        schema: {
+          tags,
+          summary: "The worker's invocation records with their logs, newest first",
+          description:
+            'Filters: `outcome`, `trigger`, `from` (inclusive) / `to` (exclusive) on the start time. Pages of `limit` (≤ 100); pass `nextCursor` as `cursor` for older ones. Records are kept M3M_LOG_RETENTION_DAYS days.',
+          security,
+          params: WorkerParams,
+          querystring: InvocationFilterSchema,
+          response: {
+            200: z.object({ items: z.array(InvocationSchema), nextCursor: z.string().nullable() }),
+            ...problems(400, 401, 404),
+          },
+        },
+      },
+      async (request) =>
+        listInvocations(
+          deps.app,
+          auth.actorOf(request),
+          request.params.id,
+          invocationQuery(request.query, request.params.workerId),
+        ),
+    );
+
+    app.get(
+      '/projects/:id/invocations',
+      {
+        schema: {
+          tags,
+          summary: "The project's invocation records (every worker, or `workerId`), newest first",
+          security,
+          params: ProjectIdParams,
+          querystring: InvocationFilterSchema.extend({ workerId: z.uuid('must be a worker id').optional() }),
+          response: {
+            200: z.object({ items: z.array(InvocationSchema), nextCursor: z.string().nullable() }),
+            ...problems(400, 401, 404),
+          },
+        },
+      },
+      async (request) =>
+        listInvocations(
+          deps.app,
+          auth.actorOf(request),
+          request.params.id,
+          invocationQuery(request.query, request.query.workerId),
+        ),
+    );
+
+    app.get(
+      '/projects/:id/invocations/:invocationId',
+      {
+        schema: {
+          tags,
+          summary: 'One invocation record (e.g. the one a failed HTTP trigger names)',
+          security,
+          params: ProjectIdParams.extend({ invocationId: z.string().min(1).max(100) }),
+          response: { 200: InvocationSchema, ...problems(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const { id, invocationId } = request.params;
+        return (await getInvocation(deps.app, auth.actorOf(request), id, invocationId)) as never;
+      },
+    );
+
+    app.get(
+      '/projects/:id/workers/:workerId/stats',
+      {
+        schema: {
+          tags,
+          summary: 'Invocations, errors, p50 and p95 duration per UTC day, missing days as 0',
+          description: `\`from\`/\`to\` (inclusive, UTC dates) default to the last 30 days; at most ${MAX_STATS_DAYS} days. Percentiles come from a log-scale histogram: within ±9.1 %.`,
+          security,
+          params: WorkerParams,
+          querystring: z.object({ from: DaySchema.optional(), to: DaySchema.optional() }),
+          response: { 200: WorkerStatsSchema, ...problems(400, 401, 404) },
+        },
+      },
+      async (request) =>
+        asQueryErrors(() =>
+          workerStats(
+            deps.app,
+            auth.actorOf(request),
+            request.params.id,
+            request.params.workerId,
+            request.query,
+          ),
+        ),
+    );
+  };
+}

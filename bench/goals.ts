@@ -23,7 +23,8 @@ type Message = { ready: Ready } | { total: number; catchUpMs: number };
 async function serveM3m(dir: string): Promise<void> {
   const { loadConfig } = await import('../infrastructure/config.ts');
   const { createLogger } = await import('../infrastructure/logging.ts');
-  const { buildServer, openM3m } = await import('../infrastructure/composition.ts');
+  const { openM3m } = await import('../infrastructure/composition.ts');
+  const { buildServer } = await import('../infrastructure/http/server.ts');
   const { createProject } = await import('../application/projects/createProject.ts');
   const { defineGoal } = await import('../application/goals/defineGoal.ts');
   const { GOAL_TOTALS } = await import('../application/projects/readModel.ts');

@@ -1,5 +1,6 @@
 import { Command } from '@oclif/core';
-import { buildServer, openM3m } from '../../infrastructure/composition.ts';
+import { openM3m } from '../../infrastructure/composition.ts';
+import { buildServer } from '../../infrastructure/http/server.ts';
 import { loadCommandConfig } from '../bootstrap.ts';
 
 export default class Serve extends Command {

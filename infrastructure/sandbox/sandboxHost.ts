@@ -1,12 +1,13 @@
 // The server's handle on the worker sandbox. It supervises the runtime process (runtimeProcess.ts) that
-// holds the isolates: starts it, forwards invocations and the guests' host API calls, and when it dies
-// (a V8 hard out-of-memory, a kill, an unresponsive process) reports the invocations it held as `crashed`
-// and starts a new one with backoff. See docs/adr/0006-sandbox.md.
+// holds the isolates: starts it, forwards invocations (the guests' host API calls are answered by
+// hostCalls.ts), and when it dies (a V8 hard out-of-memory, a kill, an unresponsive process) reports the
+// invocations it held as `crashed` and starts a new one with backoff. See docs/adr/0006-sandbox.md.
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { answerHostCall, methodPaths, strictJson } from './hostCalls.ts';
 import { type RuntimeConfig, resolveLimits, runtimeConfig } from './limits.ts';
-import type { HostReply, HostToRuntime, RuntimeToHost, WireResult } from './protocol.ts';
+import type { HostToRuntime, RuntimeToHost, WireResult } from './protocol.ts';
 import {
   type CompileResult,
   HANDLER_NAMES,
@@ -390,55 +391,14 @@ export class SandboxHost {
   async #hostCall(child: ChildProcess, call: Extract<RuntimeToHost, { type: 'hostCall' }>): Promise<void> {
     const pending = this.#invocations.get(call.invocationId);
     if (!pending || pending.child !== child) return;
-    const replyJson = await this.#callHostFunction(pending, call);
+    const replyJson = await answerHostCall(
+      pending.hostApi,
+      call,
+      { workerId: pending.workerId, version: pending.version },
+      { maxBytes: this.#config.maxHostCallBytes, logger: this.#logger },
+    );
     if (this.#invocations.get(call.invocationId) !== pending || this.#child !== child) return;
     this.#post(child, { type: 'hostReply', invocationId: call.invocationId, callId: call.callId, replyJson });
-  }
-
-  async #callHostFunction(
-    pending: PendingInvocation,
-    call: Extract<RuntimeToHost, { type: 'hostCall' }>,
-  ): Promise<string> {
-    const fail = (name: string, message: string) =>
-      JSON.stringify({ ok: false, error: { name, message } } satisfies HostReply);
-    const fn = Object.hasOwn(pending.hostApi, call.method) ? pending.hostApi[call.method] : undefined;
-    if (typeof fn !== 'function') return fail('Error', `m3m.${call.method} is not available`);
-    let args: unknown;
-    try {
-      args = JSON.parse(call.argsJson);
-    } catch {
-      return fail('TypeError', `m3m.${call.method}: unreadable arguments`);
-    }
-    if (!Array.isArray(args)) return fail('TypeError', `m3m.${call.method}: unreadable arguments`);
-    let value: unknown;
-    try {
-      value = await fn(args, {
-        invocationId: call.invocationId,
-        workerId: pending.workerId,
-        version: pending.version,
-        method: call.method,
-      });
-    } catch (err) {
-      return fail(...publicError(err));
-    }
-    if (value === undefined) return '{"ok":true}';
-    let json: string;
-    try {
-      json = strictJson(value);
-    } catch (err) {
-      this.#logger?.warn(
-        { method: call.method, err },
-        'sandbox host function returned a value that is not JSON',
-      );
-      return fail('Error', `m3m.${call.method} returned a value that cannot be copied into the worker`);
-    }
-    if (Buffer.byteLength(json) > this.#config.maxHostCallBytes) {
-      return fail(
-        'RangeError',
-        `the result of m3m.${call.method} is too large (limit ${this.#config.maxHostCallBytes} bytes)`,
-      );
-    }
-    return `{"ok":true,"value":${json}}`;
   }
 
   async #request(body: Request): Promise<RuntimeToHost> {
@@ -517,54 +477,6 @@ function checkWorker(worker: InvocationRequest['worker']): void {
     throw new TypeError('worker.version must be a non-negative integer');
   }
   if (typeof worker.source !== 'string') throw new TypeError('worker.source must be a string');
-}
-
-const SEGMENT = /^[A-Za-z_$][\w$]*$/;
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'prototype', 'constructor']);
-
-/** The declared host API paths, sorted; refuses names the guest object could not carry safely. */
-export function methodPaths(hostApi: HostApi): string[] {
-  if (!hostApi || typeof hostApi !== 'object') throw new TypeError('hostApi must be an object of functions');
-  const paths = Object.keys(hostApi).sort();
-  const set = new Set(paths);
-  for (const path of paths) {
-    if (typeof hostApi[path] !== 'function') throw new TypeError(`hostApi['${path}'] must be a function`);
-    const segments = path.split('.');
-    if (!segments.every((s) => SEGMENT.test(s) && !FORBIDDEN_SEGMENTS.has(s))) {
-      throw new TypeError(
-        `hostApi path '${path}' must be dotted identifiers (no __proto__, prototype, constructor)`,
-      );
-    }
-    if (segments[0] === 'log') throw new TypeError(`hostApi path '${path}': m3m.log is built in`);
-    if (segments[0] === 'models' && segments.length !== 2) {
-      throw new TypeError(`hostApi path '${path}': model operations are declared as 'models.<operation>'`);
-    }
-    for (let i = 1; i < segments.length; i++) {
-      const prefix = segments.slice(0, i).join('.');
-      if (set.has(prefix)) throw new TypeError(`hostApi paths '${prefix}' and '${path}' conflict`);
-    }
-  }
-  return paths;
-}
-
-/** JSON.stringify that refuses what it would silently drop or mangle: functions, symbols (and, natively, cycles, BigInt). */
-function strictJson(value: unknown): string {
-  const json = JSON.stringify(value, (key, v: unknown) => {
-    if (typeof v === 'function' || typeof v === 'symbol') {
-      throw new TypeError(`a ${typeof v}${key ? ` at key '${key}'` : ''} cannot be copied as JSON`);
-    }
-    return v;
-  });
-  if (json === undefined) throw new TypeError('the value cannot be copied as JSON');
-  return json;
-}
-
-/** Name and message of a host function's error, as the guest may see them: never a stack or an object. */
-function publicError(err: unknown): [string, string] {
-  const e = err as { name?: unknown; message?: unknown } | null | undefined;
-  const name = typeof e?.name === 'string' && /^[A-Za-z][\w]{0,63}$/.test(e.name) ? e.name : 'Error';
-  const raw = typeof e?.message === 'string' ? e.message : String(err);
-  return [name, raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw];
 }
 
 function fromWire(wire: WireResult): InvocationResult {

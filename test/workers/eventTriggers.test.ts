@@ -2,14 +2,13 @@ import { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, RecordedEvent } from '../../application/ports/eventStore.ts';
 import { findAll } from '../../application/ports/findAll.ts';
+import { type DeliveryDoc, WORKER_DELIVERIES } from '../../application/runtime/deliveries.ts';
 import type { InvocationRecord } from '../../application/runtime/invocations.ts';
 import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
 import {
-  type DeliveryDoc,
   RUNTIME_CHECKPOINT,
   RuntimeSubscriber,
   type RuntimeSubscriberOptions,
-  WORKER_DELIVERIES,
 } from '../../application/runtime/runtimeSubscriber.ts';
 import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
 import { createProject, createWorker, expectStatus, send } from './fixtures.ts';

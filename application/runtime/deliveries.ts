@@ -1,0 +1,71 @@
+import type { RecordedEvent } from '../ports/eventStore.ts';
+import type { Doc } from '../ports/readStore.ts';
+
+/**
+ * A delivery is one event for one worker: the document `worker_deliveries/<workerId>:<eventId>` (the event
+ * id is the idempotency key). `in_flight` (being invoked, claimed until `dueAt`), the durable queue's `queued`
+ * (a retry, due at `dueAt`) and `deferred` (waiting since `dueAt` because its worker had too much in memory),
+ * and the final `succeeded`, `failed` (after `maxAttempts`) and `skipped` (depth limit; worker disabled,
+ * undeployed or deleted meanwhile). A final delivery is never invoked again.
+ */
+
+export const WORKER_DELIVERIES = 'worker_deliveries';
+
+export type DeliveryStatus = 'in_flight' | 'queued' | 'deferred' | 'succeeded' | 'failed' | 'skipped';
+/** The durable queue: deliveries that wait in the read store rather than in a lane in memory. */
+export const DURABLE: DeliveryStatus[] = ['queued', 'deferred'];
+
+export interface DeliveryDoc extends Doc {
+  workerId: string;
+  projectId: string;
+  eventId: string;
+  eventType: string;
+  /** The event's `$all` position (to read it again for a retry). */
+  position: number;
+  status: DeliveryStatus;
+  /** Invocations made so far. */
+  attempts: number;
+  lastError: string | null;
+  lastInvocationId: string | null;
+  /** Why a delivery was skipped: `depth_limit`, `worker_disabled`, `worker_not_deployed`, `worker_not_found`. */
+  reason: string | null;
+  /**
+   * Epoch ms. `queued`: when it is due; `deferred`: since when it waits; `in_flight`: when the claim lapses
+   * and another run may take it over.
+   */
+  dueAt: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const deliveryId = (workerId: string, eventId: string) => `${workerId}:${eventId}`;
+
+/** What `onEvent` receives. */
+export interface EventInput {
+  id: string;
+  type: string;
+  position: number;
+  data: unknown;
+  metadata: { timestamp: string; source: string; correlationId: string; causationId: string | null };
+}
+
+export function eventInput(event: RecordedEvent): EventInput {
+  return {
+    id: event.id,
+    type: event.type,
+    position: event.position,
+    data: event.data,
+    metadata: {
+      timestamp: event.metadata.timestamp,
+      source: event.metadata.source,
+      correlationId: event.metadata.correlationId,
+      causationId: event.metadata.causationId,
+    },
+  };
+}
+
+/** A custom event's `data.depth`; 0 for built-in events. */
+export function depthOf(event: RecordedEvent): number {
+  const depth = (event.data as { depth?: unknown } | null)?.depth;
+  return typeof depth === 'number' && Number.isSafeInteger(depth) && depth > 0 ? depth : 0;
+}

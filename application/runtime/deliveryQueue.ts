@@ -1,0 +1,606 @@
+import { ApplicationError } from '../errors.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
+import { DuplicateKeyError, type ReadStore } from '../ports/readStore.ts';
+import type { WorkerDoc } from '../workers/readModel.ts';
+import {
+  type DeliveryDoc,
+  DURABLE,
+  deliveryId,
+  depthOf,
+  eventInput,
+  WORKER_DELIVERIES,
+} from './deliveries.ts';
+import type { InvokeWorkerRequest } from './invokeWorker.ts';
+
+/**
+ * Runs event deliveries (see `deliveries.ts`), at least once each. Each worker has its own lane: an
+ * in-memory queue of at most `maxQueuePerWorker` deliveries, run one at a time (so a worker sees its events in
+ * order unless one is retried), with at most `concurrency` deliveries running over all lanes. Beyond that a
+ * worker's deliveries are deferred to the durable queue, and its lane refills from there (oldest first) as
+ * it drains; its retries wait there for their time. So a slow or failing worker delays only itself. A poll
+ * every `pollMs` takes over `in_flight` claims that lapsed and durable deliveries nobody picked up for
+ * `claimMs` (their process died).
+ *
+ * Whoever hands a delivery in (the runtime subscriber) passes a `Waiter`: it is told once every delivery it
+ * waits for is settled, i.e. final or in the durable queue.
+ */
+
+export interface InvocationSummary {
+  id: string;
+  outcome: string;
+  error?: { name?: string; message: string } | null;
+}
+
+export interface DeliveryLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Something that waits for deliveries to settle: `settled()` is called when `outstanding` reaches 0. */
+export interface Waiter {
+  outstanding: number;
+  settled(): void;
+}
+
+export interface DeliveryQueueOptions {
+  eventStore: EventStore;
+  readStore: ReadStore;
+  clock: Clock;
+  invoke(request: InvokeWorkerRequest): Promise<InvocationSummary>;
+  logger: DeliveryLogger;
+  /** Invocations of one worker for one event before it is recorded `failed`. */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt (±20 % jitter) up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Deliveries running at once, over all workers. */
+  concurrency: number;
+  /** Deliveries held in memory per worker; more are deferred to the durable queue. */
+  maxQueuePerWorker: number;
+  /** How often lapsed claims and forgotten durable deliveries are looked for. */
+  pollMs: number;
+  /** How long an `in_flight` claim lasts before another run may take the delivery over. */
+  claimMs: number;
+  /** A failure of the background poll, for the owner's status. */
+  reportError(err: unknown): void;
+}
+
+export interface DeliveryStats {
+  runningDeliveries: number;
+  queuedInMemory: number;
+  delivered: { succeeded: number; failed: number; retried: number; skipped: number; deferred: number };
+}
+
+interface Job {
+  id: string;
+  workerId: string;
+  projectId: string;
+  eventId: string;
+  position: number;
+  /** The event; read again from the store for deliveries taken from the durable queue. */
+  event: RecordedEvent | null;
+  /** Attempts made before this one. */
+  attempts: number;
+  /** Who waits for this delivery to settle (the checkpoint may not pass their events before). */
+  waiters: Waiter[];
+  started: boolean;
+}
+
+/** One worker's deliveries in this process. */
+interface Lane {
+  jobs: Job[];
+  running: boolean;
+  /** The worker has deliveries in the durable queue: new ones are deferred behind them. */
+  durable: boolean;
+  refilling: Promise<void> | null;
+  /** Bumped at each deferral, so a refill that found nothing knows whether it raced one. */
+  deferrals: number;
+  /** Wakes the lane when its next retry is due (at `wakeAt`). */
+  timer: NodeJS.Timeout | null;
+  wakeAt: number;
+}
+
+const SKIP_CODES = new Set(['worker_disabled', 'worker_not_deployed', 'worker_not_found']);
+const DRAIN_ON_STOP_MS = 10_000;
+
+export class DeliveryQueue {
+  readonly #o: DeliveryQueueOptions;
+  #stopped = false;
+  #pollTimer: NodeJS.Timeout | null = null;
+  #polling: Promise<void> | null = null;
+  readonly #active = new Map<string, Job>();
+  readonly #lanes = new Map<string, Lane>();
+  readonly #ready: string[] = [];
+  #running = 0;
+  readonly #runs = new Set<Promise<void>>();
+  readonly #delivered = { succeeded: 0, failed: 0, retried: 0, skipped: 0, deferred: 0 };
+
+  constructor(options: DeliveryQueueOptions) {
+    this.#o = options;
+  }
+
+  /** Prepares the collection, refills the lanes of workers with durable deliveries, starts the poll. */
+  async start(): Promise<void> {
+    await this.#o.readStore.ensureIndexes(WORKER_DELIVERIES, [
+      { fields: ['status', 'dueAt'] },
+      { fields: ['workerId', 'status', 'dueAt'] },
+      { fields: ['workerId', 'createdAt'] },
+      { fields: ['eventId'] },
+    ]);
+  }
+
+  /** At start, once the subscription follows: lanes resume and the poll begins. */
+  async resume(): Promise<void> {
+    await this.#resumeDurableLanes();
+    this.#pollTimer = setInterval(() => this.#poll(), this.#o.pollMs);
+    this.#pollTimer.unref();
+  }
+
+  stats(): DeliveryStats {
+    let queued = 0;
+    for (const lane of this.#lanes.values()) queued += lane.jobs.filter((j) => !j.started).length;
+    return { runningDeliveries: this.#running, queuedInMemory: queued, delivered: { ...this.#delivered } };
+  }
+
+  /** Deliveries waiting in the durable queue (retries and deferred ones). */
+  backlog(): Promise<number> {
+    return this.#deliveries().count({ status: { $in: DURABLE } });
+  }
+
+  /** Looks for lapsed claims and forgotten durable deliveries now (tests; the timer does it every `pollMs`). */
+  pollNow(): Promise<void> {
+    this.#poll();
+    return this.#polling ?? Promise.resolve();
+  }
+
+  /**
+   * Stops at once taking new work from the durable queue; once `handingIn` (deliveries still being handed
+   * in) has ended, hands deliveries that had not started back to the durable queue and lets running
+   * invocations finish (bounded).
+   */
+  async stop(handingIn: Promise<unknown> = Promise.resolve()): Promise<void> {
+    this.#stopped = true;
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#pollTimer = null;
+    await handingIn;
+    await this.#polling;
+    const waiting: Job[] = [];
+    for (const lane of this.#lanes.values()) {
+      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer = null;
+      await lane.refilling;
+      waiting.push(...lane.jobs.filter((j) => !j.started));
+      lane.jobs = lane.jobs.filter((j) => j.started);
+    }
+    this.#ready.length = 0;
+    const now = this.#o.clock.now();
+    for (const job of waiting) {
+      this.#active.delete(job.id);
+      await this.#deliveries()
+        .patch(job.id, { $set: { status: 'deferred', dueAt: now.getTime(), updatedAt: now.toISOString() } })
+        .catch(() => {});
+    }
+    await Promise.race([
+      Promise.all([...this.#runs]),
+      new Promise((resolve) => setTimeout(resolve, DRAIN_ON_STOP_MS).unref()),
+    ]);
+  }
+
+  /** Creates (or finds) the delivery of `event` to `worker` and queues it, unless it is already settled. */
+  async deliver(event: RecordedEvent, worker: WorkerDoc, waiter: Waiter): Promise<void> {
+    const id = deliveryId(worker.id, event.id);
+    const active = this.#active.get(id);
+    if (active) {
+      waiter.outstanding++;
+      active.waiters.push(waiter);
+      return;
+    }
+    const deliveries = this.#deliveries();
+    const now = this.#o.clock.now();
+    const lane = this.#lanes.get(worker.id);
+    const defer = !!lane && (lane.durable || lane.jobs.length >= this.#o.maxQueuePerWorker);
+    let attempts = 0;
+    const existing = await deliveries.get(id);
+    if (existing) {
+      // Final, or waiting in the durable queue: settled as far as the checkpoint is concerned.
+      if (existing.status !== 'in_flight') return;
+      // In flight in no process we know of (this one before a restart): take it over.
+      attempts = existing.attempts;
+      await deliveries.patch(id, {
+        $set: {
+          status: defer ? 'deferred' : 'in_flight',
+          dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
+          updatedAt: now.toISOString(),
+        },
+      });
+    } else {
+      try {
+        await deliveries.insert({
+          id,
+          workerId: worker.id,
+          projectId: worker.projectId,
+          eventId: event.id,
+          eventType: event.type,
+          position: event.position,
+          status: defer ? 'deferred' : 'in_flight',
+          attempts: 0,
+          lastError: null,
+          lastInvocationId: null,
+          reason: null,
+          dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
+          createdAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+        });
+      } catch (err) {
+        if (err instanceof DuplicateKeyError) return; // another process created it at the same moment
+        throw err;
+      }
+    }
+    if (defer) {
+      this.#delivered.deferred++;
+      const deferredLane = this.#lane(worker.id);
+      deferredLane.durable = true;
+      deferredLane.deferrals++;
+      this.#refill(worker.id);
+      return;
+    }
+    waiter.outstanding++;
+    this.#enqueue({
+      id,
+      workerId: worker.id,
+      projectId: worker.projectId,
+      eventId: event.id,
+      position: event.position,
+      event,
+      attempts,
+      waiters: [waiter],
+      started: false,
+    });
+  }
+
+  /** Records the event as `skipped` for each worker, with `reason` and `message`; never invoked. */
+  async skip(event: RecordedEvent, workers: WorkerDoc[], reason: string, message: string): Promise<void> {
+    const now = this.#o.clock.now().toISOString();
+    for (const worker of workers) {
+      try {
+        await this.#deliveries().insert({
+          id: deliveryId(worker.id, event.id),
+          workerId: worker.id,
+          projectId: worker.projectId,
+          eventId: event.id,
+          eventType: event.type,
+          position: event.position,
+          status: 'skipped',
+          attempts: 0,
+          lastError: message,
+          lastInvocationId: null,
+          reason,
+          dueAt: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        this.#delivered.skipped++;
+      } catch (err) {
+        if (!(err instanceof DuplicateKeyError)) throw err;
+      }
+    }
+  }
+
+  // ── running deliveries ────────────────────────────────────────────────────────────────────────────────
+
+  #lane(workerId: string): Lane {
+    let lane = this.#lanes.get(workerId);
+    if (!lane) {
+      lane = {
+        jobs: [],
+        running: false,
+        durable: false,
+        refilling: null,
+        deferrals: 0,
+        timer: null,
+        wakeAt: 0,
+      };
+      this.#lanes.set(workerId, lane);
+    }
+    return lane;
+  }
+
+  /** Forgets a lane with nothing left to do. */
+  #dropIfIdle(workerId: string, lane: Lane): void {
+    if (lane.jobs.length === 0 && !lane.running && !lane.durable && !lane.refilling && !lane.timer) {
+      this.#lanes.delete(workerId);
+    }
+  }
+
+  #enqueue(job: Job): void {
+    const twin = this.#active.get(job.id);
+    if (twin) {
+      // Found twice at once (a replayed event and the durable queue): one run settles both.
+      twin.waiters.push(...job.waiters);
+      return;
+    }
+    this.#active.set(job.id, job);
+    const lane = this.#lane(job.workerId);
+    lane.jobs.push(job);
+    if (!lane.running && !this.#ready.includes(job.workerId)) this.#ready.push(job.workerId);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < this.#o.concurrency && this.#ready.length > 0) {
+      const workerId = this.#ready.shift()!;
+      const lane = this.#lanes.get(workerId);
+      const job = lane?.jobs[0];
+      if (!lane || !job || lane.running) continue;
+      lane.running = true;
+      job.started = true;
+      this.#running++;
+      const run = this.#run(job).finally(() => {
+        this.#runs.delete(run);
+        this.#running--;
+        lane.jobs.shift();
+        lane.running = false;
+        if (lane.jobs.length > 0) this.#ready.push(workerId);
+        if (lane.durable && lane.jobs.length <= this.#o.maxQueuePerWorker / 2) this.#refill(workerId);
+        this.#dropIfIdle(workerId, lane);
+        this.#pump();
+      });
+      this.#runs.add(run);
+    }
+  }
+
+  async #run(job: Job): Promise<void> {
+    const attempt = job.attempts + 1;
+    let update: Partial<DeliveryDoc>;
+    try {
+      const event = job.event ?? (await this.#readEvent(job));
+      if (!event) {
+        update = {
+          status: 'skipped',
+          reason: 'event_not_found',
+          lastError: 'the event is no longer in the store',
+        };
+      } else {
+        const invocation = await this.#o.invoke({
+          workerId: job.workerId,
+          projectId: job.projectId,
+          trigger: { kind: 'event', eventId: event.id },
+          handler: 'onEvent',
+          input: eventInput(event),
+          eventDepth: depthOf(event),
+          correlationId: event.metadata.correlationId,
+        });
+        update =
+          invocation.outcome === 'ok'
+            ? { status: 'succeeded', attempts: attempt, lastError: null, lastInvocationId: invocation.id }
+            : this.#failure(
+                attempt,
+                invocation.error?.message ?? invocation.outcome,
+                invocation.id,
+                invocation.outcome,
+              );
+      }
+    } catch (err) {
+      if (err instanceof ApplicationError && SKIP_CODES.has(err.code)) {
+        update = { status: 'skipped', reason: err.code, lastError: err.message };
+      } else {
+        update = this.#failure(attempt, err instanceof Error ? err.message : String(err), null, 'error');
+      }
+    }
+    const now = this.#o.clock.now();
+    if (update.status === 'succeeded') this.#delivered.succeeded++;
+    else if (update.status === 'failed') this.#delivered.failed++;
+    else if (update.status === 'skipped') this.#delivered.skipped++;
+    else this.#delivered.retried++;
+    if (update.status === 'failed') {
+      this.#o.logger.warn(
+        { workerId: job.workerId, eventId: job.eventId, attempts: attempt, error: update.lastError },
+        'event delivery failed for good',
+      );
+    }
+    try {
+      await this.#deliveries().patch(job.id, {
+        $set: { dueAt: null, ...update, updatedAt: now.toISOString() },
+      });
+      if (update.status === 'queued') {
+        const lane = this.#lane(job.workerId);
+        lane.durable = true;
+        this.#wakeAt(job.workerId, lane, update.dueAt!);
+      }
+    } catch (err) {
+      // The delivery stays `in_flight` with its claim: the poll takes it over when the claim lapses.
+      this.#o.logger.error({ err, deliveryId: job.id }, 'could not record an event delivery');
+    }
+    this.#active.delete(job.id);
+    for (const waiter of job.waiters) {
+      waiter.outstanding--;
+      if (waiter.outstanding === 0) waiter.settled();
+    }
+  }
+
+  #failure(
+    attempt: number,
+    message: string,
+    invocationId: string | null,
+    outcome: string,
+  ): Partial<DeliveryDoc> {
+    const lastError = `${outcome === 'error' ? '' : `${outcome}: `}${message}`.slice(0, 2000);
+    if (attempt >= this.#o.maxAttempts) {
+      return { status: 'failed', attempts: attempt, lastError, lastInvocationId: invocationId };
+    }
+    const base = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** (attempt - 1));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    return {
+      status: 'queued',
+      attempts: attempt,
+      lastError,
+      lastInvocationId: invocationId,
+      dueAt: this.#o.clock.now().getTime() + delay,
+    };
+  }
+
+  async #readEvent(job: Job): Promise<RecordedEvent | null> {
+    const [event] = await this.#o.eventStore.readAll({ fromPosition: job.position - 1, limit: 1 });
+    return event && event.id === job.eventId ? event : null;
+  }
+
+  // ── the durable queue ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Arms the lane's timer for its next due retry (the earliest wins). */
+  #wakeAt(workerId: string, lane: Lane, dueAt: number): void {
+    if (this.#stopped) return;
+    const delay = Math.max(0, dueAt - this.#o.clock.now().getTime());
+    if (lane.timer) {
+      if (lane.wakeAt <= dueAt) return;
+      clearTimeout(lane.timer);
+    }
+    lane.wakeAt = dueAt;
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      this.#refill(workerId);
+    }, delay);
+    lane.timer.unref();
+  }
+
+  /** Moves the worker's due durable deliveries (oldest first) into its lane, as far as there is room. */
+  #refill(workerId: string): void {
+    const lane = this.#lane(workerId);
+    if (lane.refilling || this.#stopped) return;
+    lane.refilling = this.#refillOnce(workerId, lane)
+      .catch((err: unknown) => {
+        this.#o.logger.error({ err, workerId }, 'runtime subscriber could not read its durable queue');
+        this.#wakeAt(workerId, lane, this.#o.clock.now().getTime() + this.#o.pollMs);
+      })
+      .finally(() => {
+        lane.refilling = null;
+        this.#dropIfIdle(workerId, lane);
+      });
+  }
+
+  async #refillOnce(workerId: string, lane: Lane): Promise<void> {
+    const room = this.#o.maxQueuePerWorker - lane.jobs.length;
+    if (room <= 0) return;
+    const deferrals = lane.deferrals;
+    const now = this.#o.clock.now().getTime();
+    const due = await this.#deliveries().find(
+      { workerId, status: { $in: DURABLE }, dueAt: { $lte: now } },
+      { sort: { dueAt: 1, position: 1 }, limit: room },
+    );
+    const claimed = await this.#claim(due.items);
+    for (const doc of claimed) {
+      if (this.#stopped) return;
+      this.#enqueue(jobOf(doc));
+    }
+    if (due.items.length === room) return; // full again: the lane refills when it drains
+    const [next] = (
+      await this.#deliveries().find({ workerId, status: { $in: DURABLE } }, { sort: { dueAt: 1 }, limit: 1 })
+    ).items;
+    // Due but not claimed (changed meanwhile) or a deferral that raced this read: look again shortly.
+    const soon = now + Math.min(this.#o.pollMs, 100);
+    if (next) this.#wakeAt(workerId, lane, Math.max(next.dueAt ?? now, soon));
+    else if (lane.deferrals === deferrals) lane.durable = false;
+    else this.#wakeAt(workerId, lane, soon);
+  }
+
+  /** Claims (in one transaction) the durable deliveries nobody changed since they were read. */
+  async #claim(docs: readonly DeliveryDoc[]): Promise<DeliveryDoc[]> {
+    if (docs.length === 0) return [];
+    return this.#o.readStore.transaction(async (session) => {
+      const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+      const at = this.#o.clock.now();
+      const claimed: DeliveryDoc[] = [];
+      for (const doc of docs) {
+        if (this.#active.has(doc.id)) continue;
+        const current = await c.get(doc.id);
+        if (!current || current.status !== doc.status || current.dueAt !== doc.dueAt) continue;
+        await c.patch(doc.id, {
+          $set: { status: 'in_flight', dueAt: at.getTime() + this.#o.claimMs, updatedAt: at.toISOString() },
+        });
+        claimed.push(current);
+      }
+      return claimed;
+    });
+  }
+
+  /** At start: the lanes of workers with durable deliveries (from before a restart) refill. */
+  async #resumeDurableLanes(): Promise<void> {
+    const workers = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = await this.#deliveries().find({ status: { $in: DURABLE } }, { limit: 1000, cursor });
+      for (const doc of page.items) workers.add(doc.workerId);
+      cursor = page.nextCursor;
+    } while (cursor);
+    for (const workerId of workers) {
+      this.#lane(workerId).durable = true;
+      this.#refill(workerId);
+    }
+  }
+
+  #poll(): void {
+    if (this.#polling || this.#stopped) return;
+    this.#polling = this.#pollOnce()
+      .catch((err: unknown) => {
+        this.#o.reportError(err);
+        this.#o.logger.error({ err }, 'runtime subscriber could not read its durable queue');
+      })
+      .finally(() => {
+        this.#polling = null;
+      });
+  }
+
+  /**
+   * Recovers what a dead process left behind: `in_flight` claims that lapsed go back to the durable queue,
+   * and workers with durable deliveries nobody picked up for `claimMs` get their lane refilled here.
+   */
+  async #pollOnce(): Promise<void> {
+    const now = this.#o.clock.now().getTime();
+    const deliveries = this.#deliveries();
+    const lapsed = await deliveries.find({ status: 'in_flight', dueAt: { $lte: now } }, { limit: 100 });
+    const stale = await deliveries.find(
+      { status: { $in: DURABLE }, dueAt: { $lte: now - this.#o.claimMs } },
+      { limit: 100 },
+    );
+    const workers = new Set(stale.items.map((d) => d.workerId));
+    const released = await this.#o.readStore.transaction(async (session) => {
+      const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+      const ids: DeliveryDoc[] = [];
+      for (const doc of lapsed.items) {
+        if (this.#active.has(doc.id)) continue;
+        const current = await c.get(doc.id);
+        if (current?.status !== 'in_flight' || current.dueAt !== doc.dueAt) continue;
+        await c.patch(doc.id, {
+          $set: { status: 'deferred', dueAt: now, updatedAt: new Date(now).toISOString() },
+        });
+        ids.push(current);
+      }
+      return ids;
+    });
+    for (const doc of released) workers.add(doc.workerId);
+    for (const workerId of workers) {
+      if (this.#stopped) return;
+      this.#lane(workerId).durable = true;
+      this.#refill(workerId);
+    }
+  }
+
+  #deliveries() {
+    return this.#o.readStore.collection<DeliveryDoc>(WORKER_DELIVERIES);
+  }
+}
+
+function jobOf(doc: DeliveryDoc): Job {
+  return {
+    id: doc.id,
+    workerId: doc.workerId,
+    projectId: doc.projectId,
+    eventId: doc.eventId,
+    position: doc.position,
+    event: null,
+    attempts: doc.attempts,
+    waiters: [],
+    started: false,
+  };
+}

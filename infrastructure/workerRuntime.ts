@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import type { ModuleCatalog } from '../application/modules/catalog.ts';
+import { moduleGate } from '../application/modules/queries.ts';
+import type { EnvironmentDeps } from '../application/projects/deps.ts';
+import { BUILT_IN_EVENT_TYPES } from '../application/runtime/customEvents.ts';
+import type { RuntimeDeps } from '../application/runtime/deps.ts';
+import { InvocationFeed } from '../application/runtime/invocationFeed.ts';
+import { ensureInvocationIndexes, sweepInvocations } from '../application/runtime/invocations.ts';
+import { invokeWorker } from '../application/runtime/invokeWorker.ts';
+import type { RuntimeExtensions } from '../application/runtime/runtimeExtensions.ts';
+import {
+  RuntimeSubscriber,
+  type RuntimeSubscriberOptions,
+} from '../application/runtime/runtimeSubscriber.ts';
+import { Scheduler } from '../application/runtime/scheduler.ts';
+import { projections } from '../projections/index.ts';
+import type { ProjectionRunner } from '../projections/projectionRunner.ts';
+import type { Config } from './config.ts';
+import { outboundFetch } from './net/outboundFetch.ts';
+import type { LoadedPlugins } from './plugins/pluginLoader.ts';
+import { SandboxHost } from './sandbox/sandboxHost.ts';
+
+/** The event and schedule triggers; `start()` them after the projections (`serve` does). */
+export interface Triggers {
+  subscriber: RuntimeSubscriber;
+  scheduler: Scheduler;
+  start(): Promise<void>;
+}
+
+/** The worker runtime of one m3m process, wired from configuration. */
+export interface WorkerRuntime {
+  /** The isolated-vm runtime process; started at the first invocation. */
+  sandbox: SandboxHost;
+  /**
+   * What the worker use cases and `invokeWorker` run on: one shared object, so a plugin loader may replace
+   * `workers.extensions` at start-up and every later invocation sees it.
+   */
+  workers: RuntimeDeps;
+  /** Deletes invocation records older than `M3M_LOG_RETENTION_DAYS` (also run hourly). Returns how many. */
+  sweepInvocations(): Promise<number>;
+  triggers: Triggers;
+  close(): Promise<void>;
+}
+
+export interface WorkerRuntimeOptions {
+  /** Plugins' Runtime API functions (default: the loaded plugins', per project by active module). */
+  extensions?: RuntimeExtensions;
+  /** Tests shorten the runtime subscriber's retry backoff and polling. */
+  subscriber?: Partial<
+    Pick<
+      RuntimeSubscriberOptions,
+      'retryBaseMs' | 'retryMaxMs' | 'pollMs' | 'resubscribeBackoff' | 'concurrency'
+    >
+  >;
+}
+
+const SWEEP_INTERVAL_MS = 60 * 60_000;
+
+/**
+ * The sandbox, the Runtime API's parts (plugins' functions, outbound fetch, the invocation feed), the hourly
+ * sweep of old invocation records, and the triggers that run workers: events (`RuntimeSubscriber`) and
+ * schedules (`Scheduler`).
+ */
+export async function openWorkerRuntime(parts: {
+  config: Config;
+  logger: Logger;
+  projects: EnvironmentDeps;
+  modules: ModuleCatalog;
+  plugins: LoadedPlugins;
+  runner: ProjectionRunner;
+  options: WorkerRuntimeOptions;
+}): Promise<WorkerRuntime> {
+  const { config, logger, projects, modules, plugins, runner, options } = parts;
+  const { eventStore, readStore, clock } = projects;
+  const runtimeLogger = logger.child({ component: 'runtime' });
+  const sandbox = new SandboxHost({ defaultLimits: config.workers.limits, logger: runtimeLogger });
+  const feed = new InvocationFeed();
+  const workers: RuntimeDeps = {
+    ...projects,
+    sandbox,
+    extensions: options.extensions ?? plugins.runtimeExtensions(moduleGate({ readStore, clock, modules })),
+    fetcher: outboundFetch({ allowPrivate: config.workers.allowPrivateFetch }),
+    feed,
+    settings: {
+      limits: config.workers.limits,
+      logRetentionDays: config.workers.logRetentionDays,
+      eventDepthLimit: config.triggers.eventDepthLimit,
+    },
+    // Every type a projection reacts to, whatever module defines it: a worker can never forge one.
+    reservedEventTypes: new Set([...BUILT_IN_EVENT_TYPES, ...projections.flatMap((p) => p.eventTypes ?? [])]),
+    log: (level, obj, message) => runtimeLogger[level](obj, message),
+  };
+  await ensureInvocationIndexes(readStore);
+  const sweep = () => sweepInvocations(readStore, clock.now(), config.workers.logRetentionDays);
+  const sweepSoon = () =>
+    sweep().catch((err: unknown) => runtimeLogger.error({ err }, 'invocation retention sweep failed'));
+  let sweeping = sweepSoon();
+  const sweeper = setInterval(() => {
+    sweeping = sweepSoon();
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  const subscriber = new RuntimeSubscriber({
+    eventStore,
+    readStore,
+    clock,
+    invoke: (request) => invokeWorker(workers, request),
+    // Match each event against the workers as the read model has them once it includes that event.
+    readModelsAt: (position) => runner.waitFor(position, 60_000),
+    logger: logger.child({ component: 'triggers' }),
+    maxAttempts: config.triggers.eventMaxAttempts,
+    depthLimit: config.triggers.eventDepthLimit,
+    ...options.subscriber,
+  });
+  const scheduler = new Scheduler({
+    readStore,
+    clock,
+    run: ({ workerId, projectId, scheduledAt, cron }) =>
+      invokeWorker(workers, {
+        workerId,
+        projectId,
+        trigger: { kind: 'schedule', scheduledAt },
+        handler: 'scheduled',
+        input: { scheduledAt, cron },
+      }),
+    logger: logger.child({ component: 'scheduler' }),
+    retentionDays: config.workers.logRetentionDays,
+  });
+  return {
+    sandbox,
+    workers,
+    sweepInvocations: sweep,
+    triggers: {
+      subscriber,
+      scheduler,
+      async start() {
+        await subscriber.start();
+        await scheduler.start();
+      },
+    },
+    async close() {
+      clearInterval(sweeper);
+      await sweeping;
+      await scheduler.stop();
+      await subscriber.stop();
+      feed.complete();
+      await sandbox.close();
+    },
+  };
+}

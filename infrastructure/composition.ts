@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
-import type { CommandDeps } from '../application/commands/handleCommand.ts';
+import type { CommandDeps } from '../application/context.ts';
 import { builtInCatalog, type ModuleCatalog } from '../application/modules/catalog.ts';
 import { type Clock, systemClock } from '../application/ports/clock.ts';
 import type { EventStore } from '../application/ports/eventStore.ts';

@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decider, DomainEvent } from '../../domain/decider.ts';
-import type { Clock } from '../ports/clock.ts';
-import { type EventStore, type NewEvent, WrongExpectedRevisionError } from '../ports/eventStore.ts';
-import type { CommandContext } from './commandContext.ts';
-import type { EventSchemaRegistry } from './eventSchemas.ts';
+import { type CommandContext, type CommandDeps, storedMetadata } from '../context.ts';
+import { type NewEvent, WrongExpectedRevisionError } from '../ports/eventStore.ts';
 import { loadAggregate } from './loadAggregate.ts';
-
-export interface CommandDeps {
-  eventStore: EventStore;
-  schemas: EventSchemaRegistry;
-  clock: Clock;
-}
 
 export interface CommandResult<Event extends DomainEvent> {
   events: (Event & { id: string })[];
@@ -42,26 +34,19 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
   command: Command,
   context: CommandContext,
 ): Promise<CommandResult<Event>> {
-  const correlationId = context.correlationId ?? randomUUID();
+  const stamped = { ...context, correlationId: context.correlationId ?? randomUUID() };
   for (let attempt = 1; ; attempt++) {
     const { state, revision } = await loadAggregate(deps.eventStore, deps.schemas, streamId, decider);
     const decided = decider.decide(command, state);
     if (decided.length === 0) return { events: [], revision, position: null };
 
-    const timestamp = deps.clock.now().toISOString();
+    const now = deps.clock.now();
     const events = decided.map((event) => ({ ...event, id: randomUUID() }));
     const toAppend: NewEvent[] = events.map((event) => ({
       id: event.id,
       type: event.type,
       data: event.data,
-      metadata: {
-        actorId: context.actorId,
-        correlationId,
-        causationId: context.causationId ?? null,
-        source: context.source,
-        schemaVersion: deps.schemas.currentVersion(event.type),
-        timestamp,
-      },
+      metadata: storedMetadata(stamped, deps.schemas.currentVersion(event.type), now),
     }));
     try {
       const result = await deps.eventStore.append(streamId, toAppend, {

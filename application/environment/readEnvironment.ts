@@ -1,4 +1,4 @@
-import type { Actor } from '../identity/actor.ts';
+import type { Actor } from '../context.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { EnvironmentDeps, ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';

@@ -6,9 +6,9 @@ import {
   validateEnvValue,
 } from '../../domain/environment.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
-import type { Actor } from '../identity/actor.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import type { SecretCipher } from '../ports/secretCipher.ts';
-import { contextFor, type EnvironmentDeps, type RequestOrigin } from '../projects/deps.ts';
+import type { EnvironmentDeps } from '../projects/deps.ts';
 import { refusalsAsErrors, validating } from '../projects/errors.ts';
 import { findManageableProject } from '../projects/queries.ts';
 
@@ -52,7 +52,7 @@ export async function setVariable(
       environmentStream(projectId),
       environment,
       { type: 'SetEnvVariable', projectId, name: input.name, value },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { position: outcome.position };
   });
@@ -72,7 +72,7 @@ export async function deleteVariable(
       environmentStream(projectId),
       environment,
       { type: 'DeleteEnvVariable', projectId, name },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { position: outcome.position! };
   });

@@ -11,10 +11,10 @@ import {
 } from '../../domain/goal.ts';
 import { normalizeName } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { accessDenied, invalidInput } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { canManageGlobalGoals } from '../projects/accessPolicy.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import type { ProjectDeps } from '../projects/deps.ts';
 import { refusalsAsErrors, validating } from '../projects/errors.ts';
 import { findManageableProject } from '../projects/queries.ts';
 import { releaseSlug, reserveSlug } from '../projects/slugReservations.ts';
@@ -80,7 +80,7 @@ export async function defineGoal(
   await assertLiveProjects(deps, allowedProjectIds);
 
   const goalId = randomUUID();
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   const scope = goalSlugScope(deps, projectId);
   return refusalsAsErrors(async () => {
     await reserveSlug(deps, scope, input.slug, goalId, context);

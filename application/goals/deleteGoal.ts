@@ -1,7 +1,7 @@
 import { goal, goalStream } from '../../domain/goal.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import type { ProjectDeps } from '../projects/deps.ts';
 import { refusalsAsErrors } from '../projects/errors.ts';
 import { releaseSlug } from '../projects/slugReservations.ts';
 import { goalSlugScope } from './goalSlugs.ts';
@@ -15,7 +15,7 @@ export async function deleteGoal(
   origin?: RequestOrigin,
 ): Promise<{ position: number }> {
   const doc = await findManageableGoal(deps, actor, idOrSlug);
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   return refusalsAsErrors(async () => {
     const outcome = await handleCommand(deps, goalStream(doc.id), goal, { type: 'DeleteGoal' }, context);
     const deleted = outcome.events[0]!;

@@ -1,6 +1,6 @@
 import { goal, goalStream } from '../../domain/goal.ts';
-import type { CommandDeps } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import type { CommandDeps } from '../context.ts';
 import type { SlugScope } from '../projects/slugReservations.ts';
 
 /** A goal slug is unique among its project's goals, or among the global goals (`projectId` null). */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { incrementGoal as decideIncrement, goalIncrementsStream } from '../../domain/goal.ts';
+import { type Actor, eventMetadata, type RequestOrigin, storedMetadata } from '../context.ts';
 import { accessDenied } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { projectMayWriteGoal } from '../projects/accessPolicy.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import type { ProjectDeps } from '../projects/deps.ts';
 import { validating } from '../projects/errors.ts';
 import { findGoal, findUsableGoal, noSuchGoal } from './queries.ts';
 
@@ -50,7 +50,7 @@ export async function incrementGoal(
   }
   const now = deps.clock.now();
   const event = validating(() => decideIncrement({ goalId: doc.id }, by, projectId, now));
-  const context = contextFor(writer.kind === 'actor' ? writer.actor : null, origin);
+  const context = eventMetadata(writer.kind === 'actor' ? writer.actor : null, origin);
   const { position } = await deps.eventStore.append(
     goalIncrementsStream(doc.id),
     [
@@ -58,14 +58,7 @@ export async function incrementGoal(
         id: randomUUID(),
         type: event.type,
         data: event.data,
-        metadata: {
-          actorId: context.actorId,
-          correlationId: context.correlationId ?? randomUUID(),
-          causationId: context.causationId ?? null,
-          source: context.source,
-          schemaVersion: deps.schemas.currentVersion(event.type),
-          timestamp: now.toISOString(),
-        },
+        metadata: storedMetadata(context, deps.schemas.currentVersion(event.type), now),
       },
     ],
     { expectedRevision: 'any' },

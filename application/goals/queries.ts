@@ -1,8 +1,8 @@
 import type { Color } from '../../domain/colors.ts';
 import type { GoalType } from '../../domain/goal.ts';
+import type { Actor } from '../context.ts';
 import { dayRange } from '../dayRange.ts';
 import { accessDenied, invalidInput, notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
 import { type AccessibleProjects, canManageGoal, canUseGoal } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';

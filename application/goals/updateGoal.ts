@@ -1,8 +1,8 @@
 import type { Color } from '../../domain/colors.ts';
 import { goal, goalStream } from '../../domain/goal.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from '../projects/deps.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import type { ProjectDeps } from '../projects/deps.ts';
 import { refusalsAsErrors } from '../projects/errors.ts';
 import { validateGoalInput } from './defineGoal.ts';
 import { assertLiveProjects, findManageableGoal } from './queries.ts';
@@ -32,7 +32,7 @@ export async function updateGoal(
       goalStream(doc.id),
       goal,
       { type: 'UpdateGoal', ...input },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { goalId: doc.id, position: outcome.position };
   });

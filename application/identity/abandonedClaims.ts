@@ -1,6 +1,6 @@
 import { userDecider } from '../../domain/user.ts';
-import type { CommandDeps } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import type { CommandDeps } from '../context.ts';
 import { userStream } from './streams.ts';
 
 /**

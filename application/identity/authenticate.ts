@@ -1,6 +1,7 @@
+import type { Actor } from '../context.ts';
 import { unauthenticated } from '../errors.ts';
 import type { TokenService } from '../ports/tokenService.ts';
-import { type Actor, isPermission } from './actor.ts';
+import { isPermission } from './permissions.ts';
 import type { UserDirectory, UserView } from './userDirectory.ts';
 
 export interface AuthenticateDeps {

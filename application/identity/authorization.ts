@@ -1,6 +1,7 @@
 import type { AssignableRole } from '../../domain/user.ts';
+import { type Actor, hasPermission, isGlobalAdmin } from '../context.ts';
 import { accessDenied, invalidInput } from '../errors.ts';
-import { type Actor, hasPermission, isGlobalAdmin, isPermission, type Role } from './actor.ts';
+import { isPermission, type Role } from './permissions.ts';
 
 /**
  * Who may do what to whom, in one place. Each rule throws an `ApplicationError` of kind `forbidden` naming the

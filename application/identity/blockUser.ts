@@ -1,4 +1,5 @@
-import { type Caller, changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
+import type { Caller } from '../context.ts';
+import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
 /** Blocks a user: they can no longer log in, and their tokens stop working at once. */
 export async function blockUser(deps: IdentityDeps, caller: Caller, userId: string): Promise<IdentityResult> {

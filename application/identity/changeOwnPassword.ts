@@ -1,6 +1,6 @@
+import type { Caller } from '../context.ts';
 import { accessDenied, invalidInput } from '../errors.ts';
 import {
-  type Caller,
   changeUser,
   hashNewPassword,
   type IdentityDeps,

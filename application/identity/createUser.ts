@@ -1,7 +1,8 @@
 import type { AssignableRole } from '../../domain/user.ts';
+import type { Caller } from '../context.ts';
 import { assertCanCreateUser, assertKnownPermissions } from './authorization.ts';
 import { type Registered, registerUser } from './registration.ts';
-import type { Caller, IdentityDeps } from './userCommands.ts';
+import type { IdentityDeps } from './userCommands.ts';
 
 export interface CreateUserInput {
   email: string;

@@ -1,7 +1,6 @@
+import { type Caller, eventMetadata } from '../context.ts';
 import {
-  type Caller,
   changeUser,
-  contextOf,
   type IdentityDeps,
   type IdentityResult,
   laterPosition,
@@ -14,7 +13,7 @@ export async function deleteUser(
   caller: Caller,
   userId: string,
 ): Promise<IdentityResult> {
-  const context = contextOf(caller);
+  const context = eventMetadata(caller.actor, caller);
   const result = await changeUser(deps, caller, userId, { type: 'DeleteUser' }, { kind: 'delete' }, context);
   const released = await releaseEmail(deps, result.before.email, userId, context);
   return { userId, position: laterPosition(result.position, released) };

@@ -1,4 +1,5 @@
-import { type Caller, changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
+import type { Caller } from '../context.ts';
+import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
 export async function grantProjectAccess(
   deps: IdentityDeps,

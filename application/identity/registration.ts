@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/decider.ts';
 import { type RootAssignmentCommand, rootAssignmentDecider } from '../../domain/rootAssignment.ts';
 import { type AssignableRole, nameProblem, type UserRole, userDecider } from '../../domain/user.ts';
-import type { CommandContext } from '../commands/commandContext.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
+import { type Caller, type CommandContext, eventMetadata } from '../context.ts';
 import { invalidInput } from '../errors.ts';
 import { abandonedRoot } from './abandonedClaims.ts';
 import { ROOT_STREAM, userStream } from './streams.ts';
 import {
-  type Caller,
   checkedEmail,
-  contextOf,
   hashNewPassword,
   type IdentityDeps,
   releaseEmail,
@@ -74,7 +72,7 @@ export async function registerUser(
 ): Promise<Registered> {
   const { email, name } = checkNewUser(user);
   const passwordHash = await hashNewPassword(deps.hasher, user.password, 'password');
-  const context = contextOf(caller);
+  const context = eventMetadata(caller.actor, caller);
   const userId = randomUUID();
 
   await reserveEmail(deps, email, userId, context);

@@ -1,10 +1,5 @@
-import {
-  type Caller,
-  changeUser,
-  hashNewPassword,
-  type IdentityDeps,
-  type IdentityResult,
-} from './userCommands.ts';
+import type { Caller } from '../context.ts';
+import { changeUser, hashNewPassword, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
 /** `POST /admin/users/:id/password`: a global admin sets someone's password (the root's only by the root). */
 export async function resetPassword(

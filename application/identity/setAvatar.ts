@@ -1,6 +1,7 @@
+import type { Caller } from '../context.ts';
 import { ApplicationError, accessDenied } from '../errors.ts';
 import type { AvatarStore } from '../ports/avatarStore.ts';
-import { type Caller, changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
+import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
 export const MAX_AVATAR_BYTES = 1024 * 1024;
 

@@ -1,6 +1,7 @@
 import { nameProblem } from '../../domain/user.ts';
+import type { Caller } from '../context.ts';
 import { accessDenied, invalidInput } from '../errors.ts';
-import { type Caller, changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
+import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
 /** Self-service: `PATCH /me`. */
 export async function updateProfile(

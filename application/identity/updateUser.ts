@@ -1,10 +1,9 @@
 import type { AssignableRole } from '../../domain/user.ts';
+import { type Caller, eventMetadata } from '../context.ts';
 import { assertCanChangeUser, assertKnownPermissions } from './authorization.ts';
 import {
-  type Caller,
   changeUser,
   checkedEmail,
-  contextOf,
   type IdentityDeps,
   type IdentityResult,
   laterPosition,
@@ -38,7 +37,7 @@ export async function updateUser(
   const current = await loadUser(deps, userId);
   assertCanChangeUser(caller.actor, current, change);
 
-  const context = contextOf(caller);
+  const context = eventMetadata(caller.actor, caller);
   const newEmail = email !== undefined && email !== current.email ? email : undefined;
   let position: number | null = null;
   if (newEmail) position = await reserveEmail(deps, newEmail, userId, context);

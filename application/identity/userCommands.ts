@@ -1,26 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { type Decider, DomainError } from '../../domain/decider.ts';
 import { isValidEmail, normalizeEmail } from '../../domain/email.ts';
 import { emailReservationDecider } from '../../domain/emailReservation.ts';
 import { passwordProblem } from '../../domain/password.ts';
 import { type UserCommand, type UserEvent, type UserState, userDecider } from '../../domain/user.ts';
-import type { CommandContext } from '../commands/commandContext.ts';
-import { type CommandDeps, handleCommand } from '../commands/handleCommand.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import { type Caller, type CommandContext, type CommandDeps, eventMetadata } from '../context.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { PasswordHasher } from '../ports/passwordHasher.ts';
 import { abandonedEmailHolder } from './abandonedClaims.ts';
-import { type Actor, actorId } from './actor.ts';
 import { assertCanChangeUser, type UserChange } from './authorization.ts';
 import { emailStream, userStream } from './streams.ts';
-
-/** Who asks, and through what: becomes the metadata of every event the use case appends. */
-export interface Caller {
-  actor: Actor;
-  /** `api`, `cli`… */
-  source: string;
-  correlationId?: string;
-}
 
 export interface IdentityDeps {
   commands: CommandDeps;
@@ -31,14 +21,6 @@ export interface IdentityDeps {
 export interface IdentityResult {
   userId: string;
   position: number | null;
-}
-
-export function contextOf(caller: Caller): CommandContext & { correlationId: string } {
-  return {
-    actorId: actorId(caller.actor),
-    source: caller.source,
-    correlationId: caller.correlationId ?? randomUUID(),
-  };
 }
 
 export function laterPosition(a: number | null, b: number | null): number | null {
@@ -88,7 +70,7 @@ export async function changeUser(
   userId: string,
   command: UserCommand,
   change: UserChange | null,
-  context: CommandContext = contextOf(caller),
+  context: CommandContext = eventMetadata(caller.actor, caller),
 ) {
   let decidedOn: UserState = userDecider.initialState;
   const decider: Decider<UserCommand, UserState, UserEvent> = {

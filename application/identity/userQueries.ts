@@ -1,6 +1,6 @@
+import type { Actor } from '../context.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Page } from '../ports/readStore.ts';
-import type { Actor } from './actor.ts';
 import { assertCanManageUsers } from './authorization.ts';
 import type { UserDirectory, UserView } from './userDirectory.ts';
 

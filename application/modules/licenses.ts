@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { licenses, licensesStream, sameActiveLicense, validateLicenseScope } from '../../domain/licenses.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { accessDenied, invalidInput, notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type RequestOrigin } from '../projects/deps.ts';
 import { PROJECTS, type ProjectDoc } from '../projects/readModel.ts';
 import type { LicenseDeps } from './deps.ts';
 import { moduleRefusals, validatingModules } from './errors.ts';
@@ -67,7 +66,7 @@ export async function grantLicense(
       stream,
       licenses,
       { type: 'GrantLicense', userId, licenseId, ...grant },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     if (outcome.events.length > 0) return { licenseId, created: true, position: outcome.position };
     const { state } = await loadAggregate(deps.eventStore, deps.schemas, stream, licenses);
@@ -96,7 +95,7 @@ export async function revokeLicense(
       licensesStream(userId),
       licenses,
       { type: 'RevokeLicense', userId, licenseId },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { position: outcome.position };
   });

@@ -1,4 +1,4 @@
-import { type Actor, isGlobalAdmin } from '../identity/actor.ts';
+import { type Actor, isGlobalAdmin } from '../context.ts';
 import { canManageProject, type ProjectAccessView } from '../projects/accessPolicy.ts';
 
 /**

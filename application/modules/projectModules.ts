@@ -2,9 +2,8 @@ import { licenseCovers, licenses, licensesStream } from '../../domain/licenses.t
 import { projectModules, projectModulesStream } from '../../domain/projectModules.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { accessDenied, notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type RequestOrigin } from '../projects/deps.ts';
 import { PROJECTS, type ProjectDoc } from '../projects/readModel.ts';
 import type { CatalogEntry, ModuleCatalog } from './catalog.ts';
 import type { ModuleDeps } from './deps.ts';
@@ -107,7 +106,7 @@ export async function enableModule(
             trialEndsAt,
             now: deps.clock.now().toISOString(),
           },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { moduleCode, position: outcome.position };
   });
@@ -133,7 +132,7 @@ export async function disableModule(
       projectModulesStream(projectId),
       projectModules,
       { type: 'DisableModule', projectId, moduleCode: module.code },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { moduleCode: module.code, position: outcome.position };
   });

@@ -1,7 +1,7 @@
 import type { LicenseScope } from '../../domain/licenses.ts';
 import { effectiveStatus, isOn, type ModuleStatus } from '../../domain/projectModules.ts';
+import type { Actor } from '../context.ts';
 import { notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';

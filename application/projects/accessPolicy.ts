@@ -1,4 +1,4 @@
-import { type Actor, hasPermission, isGlobalAdmin } from '../identity/actor.ts';
+import { type Actor, hasPermission, isGlobalAdmin } from '../context.ts';
 
 /**
  * Who may do what with projects, their goals and their environment — the whole policy in one place.

@@ -1,4 +1,4 @@
-import type { Actor } from '../identity/actor.ts';
+import type { Actor } from '../context.ts';
 import { assertCanUseAdminRoutes } from '../identity/authorization.ts';
 import { USERS, type UserView } from '../identity/userDirectory.ts';
 import { findAll } from '../ports/findAll.ts';

@@ -3,11 +3,11 @@ import { type Color, isColor } from '../../domain/colors.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { normalizeName, project, projectStream, validateProjectSlug } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { accessDenied } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { canCreateProjects } from './accessPolicy.ts';
 import { generateApiKey } from './apiKeys.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import type { ProjectDeps } from './deps.ts';
 import { refusalsAsErrors, validating } from './errors.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { releaseSlug, reserveSlug } from './slugReservations.ts';
@@ -50,7 +50,7 @@ export async function createProject(
     throw accessDenied('Creating projects needs the create_projects permission.', 'missing_permission');
   }
   validateProjectInput(input);
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   const projectId = randomUUID();
   const scope = projectSlugScope(deps);
   return refusalsAsErrors(async () => {

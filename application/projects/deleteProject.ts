@@ -1,7 +1,7 @@
 import { project, projectStream } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import type { ProjectDeps } from './deps.ts';
 import { refusalsAsErrors } from './errors.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { findManageableProject } from './queries.ts';
@@ -19,7 +19,7 @@ export async function deleteProject(
   origin?: RequestOrigin,
 ): Promise<{ position: number }> {
   await findManageableProject(deps, actor, projectId);
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   return refusalsAsErrors(async () => {
     const outcome = await handleCommand(
       deps,

@@ -1,8 +1,8 @@
 import { project, projectStream } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { invalidInput } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import type { ProjectDeps } from './deps.ts';
 import { refusalsAsErrors } from './errors.ts';
 import { findManageableProject } from './queries.ts';
 
@@ -27,7 +27,7 @@ export async function grantMember(
       projectStream(projectId),
       project,
       { type: 'GrantMember', userId },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { position: outcome.position };
   });
@@ -47,7 +47,7 @@ export async function revokeMember(
       projectStream(projectId),
       project,
       { type: 'RevokeMember', userId },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { position: outcome.position! };
   });

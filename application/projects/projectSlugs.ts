@@ -1,6 +1,6 @@
 import { project, projectStream } from '../../domain/project.ts';
-import type { CommandDeps } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import type { CommandDeps } from '../context.ts';
 import type { SlugScope } from './slugReservations.ts';
 
 /** Live project slugs are unique: one reservation stream per slug. */

@@ -1,6 +1,6 @@
 import type { Color } from '../../domain/colors.ts';
+import { type Actor, isGlobalAdmin } from '../context.ts';
 import { accessDenied, notFound } from '../errors.ts';
-import { type Actor, isGlobalAdmin } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
 import {
   type AccessibleProjects,

@@ -1,8 +1,8 @@
 import { project, projectStream } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
-import type { Actor } from '../identity/actor.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { generateApiKey } from './apiKeys.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import type { ProjectDeps } from './deps.ts';
 import { refusalsAsErrors } from './errors.ts';
 import { findManageableProject } from './queries.ts';
 
@@ -24,7 +24,7 @@ export async function rotateApiKey(
       projectStream(projectId),
       project,
       { type: 'RotateApiKey', apiKey: digest },
-      contextFor(actor, origin),
+      eventMetadata(actor, origin),
     );
     return { apiKey: key, apiKeyPrefix: digest.prefix, position: outcome.position! };
   });

@@ -1,8 +1,8 @@
 import { DomainError } from '../../domain/decider.ts';
 import { slugReservation } from '../../domain/slugReservation.ts';
-import type { CommandContext } from '../commands/commandContext.ts';
-import { type CommandDeps, handleCommand } from '../commands/handleCommand.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import type { CommandContext, CommandDeps } from '../context.ts';
 
 /**
  * A reservation older than this whose holder does not use the slug is abandoned: a process died between

@@ -1,9 +1,9 @@
 import type { Color } from '../../domain/colors.ts';
 import { type ProjectEvent, project, projectStream } from '../../domain/project.ts';
 import { type CommandResult, handleCommand } from '../commands/handleCommand.ts';
-import type { Actor } from '../identity/actor.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { validateProjectInput } from './createProject.ts';
-import { contextFor, type ProjectDeps, type RequestOrigin } from './deps.ts';
+import type { ProjectDeps } from './deps.ts';
 import { refusalsAsErrors } from './errors.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { findManageableProject } from './queries.ts';
@@ -29,7 +29,7 @@ export async function updateProject(
 ): Promise<{ position: number | null }> {
   await findManageableProject(deps, actor, projectId);
   validateProjectInput(input);
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   const scope = projectSlugScope(deps);
   return refusalsAsErrors(async () => {
     if (input.slug !== undefined) await reserveSlug(deps, scope, input.slug, projectId, context);

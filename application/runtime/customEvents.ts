@@ -7,6 +7,7 @@ import { PROJECT_MODULE_EVENT_TYPES } from '../../domain/projectModules.ts';
 import { SLUG_RESERVATION_EVENT_TYPES } from '../../domain/slugReservation.ts';
 import { USER_EVENT_TYPES } from '../../domain/user.ts';
 import { EVENT_TYPE_PATTERN, WORKER_EVENT_TYPES } from '../../domain/worker.ts';
+import { eventMetadata, storedMetadata } from '../context.ts';
 import type { EventStore } from '../ports/eventStore.ts';
 
 /**
@@ -89,14 +90,15 @@ export async function emitCustomEvent(
         id: eventId,
         type,
         data,
-        metadata: {
-          actorId: null,
-          correlationId: context.correlationId,
-          causationId: context.causationId,
-          source: `worker:${context.workerId}`,
-          schemaVersion: 1,
-          timestamp: context.now.toISOString(),
-        },
+        metadata: storedMetadata(
+          eventMetadata(null, {
+            source: `worker:${context.workerId}`,
+            correlationId: context.correlationId,
+            causationId: context.causationId,
+          }),
+          1,
+          context.now,
+        ),
       },
     ],
     { expectedRevision: 'any' },

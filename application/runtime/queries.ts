@@ -1,5 +1,5 @@
+import type { Actor } from '../context.ts';
 import { notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import type { Page } from '../ports/readStore.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';

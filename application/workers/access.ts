@@ -1,5 +1,5 @@
+import type { Actor } from '../context.ts';
 import { accessDenied, notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { canManageProject } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';

@@ -10,9 +10,8 @@ import {
 } from '../../domain/worker.ts';
 import { type CommandResult, handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
+import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { ApplicationError, invalidInput } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
-import { contextFor, type RequestOrigin } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import { releaseSlug, reserveSlug, type SlugScope } from '../projects/slugReservations.ts';
 import { assertCanManageWorkers, findManageableWorker } from './access.ts';
@@ -48,7 +47,7 @@ function decide(
   origin?: RequestOrigin,
 ): Promise<CommandResult<WorkerEvent>> {
   return workerRefusals(() =>
-    handleCommand(deps, workerStream(workerId), worker, command, contextFor(actor, origin)),
+    handleCommand(deps, workerStream(workerId), worker, command, eventMetadata(actor, origin)),
   );
 }
 
@@ -91,7 +90,7 @@ export async function createWorker(
   };
   // Decided once without appending, so a bad input is refused before the slug is reserved.
   validatingWorker(() => worker.decide(command, worker.initialState));
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   const scope = workerSlugScope(deps, projectId);
   return workerRefusals(async () => {
     await reserveSlug(deps, scope, input.slug, workerId, context);
@@ -239,7 +238,7 @@ export async function deleteWorker(
   origin?: RequestOrigin,
 ): Promise<{ position: number }> {
   await findManageableWorker(deps, actor, projectId, workerId);
-  const context = contextFor(actor, origin);
+  const context = eventMetadata(actor, origin);
   const result = await decide(deps, actor, workerId, { type: 'DeleteWorker' }, origin);
   const deleted = result.events[0];
   if (deleted?.type === 'WorkerDeleted') {

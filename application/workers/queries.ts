@@ -1,6 +1,6 @@
 import { effectiveLimits, type WorkerLimits, type WorkerTriggers } from '../../domain/worker.ts';
+import type { Actor } from '../context.ts';
 import { notFound } from '../errors.ts';
-import type { Actor } from '../identity/actor.ts';
 import { findAll } from '../ports/findAll.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import type { ProjectDoc } from '../projects/readModel.ts';

@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../../application/identity/actor.ts';
+import type { Caller, UserActor } from '../../application/context.ts';
 import { type AuthenticateDeps, authenticate } from '../../application/identity/authenticate.ts';
 import { assertCanManageUsers, assertCanUseAdminRoutes } from '../../application/identity/authorization.ts';
-import type { Caller } from '../../application/identity/userCommands.ts';
 import type { UserView } from '../../application/identity/userDirectory.ts';
 import { unauthorized } from './problem.ts';
-
-export type UserActor = Actor & { kind: 'user' };
+import { originOf } from './routeKit.ts';
 
 export interface HttpAuth {
   /** `onRequest` hook: 401 unless the request carries a valid bearer token of a current, unblocked user. */
@@ -53,6 +50,6 @@ export function httpAuth(deps: AuthenticateDeps): HttpAuth {
       if (!found) throw unauthorized();
       return found.user;
     },
-    callerOf: (request) => ({ actor: actorOf(request), source: 'api', correlationId: randomUUID() }),
+    callerOf: (request) => ({ actor: actorOf(request), ...originOf(request) }),
   };
 }

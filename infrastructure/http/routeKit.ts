@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { RequestOrigin } from '../../application/context.ts';
 import { ApplicationError } from '../../application/errors.ts';
-import type { RequestOrigin } from '../../application/projects/deps.ts';
 import { validationFailed } from './problem.ts';
 
 /**

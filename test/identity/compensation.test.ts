@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleCommand } from '../../application/commands/handleCommand.ts';
+import type { Caller } from '../../application/context.ts';
 import { ABANDONED_AFTER_MS } from '../../application/identity/abandonedClaims.ts';
 import { createUser } from '../../application/identity/createUser.ts';
 import { emailStream, ROOT_STREAM } from '../../application/identity/streams.ts';
 import { updateUser } from '../../application/identity/updateUser.ts';
-import { type Caller, type IdentityDeps, reserveEmail } from '../../application/identity/userCommands.ts';
+import { type IdentityDeps, reserveEmail } from '../../application/identity/userCommands.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { rootAssignmentDecider } from '../../domain/rootAssignment.ts';
 import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';

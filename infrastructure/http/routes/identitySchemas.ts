@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { effectivePermissions, PERMISSIONS } from '../../../application/identity/actor.ts';
+import { effectivePermissions, PERMISSIONS } from '../../../application/identity/permissions.ts';
 import type { UserView } from '../../../application/identity/userDirectory.ts';
 import { EMAIL_MAX_LENGTH, EMAIL_PATTERN } from '../../../domain/email.ts';
 import { PASSWORD_RULE, passwordProblem } from '../../../domain/password.ts';

@@ -1,4 +1,4 @@
-import { invalidInput } from './errors.ts';
+import { refuse } from './errors.ts';
 
 /** Longest range of days a statistics query may ask for. */
 export const MAX_STATS_DAYS = 366;
@@ -19,7 +19,7 @@ function parseDay(value: string, field: string): number {
     Number.isNaN(ms) ||
     new Date(ms).toISOString().slice(0, 10) !== value
   ) {
-    throw invalidInput(field, 'A date is YYYY-MM-DD (UTC).', 'invalid_date');
+    throw refuse('invalid_date', 'A date is YYYY-MM-DD (UTC).', field);
   }
   return ms;
 }
@@ -39,10 +39,10 @@ export function dayRange(
   const from = range.from !== undefined ? parseDay(range.from, 'from') : null;
   const end = to ?? (from !== null ? Math.max(from, todayMs) : todayMs);
   const start = from ?? end - (DEFAULT_STATS_DAYS - 1) * DAY_MS;
-  if (start > end) throw invalidInput('from', '"from" is after "to".', 'invalid_range');
+  if (start > end) throw refuse('invalid_range', '"from" is after "to".', 'from');
   const count = (end - start) / DAY_MS + 1;
   if (count > MAX_STATS_DAYS) {
-    throw invalidInput('to', `A range spans at most ${MAX_STATS_DAYS} days.`, 'range_too_long');
+    throw refuse('range_too_long', `A range spans at most ${MAX_STATS_DAYS} days.`, 'to');
   }
   const days = Array.from({ length: count }, (_, i) => iso(start + i * DAY_MS));
   return { from: days[0]!, to: days.at(-1)!, days };

@@ -1,37 +1,75 @@
-/**
- * A request the application refuses, with what kind of refusal it is. The HTTP layer turns the kind into a
- * status; the CLI prints the message. Messages are meant for the caller and never contain a secret.
- */
+import { DomainError } from '../domain/decider.ts';
+import { ConcurrencyError } from './commands/handleCommand.ts';
+import { ERRORS, type ErrorCode, type ErrorEntry, isErrorCode } from './errorCatalogue.ts';
+
+/** What kind of refusal a code is, from its status: what a caller (the sandbox's guest errors) needs to know. */
 export type ApplicationErrorKind =
   | 'invalid'
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'too_large'
   | 'unsupported_media_type'
-  | 'too_large';
+  | 'unavailable';
 
+const KINDS: Record<number, ApplicationErrorKind> = {
+  400: 'invalid',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * A request the application refuses, by its code in the error catalogue (`errorCatalogue.ts`), which gives its
+ * status, title and documentation. Messages are meant for the caller and never contain a secret.
+ */
 export class ApplicationError extends Error {
+  readonly code: ErrorCode;
   readonly kind: ApplicationErrorKind;
-  /** Stable, machine-readable, snake_case. */
-  readonly code: string;
-  /** For `invalid`: the input field at fault (`email`, `newPassword`…). */
+  /** The input field at fault as the use case names it (`email`, `newPassword`, `from`), if any. */
   readonly field: string | undefined;
 
-  constructor(kind: ApplicationErrorKind, code: string, message: string, field?: string) {
+  constructor(code: ErrorCode, message: string, field?: string) {
     super(message);
     this.name = 'ApplicationError';
-    this.kind = kind;
     this.code = code;
-    this.field = field;
+    const entry: ErrorEntry = ERRORS[code];
+    this.kind = (entry.status === null ? 'invalid' : KINDS[entry.status]) ?? 'unavailable';
+    this.field = field ?? entry.field?.split('.').slice(1).join('.');
   }
 }
 
-export const invalidInput = (field: string, message: string, code = 'invalid_input') =>
-  new ApplicationError('invalid', code, message, field);
-export const accessDenied = (message: string, code = 'forbidden') =>
-  new ApplicationError('forbidden', code, message);
-export const notFound = (message: string, code = 'not_found') =>
-  new ApplicationError('not_found', code, message);
-export const unauthenticated = (message: string, code = 'unauthenticated') =>
-  new ApplicationError('unauthenticated', code, message);
+/** `throw refuse('weak_password', 'The password is too short.', 'newPassword')` */
+export const refuse = (code: ErrorCode, message: string, field?: string) =>
+  new ApplicationError(code, message, field);
+
+/** A domain rule's refusal (or a lost race) as an application refusal; any other error as it is. */
+export function asRefusal(error: unknown): unknown {
+  if (error instanceof DomainError && isErrorCode(error.code)) {
+    return new ApplicationError(error.code, error.message);
+  }
+  if (error instanceof ConcurrencyError) {
+    return refuse('concurrent_modification', 'Too many concurrent changes to the same item; try again.');
+  }
+  return error;
+}
+
+/** Runs `work` (synchronous or not), turning what it throws into application refusals (`asRefusal`). */
+export function refusals<T>(work: () => T): T {
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    throw asRefusal(error);
+  }
+  if (result instanceof Promise) {
+    return result.catch((error: unknown) => {
+      throw asRefusal(error);
+    }) as T;
+  }
+  return result;
+}

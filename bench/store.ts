@@ -15,7 +15,7 @@ import { openPostgresReadStore } from '../infrastructure/readStore/postgresReadS
 import { openSqliteReadStore } from '../infrastructure/readStore/sqliteReadStore.ts';
 import { eventTypeStats } from '../projections/eventTypeStats.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
-import { startPostgresCluster } from '../test/fixtures/postgresCluster.ts';
+import { startPostgresCluster } from '../test/kit/postgresCluster.ts';
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const SINGLE = 20_000;

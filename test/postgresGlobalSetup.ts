@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { type PostgresCluster, startPostgresCluster } from './fixtures/postgresCluster.ts';
+import { type PostgresCluster, startPostgresCluster } from './kit/postgresCluster.ts';
 
 /**
  * The PostgreSQL suites run against a real server in every `npm test`: this starts a throw-away cluster for

@@ -7,9 +7,9 @@ import {
 } from '../../domain/environment.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import { refusals } from '../errors.ts';
 import type { SecretCipher } from '../ports/secretCipher.ts';
 import type { EnvironmentDeps } from '../projects/deps.ts';
-import { refusalsAsErrors, validating } from '../projects/errors.ts';
 import { findManageableProject } from '../projects/queries.ts';
 
 /** The associated data a secret's ciphertext is bound to: it decrypts only as this variable of this project. */
@@ -41,12 +41,12 @@ export async function setVariable(
   origin?: RequestOrigin,
 ): Promise<{ position: number | null }> {
   await findManageableProject(deps, actor, projectId);
-  validating(() => {
+  refusals(() => {
     validateEnvName(input.name);
     validateEnvValue(input.value);
   });
   const value = storedValue(deps.cipher, projectId, input.name, input.value, input.secret ?? false);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       environmentStream(projectId),
@@ -66,7 +66,7 @@ export async function deleteVariable(
   origin?: RequestOrigin,
 ): Promise<{ position: number }> {
   await findManageableProject(deps, actor, projectId);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       environmentStream(projectId),

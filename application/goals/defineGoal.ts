@@ -12,10 +12,9 @@ import {
 import { normalizeName } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
-import { accessDenied, invalidInput } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import { canManageGlobalGoals } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
-import { refusalsAsErrors, validating } from '../projects/errors.ts';
 import { findManageableProject } from '../projects/queries.ts';
 import { releaseSlug, reserveSlug } from '../projects/slugReservations.ts';
 import { goalSlugScope } from './goalSlugs.ts';
@@ -38,7 +37,7 @@ export function validateGoalInput(input: {
   color?: unknown;
   description?: string;
 }): void {
-  validating(() => {
+  refusals(() => {
     if (input.slug !== undefined) validateGoalSlug(input.slug);
     if (input.name !== undefined) normalizeName(input.name);
     if (input.type !== undefined && !(GOAL_TYPES as readonly string[]).includes(input.type))
@@ -66,15 +65,15 @@ export async function defineGoal(
 ): Promise<{ goalId: string; position: number }> {
   if (projectId !== null) await findManageableProject(deps, actor, projectId);
   else if (!canManageGlobalGoals(actor)) {
-    throw accessDenied('Only global admins define global goals.', 'not_global_admin');
+    throw refuse('not_global_admin', 'Only global admins define global goals.');
   }
   validateGoalInput(input);
   const allowedProjectIds = input.allowedProjectIds ?? [];
   if (projectId !== null && allowedProjectIds.length > 0) {
-    throw invalidInput(
-      'allowedProjectIds',
-      'A project goal belongs to its project; only global goals have a list of allowed projects.',
+    throw refuse(
       'not_a_global_goal',
+      'A project goal belongs to its project; only global goals have a list of allowed projects.',
+      'allowedProjectIds',
     );
   }
   await assertLiveProjects(deps, allowedProjectIds);
@@ -82,7 +81,7 @@ export async function defineGoal(
   const goalId = randomUUID();
   const context = eventMetadata(actor, origin);
   const scope = goalSlugScope(deps, projectId);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     await reserveSlug(deps, scope, input.slug, goalId, context);
     try {
       const outcome = await handleCommand(

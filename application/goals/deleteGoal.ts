@@ -1,8 +1,8 @@
 import { goal, goalStream } from '../../domain/goal.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import { refusals } from '../errors.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
-import { refusalsAsErrors } from '../projects/errors.ts';
 import { releaseSlug } from '../projects/slugReservations.ts';
 import { goalSlugScope } from './goalSlugs.ts';
 import { findManageableGoal } from './queries.ts';
@@ -16,7 +16,7 @@ export async function deleteGoal(
 ): Promise<{ position: number }> {
   const doc = await findManageableGoal(deps, actor, idOrSlug);
   const context = eventMetadata(actor, origin);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(deps, goalStream(doc.id), goal, { type: 'DeleteGoal' }, context);
     const deleted = outcome.events[0]!;
     if (deleted.type === 'GoalDeleted') {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { incrementGoal as decideIncrement, goalIncrementsStream } from '../../domain/goal.ts';
 import { type Actor, eventMetadata, type RequestOrigin, storedMetadata } from '../context.ts';
-import { accessDenied } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import { projectMayWriteGoal } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
-import { validating } from '../projects/errors.ts';
 import { findGoal, findUsableGoal, noSuchGoal } from './queries.ts';
 
 /** Who increments: a signed-in user, or an external system holding a project's API key. */
@@ -38,9 +37,9 @@ export async function incrementGoal(
     doc = await findGoal(deps, idOrSlug);
     if (!doc) throw noSuchGoal();
     if (!projectMayWriteGoal(writer.projectId, doc)) {
-      throw accessDenied(
-        'This project may write only to its own goals and to global goals that allow it.',
+      throw refuse(
         'goal_not_writable',
+        'This project may write only to its own goals and to global goals that allow it.',
       );
     }
     projectId = writer.projectId;
@@ -49,7 +48,7 @@ export async function incrementGoal(
     projectId = doc.projectId;
   }
   const now = deps.clock.now();
-  const event = validating(() => decideIncrement({ goalId: doc.id }, by, projectId, now));
+  const event = refusals(() => decideIncrement({ goalId: doc.id }, by, projectId, now));
   const context = eventMetadata(writer.kind === 'actor' ? writer.actor : null, origin);
   const { position } = await deps.eventStore.append(
     goalIncrementsStream(doc.id),

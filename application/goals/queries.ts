@@ -2,7 +2,7 @@ import type { Color } from '../../domain/colors.ts';
 import type { GoalType } from '../../domain/goal.ts';
 import type { Actor } from '../context.ts';
 import { dayRange } from '../dayRange.ts';
-import { accessDenied, invalidInput, notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
 import { type AccessibleProjects, canManageGoal, canUseGoal } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
@@ -38,7 +38,7 @@ export interface GoalView {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const noSuchGoal = () => notFound('The goal does not exist.', 'goal_not_found');
+export const noSuchGoal = () => refuse('goal_not_found', 'The goal does not exist.');
 
 export function goalView(doc: GoalDoc, total: number): GoalView {
   return {
@@ -98,11 +98,11 @@ export async function findManageableGoal(
   const project =
     doc.projectId === null ? null : await deps.readStore.collection<ProjectDoc>(PROJECTS).get(doc.projectId);
   if (!canManageGoal(actor, doc, project)) {
-    throw accessDenied(
+    throw refuse(
+      'not_goal_manager',
       doc.projectId === null
         ? 'Only global admins change global goals.'
         : "Only the project's owner or a global admin may change its goals.",
-      'not_goal_manager',
     );
   }
   return doc;
@@ -142,7 +142,7 @@ export async function assertLiveProjects(deps: ProjectDeps, ids: readonly string
   const live = new Set(found.map((doc) => doc.id));
   const missing = unique.filter((id) => !live.has(id));
   if (missing.length > 0) {
-    throw invalidInput('allowedProjectIds', `No such project: ${missing.join(', ')}.`, 'project_not_found');
+    throw refuse('unknown_project', `No such project: ${missing.join(', ')}.`, 'allowedProjectIds');
   }
 }
 

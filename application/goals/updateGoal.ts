@@ -2,8 +2,8 @@ import type { Color } from '../../domain/colors.ts';
 import { goal, goalStream } from '../../domain/goal.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import { refusals } from '../errors.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
-import { refusalsAsErrors } from '../projects/errors.ts';
 import { validateGoalInput } from './defineGoal.ts';
 import { assertLiveProjects, findManageableGoal } from './queries.ts';
 
@@ -26,7 +26,7 @@ export async function updateGoal(
   const doc = await findManageableGoal(deps, actor, idOrSlug);
   validateGoalInput(input);
   if (input.allowedProjectIds) await assertLiveProjects(deps, input.allowedProjectIds);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       goalStream(doc.id),

@@ -1,5 +1,5 @@
 import type { Actor } from '../context.ts';
-import { unauthenticated } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import type { TokenService } from '../ports/tokenService.ts';
 import { isPermission } from './permissions.ts';
 import type { UserDirectory, UserView } from './userDirectory.ts';
@@ -21,7 +21,7 @@ export async function authenticate(
   const claims = deps.tokens.verify(token);
   const user = claims ? await deps.directory.get(claims.userId) : null;
   if (!claims || !user || user.blocked || user.sessionVersion !== claims.sessionVersion) {
-    throw unauthenticated('The token is invalid or expired; log in again.', 'invalid_token');
+    throw refuse('invalid_token', 'The token is invalid or expired; log in again.');
   }
   return { actor: actorOf(user), user };
 }

@@ -1,6 +1,6 @@
 import type { AssignableRole } from '../../domain/user.ts';
 import { type Actor, hasPermission, isGlobalAdmin } from '../context.ts';
-import { accessDenied, invalidInput } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { isPermission, type Role } from './permissions.ts';
 
 /**
@@ -31,25 +31,26 @@ const isSelf = (actor: Actor, target: Target) => actor.kind === 'user' && actor.
 
 export function assertCanManageUsers(actor: Actor): void {
   if (!hasPermission(actor, 'manage_users')) {
-    throw accessDenied('Managing users needs the manage_users permission.', 'missing_permission');
+    throw refuse('missing_permission', 'Managing users needs the manage_users permission.');
   }
 }
 
 export function assertCanUseAdminRoutes(actor: Actor): void {
-  if (!isGlobalAdmin(actor)) throw accessDenied('Only global admins may do this.', 'admin_only');
+  if (!isGlobalAdmin(actor)) throw refuse('admin_only', 'Only global admins may do this.');
 }
 
 export function assertKnownPermissions(permissions: readonly string[], field = 'permissions'): void {
   const unknown = permissions.filter((p) => !isPermission(p));
-  if (unknown.length > 0) throw invalidInput(field, `Unknown permission: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw refuse('unknown_permission', `Unknown permission: ${unknown.join(', ')}`, field);
 }
 
 function assertHolds(actor: Actor, permissions: Iterable<string>): void {
   for (const permission of permissions) {
     if (!isPermission(permission) || !hasPermission(actor, permission)) {
-      throw accessDenied(
-        `You cannot grant or revoke the ${permission} permission: you do not hold it.`,
+      throw refuse(
         'permission_not_held',
+        `You cannot grant or revoke the ${permission} permission: you do not hold it.`,
       );
     }
   }
@@ -58,9 +59,9 @@ function assertHolds(actor: Actor, permissions: Iterable<string>): void {
 function assertProjectInReach(actor: Actor, projectId: string): void {
   if (isGlobalAdmin(actor)) return;
   if (actor.kind === 'user' && actor.projectIds.includes(projectId)) return;
-  throw accessDenied(
-    `You cannot grant or revoke access to project ${projectId}: it is not in your own list.`,
+  throw refuse(
     'project_not_held',
+    `You cannot grant or revoke access to project ${projectId}: it is not in your own list.`,
   );
 }
 
@@ -70,7 +71,7 @@ export function assertCanCreateUser(
 ): void {
   assertCanManageUsers(actor);
   if (user.role === 'admin' && !isGlobalAdmin(actor)) {
-    throw accessDenied('Only global admins may create global admins.', 'admin_only');
+    throw refuse('admin_only', 'Only global admins may create global admins.');
   }
   assertHolds(actor, user.permissions);
   for (const projectId of user.projectIds) assertProjectInReach(actor, projectId);
@@ -79,24 +80,24 @@ export function assertCanCreateUser(
 export function assertCanChangeUser(actor: Actor, target: Target, change: UserChange): void {
   assertCanManageUsers(actor);
   if (target.role === 'root' && !(actor.kind === 'system' || actor.role === 'root')) {
-    throw accessDenied('Only the root admin may change the root admin.', 'root_only');
+    throw refuse('root_only', 'Only the root admin may change the root admin.');
   }
   if (target.role === 'admin' && !isGlobalAdmin(actor)) {
-    throw accessDenied('Only global admins may change a global admin.', 'admin_only');
+    throw refuse('admin_only', 'Only global admins may change a global admin.');
   }
   if (change.kind === 'reset_password') {
     assertCanUseAdminRoutes(actor);
     // Setting a password without knowing the current one is for other people's accounts: one's own goes through
     // POST /me/password, so that a stolen token is not enough to take the account over.
     if (isSelf(actor, target)) {
-      throw accessDenied(
-        'Change your own password with POST /api/v1/me/password: it needs the current one.',
+      throw refuse(
         'self_change',
+        'Change your own password with POST /api/v1/me/password: it needs the current one.',
       );
     }
   }
   if (change.kind === 'block' || change.kind === 'delete') {
-    if (isSelf(actor, target)) throw accessDenied(`You cannot ${change.kind} yourself.`, 'self_change');
+    if (isSelf(actor, target)) throw refuse('self_change', `You cannot ${change.kind} yourself.`);
   }
   if (change.kind === 'grant_project' || change.kind === 'revoke_project') {
     assertProjectInReach(actor, change.projectId);
@@ -107,10 +108,10 @@ export function assertCanChangeUser(actor: Actor, target: Target, change: UserCh
   const after = new Set(change.permissions ?? target.permissions);
   const changed = [...before, ...after].filter((p) => before.has(p) !== after.has(p));
   if ((roleChanges || changed.length > 0) && isSelf(actor, target)) {
-    throw accessDenied('You cannot change your own role or permissions.', 'self_change');
+    throw refuse('self_change', 'You cannot change your own role or permissions.');
   }
   if (roleChanges && !isGlobalAdmin(actor)) {
-    throw accessDenied('Only global admins may make or unmake global admins.', 'admin_only');
+    throw refuse('admin_only', 'Only global admins may make or unmake global admins.');
   }
   assertHolds(actor, changed);
 }

@@ -1,5 +1,5 @@
 import type { Caller } from '../context.ts';
-import { accessDenied, invalidInput } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import {
   changeUser,
   hashNewPassword,
@@ -20,11 +20,11 @@ export async function changeOwnPassword(
   input: ChangeOwnPasswordInput,
 ): Promise<IdentityResult> {
   const { actor } = caller;
-  if (actor.kind !== 'user') throw accessDenied('Only a user has a password to change.');
+  if (actor.kind !== 'user') throw refuse('not_a_user', 'Only a user has a password to change.');
   const passwordHash = await hashNewPassword(deps.hasher, input.newPassword, 'newPassword');
   const user = await loadUser(deps, actor.userId);
   if (!(await deps.hasher.verify(input.currentPassword, user.passwordHash))) {
-    throw invalidInput('currentPassword', 'This is not your current password.', 'wrong_password');
+    throw refuse('wrong_password', 'This is not your current password.', 'currentPassword');
   }
   const result = await changeUser(deps, caller, actor.userId, { type: 'ChangePassword', passwordHash }, null);
   return { userId: actor.userId, position: result.position };

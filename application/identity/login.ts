@@ -1,5 +1,5 @@
 import { normalizeEmail } from '../../domain/email.ts';
-import { accessDenied, unauthenticated } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import type { PasswordHasher } from '../ports/passwordHasher.ts';
 import type { IssuedToken, TokenService } from '../ports/tokenService.ts';
 import type { UserDirectory, UserView } from './userDirectory.ts';
@@ -23,7 +23,7 @@ export async function login(
   const user = await deps.directory.byEmail(normalizeEmail(input.email));
   const hash = user ? await deps.directory.passwordHash(user.id) : null;
   const matches = await deps.hasher.verify(input.password, hash);
-  if (!user || !matches) throw unauthenticated(INVALID_CREDENTIALS, 'invalid_credentials');
-  if (user.blocked) throw accessDenied('This account is blocked.', 'account_blocked');
+  if (!user || !matches) throw refuse('invalid_credentials', INVALID_CREDENTIALS);
+  if (user.blocked) throw refuse('account_blocked', 'This account is blocked.');
   return { ...deps.tokens.issue({ userId: user.id, sessionVersion: user.sessionVersion }), user };
 }

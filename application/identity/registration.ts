@@ -4,7 +4,7 @@ import { type RootAssignmentCommand, rootAssignmentDecider } from '../../domain/
 import { type AssignableRole, nameProblem, type UserRole, userDecider } from '../../domain/user.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Caller, type CommandContext, eventMetadata } from '../context.ts';
-import { invalidInput } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { abandonedRoot } from './abandonedClaims.ts';
 import { ROOT_STREAM, userStream } from './streams.ts';
 import {
@@ -34,7 +34,7 @@ export interface Registered {
 export function checkNewUser(user: Pick<NewUser, 'email' | 'name'>): { email: string; name: string } {
   const email = checkedEmail(user.email);
   const problem = nameProblem(user.name);
-  if (problem) throw invalidInput('name', `The name ${problem}.`);
+  if (problem) throw refuse('invalid_name', `The name ${problem}.`, 'name');
   return { email, name: user.name.trim() };
 }
 

@@ -1,5 +1,5 @@
 import type { Caller } from '../context.ts';
-import { ApplicationError, accessDenied } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import type { AvatarStore } from '../ports/avatarStore.ts';
 import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
@@ -42,25 +42,17 @@ export async function setAvatar(
   input: { contentType: string; bytes: Uint8Array },
 ): Promise<IdentityResult> {
   const { actor } = caller;
-  if (actor.kind !== 'user') throw accessDenied('Only a user has an avatar.');
+  if (actor.kind !== 'user') throw refuse('not_a_user', 'Only a user has an avatar.');
   const type = input.contentType.split(';')[0]!.trim().toLowerCase();
   if (!isAvatarContentType(type)) {
-    throw new ApplicationError(
-      'unsupported_media_type',
-      'unsupported_avatar_type',
-      `An avatar must be ${Object.keys(AVATAR_TYPES).join(', ')}.`,
-    );
+    throw refuse('unsupported_avatar_type', `An avatar must be ${Object.keys(AVATAR_TYPES).join(', ')}.`);
   }
   if (input.bytes.length > MAX_AVATAR_BYTES) {
-    throw new ApplicationError('too_large', 'avatar_too_large', 'An avatar may be at most 1 MiB.');
+    throw refuse('avatar_too_large', 'An avatar may be at most 1 MiB.');
   }
   const format = AVATAR_TYPES[type];
   if (!format.matches(input.bytes)) {
-    throw new ApplicationError(
-      'unsupported_media_type',
-      'avatar_content_mismatch',
-      `The content is not a valid ${type} picture.`,
-    );
+    throw refuse('avatar_content_mismatch', `The content is not a valid ${type} picture.`);
   }
   const file = await deps.avatars.save(input.bytes, format.extension);
   const result = await changeUser(
@@ -75,7 +67,7 @@ export async function setAvatar(
 
 export async function clearAvatar(deps: IdentityDeps, caller: Caller): Promise<IdentityResult> {
   const { actor } = caller;
-  if (actor.kind !== 'user') throw accessDenied('Only a user has an avatar.');
+  if (actor.kind !== 'user') throw refuse('not_a_user', 'Only a user has an avatar.');
   const result = await changeUser(deps, caller, actor.userId, { type: 'SetAvatar', avatar: null }, null);
   return { userId: actor.userId, position: result.position };
 }

@@ -1,6 +1,6 @@
 import { nameProblem } from '../../domain/user.ts';
 import type { Caller } from '../context.ts';
-import { accessDenied, invalidInput } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
 
 /** Self-service: `PATCH /me`. */
@@ -10,9 +10,9 @@ export async function updateProfile(
   input: { name: string },
 ): Promise<IdentityResult> {
   const { actor } = caller;
-  if (actor.kind !== 'user') throw accessDenied('Only a user has a profile.');
+  if (actor.kind !== 'user') throw refuse('not_a_user', 'Only a user has a profile.');
   const problem = nameProblem(input.name);
-  if (problem) throw invalidInput('name', `The name ${problem}.`);
+  if (problem) throw refuse('invalid_name', `The name ${problem}.`, 'name');
   const result = await changeUser(deps, caller, actor.userId, { type: 'UpdateUser', name: input.name }, null);
   return { userId: actor.userId, position: result.position };
 }

@@ -6,7 +6,7 @@ import { type UserCommand, type UserEvent, type UserState, userDecider } from '.
 import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Caller, type CommandContext, type CommandDeps, eventMetadata } from '../context.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import type { PasswordHasher } from '../ports/passwordHasher.ts';
 import { abandonedEmailHolder } from './abandonedClaims.ts';
 import { assertCanChangeUser, type UserChange } from './authorization.ts';
@@ -32,7 +32,7 @@ export function laterPosition(a: number | null, b: number | null): number | null
 /** Normalizes an email, or refuses it naming `field`. */
 export function checkedEmail(email: string, field = 'email'): string {
   const normalized = normalizeEmail(email);
-  if (!isValidEmail(normalized)) throw invalidInput(field, `"${field}" must be an email address.`);
+  if (!isValidEmail(normalized)) throw refuse('invalid_email', `"${field}" must be an email address.`, field);
   return normalized;
 }
 
@@ -43,7 +43,7 @@ export async function hashNewPassword(
   field: string,
 ): Promise<string> {
   const problem = passwordProblem(password);
-  if (problem) throw invalidInput(field, `The password ${problem}.`, 'weak_password');
+  if (problem) throw refuse('weak_password', `The password ${problem}.`, field);
   return hasher.hash(password);
 }
 
@@ -55,7 +55,7 @@ export async function loadUser(deps: IdentityDeps, userId: string): Promise<User
     userStream(userId),
     userDecider,
   );
-  if (state.status !== 'active') throw notFound('There is no such user.', 'user_not_found');
+  if (state.status !== 'active') throw refuse('user_not_found', 'There is no such user.');
   return state;
 }
 

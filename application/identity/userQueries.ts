@@ -1,5 +1,5 @@
 import type { Actor } from '../context.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import type { Page } from '../ports/readStore.ts';
 import { assertCanManageUsers } from './authorization.ts';
 import type { UserDirectory, UserView } from './userDirectory.ts';
@@ -7,7 +7,7 @@ import type { UserDirectory, UserView } from './userDirectory.ts';
 export async function getUser(directory: UserDirectory, actor: Actor, userId: string): Promise<UserView> {
   assertCanManageUsers(actor);
   const user = await directory.get(userId);
-  if (!user) throw notFound('There is no such user.', 'user_not_found');
+  if (!user) throw refuse('user_not_found', 'There is no such user.');
   return user;
 }
 
@@ -22,7 +22,11 @@ export async function listUsers(
   } catch (error) {
     // The store refuses a cursor it did not make (or made for another sort) with a plain error.
     if (options.cursor && error instanceof Error && /cursor/i.test(error.message)) {
-      throw invalidInput('cursor', 'This cursor is not valid: use the nextCursor of a previous page.');
+      throw refuse(
+        'invalid_cursor',
+        'This cursor is not valid: use the nextCursor of a previous page.',
+        'cursor',
+      );
     }
     throw error;
   }

@@ -3,10 +3,9 @@ import { licenses, licensesStream, sameActiveLicense, validateLicenseScope } fro
 import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
-import { accessDenied, invalidInput, notFound } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import { PROJECTS, type ProjectDoc } from '../projects/readModel.ts';
 import type { LicenseDeps } from './deps.ts';
-import { moduleRefusals, validatingModules } from './errors.ts';
 import { canManageLicenses } from './moduleAccess.ts';
 import { catalogEntry } from './projectModules.ts';
 
@@ -25,7 +24,7 @@ export interface GrantedLicense {
 }
 
 export function assertCanManageLicenses(actor: Actor): void {
-  if (!canManageLicenses(actor)) throw accessDenied('Only global admins may do this.', 'admin_only');
+  if (!canManageLicenses(actor)) throw refuse('admin_only', 'Only global admins may do this.');
 }
 
 /**
@@ -44,22 +43,22 @@ export async function grantLicense(
 ): Promise<GrantedLicense> {
   assertCanManageLicenses(actor);
   const projectId = input.projectId ?? null;
-  const scope = validatingModules(() => validateLicenseScope(input.scope, projectId));
-  if (!(await deps.userExists(userId))) throw notFound('There is no such user.', 'user_not_found');
+  const scope = refusals(() => validateLicenseScope(input.scope, projectId));
+  if (!(await deps.userExists(userId))) throw refuse('user_not_found', 'There is no such user.');
   const module = catalogEntry(deps.modules, input.moduleCode);
   if (module.isCore) {
-    throw invalidInput(
-      'moduleCode',
+    throw refuse(
+      'core_module_license',
       `The ${module.code} module is a core module: it is active in every project and needs no licence.`,
-      'module_is_core',
+      'moduleCode',
     );
   }
   if (projectId !== null && !(await deps.readStore.collection<ProjectDoc>(PROJECTS).get(projectId))) {
-    throw invalidInput('projectId', 'There is no such project.', 'project_not_found');
+    throw refuse('unknown_project', 'There is no such project.', 'projectId');
   }
   const licenseId = randomUUID();
   const grant = { moduleCode: module.code, scope, projectId };
-  return moduleRefusals(async () => {
+  return refusals(async () => {
     const stream = licensesStream(userId);
     const outcome = await handleCommand(
       deps,
@@ -72,7 +71,7 @@ export async function grantLicense(
     const { state } = await loadAggregate(deps.eventStore, deps.schemas, stream, licenses);
     const held = sameActiveLicense(state, grant);
     // Revoked between the decision and this read: the caller may simply try again.
-    if (!held) throw notFound('The licence was revoked meanwhile; try again.', 'license_not_found');
+    if (!held) throw refuse('license_not_found', 'The licence was revoked meanwhile; try again.');
     return { licenseId: held.licenseId, created: false, position: null };
   });
 }
@@ -89,7 +88,7 @@ export async function revokeLicense(
   origin?: RequestOrigin,
 ): Promise<{ position: number | null }> {
   assertCanManageLicenses(actor);
-  return moduleRefusals(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       licensesStream(userId),

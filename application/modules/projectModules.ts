@@ -3,11 +3,11 @@ import { projectModules, projectModulesStream } from '../../domain/projectModule
 import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
-import { accessDenied, notFound } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import { PROJECTS, type ProjectDoc } from '../projects/readModel.ts';
 import type { CatalogEntry, ModuleCatalog } from './catalog.ts';
 import type { ModuleDeps } from './deps.ts';
-import { licenseRequired, moduleIsCore, moduleNotFound, moduleRefusals } from './errors.ts';
+import { licenseRequired, moduleIsCore, moduleNotFound } from './errors.ts';
 import { canChangeModules, canStartTrial, needsLicense } from './moduleAccess.ts';
 
 export interface EnableModuleInput {
@@ -39,11 +39,11 @@ async function projectForModuleChange(
   projectId: string,
 ): Promise<ProjectDoc> {
   const project = await deps.readStore.collection<ProjectDoc>(PROJECTS).get(projectId);
-  if (!project) throw notFound('The project does not exist.', 'project_not_found');
+  if (!project) throw refuse('project_not_found', 'The project does not exist.');
   if (!canChangeModules(actor, project)) {
-    throw accessDenied(
-      "Only the project's owner or a global admin may enable or disable its modules.",
+    throw refuse(
       'not_project_manager',
+      "Only the project's owner or a global admin may enable or disable its modules.",
     );
   }
   return project;
@@ -84,7 +84,7 @@ export async function enableModule(
   const moduleCode = module.code;
   if (input.trialEndsAt !== undefined) {
     if (!canStartTrial(actor)) {
-      throw accessDenied('Only global admins may enable a module as a trial.', 'admin_only');
+      throw refuse('admin_only', 'Only global admins may enable a module as a trial.');
     }
     if (module.isCore) throw moduleIsCore(moduleCode);
   } else {
@@ -92,7 +92,7 @@ export async function enableModule(
     if (needsLicense(actor, module)) await assertOwnerLicensed(deps, project, moduleCode);
   }
   const trialEndsAt = input.trialEndsAt;
-  return moduleRefusals(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       projectModulesStream(projectId),
@@ -126,7 +126,7 @@ export async function disableModule(
   await projectForModuleChange(deps, actor, projectId);
   const module = catalogEntry(deps.modules, moduleCode);
   if (module.isCore) throw moduleIsCore(module.code);
-  return moduleRefusals(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       projectModulesStream(projectId),

@@ -1,7 +1,7 @@
 import type { LicenseScope } from '../../domain/licenses.ts';
 import { effectiveStatus, isOn, type ModuleStatus } from '../../domain/projectModules.ts';
 import type { Actor } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';
@@ -182,7 +182,7 @@ async function licensesOf(deps: ProjectDeps, userId: string): Promise<LicenseVie
 /** `GET /admin/users/:id/licenses`: every licence of the user, revoked ones included (global admins). */
 export async function userLicenses(deps: LicenseDeps, actor: Actor, userId: string): Promise<LicenseView[]> {
   assertCanManageLicenses(actor);
-  if (!(await deps.userExists(userId))) throw notFound('There is no such user.', 'user_not_found');
+  if (!(await deps.userExists(userId))) throw refuse('user_not_found', 'There is no such user.');
   return licensesOf(deps, userId);
 }
 
@@ -195,6 +195,6 @@ export async function myLicenses(deps: ProjectDeps, actor: Actor): Promise<Licen
 /** One licence of a user, as recorded (for the response of a grant). */
 export async function licenseOf(deps: ProjectDeps, userId: string, licenseId: string): Promise<LicenseView> {
   const doc = await deps.readStore.collection<ModuleLicenseDoc>(MODULE_LICENSES).get(licenseId);
-  if (!doc || doc.userId !== userId) throw notFound('This user has no such licence.', 'license_not_found');
+  if (!doc || doc.userId !== userId) throw refuse('license_not_found', 'This user has no such licence.');
   return licenseView(doc);
 }

@@ -4,11 +4,10 @@ import { DomainError } from '../../domain/decider.ts';
 import { normalizeName, project, projectStream, validateProjectSlug } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
-import { accessDenied } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import { canCreateProjects } from './accessPolicy.ts';
 import { generateApiKey } from './apiKeys.ts';
 import type { ProjectDeps } from './deps.ts';
-import { refusalsAsErrors, validating } from './errors.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { releaseSlug, reserveSlug } from './slugReservations.ts';
 
@@ -27,7 +26,7 @@ export interface CreatedProject {
 }
 
 export function validateProjectInput(input: { name?: string; slug?: string; color?: unknown }): void {
-  validating(() => {
+  refusals(() => {
     if (input.name !== undefined) normalizeName(input.name);
     if (input.slug !== undefined) validateProjectSlug(input.slug);
     if (input.color !== undefined && !isColor(input.color))
@@ -47,13 +46,13 @@ export async function createProject(
   origin?: RequestOrigin,
 ): Promise<CreatedProject> {
   if (!canCreateProjects(actor)) {
-    throw accessDenied('Creating projects needs the create_projects permission.', 'missing_permission');
+    throw refuse('missing_permission', 'Creating projects needs the create_projects permission.');
   }
   validateProjectInput(input);
   const context = eventMetadata(actor, origin);
   const projectId = randomUUID();
   const scope = projectSlugScope(deps);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     await reserveSlug(deps, scope, input.slug, projectId, context);
     const { key, digest } = generateApiKey();
     try {

@@ -1,8 +1,8 @@
 import { project, projectStream } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import { refusals } from '../errors.ts';
 import type { ProjectDeps } from './deps.ts';
-import { refusalsAsErrors } from './errors.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { findManageableProject } from './queries.ts';
 import { releaseSlug } from './slugReservations.ts';
@@ -20,7 +20,7 @@ export async function deleteProject(
 ): Promise<{ position: number }> {
   await findManageableProject(deps, actor, projectId);
   const context = eventMetadata(actor, origin);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       projectStream(projectId),

@@ -1,9 +1,8 @@
 import { project, projectStream } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
-import { invalidInput } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import type { ProjectDeps } from './deps.ts';
-import { refusalsAsErrors } from './errors.ts';
 import { findManageableProject } from './queries.ts';
 
 /** Whether a user id names an existing user; wired to the users read model. */
@@ -19,9 +18,9 @@ export async function grantMember(
 ): Promise<{ position: number | null }> {
   await findManageableProject(deps, actor, projectId);
   if (deps.userExists && !(await deps.userExists(userId))) {
-    throw invalidInput('userId', 'There is no such user.', 'user_not_found');
+    throw refuse('unknown_user', 'There is no such user.', 'userId');
   }
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       projectStream(projectId),
@@ -41,7 +40,7 @@ export async function revokeMember(
   origin?: RequestOrigin,
 ): Promise<{ position: number }> {
   await findManageableProject(deps, actor, projectId);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       projectStream(projectId),

@@ -1,6 +1,6 @@
 import type { Color } from '../../domain/colors.ts';
 import { type Actor, isGlobalAdmin } from '../context.ts';
-import { accessDenied, notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
 import {
   type AccessibleProjects,
@@ -68,7 +68,7 @@ export async function listProjects(deps: ProjectDeps, actor: Actor): Promise<Pro
   });
 }
 
-const noSuchProject = () => notFound('The project does not exist.', 'project_not_found');
+const noSuchProject = () => refuse('project_not_found', 'The project does not exist.');
 
 /** The project if the actor may see it; 404 otherwise, so that its existence is not revealed. */
 export async function findVisibleProject(
@@ -89,7 +89,7 @@ export async function findManageableProject(
 ): Promise<ProjectDoc> {
   const doc = await findVisibleProject(deps, actor, projectId);
   if (!canManageProject(actor, doc)) {
-    throw accessDenied("Only the project's owner or a global admin may do this.", 'not_project_manager');
+    throw refuse('not_project_manager', "Only the project's owner or a global admin may do this.");
   }
   return doc;
 }

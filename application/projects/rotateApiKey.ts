@@ -1,9 +1,9 @@
 import { project, projectStream } from '../../domain/project.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import { refusals } from '../errors.ts';
 import { generateApiKey } from './apiKeys.ts';
 import type { ProjectDeps } from './deps.ts';
-import { refusalsAsErrors } from './errors.ts';
 import { findManageableProject } from './queries.ts';
 
 /**
@@ -18,7 +18,7 @@ export async function rotateApiKey(
 ): Promise<{ apiKey: string; apiKeyPrefix: string; position: number }> {
   await findManageableProject(deps, actor, projectId);
   const { key, digest } = generateApiKey();
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     const outcome = await handleCommand(
       deps,
       projectStream(projectId),

@@ -2,9 +2,9 @@ import type { Color } from '../../domain/colors.ts';
 import { type ProjectEvent, project, projectStream } from '../../domain/project.ts';
 import { type CommandResult, handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
+import { refusals } from '../errors.ts';
 import { validateProjectInput } from './createProject.ts';
 import type { ProjectDeps } from './deps.ts';
-import { refusalsAsErrors } from './errors.ts';
 import { projectSlugScope } from './projectSlugs.ts';
 import { findManageableProject } from './queries.ts';
 import { releaseSlug, reserveSlug } from './slugReservations.ts';
@@ -31,7 +31,7 @@ export async function updateProject(
   validateProjectInput(input);
   const context = eventMetadata(actor, origin);
   const scope = projectSlugScope(deps);
-  return refusalsAsErrors(async () => {
+  return refusals(async () => {
     if (input.slug !== undefined) await reserveSlug(deps, scope, input.slug, projectId, context);
     let outcome: CommandResult<ProjectEvent>;
     try {

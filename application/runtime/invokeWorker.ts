@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { effectiveLimits } from '../../domain/worker.ts';
-import { ApplicationError } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { workerNotFound } from '../workers/access.ts';
 import {
   WORKER_VERSIONS,
@@ -57,7 +57,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     throw workerNotFound();
   }
   if (!worker.enabled) {
-    throw new ApplicationError('conflict', 'worker_disabled', `The worker "${worker.slug}" is disabled.`);
+    throw refuse('worker_disabled', `The worker "${worker.slug}" is disabled.`);
   }
   const version =
     worker.activeVersion === null
@@ -66,8 +66,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
           .collection<WorkerVersionDoc>(WORKER_VERSIONS)
           .get(workerVersionId(worker.id, worker.activeVersion));
   if (!version) {
-    throw new ApplicationError(
-      'conflict',
+    throw refuse(
       'worker_not_deployed',
       `The worker "${worker.slug}" has no deployed version yet: deploy it first.`,
     );

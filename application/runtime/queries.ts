@@ -1,5 +1,5 @@
 import type { Actor } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import type { Page } from '../ports/readStore.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';
@@ -43,7 +43,7 @@ export async function getInvocation(
   await findVisibleProject(deps, actor, projectId);
   const record = await deps.readStore.collection<InvocationRecord>(WORKER_INVOCATIONS).get(invocationId);
   if (!record || record.projectId !== projectId) {
-    throw notFound('There is no such invocation (records expire).', 'invocation_not_found');
+    throw refuse('invocation_not_found', 'There is no such invocation (records expire).');
   }
   return record;
 }

@@ -1,5 +1,5 @@
 import type { Actor } from '../context.ts';
-import { accessDenied, notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { canManageProject } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findVisibleProject } from '../projects/queries.ts';
@@ -13,7 +13,7 @@ import { WORKERS, type WorkerDoc } from './readModel.ts';
  * cannot see is a 404, as is a worker of another project.
  */
 
-export const workerNotFound = () => notFound('The worker does not exist.', 'worker_not_found');
+export const workerNotFound = () => refuse('worker_not_found', 'The worker does not exist.');
 
 export async function findVisibleWorker(
   deps: ProjectDeps,
@@ -29,10 +29,7 @@ export async function findVisibleWorker(
 
 export function assertCanManageWorkers(actor: Actor, project: ProjectDoc): void {
   if (!canManageProject(actor, project)) {
-    throw accessDenied(
-      "Only the project's owner or a global admin may change its workers.",
-      'not_project_manager',
-    );
+    throw refuse('not_project_manager', "Only the project's owner or a global admin may change its workers.");
   }
 }
 

@@ -11,12 +11,11 @@ import {
 import { type CommandResult, handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
-import { ApplicationError, invalidInput } from '../errors.ts';
+import { ApplicationError, refusals, refuse } from '../errors.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import { releaseSlug, reserveSlug, type SlugScope } from '../projects/slugReservations.ts';
 import { assertCanManageWorkers, findManageableWorker } from './access.ts';
 import type { WorkerDeps } from './deps.ts';
-import { validatingWorker, workerRefusals } from './errors.ts';
 import { WORKER_DRAFTS, WORKER_INVOCATIONS, WORKER_STATS_DAILY, type WorkerDraftDoc } from './readModel.ts';
 import { checkCron } from './triggers.ts';
 
@@ -46,7 +45,7 @@ function decide(
   command: WorkerCommand,
   origin?: RequestOrigin,
 ): Promise<CommandResult<WorkerEvent>> {
-  return workerRefusals(() =>
+  return refusals(() =>
     handleCommand(deps, workerStream(workerId), worker, command, eventMetadata(actor, origin)),
   );
 }
@@ -75,7 +74,7 @@ export async function createWorker(
 ): Promise<{ workerId: string; position: number }> {
   const project = await findVisibleProject(deps, actor, projectId);
   assertCanManageWorkers(actor, project);
-  validatingWorker(() => checkCron(input.triggers));
+  refusals(() => checkCron(input.triggers));
   const workerId = randomUUID();
   const command: WorkerCommand = {
     type: 'CreateWorker',
@@ -89,10 +88,10 @@ export async function createWorker(
     maxLimits: deps.settings.limits,
   };
   // Decided once without appending, so a bad input is refused before the slug is reserved.
-  validatingWorker(() => worker.decide(command, worker.initialState));
+  refusals(() => worker.decide(command, worker.initialState));
   const context = eventMetadata(actor, origin);
   const scope = workerSlugScope(deps, projectId);
-  return workerRefusals(async () => {
+  return refusals(async () => {
     await reserveSlug(deps, scope, input.slug, workerId, context);
     try {
       const result = await handleCommand(deps, workerStream(workerId), worker, command, context);
@@ -122,7 +121,7 @@ export async function updateWorker(
   origin?: RequestOrigin,
 ): Promise<{ position: number | null }> {
   const { worker: current } = await findManageableWorker(deps, actor, projectId, workerId);
-  validatingWorker(() => checkCron(input.triggers));
+  refusals(() => checkCron(input.triggers));
   const result = await decide(
     deps,
     actor,
@@ -153,7 +152,7 @@ export async function saveDraft(
   origin?: RequestOrigin,
 ): Promise<{ sourceHash: string; position: number | null }> {
   await findManageableWorker(deps, actor, projectId, workerId);
-  validatingWorker(() => validateSource(source));
+  refusals(() => validateSource(source));
   const hash = sourceHash(source);
   const result = await decide(deps, actor, workerId, { type: 'SaveDraft', source, sourceHash: hash }, origin);
   return { sourceHash: hash, position: result.position };
@@ -164,7 +163,7 @@ export class SyntaxRefusal extends ApplicationError {
   readonly line: number;
   readonly column: number;
   constructor(message: string, line: number, column: number) {
-    super('invalid', 'syntax_error', `Line ${line}, column ${column}: ${message}`, 'source');
+    super('syntax_error', `Line ${line}, column ${column}: ${message}`, 'source');
     this.line = line;
     this.column = column;
   }
@@ -187,10 +186,10 @@ export async function deployWorker(
   let code = source;
   if (code === undefined) {
     const draft = await deps.readStore.collection<WorkerDraftDoc>(WORKER_DRAFTS).get(workerId);
-    if (!draft) throw invalidInput('source', 'There is no saved draft to deploy: send a source.', 'no_draft');
+    if (!draft) throw refuse('no_draft', 'There is no saved draft to deploy: send a source.', 'source');
     code = draft.source;
   }
-  validatingWorker(() => validateSource(code));
+  refusals(() => validateSource(code));
   const compiled = await deps.sandbox.compileWorker(code);
   if (!compiled.ok) {
     const { message, line, column } = compiled.error;

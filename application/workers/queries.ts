@@ -1,6 +1,6 @@
 import { effectiveLimits, type WorkerLimits, type WorkerTriggers } from '../../domain/worker.ts';
 import type { Actor } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import type { ProjectDoc } from '../projects/readModel.ts';
@@ -123,7 +123,7 @@ export async function getVersion(
   const row = await deps.readStore
     .collection<WorkerVersionDoc>(WORKER_VERSIONS)
     .get(workerVersionId(workerId, version));
-  if (!row) throw notFound(`The worker has no version ${version}.`, 'version_not_found');
+  if (!row) throw refuse('version_not_found', `The worker has no version ${version}.`);
   return {
     version: row.version,
     sourceHash: row.sourceHash,

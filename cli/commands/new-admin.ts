@@ -1,11 +1,10 @@
 import { text } from 'node:stream/consumers';
 import { Args, Command, Flags } from '@oclif/core';
-import { ApplicationError } from '../../application/errors.ts';
 import { createAdmin } from '../../application/identity/createAdmin.ts';
-import { DomainError } from '../../domain/decider.ts';
 import { PASSWORD_RULE } from '../../domain/password.ts';
 import { openM3m } from '../../infrastructure/composition.ts';
 import { loadCommandConfig } from '../bootstrap.ts';
+import { refuseCommand, withRefusals } from '../refusal.ts';
 
 export default class NewAdmin extends Command {
   static override description =
@@ -38,33 +37,33 @@ export default class NewAdmin extends Command {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NewAdmin);
     if (args.password !== undefined && flags['password-stdin']) {
-      this.error('Give the password either as an argument or with --password-stdin, not both.', { exit: 1 });
+      refuseCommand(
+        this,
+        'password_given_twice',
+        'Give the password either as an argument or with --password-stdin, not both.',
+      );
     }
     let password = args.password;
     if (flags['password-stdin']) password = (await text(process.stdin)).replace(/\r?\n$/, '');
     if (password === undefined) {
-      this.error(
+      refuseCommand(
+        this,
+        'password_required',
         'A password is needed: m3m new-admin EMAIL PASSWORD, or m3m new-admin EMAIL --password-stdin.',
-        {
-          exit: 1,
-        },
       );
     }
 
     const { config, logger } = loadCommandConfig(this, { log: { level: 'warn' } });
     const m3m = await openM3m(config, logger);
     try {
-      const admin = await createAdmin(
-        { commands: m3m.commands, hasher: m3m.hasher },
-        { email: args.email, password, ...(flags.name === undefined ? {} : { name: flags.name }) },
+      const admin = await withRefusals(this, () =>
+        createAdmin(
+          { commands: m3m.commands, hasher: m3m.hasher },
+          { email: args.email, password, ...(flags.name === undefined ? {} : { name: flags.name }) },
+        ),
       );
       const what = admin.role === 'root' ? 'root admin' : 'global admin';
       this.log(`Created ${what} ${admin.email} (id ${admin.userId})`);
-    } catch (error) {
-      if (error instanceof ApplicationError || error instanceof DomainError) {
-        this.error(error.message, { exit: 1 });
-      }
-      throw error;
     } finally {
       await m3m.close();
     }

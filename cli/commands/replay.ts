@@ -3,6 +3,7 @@ import { openM3m } from '../../infrastructure/composition.ts';
 import type { RebuildProgress } from '../../projections/projectionRunner.ts';
 import { loadCommandConfig } from '../bootstrap.ts';
 import { ProgressBar } from '../progressBar.ts';
+import { refuseCommand } from '../refusal.ts';
 
 export default class Replay extends Command {
   static override description =
@@ -27,9 +28,12 @@ export default class Replay extends Command {
       const known = m3m.runner.projectionNames;
       const unknown = (flags.projection ?? []).filter((name) => !known.includes(name));
       if (unknown.length > 0) {
-        this.error(`Unknown projection: ${unknown.join(', ')}. Known projections: ${known.join(', ')}`, {
-          exit: 2,
-        });
+        refuseCommand(
+          this,
+          'unknown_projection',
+          `Unknown projection: ${unknown.join(', ')}. Known projections: ${known.join(', ')}`,
+          2,
+        );
       }
       const bar = new ProgressBar();
       let last: RebuildProgress | null = null;

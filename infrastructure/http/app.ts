@@ -16,18 +16,19 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ErrorCode } from '../../application/errorCatalogue.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../config.ts';
-import { problemFromApplicationError } from './applicationErrors.ts';
 import {
   type FieldError,
-  internalError,
-  notFound,
   PROBLEM_CONTENT_TYPE,
   ProblemError,
+  problem,
+  problemFromRefusal,
   validationFailed,
 } from './problem.ts';
 import { registerWebApp, wantsWebApp } from './webApp.ts';
+import { problemRoutes } from './routes/problems.ts';
 
 export type HttpApp = FastifyInstance<
   Server,
@@ -106,7 +107,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
   );
 
-  for (const routes of options.routes ?? []) {
+  for (const routes of [problemRoutes, ...(options.routes ?? [])]) {
     await app.register(async (api) => routes(api), { prefix: API_PREFIX });
   }
   for (const routes of options.rootRoutes ?? []) {
@@ -117,7 +118,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.setNotFoundHandler(async (request, reply) => {
     if (spa && wantsWebApp(request)) return reply.sendFile('index.html');
-    throw notFound(`No route for ${request.method} ${pathOf(request)}.`, 'route_not_found');
+    throw problem('route_not_found', `No route for ${request.method} ${pathOf(request)}.`);
   });
 
   return app;
@@ -148,9 +149,20 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
     .send(JSON.stringify({ ...problem.toProblem(pathOf(request)), requestId: request.id }));
 }
 
+/** Fastify's own refusals, by status; any other client error of Fastify's is a `bad_request`. */
+const FRAMEWORK_CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  404: 'not_found',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+};
+
+const internalError = () => problem('internal_error', 'An unexpected error occurred. It has been logged.');
+
 function toProblemError(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
-  const refused = problemFromApplicationError(error);
+  const refused = problemFromRefusal(error);
   if (refused) return refused;
   if (!(error instanceof Error)) return internalError();
   const { validation, validationContext, statusCode } = error as Error & {
@@ -162,7 +174,7 @@ function toProblemError(error: unknown): ProblemError {
     return validationFailed(validation.map((v) => fieldError(validationContext, v)));
   // Fastify's own 4xx (malformed JSON, 413, 415…) have messages meant for the client; anything else may leak internals.
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return new ProblemError({ status: statusCode, detail: error.message });
+    return problem(FRAMEWORK_CODES[statusCode] ?? 'bad_request', error.message);
   }
   return internalError();
 }

@@ -3,7 +3,7 @@ import type { Caller, UserActor } from '../../application/context.ts';
 import { type AuthenticateDeps, authenticate } from '../../application/identity/authenticate.ts';
 import { assertCanManageUsers, assertCanUseAdminRoutes } from '../../application/identity/authorization.ts';
 import type { UserView } from '../../application/identity/userDirectory.ts';
-import { unauthorized } from './problem.ts';
+import { problem } from './problem.ts';
 import { originOf } from './routeKit.ts';
 
 export interface HttpAuth {
@@ -27,15 +27,16 @@ export function httpAuth(deps: AuthenticateDeps): HttpAuth {
   const actorOf = (request: FastifyRequest) => {
     const found = authenticated.get(request);
     // A route that reads the actor without the authenticate hook is a programming error: fail closed.
-    if (!found) throw unauthorized();
+    if (!found) throw problem('unauthorized', 'Authentication is required.');
     return found.actor;
   };
   return {
     async authenticate(request) {
       const header = request.headers.authorization;
-      if (!header) throw unauthorized('This needs a bearer token: log in at POST /api/v1/auth/login.');
+      if (!header)
+        throw problem('unauthorized', 'This needs a bearer token: log in at POST /api/v1/auth/login.');
       const match = BEARER.exec(header);
-      if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_token');
+      if (!match) throw problem('invalid_token', 'The Authorization header must be "Bearer <token>".');
       authenticated.set(request, await authenticate(deps, match[1]!));
     },
     async requireManageUsers(request) {
@@ -47,7 +48,7 @@ export function httpAuth(deps: AuthenticateDeps): HttpAuth {
     actorOf,
     userOf(request) {
       const found = authenticated.get(request);
-      if (!found) throw unauthorized();
+      if (!found) throw problem('unauthorized', 'Authentication is required.');
       return found.user;
     },
     callerOf: (request) => ({ actor: actorOf(request), ...originOf(request) }),

@@ -1,12 +1,19 @@
-import { STATUS_CODES } from 'node:http';
+import { ERRORS, type ErrorCode, type ErrorEntry, fieldPath } from '../../application/errorCatalogue.ts';
+import { ApplicationError, asRefusal } from '../../application/errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-export const PROBLEM_TYPE_BASE = 'https://m3m.dev/problems/';
+/**
+ * A problem's `type` is `/api/v1/problems/<code>`: relative to the server that answered, which serves the
+ * catalogue entry there (`routes/problems.ts`).
+ */
+export const PROBLEM_TYPE_BASE = '/api/v1/problems/';
 
 export interface FieldError {
   /** `<part>.<path>`, e.g. `body.email` or `querystring.limit`. */
   field: string;
   message: string;
+  /** The catalogue code of the rule broken, when m3m has one (a schema's own checks have none). */
+  code?: ErrorCode;
 }
 
 /** The RFC 9457 body, plus our `code` (stable, machine-readable) and the failing fields. */
@@ -16,42 +23,45 @@ export interface ProblemDetails {
   status: number;
   detail?: string;
   instance?: string;
-  code: string;
+  code: ErrorCode;
   errors?: FieldError[];
   [extension: string]: unknown;
 }
 
 export interface ProblemInit {
-  status: number;
-  /** snake_case, like every code m3m returns; becomes the type URI `https://m3m.dev/problems/<code>`. Omitted → `about:blank`. */
-  code?: string;
-  title?: string;
   detail?: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
 }
 
-/** Throw from anywhere behind the HTTP layer; the error handler turns it into a problem response. */
+/**
+ * A refusal on its way out as a problem response: status, title and type come from the error catalogue by
+ * its code. Throw from anywhere behind the HTTP layer; the error handler writes it.
+ */
 export class ProblemError extends Error {
+  readonly code: ErrorCode;
   readonly status: number;
   readonly type: string;
   readonly title: string;
-  readonly code: string;
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(init: ProblemInit) {
-    const title = init.title ?? STATUS_CODES[init.status] ?? 'Error';
-    super(init.detail ?? title);
+  constructor(code: ErrorCode, init: ProblemInit = {}) {
+    const entry: ErrorEntry = ERRORS[code];
+    super(init.detail ?? entry.title);
     this.name = 'ProblemError';
-    this.status = init.status;
-    this.type = init.code ? PROBLEM_TYPE_BASE + init.code : 'about:blank';
-    this.code = init.code ?? statusCode(init.status);
-    this.title = title;
+    this.code = code;
+    // A refusal the catalogue says is never an HTTP answer reaching one anyway is m3m's own fault.
+    this.status = entry.status ?? 500;
+    this.type = PROBLEM_TYPE_BASE + code;
+    this.title = entry.title;
     this.detail = init.detail;
     this.errors = init.errors;
-    this.headers = init.headers ?? {};
+    this.headers = {
+      ...(this.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+      ...init.headers,
+    };
   }
 
   toProblem(instance?: string): ProblemDetails {
@@ -67,48 +77,30 @@ export class ProblemError extends Error {
   }
 }
 
-/** `Not Found` → `not_found`: the code an `about:blank` problem gets. */
-function statusCode(status: number): string {
-  return (STATUS_CODES[status] ?? `http_${status}`).toLowerCase().replace(/[^a-z0-9]+/g, '_');
-}
+/** `throw problem('invalid_api_key', 'The API key is not valid.')` */
+export const problem = (code: ErrorCode, detail?: string, init: Omit<ProblemInit, 'detail'> = {}) =>
+  new ProblemError(code, { ...init, ...(detail === undefined ? {} : { detail }) });
 
-export const badRequest = (detail: string, errors?: FieldError[], code = 'bad_request') =>
-  new ProblemError({ status: 400, code, title: 'Bad Request', detail, ...(errors ? { errors } : {}) });
-
+/** Fields that fail the route's schema (or a rule m3m checks itself), as one `validation_failed` problem. */
 export const validationFailed = (errors: FieldError[], detail = 'The request is invalid.') =>
-  new ProblemError({ status: 400, code: 'validation_failed', title: 'Validation failed', detail, errors });
+  new ProblemError('validation_failed', { detail, errors });
 
-export const unauthorized = (detail = 'Authentication is required.', code = 'unauthorized') =>
-  new ProblemError({
-    status: 401,
-    code,
-    title: 'Unauthorized',
-    detail,
-    headers: { 'www-authenticate': 'Bearer' },
-  });
-
-export const forbidden = (detail = 'You are not allowed to do this.', code = 'forbidden') =>
-  new ProblemError({ status: 403, code, title: 'Forbidden', detail });
-
-export const notFound = (detail = 'The resource does not exist.', code = 'not_found') =>
-  new ProblemError({ status: 404, code, title: 'Not Found', detail });
-
-export const conflict = (detail: string, code = 'conflict') =>
-  new ProblemError({ status: 409, code, title: 'Conflict', detail });
-
-export const tooManyRequests = (detail = 'Too many requests.', retryAfterSeconds?: number) =>
-  new ProblemError({
-    status: 429,
-    code: 'too_many_requests',
-    title: 'Too Many Requests',
-    detail,
-    ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
-  });
-
-export const internalError = () =>
-  new ProblemError({
-    status: 500,
-    code: 'internal_error',
-    title: 'Internal Server Error',
-    detail: 'An unexpected error occurred. It has been logged.',
-  });
+/**
+ * The problem for a refusal of the application or the domain (or a lost race), or `null` for any other
+ * error. A refusal that names a field names it in `errors[]`; one the catalogue reports as a mistake in one
+ * field is a `validation_failed` problem carrying its own code in `errors[].code`.
+ */
+export function problemFromRefusal(error: unknown): ProblemError | null {
+  const refusal = asRefusal(error);
+  if (!(refusal instanceof ApplicationError)) return null;
+  const entry: ErrorEntry = ERRORS[refusal.code];
+  const field = fieldPath(refusal.code, refusal.field);
+  const errors = field === undefined ? undefined : [{ field, code: refusal.code, message: refusal.message }];
+  if (entry.reportedAs === 'validation_failed') {
+    return validationFailed(
+      errors ?? [{ field: 'body', code: refusal.code, message: refusal.message }],
+      refusal.message,
+    );
+  }
+  return new ProblemError(refusal.code, { detail: refusal.message, ...(errors ? { errors } : {}) });
+}

@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { RequestOrigin } from '../../application/context.ts';
-import { ApplicationError } from '../../application/errors.ts';
-import { validationFailed } from './problem.ts';
 
 /**
  * What every route module uses, whatever it is about: the OpenAPI description of problem responses and of
@@ -19,7 +17,9 @@ export const ProblemSchema = z.looseObject({
   status: z.number(),
   detail: z.string().optional(),
   code: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  errors: z
+    .array(z.object({ field: z.string(), message: z.string(), code: z.string().optional() }))
+    .optional(),
 });
 
 /** `response: { 200: …, ...problems(400, 401, 404) }` */
@@ -41,18 +41,3 @@ export const atLeastOne = <T extends z.ZodObject>(schema: T) =>
   schema
     .strict()
     .refine((body) => Object.values(body).some((v) => v !== undefined), 'must change at least one field');
-
-/** Query refusals name `querystring.<field>`, like a schema failure would. */
-export async function asQueryErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ApplicationError && error.kind === 'invalid' && error.field) {
-      throw validationFailed(
-        [{ field: `querystring.${error.field}`, message: error.message }],
-        error.message,
-      );
-    }
-    throw error;
-  }
-}

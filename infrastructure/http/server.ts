@@ -8,7 +8,7 @@ import { fileAvatarStore } from '../files/avatarStore.ts';
 import { healthReport } from '../health.ts';
 import { buildHttpApp, type HttpApp, type HttpRoutes } from './app.ts';
 import { httpAuth } from './auth.ts';
-import { ProblemError } from './problem.ts';
+import { problem } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminModuleRoutes } from './routes/adminModules.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -55,13 +55,11 @@ export async function identityRouteDeps(m3m: M3m, readModelWaitMs = 10_000): Pro
         if (!(error instanceof TimeoutError)) throw error;
         // The change is recorded; only the read models are behind (a projection is failing or slow).
         m3m.logger.warn({ position, projections: m3m.runner.status() }, 'read models behind after a write');
-        throw new ProblemError({
-          status: 503,
-          code: 'read_models_behind',
-          detail:
-            'The change was recorded, but the read models have not caught up yet: read it again shortly.',
-          headers: { 'retry-after': '1' },
-        });
+        throw problem(
+          'read_models_behind',
+          'The change was recorded, but the read models have not caught up yet: read it again shortly.',
+          { headers: { 'retry-after': '1' } },
+        );
       }
     },
   };

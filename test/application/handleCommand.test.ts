@@ -3,7 +3,7 @@ import { EventSchemaRegistry } from '../../application/commands/eventSchemas.ts'
 import { handleCommand } from '../../application/commands/handleCommand.ts';
 import type { Clock } from '../../application/ports/clock.ts';
 import { type Decider, DomainError } from '../../domain/decider.ts';
-import { openTempStores, type TempStores } from '../fixtures/stores.ts';
+import { openTempStores, type TempStores } from '../kit/stores.ts';
 
 type Command = { type: 'Open'; limit: number } | { type: 'Take' };
 type Event = { type: 'Opened'; data: { limit: number } } | { type: 'Taken'; data: { ticket: number } };

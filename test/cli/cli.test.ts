@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../infrastructure/eventStore/sqliteEventStore.ts';
 import { projections } from '../../projections/index.ts';
-import { appendDeposits } from '../fixtures/ledger.ts';
+import { appendDeposits } from '../kit/ledger.ts';
 
 const cli = join(import.meta.dirname, '../../cli/run.ts');
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../infrastructure/eventStore/sqliteEventStore.ts';
-import { startTestServer } from '../fixtures/testServer.ts';
+import { startTestServer } from '../kit/server.ts';
 
 const cli = join(import.meta.dirname, '../../cli/run.ts');
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';

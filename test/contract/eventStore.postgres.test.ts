@@ -11,7 +11,7 @@ import {
   openPostgresEventStore,
   type PostgresEventStore,
 } from '../../infrastructure/eventStore/postgresEventStore.ts';
-import { freshDatabase, type TestDatabase } from '../fixtures/postgres.ts';
+import { freshDatabase, type TestDatabase } from '../kit/postgres.ts';
 import { eventStoreContract } from './eventStore.contract.ts';
 
 eventStoreContract('postgres', async () => {

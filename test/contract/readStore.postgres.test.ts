@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadStore } from '../../application/ports/readStore.ts';
 import { openPostgresReadStore } from '../../infrastructure/readStore/postgresReadStore.ts';
-import { freshDatabase, type TestDatabase } from '../fixtures/postgres.ts';
+import { freshDatabase, type TestDatabase } from '../kit/postgres.ts';
 import { readStoreContract } from './readStore.contract.ts';
 
 const openFresh = async () => {

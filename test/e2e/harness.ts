@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 import { launchChromium } from './browser.ts';
 
 export const SCREENSHOTS = join(import.meta.dirname, '../../test-results/screenshots');

@@ -9,7 +9,7 @@ import {
   type HttpApp,
   type HttpRoutes,
 } from '../../infrastructure/http/app.ts';
-import { conflict } from '../../infrastructure/http/problem.ts';
+import { problem as refusal } from '../../infrastructure/http/problem.ts';
 import { createLogger } from '../../infrastructure/logging.ts';
 
 const logger = createLogger({ log: { level: 'silent' } });
@@ -35,7 +35,7 @@ const exampleRoutes: HttpRoutes = (app) => {
     throw new Error('database password is hunter2');
   });
   app.get('/taken', async () => {
-    throw conflict('That slug is taken.', 'slug_taken');
+    throw refusal('slug_taken', 'That slug is taken.');
   });
 };
 
@@ -128,7 +128,7 @@ describe('HTTP app', () => {
     expect(response.status).toBe(400);
     const body = await problem(response);
     expect(body).toMatchObject({
-      type: 'https://m3m.dev/problems/validation_failed',
+      type: '/api/v1/problems/validation_failed',
       status: 400,
       code: 'validation_failed',
       instance: '/api/v1/examples',
@@ -149,7 +149,11 @@ describe('HTTP app', () => {
   it('answers malformed JSON with a 400 problem', async () => {
     const response = await postJson('/api/v1/examples', '{"email":');
     expect(response.status).toBe(400);
-    expect(await problem(response)).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
+    expect(await problem(response)).toMatchObject({
+      type: '/api/v1/problems/bad_request',
+      title: 'Bad request',
+      status: 400,
+    });
   });
 
   it('answers an unsupported media type with a 415 problem', async () => {
@@ -178,8 +182,8 @@ describe('HTTP app', () => {
     const response = await fetch(`${base}/api/v1/taken`);
     expect(response.status).toBe(409);
     expect(await problem(response)).toMatchObject({
-      type: 'https://m3m.dev/problems/slug_taken',
-      title: 'Conflict',
+      type: '/api/v1/problems/slug_taken',
+      title: 'Slug taken',
       detail: 'That slug is taken.',
       code: 'slug_taken',
     });

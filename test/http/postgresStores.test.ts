@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '../fixtures/postgres.ts';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { freshDatabase, type TestDatabase } from '../kit/postgres.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /** The whole of m3m (API, projections, workers' runtime) on PostgreSQL for events and read models. */
 describe('m3m on PostgreSQL', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 let server: TestServer | undefined;
 afterEach(() => server?.close());

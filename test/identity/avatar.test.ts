@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserJson } from '../../infrastructure/http/routes/identitySchemas.ts';
-import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]);
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0]);

@@ -9,7 +9,7 @@ import { updateUser } from '../../application/identity/updateUser.ts';
 import { type IdentityDeps, reserveEmail } from '../../application/identity/userCommands.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { rootAssignmentDecider } from '../../domain/rootAssignment.ts';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * The email is reserved before the user's stream is written; when that write is refused, the reservation is

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadJwtSecret } from '../../infrastructure/auth/jwtSecret.ts';
-import { ROOT, startTestServer } from '../fixtures/testServer.ts';
+import { ROOT, startTestServer } from '../kit/server.ts';
 
 describe('JWT secret', () => {
   let dataDir: string;

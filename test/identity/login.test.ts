@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginRateLimiter } from '../../infrastructure/auth/loginRateLimiter.ts';
-import { problemOf, ROOT, startTestServer, TestClock, type TestServer } from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, TestClock, type TestServer } from '../kit/server.ts';
 
 describe('login', () => {
   let server: TestServer;

@@ -1,12 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  problemOf,
-  ROOT,
-  startTestServer,
-  TEST_JWT_SECRET,
-  type TestServer,
-} from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, TEST_JWT_SECRET, type TestServer } from '../kit/server.ts';
 
 /** Every way a bearer token can be wrong gets 401; the one right token gets 200. */
 describe('bearer tokens', () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailStream, userStream } from '../../application/identity/streams.ts';
 import type { UserJson } from '../../infrastructure/http/routes/identitySchemas.ts';
-import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 const USER_KEYS = [
   'avatarUrl',

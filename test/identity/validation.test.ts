@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Malformed input on every identity route with a body (and the path parameters): 400 problem+json naming each

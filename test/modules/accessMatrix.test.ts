@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Issue 5's permission matrix over a real HTTP server: who calls × what they ask → the exact status and

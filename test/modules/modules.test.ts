@@ -3,7 +3,8 @@ import { activeModules } from '../../application/modules/queries.ts';
 import type { RecordedEvent } from '../../application/ports/eventStore.ts';
 import { requireModule } from '../../infrastructure/http/moduleGuard.ts';
 import type { ModuleRouteDeps } from '../../infrastructure/http/routes/moduleSchemas.ts';
-import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 const HOUR = 3_600_000;
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInCatalog } from '../../application/modules/catalog.ts';
 import type { RuntimeExtension } from '../../application/runtime/runtimeExtensions.ts';
 import { type LoadedPlugins, loadPlugins, pluginFolders } from '../../infrastructure/plugins/pluginLoader.ts';
-import { BROKEN_PLUGINS, writePluginsDir } from './fixtures.ts';
-import { type SmtpReceiver, startSmtpReceiver } from './smtpReceiver.ts';
+import { BROKEN_PLUGINS, writePluginsDir } from '../kit/plugins.ts';
+import { type SmtpReceiver, startSmtpReceiver } from '../kit/smtpReceiver.ts';
 
 const ctx = { projectId: 'p1', workerId: 'w1', invocationId: 'i1' };
 

@@ -1,9 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
-import { createProject, createWorker, expectStatus, runBody, send } from '../workers/fixtures.ts';
-import { BROKEN_PLUGINS, writePluginsDir } from './fixtures.ts';
-import { type SmtpReceiver, startSmtpReceiver } from './smtpReceiver.ts';
+import { expectStatus, send } from '../kit/http.ts';
+import { BROKEN_PLUGINS, writePluginsDir } from '../kit/plugins.ts';
+import { createProject, createWorker } from '../kit/projects.ts';
+import { runBody } from '../kit/sandbox.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { type SmtpReceiver, startSmtpReceiver } from '../kit/smtpReceiver.ts';
 
 /**
  * Plugins as workers see them, through the real server, the real module switches and the real sandbox

@@ -7,9 +7,9 @@ import { EventSchemaRegistry } from '../../application/commands/eventSchemas.ts'
 import { openSqliteEventStore } from '../../infrastructure/eventStore/sqliteEventStore.ts';
 import { openSqliteReadStore } from '../../infrastructure/readStore/sqliteReadStore.ts';
 import { ProjectionRunner } from '../../projections/projectionRunner.ts';
-import { expectedLedger, ledgerProjection, readLedger } from '../fixtures/ledger.ts';
+import { expectedLedger, ledgerProjection, readLedger } from '../kit/ledger.ts';
 
-const child = join(import.meta.dirname, '../fixtures/crashChild.ts');
+const child = join(import.meta.dirname, '../kit/crashChild.ts');
 
 /** Runs the child until it has acknowledged `acks` appends, then SIGKILLs it; returns the acknowledged ids. */
 function runAndKill(dir: string, acks: number): Promise<string[]> {

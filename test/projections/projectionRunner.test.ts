@@ -10,8 +10,8 @@ import {
   ledgerProjection,
   metadata,
   readLedger,
-} from '../fixtures/ledger.ts';
-import { openTempStores, type TempStores } from '../fixtures/stores.ts';
+} from '../kit/ledger.ts';
+import { openTempStores, type TempStores } from '../kit/stores.ts';
 
 describe('ProjectionRunner', () => {
   let stores: TempStores;

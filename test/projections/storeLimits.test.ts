@@ -9,8 +9,8 @@ import {
 } from '../../application/ports/readStore.ts';
 import type { Projection } from '../../projections/projection.ts';
 import { ProjectionRunner, type RunnerLogger } from '../../projections/projectionRunner.ts';
-import { appendDeposits, expectedLedger, ledgerProjection, readLedger } from '../fixtures/ledger.ts';
-import { openTempStores, type TempStores } from '../fixtures/stores.ts';
+import { appendDeposits, expectedLedger, ledgerProjection, readLedger } from '../kit/ledger.ts';
+import { openTempStores, type TempStores } from '../kit/stores.ts';
 
 // What a MongoDB read store does to the projection runner, played on the real SQLite store: a swap done one
 // rename at a time and cut off, transactions the engine gives up on. The runner only sees the port, so the

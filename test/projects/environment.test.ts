@@ -14,7 +14,7 @@ import { createProject } from '../../application/projects/createProject.ts';
 import { deleteProject } from '../../application/projects/deleteProject.ts';
 import { grantMember } from '../../application/projects/members.ts';
 import { aesGcmCipher, loadSecretsKey, SECRETS_KEY_FILE } from '../../infrastructure/crypto/secretCipher.ts';
-import { openProjectsHarness, type ProjectsHarness, userActor } from '../fixtures/projectsHarness.ts';
+import { openProjectsHarness, type ProjectsHarness, userActor } from '../kit/projectsHarness.ts';
 
 const owner = userActor({ permissions: ['create_projects'] });
 const member = userActor();

@@ -9,7 +9,7 @@ import { createProject } from '../../application/projects/createProject.ts';
 import { deleteProject } from '../../application/projects/deleteProject.ts';
 import { grantMember } from '../../application/projects/members.ts';
 import { updateProject } from '../../application/projects/updateProject.ts';
-import { openProjectsHarness, type ProjectsHarness, userActor } from '../fixtures/projectsHarness.ts';
+import { openProjectsHarness, type ProjectsHarness, userActor } from '../kit/projectsHarness.ts';
 
 const admin = userActor({ role: 'admin' });
 const owner = userActor({ permissions: ['create_projects'] });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { problemOf } from '../kit/http.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 const SECRET = 'whsec_do-not-leak-9f8e7d';
 
@@ -249,7 +250,9 @@ describe('projects, goals and environment over HTTP', () => {
       token: owner,
     });
     expect(backwards.status).toBe(400);
-    expect(backwards.json.errors).toEqual([{ field: 'querystring.from', message: expect.any(String) }]);
+    expect(backwards.json.errors).toEqual([
+      { field: 'querystring.from', code: 'invalid_range', message: expect.any(String) },
+    ]);
     const long = await send('GET', '/api/v1/goals/ranges-d/stats?from=2024-01-01&to=2026-01-01', {
       token: owner,
     });

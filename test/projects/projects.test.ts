@@ -7,7 +7,7 @@ import { getProject, listProjects, projectForApiKey } from '../../application/pr
 import { rotateApiKey } from '../../application/projects/rotateApiKey.ts';
 import { ABANDONED_AFTER_MS } from '../../application/projects/slugReservations.ts';
 import { updateProject } from '../../application/projects/updateProject.ts';
-import { openProjectsHarness, type ProjectsHarness, userActor } from '../fixtures/projectsHarness.ts';
+import { openProjectsHarness, type ProjectsHarness, userActor } from '../kit/projectsHarness.ts';
 
 const admin = userActor({ role: 'admin' });
 const creator = userActor({ permissions: ['create_projects'] });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Fuzz-style robustness: every route of the OpenAPI document (GET /api/docs/json), called as the root admin
@@ -310,6 +310,8 @@ describe('robustness: malformed input on every documented route', () => {
       '/api/v1/auth/setup',
       '/api/v1/colors',
       '/api/v1/avatars/{file}',
+      '/api/v1/problems',
+      '/api/v1/problems/{code}',
     ];
     const not401: string[] = [];
     const junkAuth = [

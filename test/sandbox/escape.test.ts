@@ -5,7 +5,7 @@ import { types } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHost } from '../../infrastructure/sandbox/sandboxHost.ts';
 import type { InvocationResult } from '../../infrastructure/sandbox/types.ts';
-import { run, runBody, testHost, workerId } from './helpers.ts';
+import { run, runBody, testHost, workerId } from '../kit/sandbox.ts';
 
 const ABUSE_LIMITS = { memoryMb: 32, cpuMs: 200, wallMs: 1000 };
 const canarySource = runBody(

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHost } from '../../infrastructure/sandbox/sandboxHost.ts';
 import type { HostCallContext } from '../../infrastructure/sandbox/types.ts';
-import { messages, run, runBody, testHost, workerId } from './helpers.ts';
+import { messages, run, runBody, testHost, workerId } from '../kit/sandbox.ts';
 
 let host: SandboxHost;
 beforeAll(async () => {

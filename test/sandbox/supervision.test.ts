@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SandboxUnavailableError } from '../../infrastructure/sandbox/sandboxHost.ts';
-import { run, runBody, testHost, workerId } from './helpers.ts';
+import { run, runBody, testHost, workerId } from '../kit/sandbox.ts';
 
 const waitForever = runBody(
   'await m3m.t.started(); await new Promise((resolve) => { globalThis.keep = resolve; });',

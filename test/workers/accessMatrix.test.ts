@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
-import { createProject, createWorker, expectStatus, runBody, send } from './fixtures.ts';
+import { expectStatus, send } from '../kit/http.ts';
+import { createProject, createWorker } from '../kit/projects.ts';
+import { runBody } from '../kit/sandbox.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * The worker routes × every kind of caller → the status they get. Readers (members, users granted the project)

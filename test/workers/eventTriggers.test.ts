@@ -10,8 +10,9 @@ import {
   RuntimeSubscriber,
   type RuntimeSubscriberOptions,
 } from '../../application/runtime/runtimeSubscriber.ts';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
-import { createProject, createWorker, expectStatus, send } from './fixtures.ts';
+import { expectStatus, send } from '../kit/http.ts';
+import { createProject, createWorker } from '../kit/projects.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * The event trigger end to end: real stores, the real runtime subscriber started by the server, the real

@@ -4,8 +4,9 @@ import { findAll } from '../../application/ports/findAll.ts';
 import type { InvocationRecord } from '../../application/runtime/invocations.ts';
 import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
 import { SCHEDULE_TICKS, Scheduler, type ScheduleTickDoc } from '../../application/runtime/scheduler.ts';
-import { ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
-import { createProject, createWorker, expectStatus, send } from './fixtures.ts';
+import { expectStatus, send } from '../kit/http.ts';
+import { createProject, createWorker } from '../kit/projects.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /** A clock the test sets to any instant. */
 class ManualClock implements Clock {

@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryInvocations } from '../../application/runtime/invocations.ts';
 import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
-import { problemOf, ROOT, startTestServer, type TestServer } from '../fixtures/testServer.ts';
-import { createProject, createWorker, expectStatus, runBody, send, type WorkerJson } from './fixtures.ts';
+import { expectStatus, problemOf, send } from '../kit/http.ts';
+import { createProject, createWorker, type WorkerJson } from '../kit/projects.ts';
+import { runBody } from '../kit/sandbox.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Workers end to end through the real server and the real sandbox runtime process: create, deploy, versions and

@@ -3,7 +3,7 @@ import { ApplicationError } from '../../../application/errors.ts';
 import { login } from '../../../application/identity/login.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import type { HttpRoutes } from '../app.ts';
-import { tooManyRequests } from '../problem.ts';
+import { problem } from '../problem.ts';
 import { problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import { EmailSchema, GivenPasswordSchema, TokenSchema, toUserJson, UserSchema } from './identitySchemas.ts';
@@ -48,7 +48,11 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
       async (request) => {
         const key = LoginRateLimiter.key(request.ip, request.body.email);
         const wait = deps.loginLimiter.retryAfterSeconds(key);
-        if (wait > 0) throw tooManyRequests('Too many failed logins: wait before trying again.', wait);
+        if (wait > 0) {
+          throw problem('too_many_requests', 'Too many failed logins: wait before trying again.', {
+            headers: { 'retry-after': String(wait) },
+          });
+        }
         try {
           const result = await login({ ...deps, hasher: deps.commands.hasher }, request.body);
           deps.loginLimiter.recordSuccess(key);

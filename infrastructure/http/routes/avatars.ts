@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AVATAR_FILE_PATTERN } from '../../files/avatarStore.ts';
 import type { HttpRoutes } from '../app.ts';
-import { notFound } from '../problem.ts';
+import { problem } from '../problem.ts';
 import { problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 
@@ -37,7 +37,7 @@ export function avatarRoutes(deps: IdentityRouteDeps): HttpRoutes {
       },
       async (request, reply) => {
         const avatar = await deps.avatarFiles.read(request.params.file);
-        if (!avatar) throw notFound('There is no such avatar.');
+        if (!avatar) throw problem('not_found', 'There is no such avatar.');
         return reply
           .type(avatar.contentType)
           .header('cache-control', 'public, max-age=31536000, immutable')

@@ -3,7 +3,7 @@ import { listEnvironment } from '../../../application/environment/readEnvironmen
 import { deleteVariable, setVariable } from '../../../application/environment/setVariable.ts';
 import { ENV_VALUE_MAX_BYTES } from '../../../domain/environment.ts';
 import type { HttpRoutes } from '../app.ts';
-import { notFound } from '../problem.ts';
+import { problem } from '../problem.ts';
 import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import {
   EnvNameSchema,
@@ -77,7 +77,7 @@ export function environmentRoutes(deps: ProjectRouteDeps): HttpRoutes {
         await deps.waitFor(result.position);
         const variable = (await listEnvironment(deps.app, actor, id)).find((v) => v.name === name);
         // Deleted by someone else in the meantime.
-        if (!variable) throw notFound(`There is no variable ${name}.`, 'env_variable_not_found');
+        if (!variable) throw problem('env_variable_not_found', `There is no variable ${name}.`);
         return variable;
       },
     );

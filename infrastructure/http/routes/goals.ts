@@ -9,8 +9,8 @@ import { updateGoal } from '../../../application/goals/updateGoal.ts';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import type { HttpRoutes } from '../app.ts';
 import { requireModule } from '../moduleGuard.ts';
-import { unauthorized } from '../problem.ts';
-import { asQueryErrors, atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { problem } from '../problem.ts';
+import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import {
   ColorSchema,
   DaySchema,
@@ -210,8 +210,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
           response: { 200: GoalStatsSchema, ...problems(400, 401, 404) },
         },
       },
-      async (request) =>
-        asQueryErrors(() => goalStats(deps.app, auth.actorOf(request), request.params.goal, request.query)),
+      async (request) => goalStats(deps.app, auth.actorOf(request), request.params.goal, request.query),
     );
   };
 }
@@ -227,12 +226,11 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
     const key = request.headers['x-api-key'];
     if (key !== undefined) {
       const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
-      if (!project)
-        throw unauthorized('The API key is not valid (it may have been rotated).', 'invalid_api_key');
+      if (!project) throw problem('invalid_api_key', 'The API key is not valid (it may have been rotated).');
       return { kind: 'project', projectId: project.id };
     }
     if (request.headers.authorization === undefined) {
-      throw unauthorized('Send the project API key in X-Api-Key, or a bearer token.');
+      throw problem('unauthorized', 'Send the project API key in X-Api-Key, or a bearer token.');
     }
     await auth.authenticate(request);
     return { kind: 'actor', actor: auth.actorOf(request) };
@@ -268,7 +266,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
       },
       async (request) => {
         const writer = writers.get(request);
-        if (!writer) throw unauthorized();
+        if (!writer) throw problem('unauthorized', 'Authentication is required.');
         const result = await incrementGoal(
           deps.app,
           writer,

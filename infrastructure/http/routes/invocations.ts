@@ -5,7 +5,7 @@ import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
 import type { HttpRoutes } from '../app.ts';
-import { asQueryErrors, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import { DaySchema, ProjectIdParams } from './projectSchemas.ts';
 import {
   InvocationFilterSchema,
@@ -162,14 +162,12 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
         },
       },
       async (request) =>
-        asQueryErrors(() =>
-          workerStats(
-            deps.app,
-            auth.actorOf(request),
-            request.params.id,
-            request.params.workerId,
-            request.query,
-          ),
+        workerStats(
+          deps.app,
+          auth.actorOf(request),
+          request.params.id,
+          request.params.workerId,
+          request.query,
         ),
     );
   };

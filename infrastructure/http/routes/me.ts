@@ -10,7 +10,7 @@ import {
 import { updateProfile } from '../../../application/identity/updateProfile.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import type { HttpRoutes } from '../app.ts';
-import { notFound, ProblemError, tooManyRequests } from '../problem.ts';
+import { problem } from '../problem.ts';
 import { BEARER_SECURITY, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import {
@@ -29,7 +29,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
   const currentUser = async (userId: string, position: number | null) => {
     await deps.waitFor(position);
     const user = await deps.directory.get(userId);
-    if (!user) throw notFound('There is no such user.', 'user_not_found');
+    if (!user) throw problem('user_not_found', 'There is no such user.');
     return toUserJson(user);
   };
 
@@ -90,7 +90,11 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
         // A stolen token must not become a way to guess the current password.
         const key = LoginRateLimiter.key(request.ip, `password-change:${auth.actorOf(request).userId}`);
         const wait = deps.loginLimiter.retryAfterSeconds(key);
-        if (wait > 0) throw tooManyRequests('Too many wrong passwords: wait before trying again.', wait);
+        if (wait > 0) {
+          throw problem('too_many_requests', 'Too many wrong passwords: wait before trying again.', {
+            headers: { 'retry-after': String(wait) },
+          });
+        }
         let result: Awaited<ReturnType<typeof changeOwnPassword>>;
         try {
           result = await changeOwnPassword(deps.commands, caller, request.body);
@@ -103,7 +107,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
         deps.loginLimiter.recordSuccess(key);
         await deps.waitFor(result.position);
         const user = await deps.directory.get(result.userId);
-        if (!user) throw notFound('There is no such user.', 'user_not_found');
+        if (!user) throw problem('user_not_found', 'There is no such user.');
         const issued = deps.tokens.issue({ userId: user.id, sessionVersion: user.sessionVersion });
         return {
           token: issued.token,
@@ -127,11 +131,10 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       async (request) => {
         const bytes = request.body;
         if (!Buffer.isBuffer(bytes)) {
-          throw new ProblemError({
-            status: 415,
-            code: 'unsupported_avatar_type',
-            detail: `An avatar must be sent as ${Object.keys(AVATAR_TYPES).join(', ')}.`,
-          });
+          throw problem(
+            'unsupported_avatar_type',
+            `An avatar must be sent as ${Object.keys(AVATAR_TYPES).join(', ')}.`,
+          );
         }
         const result = await setAvatar(deps.commands, auth.callerOf(request), {
           contentType: request.headers['content-type'] ?? '',

@@ -4,7 +4,7 @@ import { projectForApiKey } from '../../../application/projects/queries.ts';
 import { type Invocation, invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { WORKERS, type WorkerDoc } from '../../../application/workers/readModel.ts';
 import type { HttpRoutes } from '../app.ts';
-import { forbidden, notFound, ProblemError, unauthorized } from '../problem.ts';
+import { type ProblemError, problem } from '../problem.ts';
 import { problems } from '../routeKit.ts';
 import type { WorkerRouteDeps } from './workerSchemas.ts';
 
@@ -34,23 +34,21 @@ const Params = z.object({
 
 function workerFailed(invocation: Invocation): ProblemError {
   const timedOut = invocation.outcome === 'timeout' || invocation.outcome === 'cpu_limit';
-  return new ProblemError({
-    status: timedOut ? 504 : 502,
-    code: timedOut ? 'worker_timeout' : 'worker_failed',
-    detail: timedOut
+  return problem(
+    timedOut ? 'worker_timeout' : 'worker_failed',
+    timedOut
       ? `The worker did not answer within its limits (${invocation.outcome}); invocation ${invocation.id}.`
       : `The worker failed (${invocation.outcome}${invocation.error ? `: ${invocation.error.name}` : ''}); see invocation ${invocation.id}.`,
-    headers: { [INVOCATION_HEADER]: invocation.id },
-  });
+    { headers: { [INVOCATION_HEADER]: invocation.id } },
+  );
 }
 
 function invalidResponse(invocation: Invocation, why: string): ProblemError {
-  return new ProblemError({
-    status: 502,
-    code: 'invalid_worker_response',
-    detail: `The worker's fetch handler returned ${why}; invocation ${invocation.id}.`,
-    headers: { [INVOCATION_HEADER]: invocation.id },
-  });
+  return problem(
+    'invalid_worker_response',
+    `The worker's fetch handler returned ${why}; invocation ${invocation.id}.`,
+    { headers: { [INVOCATION_HEADER]: invocation.id } },
+  );
 }
 
 const RESPONSE_KEYS = new Set(['status', 'headers', 'body']);
@@ -113,12 +111,11 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
     const params = request.params as z.output<typeof Params>;
     const key = request.headers['x-api-key'];
     if (key === undefined) {
-      throw unauthorized("Send the project's API key in X-Api-Key.", 'api_key_required');
+      throw problem('api_key_required', "Send the project's API key in X-Api-Key.");
     }
     const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
-    if (!project)
-      throw unauthorized('The API key is not valid (it may have been rotated).', 'invalid_api_key');
-    const noWorker = notFound('This project has no such worker.', 'worker_not_found');
+    if (!project) throw problem('invalid_api_key', 'The API key is not valid (it may have been rotated).');
+    const noWorker = problem('worker_not_found', 'This project has no such worker.');
     // A key opens only its own project's workers; another project's are as unknown as missing ones.
     if (project.slug !== params.projectSlug) throw noWorker;
     const worker = await deps.app.readStore
@@ -126,9 +123,9 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       .findOne({ projectId: project.id, slug: params.workerSlug });
     if (!worker) throw noWorker;
     if (!worker.triggers.http) {
-      throw forbidden(
-        'This worker has no HTTP trigger: turn on triggers.http to call it here.',
+      throw problem(
         'http_trigger_off',
+        'This worker has no HTTP trigger: turn on triggers.http to call it here.',
       );
     }
     return worker;
@@ -142,7 +139,7 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const worker = resolved.get(request);
-    if (!worker) throw unauthorized();
+    if (!worker) throw problem('unauthorized', 'Authentication is required.');
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined || HIDDEN_REQUEST_HEADERS.has(name)) continue;

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ApplicationError } from '../../../application/errors.ts';
 import { blockUser, unblockUser } from '../../../application/identity/blockUser.ts';
 import { createUser } from '../../../application/identity/createUser.ts';
 import { deleteUser } from '../../../application/identity/deleteUser.ts';
@@ -10,7 +9,6 @@ import type { IdentityResult } from '../../../application/identity/userCommands.
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../application/identity/userDirectory.ts';
 import { getUser, listUsers } from '../../../application/identity/userQueries.ts';
 import type { HttpRoutes } from '../app.ts';
-import { validationFailed } from '../problem.ts';
 import { BEARER_SECURITY, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import {
@@ -59,15 +57,8 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
         },
       },
       async (request) => {
-        try {
-          const page = await listUsers(deps.directory, auth.actorOf(request), request.query);
-          return { items: page.items.map(toUserJson), nextCursor: page.nextCursor };
-        } catch (error) {
-          if (error instanceof ApplicationError && error.field === 'cursor') {
-            throw validationFailed([{ field: 'querystring.cursor', message: error.message }]);
-          }
-          throw error;
-        }
+        const page = await listUsers(deps.directory, auth.actorOf(request), request.query);
+        return { items: page.items.map(toUserJson), nextCursor: page.nextCursor };
       },
     );
 

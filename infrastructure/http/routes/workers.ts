@@ -13,7 +13,7 @@ import {
 } from '../../../application/workers/commands.ts';
 import { getVersion, getWorker, listVersions, listWorkers } from '../../../application/workers/queries.ts';
 import type { HttpRoutes } from '../app.ts';
-import { ProblemError } from '../problem.ts';
+import { problem } from '../problem.ts';
 import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
 import { NameSchema, ProjectIdParams } from './projectSchemas.ts';
 import {
@@ -229,12 +229,8 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
           );
         } catch (error) {
           if (error instanceof SyntaxRefusal) {
-            throw new ProblemError({
-              status: 400,
-              code: 'syntax_error',
-              title: 'Syntax error',
-              detail: `The source does not compile. ${error.message}`,
-              errors: [{ field: 'body.source', message: error.message }],
+            throw problem('syntax_error', `The source does not compile. ${error.message}`, {
+              errors: [{ field: 'body.source', code: 'syntax_error', message: error.message }],
             });
           }
           throw error;

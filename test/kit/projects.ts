@@ -1,33 +1,7 @@
-import { expect } from 'vitest';
-import type { TestServer } from '../fixtures/testServer.ts';
+import { expectStatus, send } from './http.ts';
+import type { TestServer } from './server.ts';
 
-export interface Sent {
-  status: number;
-  json: Record<string, unknown>;
-  text: string;
-  headers: Headers;
-}
-
-/** A request whose body is read once: status, parsed JSON (or `{}`), text, headers. */
-export async function send(
-  server: TestServer,
-  method: string,
-  path: string,
-  options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Sent> {
-  const response = await server.request(method, path, options);
-  const text = await response.text();
-  let json: Sent['json'] = {};
-  if (text && /json/.test(response.headers.get('content-type') ?? '')) json = JSON.parse(text);
-  return { status: response.status, json, text, headers: response.headers };
-}
-
-/** Fails the test with the body when the status is not the expected one. */
-export async function expectStatus(sent: Promise<Sent>, status: number): Promise<Sent> {
-  const result = await sent;
-  expect(result.status, result.text).toBe(status);
-  return result;
-}
+/** Creating what HTTP suites need through the API, as a client would: a project, a worker. */
 
 export async function createProject(
   server: TestServer,
@@ -72,6 +46,3 @@ export async function createWorker(
   );
   return (deployed.json as unknown as { worker: WorkerJson }).worker;
 }
-
-/** A module whose `run` handler has `body` (may use `input` and `await`). */
-export const runBody = (body: string) => `export default {\n  async run(input) {\n${body}\n  },\n};\n`;

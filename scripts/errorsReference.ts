@@ -13,7 +13,9 @@ export function renderErrorsReference(): string {
   const http = entries
     .filter(([, e]) => e.status !== null && e.reportedAs === undefined)
     .sort(([a, x], [b, y]) => (x.status ?? 0) - (y.status ?? 0) || a.localeCompare(b));
-  const fields = entries.filter(([, e]) => e.reportedAs === 'validation_failed').sort(([a], [b]) => a.localeCompare(b));
+  const fields = entries
+    .filter(([, e]) => e.reportedAs === 'validation_failed')
+    .sort(([a], [b]) => a.localeCompare(b));
   const other = entries.filter(([, e]) => e.status === null).sort(([a], [b]) => a.localeCompare(b));
   const lines = [
     '# Errors',
@@ -57,7 +59,7 @@ export function renderErrorsReference(): string {
     '## Field rules (inside `validation_failed`)',
     '',
     'A mistake in one field of the input is a `400 validation_failed` problem: `errors[]` names the field, and',
-    'where the rule is m3m\'s own (not only the shape the route\'s schema describes) `errors[].code` is one of:',
+    "where the rule is m3m's own (not only the shape the route's schema describes) `errors[].code` is one of:",
     '',
     '| code | field | title | meaning |',
     '| --- | --- | --- | --- |',

@@ -26,7 +26,10 @@ export async function sourceFiles(folders: readonly string[]): Promise<SourceFil
       const full = join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
       else if (/\.tsx?$/.test(entry.name)) {
-        files.push({ path: relative(REPO_ROOT, full).split('\\').join('/'), text: await readFile(full, 'utf8') });
+        files.push({
+          path: relative(REPO_ROOT, full).split('\\').join('/'),
+          text: await readFile(full, 'utf8'),
+        });
       }
     }
   };

@@ -9,6 +9,7 @@ import {
   type ProjectModulesState,
   projectModules,
 } from '../../domain/projectModules.ts';
+import { refusalOf } from '../kit/decider.ts';
 
 const P = 'p1';
 const NOW = '2030-01-01T00:00:00.000Z';
@@ -17,15 +18,7 @@ function fold<S, E>(decider: { initialState: S; evolve(s: S, e: E): S }, events:
   return events.reduce((s, e) => decider.evolve(s, e), decider.initialState);
 }
 
-function refusal(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (work: () => unknown): string => refusalOf(work).code;
 
 describe('module catalogue', () => {
   it('holds the built-in modules, core ones first, with at least one core and one optional module', () => {

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_EVENT_TYPES } from '../../application/runtime/customEvents.ts';
 import { bucketOf, PERCENTILE_PRECISION, percentile } from '../../application/runtime/stats.ts';
-import type { DomainError } from '../../domain/decider.ts';
 import {
   effectiveLimits,
   type WorkerCommand,
@@ -13,6 +12,7 @@ import {
 } from '../../domain/worker.ts';
 import { isForbiddenAddress, outboundFetch, safeLookup } from '../../infrastructure/net/outboundFetch.ts';
 import { projections } from '../../projections/index.ts';
+import { refusalOf } from '../kit/decider.ts';
 
 const MAX = { memoryMb: 128, cpuMs: 1000, wallMs: 5000 };
 
@@ -82,14 +82,8 @@ describe('the worker decider', () => {
   });
 
   it('refuses limits beyond the maxima, bad triggers, and anything on a deleted worker', () => {
-    const refusal = (command: WorkerCommand, state = worker.initialState) => {
-      try {
-        worker.decide(command, state);
-      } catch (error) {
-        return (error as DomainError).code;
-      }
-      return 'accepted';
-    };
+    const refusal = (command: WorkerCommand, state = worker.initialState) =>
+      refusalOf(() => worker.decide(command, state)).code;
     expect(refusal({ ...create, limits: { cpuMs: 1001 } })).toBe('invalid_limits');
     expect(refusal({ ...create, limits: { memoryMb: 4 } })).toBe('invalid_limits');
     expect(refusal({ ...create, limits: { wallMs: 1.5 } })).toBe('invalid_limits');

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import { moduleGate } from '../application/modules/queries.ts';
+import type { RuntimeExtensions } from '../application/ports/runtimeExtensions.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
 import { BUILT_IN_EVENT_TYPES } from '../application/runtime/customEvents.ts';
 import type { RuntimeDeps } from '../application/runtime/deps.ts';
 import { InvocationFeed } from '../application/runtime/invocationFeed.ts';
 import { ensureInvocationIndexes, sweepInvocations } from '../application/runtime/invocations.ts';
 import { invokeWorker } from '../application/runtime/invokeWorker.ts';
-import type { RuntimeExtensions } from '../application/runtime/runtimeExtensions.ts';
 import {
   RuntimeSubscriber,
   type RuntimeSubscriberOptions,

@@ -1,7 +1,7 @@
+import type { OutboundFetch } from '../ports/outboundFetch.ts';
+import type { RuntimeExtensions } from '../ports/runtimeExtensions.ts';
 import type { WorkerDeps } from '../workers/deps.ts';
 import type { InvocationFeed } from './invocationFeed.ts';
-import type { OutboundFetch } from './outboundFetch.ts';
-import type { RuntimeExtensions } from './runtimeExtensions.ts';
 
 /** What running workers needs beyond managing them: the Runtime API's parts and where records go. */
 export interface RuntimeDeps extends WorkerDeps {

@@ -3,11 +3,11 @@ import { readEnvironment } from '../environment/readEnvironment.ts';
 import { ApplicationError } from '../errors.ts';
 import { incrementGoal } from '../goals/incrementGoal.ts';
 import { findGoal } from '../goals/queries.ts';
+import type { HostApi, HostFunction } from '../ports/workerSandbox.ts';
 import { PROJECTS } from '../projects/readModel.ts';
 import { emitCustomEvent } from './customEvents.ts';
 import type { RuntimeDeps } from './deps.ts';
 import { modelOps } from './models.ts';
-import type { HostApi, HostFunction } from './sandbox.ts';
 
 /**
  * The Runtime API behind the guest's global `m3m` (DESIGN §4), one closure set per invocation. Every function

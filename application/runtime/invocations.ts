@@ -1,6 +1,6 @@
 import type { Page, ReadStore } from '../ports/readStore.ts';
+import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } from '../ports/workerSandbox.ts';
 import { WORKER_INVOCATIONS } from '../workers/readModel.ts';
-import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } from './sandbox.ts';
 import { recordDailyStats } from './stats.ts';
 
 export const TRIGGER_KINDS = ['manual', 'http', 'event', 'schedule'] as const;

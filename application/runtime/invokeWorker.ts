@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { effectiveLimits } from '../../domain/worker.ts';
 import { refuse } from '../errors.ts';
+import type { HandlerName } from '../ports/workerSandbox.ts';
 import { workerNotFound } from '../workers/access.ts';
 import {
   WORKER_VERSIONS,
@@ -12,7 +13,6 @@ import {
 import type { RuntimeDeps } from './deps.ts';
 import { buildHostApi } from './hostApi.ts';
 import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
-import type { HandlerName } from './sandbox.ts';
 
 export interface InvocationTrigger {
   kind: TriggerKind;

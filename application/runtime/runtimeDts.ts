@@ -1,4 +1,4 @@
-import type { RuntimeExtension } from './runtimeExtensions.ts';
+import type { RuntimeExtension } from '../ports/runtimeExtensions.ts';
 
 /**
  * The TypeScript declarations of the Runtime API as a worker sees it (global `m3m`, the handler shapes), for

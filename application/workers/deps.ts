@@ -1,6 +1,6 @@
 import type { WorkerLimits } from '../../domain/worker.ts';
+import type { WorkerSandbox } from '../ports/workerSandbox.ts';
 import type { EnvironmentDeps } from '../projects/deps.ts';
-import type { WorkerSandbox } from '../runtime/sandbox.ts';
 
 /** Installation-wide settings of the worker runtime, from configuration. */
 export interface WorkerSettings {

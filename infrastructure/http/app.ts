@@ -1,12 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -27,17 +21,10 @@ import {
   problemFromRefusal,
   validationFailed,
 } from './problem.ts';
-import { registerWebApp, wantsWebApp } from './webApp.ts';
+import type { HttpApp, HttpRoutes } from './routeKit.ts';
 import { problemRoutes } from './routes/problems.ts';
+import { registerWebApp, wantsWebApp } from './webApp.ts';
 
-export type HttpApp = FastifyInstance<
-  Server,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
-export type HttpRoutes = (app: HttpApp) => Promise<void> | void;
 export type HealthReport = { status: 'ok' | 'degraded'; [k: string]: unknown };
 
 export interface HttpAppOptions {

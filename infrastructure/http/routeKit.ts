@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RequestOrigin } from '../../application/context.ts';
 
@@ -7,6 +9,17 @@ import type { RequestOrigin } from '../../application/context.ts';
  * What every route module uses, whatever it is about: the OpenAPI description of problem responses and of
  * the bearer token, the origin of a request as the application records it, and the shape of a PATCH body.
  */
+
+/** The Fastify instance every route module registers on: zod schemas for validation and the OpenAPI document. */
+export type HttpApp = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+/** A route module: registered in its own encapsulated context (see `app.ts`). */
+export type HttpRoutes = (app: HttpApp) => Promise<void> | void;
 
 export const BEARER_SECURITY = [{ bearerAuth: [] }];
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpApp } from './app.ts';
+import type { HttpApp } from './routeKit.ts';
 
 /**
  * The admin UI's Content-Security-Policy: everything from m3m's own origin only. Styles may be inline

@@ -6,7 +6,7 @@ import type {
   OutboundFetch,
   OutboundRequest,
   OutboundResponse,
-} from '../../application/runtime/outboundFetch.ts';
+} from '../../application/ports/outboundFetch.ts';
 
 /**
  * Outbound HTTP for `m3m.http.fetch` (and whoever else calls out): http/https only, a time limit, a response

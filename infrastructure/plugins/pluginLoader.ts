@@ -11,7 +11,7 @@ import type {
   ExtensionFunction,
   RuntimeExtension,
   RuntimeExtensions,
-} from '../../application/runtime/runtimeExtensions.ts';
+} from '../../application/ports/runtimeExtensions.ts';
 import { MODULE_CODE_PATTERN } from '../../domain/moduleCatalog.ts';
 import type { PluginConfig, PluginDefinition, PluginLogger } from '../../plugins/sdk.ts';
 

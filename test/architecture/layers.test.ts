@@ -22,7 +22,7 @@ interface Rule {
 
 const SERVER = ['domain/', 'application/', 'projections/', 'infrastructure/', 'cli/', 'plugins/'];
 
-export const RULES: Rule[] = [
+const RULES: Rule[] = [
   { layer: 'domain/', forbiddenFolders: [], forbiddenPackages: ['*'], onlyInside: ['domain/'] },
   {
     layer: 'application/',
@@ -53,14 +53,14 @@ const IMPORT =
 /** Comment lines (line comments, block and JSDoc comments) may show imports as examples: they are not imports. */
 const COMMENT_LINE = /^\s*(\/\/|\/\*|\*).*$/gm;
 
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   return [...text.replace(COMMENT_LINE, '').matchAll(IMPORT)]
     .map((m) => m[1] ?? m[2] ?? m[3]!)
     .filter(Boolean);
 }
 
 /** The rule each import of `file` breaks, as `path -> import (why)`. */
-export function violations(file: SourceFile, rules: Rule[] = RULES): string[] {
+function violations(file: SourceFile, rules: Rule[] = RULES): string[] {
   const rule = rules.find((r) => file.path.startsWith(r.layer));
   if (!rule) return [];
   const found: string[] = [];

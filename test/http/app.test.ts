@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  buildHttpApp,
-  type HealthReport,
-  type HttpApp,
-  type HttpRoutes,
-} from '../../infrastructure/http/app.ts';
+import { buildHttpApp, type HealthReport } from '../../infrastructure/http/app.ts';
 import { problem as refusal } from '../../infrastructure/http/problem.ts';
+import type { HttpApp, HttpRoutes } from '../../infrastructure/http/routeKit.ts';
 import { createLogger } from '../../infrastructure/logging.ts';
 
 const logger = createLogger({ log: { level: 'silent' } });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHttpApp, type HttpApp } from '../../infrastructure/http/app.ts';
+import { buildHttpApp } from '../../infrastructure/http/app.ts';
+import type { HttpApp } from '../../infrastructure/http/routeKit.ts';
 import { createLogger } from '../../infrastructure/logging.ts';
 
 // A web dir shaped like Vite's build with the precompress step: hashed assets with .br/.gz siblings.

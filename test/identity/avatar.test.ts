@@ -20,8 +20,7 @@ describe('avatars', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    await server.createAdmin(ROOT.email, ROOT.password);
-    token = await server.login(ROOT.email, ROOT.password);
+    token = await server.signInAsRoot();
   });
   afterAll(() => server.close());
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadJwtSecret } from '../../infrastructure/auth/jwtSecret.ts';
-import { ROOT, startTestServer } from '../kit/server.ts';
+import { startTestServer } from '../kit/server.ts';
 
 describe('JWT secret', () => {
   let dataDir: string;
@@ -51,8 +51,7 @@ describe('JWT secret', () => {
     const first = await startTestServer({ dataDir, env: { M3M_JWT_SECRET: '' } });
     let token: string;
     try {
-      await first.createAdmin(ROOT.email, ROOT.password);
-      token = await first.login(ROOT.email, ROOT.password);
+      token = await first.signInAsRoot();
     } finally {
       await first.close();
     }

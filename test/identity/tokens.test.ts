@@ -31,8 +31,7 @@ describe('bearer tokens', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    await server.createAdmin(ROOT.email, ROOT.password);
-    rootToken = await server.login(ROOT.email, ROOT.password);
+    rootToken = await server.signInAsRoot();
     userId = ((await (await me(rootToken)).json()) as { id: string }).id;
   });
   afterAll(() => server.close());

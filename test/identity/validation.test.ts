@@ -15,8 +15,7 @@ describe('input validation', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    await server.createAdmin(ROOT.email, ROOT.password);
-    token = await server.login(ROOT.email, ROOT.password);
+    token = await server.signInAsRoot();
     userId = (await server.createUser(token, { email: 'someone@example.com' })).user.id;
   });
   afterAll(() => server.close());

@@ -23,6 +23,7 @@ export function deciderSpec<Command, State, Event extends DomainEvent>(
         const decide = () => decider.decide(command, state());
         return {
           /** The command decides exactly these events (`[]`: nothing changes). */
+          // biome-ignore lint/suspicious/noThenProperty: the given/when/then vocabulary; this object is never awaited
           then(expected: readonly Event[]): void {
             expect(decide()).toEqual(expected);
           },

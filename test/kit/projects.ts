@@ -3,13 +3,15 @@ import type { TestServer } from './server.ts';
 
 /** Creating what HTTP suites need through the API, as a client would: a project, a worker. */
 
+/** Creates a project as the holder of `token` (fails the test on anything but 201); its name is its slug. */
 export async function createProject(
   server: TestServer,
   token: string,
   slug: string,
+  body: { name?: string; color?: string | null } = {},
 ): Promise<{ id: string; slug: string; apiKey: string }> {
   const created = await expectStatus(
-    send(server, 'POST', '/api/v1/projects', { token, body: { name: slug, slug } }),
+    send(server, 'POST', '/api/v1/projects', { token, body: { name: slug, slug, ...body } }),
     201,
   );
   return created.json as unknown as { id: string; slug: string; apiKey: string };

@@ -4,6 +4,7 @@ import type { RecordedEvent } from '../../application/ports/eventStore.ts';
 import { requireModule } from '../../infrastructure/http/moduleGuard.ts';
 import type { ModuleRouteDeps } from '../../infrastructure/http/routes/moduleSchemas.ts';
 import { problemOf } from '../kit/http.ts';
+import { createProject } from '../kit/projects.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 const HOUR = 3_600_000;
@@ -76,11 +77,7 @@ describe('modules and licences over HTTP', () => {
 
   let seq = 0;
   async function project(token = owner): Promise<string> {
-    const created = await expectStatus(
-      send('POST', '/api/v1/projects', token, { name: 'P', slug: `m-${++seq}` }),
-      201,
-    );
-    return created.id as string;
+    return (await createProject(server, token, `m-${++seq}`, { name: 'P' })).id;
   }
 
   const enable = (projectId: string, token: string, body: Record<string, unknown>) =>

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInCatalog } from '../../application/modules/catalog.ts';
-import type { RuntimeExtension } from '../../application/runtime/runtimeExtensions.ts';
+import type { RuntimeExtension } from '../../application/ports/runtimeExtensions.ts';
 import { type LoadedPlugins, loadPlugins, pluginFolders } from '../../infrastructure/plugins/pluginLoader.ts';
 import { BROKEN_PLUGINS, writePluginsDir } from '../kit/plugins.ts';
 import { type SmtpReceiver, startSmtpReceiver } from '../kit/smtpReceiver.ts';

@@ -4,7 +4,7 @@ import { expectStatus, send } from '../kit/http.ts';
 import { BROKEN_PLUGINS, writePluginsDir } from '../kit/plugins.ts';
 import { createProject, createWorker } from '../kit/projects.ts';
 import { runBody } from '../kit/sandbox.ts';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { startTestServer, type TestServer } from '../kit/server.ts';
 import { type SmtpReceiver, startSmtpReceiver } from '../kit/smtpReceiver.ts';
 
 /**
@@ -50,8 +50,7 @@ describe('plugins in workers', () => {
         M3M_SMTP_FROM: 'Shop <shop@example.com>',
       },
     });
-    await server.createAdmin(ROOT.email, ROOT.password);
-    root = await server.login(ROOT.email, ROOT.password);
+    root = await server.signInAsRoot();
     on = await createProject(server, root, 'with-plugins');
     off = await createProject(server, root, 'without-plugins');
     await enable(on.id, 'crypto');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemOf } from '../kit/http.ts';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { startTestServer, type TestServer } from '../kit/server.ts';
 
 const SECRET = 'whsec_do-not-leak-9f8e7d';
 
@@ -14,8 +14,7 @@ describe('projects, goals and environment over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ captureLogs: true });
-    await server.createAdmin(ROOT.email, ROOT.password);
-    root = await server.login(ROOT.email, ROOT.password);
+    root = await server.signInAsRoot();
     owner = (await server.createUser(root, { email: 'owner@example.com', permissions: ['create_projects'] }))
       .token;
     other = (await server.createUser(root, { email: 'other@example.com', permissions: ['create_projects'] }))

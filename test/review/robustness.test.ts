@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { createProject } from '../kit/projects.ts';
+import { startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Fuzz-style robustness: every route of the OpenAPI document (GET /api/docs/json), called as the root admin
@@ -139,18 +140,12 @@ describe('robustness: malformed input on every documented route', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    await server.createAdmin(ROOT.email, ROOT.password);
-    token = await server.login(ROOT.email, ROOT.password);
+    token = await server.signInAsRoot();
     const other = await server.createUser(token, {
       email: 'target@example.com',
       permissions: ['create_projects'],
     });
-    const project = (await (
-      await server.request('POST', '/api/v1/projects', {
-        token,
-        body: { name: 'Fuzz', slug: 'fuzz', color: 'teal' },
-      })
-    ).json()) as { id: string };
+    const project = await createProject(server, token, 'fuzz', { name: 'Fuzz', color: 'teal' });
     const goal = await server.request('POST', `/api/v1/projects/${project.id}/goals`, {
       token,
       body: { slug: 'hits', name: 'Hits', type: 'daily_counter' },

@@ -12,7 +12,7 @@ import {
 } from '../../application/runtime/runtimeSubscriber.ts';
 import { expectStatus, send } from '../kit/http.ts';
 import { createProject, createWorker } from '../kit/projects.ts';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * The event trigger end to end: real stores, the real runtime subscriber started by the server, the real
@@ -104,8 +104,7 @@ describe('event triggers', () => {
       env: { M3M_EVENT_MAX_ATTEMPTS: '3', M3M_EVENT_DEPTH_LIMIT: '4' },
       open: { subscriber: { retryBaseMs: 20, retryMaxMs: 100, pollMs: 20 } },
     });
-    await server.createAdmin(ROOT.email, ROOT.password);
-    root = await server.login(ROOT.email, ROOT.password);
+    root = await server.signInAsRoot();
   });
   afterAll(() => server?.close());
 

@@ -6,7 +6,7 @@ import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
 import { SCHEDULE_TICKS, Scheduler, type ScheduleTickDoc } from '../../application/runtime/scheduler.ts';
 import { expectStatus, send } from '../kit/http.ts';
 import { createProject, createWorker } from '../kit/projects.ts';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { startTestServer, type TestServer } from '../kit/server.ts';
 
 /** A clock the test sets to any instant. */
 class ManualClock implements Clock {
@@ -69,8 +69,7 @@ describe('scheduler', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ triggers: false });
-    await server.createAdmin(ROOT.email, ROOT.password);
-    root = await server.login(ROOT.email, ROOT.password);
+    root = await server.signInAsRoot();
     projectId = (await createProject(server, root, 'cron-shop')).id;
   });
   afterAll(() => server?.close());
@@ -166,8 +165,7 @@ describe('scheduler', () => {
   it("the server's scheduler is wired to the server's clock and workers, and reports on /health", async () => {
     const live = await startTestServer();
     try {
-      await live.createAdmin(ROOT.email, ROOT.password);
-      const token = await live.login(ROOT.email, ROOT.password);
+      const token = await live.signInAsRoot();
       const project = await createProject(live, token, 'live-cron');
       const worker = await createWorker(
         live,

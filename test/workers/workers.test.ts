@@ -6,7 +6,7 @@ import { invokeWorker } from '../../application/runtime/invokeWorker.ts';
 import { expectStatus, problemOf, send } from '../kit/http.ts';
 import { createProject, createWorker, type WorkerJson } from '../kit/projects.ts';
 import { runBody } from '../kit/sandbox.ts';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Workers end to end through the real server and the real sandbox runtime process: create, deploy, versions and
@@ -23,8 +23,7 @@ describe('workers over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    await server.createAdmin(ROOT.email, ROOT.password);
-    const root = await server.login(ROOT.email, ROOT.password);
+    const root = await server.signInAsRoot();
     owner = (await server.createUser(root, { email: 'owner@example.com', permissions: ['create_projects'] }))
       .token;
     const memberUser = await server.createUser(root, { email: 'member@example.com' });
@@ -643,8 +642,7 @@ return { a, big, one, byFilter, updated, merged, none, removed, again, errors, l
         // M3M_ALLOW_PRIVATE_FETCH=true (tests only): a second server whose workers may reach loopback.
         const allowing = await startTestServer({ env: { M3M_ALLOW_PRIVATE_FETCH: 'true' }, triggers: false });
         try {
-          await allowing.createAdmin(ROOT.email, ROOT.password);
-          const token = await allowing.login(ROOT.email, ROOT.password);
+          const token = await allowing.signInAsRoot();
           const local = await createProject(allowing, token, 'local');
           const localWorker = await createWorker(
             allowing,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { resetPassword } from '../../../application/identity/resetPassword.ts';
-import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import { NewPasswordSchema, UserIdParams } from './identitySchemas.ts';
 

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { grantLicense, revokeLicense } from '../../../application/modules/licenses.ts';
 import { licenseOf, userLicenses } from '../../../application/modules/queries.ts';
 import { listAllProjects } from '../../../application/projects/allProjects.ts';
-import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import { UserIdParams } from './identitySchemas.ts';
 import {
   AdminProjectSchema,

@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { ApplicationError } from '../../../application/errors.ts';
 import { login } from '../../../application/identity/login.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
-import type { HttpRoutes } from '../app.ts';
 import { problem } from '../problem.ts';
-import { problems } from '../routeKit.ts';
+import { type HttpRoutes, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import { EmailSchema, GivenPasswordSchema, TokenSchema, toUserJson, UserSchema } from './identitySchemas.ts';
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { AVATAR_FILE_PATTERN } from '../../files/avatarStore.ts';
-import type { HttpRoutes } from '../app.ts';
 import { problem } from '../problem.ts';
-import { problems } from '../routeKit.ts';
+import { type HttpRoutes, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 
 /** Documented as binary; Fastify sends a Buffer as is, without running a serializer. */

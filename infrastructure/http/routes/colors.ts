@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COLORS } from '../../../domain/colors.ts';
-import type { HttpRoutes } from '../app.ts';
+import type { HttpRoutes } from '../routeKit.ts';
 
 /** The palette projects and goals choose from; public, so that the UI can show it on any page. */
 export const colorRoutes: HttpRoutes = (app) => {

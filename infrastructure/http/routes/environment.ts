@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { listEnvironment } from '../../../application/environment/readEnvironment.ts';
 import { deleteVariable, setVariable } from '../../../application/environment/setVariable.ts';
 import { ENV_VALUE_MAX_BYTES } from '../../../domain/environment.ts';
-import type { HttpRoutes } from '../app.ts';
 import { problem } from '../problem.ts';
-import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import {
   EnvNameSchema,
   EnvVariableSchema,

@@ -7,10 +7,9 @@ import { type GoalWriter, incrementGoal } from '../../../application/goals/incre
 import { getGoal, goalStats, listGlobalGoals, listProjectGoals } from '../../../application/goals/queries.ts';
 import { updateGoal } from '../../../application/goals/updateGoal.ts';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
-import type { HttpRoutes } from '../app.ts';
 import { requireModule } from '../moduleGuard.ts';
 import { problem } from '../problem.ts';
-import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { atLeastOne, BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import {
   ColorSchema,
   DaySchema,

@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
-import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import { WorkerParams, type WorkerRouteDeps } from './workerSchemas.ts';
 
 /**

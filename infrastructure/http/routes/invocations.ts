@@ -4,8 +4,7 @@ import type { InvocationQuery } from '../../../application/runtime/invocations.t
 import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
-import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import { DaySchema, ProjectIdParams } from './projectSchemas.ts';
 import {
   InvocationFilterSchema,

@@ -9,9 +9,8 @@ import {
 } from '../../../application/identity/setAvatar.ts';
 import { updateProfile } from '../../../application/identity/updateProfile.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
-import type { HttpRoutes } from '../app.ts';
 import { problem } from '../problem.ts';
-import { BEARER_SECURITY, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import {
   GivenPasswordSchema,

@@ -6,8 +6,7 @@ import {
   myLicenses,
   projectModule,
 } from '../../../application/modules/queries.ts';
-import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import {
   CatalogModuleSchema,
   EnableModuleBody,

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorEntry, isErrorCode } from '../../../application/errorCatalogue.ts';
-import type { HttpRoutes } from '../app.ts';
 import { problem } from '../problem.ts';
-import { problems } from '../routeKit.ts';
+import { type HttpRoutes, problems } from '../routeKit.ts';
 
 const ProblemTypeSchema = z.object({
   code: z.string(),

@@ -6,8 +6,7 @@ import { grantMember, revokeMember } from '../../../application/projects/members
 import { getProject, listProjects } from '../../../application/projects/queries.ts';
 import { rotateApiKey } from '../../../application/projects/rotateApiKey.ts';
 import { updateProject } from '../../../application/projects/updateProject.ts';
-import type { HttpRoutes } from '../app.ts';
-import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { atLeastOne, BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import {
   ApiKeySchema,
   ColorSchema,

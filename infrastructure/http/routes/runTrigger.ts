@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import { type Invocation, invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { WORKERS, type WorkerDoc } from '../../../application/workers/readModel.ts';
-import type { HttpRoutes } from '../app.ts';
 import { type ProblemError, problem } from '../problem.ts';
-import { problems } from '../routeKit.ts';
+import { type HttpRoutes, problems } from '../routeKit.ts';
 import type { WorkerRouteDeps } from './workerSchemas.ts';
 
 export const RUN_BODY_LIMIT = 1024 * 1024;

@@ -8,8 +8,7 @@ import { updateUser } from '../../../application/identity/updateUser.ts';
 import type { IdentityResult } from '../../../application/identity/userCommands.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../application/identity/userDirectory.ts';
 import { getUser, listUsers } from '../../../application/identity/userQueries.ts';
-import type { HttpRoutes } from '../app.ts';
-import { BEARER_SECURITY, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import {
   AssignableRoleSchema,

@@ -12,9 +12,8 @@ import {
   updateWorker,
 } from '../../../application/workers/commands.ts';
 import { getVersion, getWorker, listVersions, listWorkers } from '../../../application/workers/queries.ts';
-import type { HttpRoutes } from '../app.ts';
 import { problem } from '../problem.ts';
-import { atLeastOne, BEARER_SECURITY, originOf, problems } from '../routeKit.ts';
+import { atLeastOne, BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
 import { NameSchema, ProjectIdParams } from './projectSchemas.ts';
 import {
   LimitsSchema,

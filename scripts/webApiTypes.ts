@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { buildServer, openM3m } from '../infrastructure/composition.ts';
+import { openM3m } from '../infrastructure/composition.ts';
 import { loadConfig } from '../infrastructure/config.ts';
+import { buildServer } from '../infrastructure/http/server.ts';
 import { createLogger } from '../infrastructure/logging.ts';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../web/src/api/schema.d.ts', import.meta.url));

@@ -62,6 +62,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -83,6 +84,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -158,6 +160,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -179,6 +182,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -200,6 +204,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -221,6 +226,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -316,6 +322,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -337,6 +344,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -358,6 +366,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -379,6 +388,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -443,6 +453,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -464,6 +475,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -485,6 +497,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -506,6 +519,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -571,6 +585,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -592,6 +607,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -613,6 +629,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -634,6 +651,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -720,6 +738,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -741,6 +760,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -762,6 +782,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -783,6 +804,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -883,6 +905,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -904,6 +927,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1020,6 +1044,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1093,6 +1118,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1114,6 +1140,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1135,6 +1162,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1156,6 +1184,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1229,6 +1258,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1250,6 +1280,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1271,6 +1302,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1317,6 +1349,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1338,6 +1371,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1359,6 +1393,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1380,6 +1415,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1455,6 +1491,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1476,6 +1513,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1497,6 +1535,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1518,6 +1557,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1588,6 +1628,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1609,6 +1650,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1630,6 +1672,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1651,6 +1694,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1726,6 +1770,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1747,6 +1792,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1768,6 +1814,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1837,6 +1884,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1903,6 +1951,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1924,6 +1973,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -1991,6 +2041,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2012,6 +2063,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2033,6 +2085,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2088,6 +2141,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2158,6 +2212,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2233,6 +2288,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2254,6 +2310,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2275,6 +2332,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2340,6 +2398,123 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
+                                field: string;
+                                message: string;
+                            }[];
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every error code m3m answers with: status, title, the field it names, what it means */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                code: string;
+                                description: string;
+                                field?: string;
+                                /** @enum {string} */
+                                reportedAs?: "validation_failed";
+                                /** @description null: never an HTTP answer (start-up, the CLI) */
+                                status: number | null;
+                                title: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One error code: the `type` of a problem response points here */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            description: string;
+                            field?: string;
+                            /** @enum {string} */
+                            reportedAs?: "validation_failed";
+                            /** @description null: never an HTTP answer (start-up, the CLI) */
+                            status: number | null;
+                            title: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2416,6 +2591,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2489,6 +2665,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2510,6 +2687,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2531,6 +2709,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2552,6 +2731,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2626,6 +2806,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2647,6 +2828,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2668,6 +2850,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2723,6 +2906,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2744,6 +2928,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2765,6 +2950,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2786,6 +2972,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2861,6 +3048,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2882,6 +3070,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2903,6 +3092,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2924,6 +3114,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -2945,6 +3136,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3007,6 +3199,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3028,6 +3221,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3049,6 +3243,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3070,6 +3265,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3137,6 +3333,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3158,6 +3355,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3179,6 +3377,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3256,6 +3455,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3277,6 +3477,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3298,6 +3499,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3319,6 +3521,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3365,6 +3568,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3386,6 +3590,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3407,6 +3612,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3428,6 +3634,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3502,6 +3709,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3523,6 +3731,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3544,6 +3753,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3617,6 +3827,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3638,6 +3849,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3659,6 +3871,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3680,6 +3893,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3701,6 +3915,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3797,6 +4012,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3818,6 +4034,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3839,6 +4056,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3927,6 +4145,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3948,6 +4167,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -3969,6 +4189,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4054,6 +4275,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4075,6 +4297,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4096,6 +4319,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4117,6 +4341,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4195,6 +4420,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4216,6 +4442,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4237,6 +4464,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4258,6 +4486,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4330,6 +4559,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4351,6 +4581,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4372,6 +4603,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4439,6 +4671,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4460,6 +4693,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4481,6 +4715,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4502,6 +4737,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4523,6 +4759,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4598,6 +4835,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4619,6 +4857,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4640,6 +4879,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4661,6 +4901,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4682,6 +4923,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4741,6 +4983,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4762,6 +5005,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4783,6 +5027,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4876,6 +5121,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4897,6 +5143,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -4918,6 +5165,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5016,6 +5264,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5037,6 +5286,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5058,6 +5308,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5079,6 +5330,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5100,6 +5352,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5191,6 +5444,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5212,6 +5466,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5233,6 +5488,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5280,6 +5536,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5301,6 +5558,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5322,6 +5580,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5343,6 +5602,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5442,6 +5702,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5463,6 +5724,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5484,6 +5746,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5505,6 +5768,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5651,6 +5915,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5672,6 +5937,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5693,6 +5959,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5714,6 +5981,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5735,6 +6003,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5833,6 +6102,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5854,6 +6124,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5875,6 +6146,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5896,6 +6168,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -5917,6 +6190,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6017,6 +6291,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6038,6 +6313,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6059,6 +6335,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6122,6 +6399,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6143,6 +6421,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6164,6 +6443,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6253,6 +6533,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6274,6 +6555,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6295,6 +6577,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6316,6 +6599,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6397,6 +6681,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6418,6 +6703,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6439,6 +6725,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6507,6 +6794,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6528,6 +6816,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6549,6 +6838,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6617,6 +6907,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6638,6 +6929,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6659,6 +6951,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6755,6 +7048,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6776,6 +7070,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6797,6 +7092,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6818,6 +7114,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6891,6 +7188,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6912,6 +7210,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -6933,6 +7232,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7011,6 +7311,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7032,6 +7333,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7053,6 +7355,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7074,6 +7377,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7143,6 +7447,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7164,6 +7469,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7185,6 +7491,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7206,6 +7513,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7252,6 +7560,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7273,6 +7582,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7294,6 +7604,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7315,6 +7626,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7388,6 +7700,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7409,6 +7722,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7430,6 +7744,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7451,6 +7766,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7472,6 +7788,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7539,6 +7856,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7560,6 +7878,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7581,6 +7900,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7602,6 +7922,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7679,6 +8000,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7700,6 +8022,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7721,6 +8044,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7742,6 +8066,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7815,6 +8140,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7836,6 +8162,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7857,6 +8184,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7878,6 +8206,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7948,6 +8277,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7969,6 +8299,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -7990,6 +8321,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8011,6 +8343,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8119,6 +8452,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8140,6 +8474,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8161,6 +8496,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8182,6 +8518,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8203,6 +8540,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8224,6 +8562,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8245,6 +8584,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8285,6 +8625,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8306,6 +8647,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8327,6 +8669,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8348,6 +8691,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8369,6 +8713,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8390,6 +8735,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8411,6 +8757,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8451,6 +8798,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8472,6 +8820,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8493,6 +8842,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8514,6 +8864,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8535,6 +8886,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8556,6 +8908,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8577,6 +8930,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8617,6 +8971,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8638,6 +8993,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8659,6 +9015,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8680,6 +9037,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8701,6 +9059,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8722,6 +9081,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8743,6 +9103,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8783,6 +9144,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8804,6 +9166,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8825,6 +9188,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8846,6 +9210,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8867,6 +9232,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8888,6 +9254,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8909,6 +9276,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8949,6 +9317,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8970,6 +9339,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -8991,6 +9361,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9012,6 +9383,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9033,6 +9405,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9054,6 +9427,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9075,6 +9449,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9115,6 +9490,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9136,6 +9512,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9157,6 +9534,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9178,6 +9556,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9199,6 +9578,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9220,6 +9600,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9241,6 +9622,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9281,6 +9663,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9302,6 +9685,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9323,6 +9707,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9344,6 +9729,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9365,6 +9751,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9386,6 +9773,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];
@@ -9407,6 +9795,7 @@ export interface paths {
                             code: string;
                             detail?: string;
                             errors?: {
+                                code?: string;
                                 field: string;
                                 message: string;
                             }[];

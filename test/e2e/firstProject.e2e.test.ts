@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../fixtures/testServer.ts';
+import { ROOT } from '../kit/server.ts';
 import { type E2e, screenshot, signIn, startE2e } from './harness.ts';
 
 let e2e: E2e;

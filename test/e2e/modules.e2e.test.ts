@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../fixtures/testServer.ts';
+import { ROOT } from '../kit/server.ts';
 import { type E2e, screenshot, signIn, startE2e } from './harness.ts';
 import { createProject, grantAccess } from './seed.ts';
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { TestServer } from '../fixtures/testServer.ts';
+import type { TestServer } from '../kit/server.ts';
 
 /** Setting the stage through the API (what the walk is not about), as the UI would leave it. */
 export async function createProject(

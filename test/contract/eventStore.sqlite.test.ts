@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewEvent, RecordedEvent } from '../../application/ports/eventStore.ts';
 import { openSqliteEventStore } from '../../infrastructure/eventStore/sqliteEventStore.ts';
+import { withSparsePositions } from '../kit/sparsePositions.ts';
 import { eventStoreContract } from './eventStore.contract.ts';
 
 eventStoreContract('sqlite', async () => {
@@ -17,6 +18,20 @@ eventStoreContract('sqlite', async () => {
   const store = openSqliteEventStore({ path: join(dir, 'nested', 'events.sqlite'), pollIntervalMs: 20 });
   return {
     store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// The same contract with positions that are not consecutive numbers (as KurrentDB's byte offsets are not), and
+// any other number refused: it holds only if every case pages on the positions the store returned.
+eventStoreContract('sqlite with sparse positions', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'm3m-es-'));
+  const store = openSqliteEventStore({ path: join(dir, 'events.sqlite'), pollIntervalMs: 20 });
+  return {
+    store: withSparsePositions(store),
     cleanup: async () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });

@@ -20,8 +20,15 @@ export interface DeliveryDoc extends Doc {
   projectId: string;
   eventId: string;
   eventType: string;
-  /** The event's `$all` position (to read it again for a retry). */
+  /** The event's `$all` position: orders the durable queue. Not a way to read it again (see `streamId`). */
   position: number;
+  /**
+   * Where the event is read again for a retry: its stream and revision. A position cannot be computed on
+   * (KurrentDB's are byte offsets), so "the position before it" is no way back to the event. Absent on
+   * deliveries recorded before m3m kept these; `deliveryEventRefs.ts` adds them at start.
+   */
+  streamId?: string;
+  revision?: number;
   status: DeliveryStatus;
   /** Invocations made so far. */
   attempts: number;

@@ -11,6 +11,7 @@ import {
   eventInput,
   WORKER_DELIVERIES,
 } from './deliveries.ts';
+import { addEventRefs } from './deliveryEventRefs.ts';
 import type { InvokeWorkerRequest } from './invokeWorker.ts';
 
 /**
@@ -78,7 +79,8 @@ interface Job {
   workerId: string;
   projectId: string;
   eventId: string;
-  position: number;
+  /** Where the event is read again (deliveries taken from the durable queue); null for one recorded without. */
+  ref: { streamId: string; revision: number } | null;
   /** The event; read again from the store for deliveries taken from the durable queue. */
   event: RecordedEvent | null;
   /** Attempts made before this one. */
@@ -121,7 +123,7 @@ export class DeliveryQueue {
     this.#o = options;
   }
 
-  /** Prepares the collection, refills the lanes of workers with durable deliveries, starts the poll. */
+  /** Prepares the collection (and deliveries recorded by an older m3m). */
   async start(): Promise<void> {
     await this.#o.readStore.ensureIndexes(WORKER_DELIVERIES, [
       { fields: ['status', 'dueAt'] },
@@ -129,6 +131,7 @@ export class DeliveryQueue {
       { fields: ['workerId', 'createdAt'] },
       { fields: ['eventId'] },
     ]);
+    await addEventRefs(this.#o.eventStore, this.#o.readStore, this.#o.logger);
   }
 
   /** At start, once the subscription follows: lanes resume and the poll begins. */
@@ -224,6 +227,8 @@ export class DeliveryQueue {
           eventId: event.id,
           eventType: event.type,
           position: event.position,
+          streamId: event.streamId,
+          revision: event.revision,
           status: defer ? 'deferred' : 'in_flight',
           attempts: 0,
           lastError: null,
@@ -252,7 +257,7 @@ export class DeliveryQueue {
       workerId: worker.id,
       projectId: worker.projectId,
       eventId: event.id,
-      position: event.position,
+      ref: { streamId: event.streamId, revision: event.revision },
       event,
       attempts,
       waiters: [waiter],
@@ -272,6 +277,8 @@ export class DeliveryQueue {
           eventId: event.id,
           eventType: event.type,
           position: event.position,
+          streamId: event.streamId,
+          revision: event.revision,
           status: 'skipped',
           attempts: 0,
           lastError: message,
@@ -441,8 +448,10 @@ export class DeliveryQueue {
     };
   }
 
+  /** The event of a delivery taken from the durable queue, read again by stream and revision. */
   async #readEvent(job: Job): Promise<RecordedEvent | null> {
-    const [event] = await this.#o.eventStore.readAll({ fromPosition: job.position - 1, limit: 1 });
+    if (!job.ref) return null;
+    const event = await this.#o.eventStore.readEvent(job.ref.streamId, job.ref.revision);
     return event && event.id === job.eventId ? event : null;
   }
 
@@ -597,7 +606,10 @@ function jobOf(doc: DeliveryDoc): Job {
     workerId: doc.workerId,
     projectId: doc.projectId,
     eventId: doc.eventId,
-    position: doc.position,
+    ref:
+      doc.streamId !== undefined && doc.revision !== undefined
+        ? { streamId: doc.streamId, revision: doc.revision }
+        : null,
     event: null,
     attempts: doc.attempts,
     waiters: [],

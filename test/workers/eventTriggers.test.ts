@@ -13,6 +13,7 @@ import {
 import { expectStatus, send } from '../kit/http.ts';
 import { createProject, createWorker } from '../kit/projects.ts';
 import { startTestServer, type TestServer } from '../kit/server.ts';
+import { withSparsePositions } from '../kit/sparsePositions.ts';
 
 /**
  * The event trigger end to end: real stores, the real runtime subscriber started by the server, the real
@@ -445,6 +446,102 @@ describe('event triggers', () => {
       expect(run?.eventId).toBe(event.id);
     } finally {
       await recovering.stop();
+    }
+  });
+
+  it('a retried delivery reads its event again by stream and revision, on a store whose positions are byte offsets', async () => {
+    const { project, increment } = await projectWithGoal('offsets-shop');
+    const worker = await listener(
+      project.id,
+      'second-time-lucky',
+      onEvent(`const seen = m3m.models.collection('seen');
+if (!(await seen.findOne(event.id))) {
+  await seen.insert({ id: event.id });
+  throw new Error('not this time');
+}
+return event.data.by;`),
+    );
+    await server.m3m.triggers.subscriber.stop();
+    // KurrentDB-like positions: the position before an event's is inside the previous record.
+    const stride = 1024;
+    const offsets = withSparsePositions(server.m3m.eventStore, stride);
+    const checkpoints = server.m3m.readStore.collection(RUNTIME_CHECKPOINT);
+    const unscaled = (await checkpoints.get('checkpoint'))?.position as number;
+    await checkpoints.upsert({ id: 'checkpoint', position: await offsets.headPosition(), updatedAt: '' });
+    const onOffsets = subscriber({
+      eventStore: offsets,
+      readModelsAt: (position) => server.m3m.runner.waitFor(position / stride),
+    });
+    await onOffsets.start();
+    try {
+      const event = await increment(4);
+      const done = await until('the retried delivery to succeed', async () => {
+        const d = await server.m3m.readStore
+          .collection<DeliveryDoc>(WORKER_DELIVERIES)
+          .get(`${worker.id}:${event.id}`);
+        return d && d.status !== 'in_flight' && d.status !== 'queued' && d;
+      });
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        streamId: event.streamId,
+        revision: event.revision,
+        position: event.position * stride,
+      });
+      const runs = await invocationsAtLeast(worker.id, 2);
+      expect(runs.map((r) => [r.eventId, r.outcome])).toEqual([
+        [event.id, 'error'],
+        [event.id, 'ok'],
+      ]);
+    } finally {
+      await onOffsets.stop();
+      await checkpoints.upsert({
+        id: 'checkpoint',
+        position: Math.max(unscaled, await server.m3m.eventStore.headPosition()),
+        updatedAt: '',
+      });
+    }
+  });
+
+  it('a delivery recorded without stream and revision (by an older m3m) gets them at start, then runs', async () => {
+    const { project, increment } = await projectWithGoal('legacy-shop');
+    const worker = await listener(project.id, 'legacy', onEvent('return event.data.by;'));
+    await server.m3m.triggers.subscriber.stop();
+    const event = await increment(6);
+    const past = server.clock.now().getTime() - 1000;
+    await server.m3m.readStore.collection<DeliveryDoc>(WORKER_DELIVERIES).insert({
+      id: `${worker.id}:${event.id}`,
+      workerId: worker.id,
+      projectId: project.id,
+      eventId: event.id,
+      eventType: event.type,
+      position: event.position,
+      status: 'queued',
+      attempts: 1,
+      lastError: 'failed before the upgrade',
+      lastInvocationId: null,
+      reason: null,
+      dueAt: past,
+      createdAt: new Date(past).toISOString(),
+      updatedAt: new Date(past).toISOString(),
+    });
+    await server.m3m.readStore
+      .collection(RUNTIME_CHECKPOINT)
+      .upsert({ id: 'checkpoint', position: event.position, updatedAt: new Date().toISOString() });
+    const upgraded = subscriber();
+    await upgraded.start();
+    try {
+      const done = await until('the legacy delivery to succeed', async () => {
+        const d = await server.m3m.readStore
+          .collection<DeliveryDoc>(WORKER_DELIVERIES)
+          .get(`${worker.id}:${event.id}`);
+        return d?.status === 'succeeded' && d;
+      });
+      expect(done).toMatchObject({ attempts: 2, streamId: event.streamId, revision: event.revision });
+      const [run] = await invocationsAtLeast(worker.id, 1);
+      expect(run?.eventId).toBe(event.id);
+    } finally {
+      await upgraded.stop();
     }
   });
 

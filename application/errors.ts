@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/decider.ts';
 import { ConcurrencyError } from './commands/handleCommand.ts';
 import { ERRORS, type ErrorCode, type ErrorEntry, isErrorCode } from './errorCatalogue.ts';
+import { InvalidCursorError } from './ports/readStore.ts';
 
 /** What kind of refusal a code is, from its status: what a caller (the sandbox's guest errors) needs to know. */
 export type ApplicationErrorKind =
@@ -52,6 +53,7 @@ export function asRefusal(error: unknown): unknown {
   if (error instanceof DomainError && isErrorCode(error.code)) {
     return new ApplicationError(error.code, error.message);
   }
+  if (error instanceof InvalidCursorError) return refuse('invalid_cursor', error.message);
   if (error instanceof ConcurrencyError) {
     return refuse('concurrent_modification', 'Too many concurrent changes to the same item; try again.');
   }

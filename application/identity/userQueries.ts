@@ -1,5 +1,5 @@
 import type { Actor } from '../context.ts';
-import { refuse } from '../errors.ts';
+import { refusals, refuse } from '../errors.ts';
 import type { Page } from '../ports/readStore.ts';
 import { assertCanManageUsers } from './authorization.ts';
 import type { UserDirectory, UserView } from './userDirectory.ts';
@@ -17,17 +17,5 @@ export async function listUsers(
   options: { cursor?: string | undefined; limit?: number | undefined },
 ): Promise<Page<UserView>> {
   assertCanManageUsers(actor);
-  try {
-    return await directory.list(options);
-  } catch (error) {
-    // The store refuses a cursor it did not make (or made for another sort) with a plain error.
-    if (options.cursor && error instanceof Error && /cursor/i.test(error.message)) {
-      throw refuse(
-        'invalid_cursor',
-        'This cursor is not valid: use the nextCursor of a previous page.',
-        'cursor',
-      );
-    }
-    throw error;
-  }
+  return refusals(() => directory.list(options));
 }

@@ -111,6 +111,14 @@ export class DuplicateKeyError extends Error {
   }
 }
 
+/** A page cursor the store did not hand out (or handed out for another sort): the caller's mistake. */
+export class InvalidCursorError extends Error {
+  constructor(detail = 'This cursor is not valid: use the nextCursor of a previous page.') {
+    super(detail);
+    this.name = 'InvalidCursorError';
+  }
+}
+
 /** The engine gave up on a transaction that ran too long or grew too large; nothing of it was written. */
 export class TransactionLimitError extends Error {
   constructor(detail: string) {

@@ -1,4 +1,4 @@
-import type { SortSpec } from '../../application/ports/readStore.ts';
+import { InvalidCursorError, type SortSpec } from '../../application/ports/readStore.ts';
 import { pathSegments } from './documentRules.ts';
 
 export type SortKey = readonly [field: string, direction: 1 | -1];
@@ -31,12 +31,20 @@ export function decodeCursor(keys: readonly SortKey[], cursor: string): unknown[
   try {
     payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new Error('Invalid cursor');
+    throw new InvalidCursorError();
   }
-  const { k, v } = (payload ?? {}) as { k?: unknown; v?: unknown };
-  if (JSON.stringify(k) !== JSON.stringify(signature(keys)))
-    throw new Error('Cursor does not match this sort');
-  if (!Array.isArray(v) || v.length !== keys.length) throw new Error('Invalid cursor');
+  const { k, v } = (payload !== null && typeof payload === 'object' ? payload : {}) as {
+    k?: unknown;
+    v?: unknown;
+  };
+  if (JSON.stringify(k) !== JSON.stringify(signature(keys))) {
+    throw new InvalidCursorError(
+      'This cursor was made for another list or order: start from the first page.',
+    );
+  }
+  if (!Array.isArray(v) || v.length !== keys.length) throw new InvalidCursorError();
+  // Each value as a cursor may hold it (a scalar or null): a forged one is refused here, not by the engine.
+  for (const value of v) sortValue(value);
   return v;
 }
 
@@ -48,7 +56,7 @@ export function sortValue(value: unknown, field?: string): string | number | boo
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (field === undefined) throw new Error('Invalid cursor');
+  if (field === undefined) throw new InvalidCursorError();
   throw new Error(
     `Cannot page on ${field}: a document holds an object or an array there (sort on scalar fields)`,
   );

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidCursorError } from '../../application/ports/readStore.ts';
 import type { SortKey } from './cursor.ts';
 import { assertCollectionName, type Condition, type ParsedUpdate, pathSegments } from './documentRules.ts';
 
@@ -135,11 +136,11 @@ export function orderBySql(keys: readonly SortKey[]): string {
 export function keysetSql(keys: readonly SortKey[], values: readonly unknown[], params: Params): string {
   const sides = (field: string, value: unknown): [string, string] => {
     if (field === 'id') {
-      if (typeof value !== 'string') throw new Error('Invalid cursor');
+      if (typeof value !== 'string') throw new InvalidCursorError();
       return [ID, `${params.add(value)} COLLATE "C"`];
     }
     if (value !== null && !['string', 'number', 'boolean'].includes(typeof value))
-      throw new Error('Invalid cursor');
+      throw new InvalidCursorError();
     return [sortTuple(fieldSql(field)), sortTuple(`nullif(${params.json(value)}, 'null'::jsonb)`)];
   };
   const branches = keys.map(([field, direction], i) => {

@@ -1,5 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { Scalar } from '../../application/ports/readStore.ts';
+import { InvalidCursorError } from '../../application/ports/readStore.ts';
 import type { SortKey } from './cursor.ts';
 import { assertCollectionName, type Condition, type ParsedUpdate, pathSegments } from './documentRules.ts';
 
@@ -88,7 +89,7 @@ export function keysetSql(keys: readonly SortKey[], values: readonly unknown[]):
   keys.forEach(([field, direction], i) => {
     const value = values[i];
     if (value !== null && typeof value !== 'string' && typeof value !== 'number')
-      throw new Error('Invalid cursor');
+      throw new InvalidCursorError();
     const v = fieldSql(field).value;
     let after: Sql;
     if (value === null) {

@@ -4,6 +4,7 @@ import {
   type Doc,
   DuplicateKeyError,
   type Filter,
+  InvalidCursorError,
   type ReadStore,
 } from '../../application/ports/readStore.ts';
 
@@ -241,6 +242,31 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
       const rest = await store.collection(name).find({}, { cursor: first.nextCursor });
       expect(ids(rest.items)).toEqual(['m1000']);
       expect(rest.nextCursor).toBeNull();
+    });
+
+    it('refuses a cursor it did not hand out with InvalidCursorError, whatever its shape', async () => {
+      const c = store.collection(uniqueName('forged'));
+      await c.insert({ id: 'a', n: 1 });
+      await c.insert({ id: 'b', n: 2 });
+      const real = (await c.find({}, { sort: { n: 1 }, limit: 1 })).nextCursor!;
+      const forged = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
+      const cursors = [
+        'garbage',
+        'e30', // {}
+        forged(null),
+        forged([1, 2]),
+        forged({ k: ['n', 'id'], v: [{ $gt: 1 }, 'a'] }),
+        forged({ k: ['n', 'id'], v: [1] }),
+        forged({ k: ['id'], v: [{}] }),
+        '%%%',
+      ];
+      for (const cursor of cursors) {
+        await expect(c.find({}, { sort: { n: 1 }, cursor }), cursor).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+      }
+      // A real cursor replayed against another order is refused too, not silently misread.
+      await expect(c.find({}, { sort: { n: -1 }, cursor: real })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
     describe('cursor pagination', () => {

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProject } from '../kit/projects.ts';
+import { createProject, createWorker } from '../kit/projects.ts';
 import { startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * Fuzz-style robustness: every route of the OpenAPI document (GET /api/docs/json), called as the root admin
  * with malformed bodies, bad path parameters and bad query strings. Whatever the input, the answer is never a
  * 5xx, every 4xx is `application/problem+json`, and a refused request leaves the event store's head where it
- * was. The worker and runtime routes are left out: they are another area, under construction.
+ * was. Every route is in: the workers' (with a deployed worker that echoes what it gets), the invocations',
+ * the HTTP trigger's (called with the project's API key), the modules' and the licences'.
  */
-
-const EXCLUDED_TAGS = new Set(['workers', 'runtime']);
 
 interface Operation {
   method: string;
@@ -122,7 +121,28 @@ const BAD_QUERIES: [string, string][] = [
   ['__proto__', '__proto__[polluted]=1&__proto__=x&constructor[prototype][p]=1'],
   ['unknown parameter', 'unknown=1&{q}=2026-01-01'],
   ['invalid date', '{q}=2026-02-30'],
+  ['garbage', '{q}=garbage'],
+  ['base64 of {}', '{q}=e30'],
 ];
+
+/** What a paged route's `cursor` must refuse with 400 naming `querystring.cursor` (issue 11, defect 1). */
+const BAD_CURSORS = [
+  'garbage',
+  'e30',
+  Buffer.from('null').toString('base64url'),
+  Buffer.from('{"k":["-startedAt","id"],"v":[{"$gt":""},"x"]}').toString('base64url'),
+  Buffer.from('{"k":["id"],"v":["x"]}').toString('base64url'),
+  '%E0%A4%A',
+];
+
+/** A worker with every trigger, which answers with what it got: junk in, a real answer out. */
+const ECHO_WORKER = `export default {
+  async fetch(request) { return { status: 200, body: { method: request.method, size: request.body.length } }; },
+  async run(input) { return { input }; },
+  async onEvent(event) { m3m.log.info(event.type); },
+  async scheduled() {},
+};
+`;
 
 describe('robustness: malformed input on every documented route', () => {
   let server: TestServer;
@@ -131,6 +151,7 @@ describe('robustness: malformed input on every documented route', () => {
   /** Real ids, so that requests whose junk is only in one place reach the handlers. */
   let real: Record<string, string>;
   let projectId: string;
+  let apiKey: string;
   const fivexx: string[] = [];
   const notProblem: string[] = [];
   const wrote: string[] = [];
@@ -162,7 +183,31 @@ describe('robustness: malformed input on every documented route', () => {
         body: { moduleCode: 'webhooks', scope: 'all_projects' },
       })
     ).json()) as { id: string };
+    const worker = await createWorker(
+      server,
+      token,
+      project.id,
+      {
+        name: 'Echo',
+        slug: 'echo',
+        triggers: { events: ['GoalIncremented'], http: true, cron: '0 0 1 1 *' },
+      },
+      ECHO_WORKER,
+    );
+    const ran = await server.request('POST', `/api/v1/projects/${project.id}/workers/${worker.id}/run`, {
+      token,
+      body: { input: { hello: 'world' } },
+    });
+    expect(ran.status).toBe(200);
+    const { invocationId } = (await ran.json()) as { invocationId: string };
+    apiKey = project.apiKey;
     real = {
+      workerId: worker.id,
+      version: '1',
+      invocationId,
+      projectSlug: 'fuzz',
+      workerSlug: 'echo',
+      code: 'validation_failed',
       id: other.user.id,
       userId: other.user.id,
       projectId: project.id,
@@ -188,7 +233,8 @@ describe('robustness: malformed input on every documented route', () => {
     };
     operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops)
-        .filter(([, op]) => !(op.tags ?? []).some((tag) => EXCLUDED_TAGS.has(tag)))
+        // HEAD answers carry no body to check (GET of the same route is probed); fetch cannot send TRACE.
+        .filter(([method]) => !['head', 'trace', 'connect'].includes(method))
         .map(([method, op]) => ({
           method: method.toUpperCase(),
           path,
@@ -218,7 +264,9 @@ describe('robustness: malformed input on every documented route', () => {
     url: string,
     body?: string | Uint8Array,
     contentType = 'application/json',
-    extraHeaders: Record<string, string> = { authorization: `Bearer ${token}` },
+    extraHeaders: Record<string, string> = op.path.startsWith('/run/')
+      ? { 'x-api-key': apiKey }
+      : { authorization: `Bearer ${token}` },
   ): Promise<number> {
     const before = await server.headPosition();
     const headers: Record<string, string> = { ...extraHeaders };
@@ -226,7 +274,9 @@ describe('robustness: malformed input on every documented route', () => {
     const init: RequestInit = { method: op.method, headers };
     if (body !== undefined) init.body = body;
     const response = await fetch(server.base + url, init);
-    const text = await response.text();
+    // A stream that was opened is a success that never ends: its status is the answer.
+    const streaming = /^text\/event-stream/.test(response.headers.get('content-type') ?? '');
+    const text = streaming ? (await response.body?.cancel(), '') : await response.text();
     sent++;
     const where = `${op.method} ${op.path} [${label}] → ${response.status} ${text.slice(0, 200)}`;
     if (response.status >= 500) fivexx.push(where);
@@ -257,6 +307,34 @@ describe('robustness: malformed input on every documented route', () => {
     }
     return response.status;
   }
+
+  // First: the fuzz below deletes what it can at its end.
+  it('refuses a malformed cursor on every paged route with 400 naming querystring.cursor', async () => {
+    const paged = operations.filter((op) => op.query.includes('cursor'));
+    expect(paged.map((op) => op.path)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/users',
+        '/api/v1/projects/{id}/invocations',
+        '/api/v1/projects/{id}/workers/{workerId}/invocations',
+      ]),
+    );
+    for (const op of paged) {
+      for (const cursor of BAD_CURSORS) {
+        const response = await server.request(op.method, `${fill(op)}?cursor=${cursor}`, { token });
+        const body = (await response.json()) as {
+          code?: string;
+          errors?: { field: string; code?: string }[];
+        };
+        expect([op.path, cursor, response.status, body.code]).toEqual([
+          op.path,
+          cursor,
+          400,
+          'validation_failed',
+        ]);
+        expect(body.errors?.map((e) => e.field)).toContain('querystring.cursor');
+      }
+    }
+  });
 
   it('never answers 5xx, answers 4xx as problem+json, and writes nothing when it refuses', async () => {
     expect(operations.length).toBeGreaterThan(40);
@@ -296,7 +374,7 @@ describe('robustness: malformed input on every documented route', () => {
     expect(badCodes, badCodes.join('\n')).toEqual([]);
     expect(unnamed, unnamed.join('\n')).toEqual([]);
     expect(sent).toBeGreaterThan(1_000);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses junk credentials with 401 problems on every route that needs them', async () => {
     const PUBLIC = [

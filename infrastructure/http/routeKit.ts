@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RequestOrigin } from '../../application/context.ts';
+import { validationFailed } from './problem.ts';
 
 /**
  * What every route module uses, whatever it is about: the OpenAPI description of problem responses and of
@@ -48,6 +49,20 @@ export const originOf = (_request: FastifyRequest): RequestOrigin => ({
   source: 'api',
   correlationId: randomUUID(),
 });
+
+/**
+ * `preValidation` for routes whose body is optional: Fastify validates a request that sent no body as `null`,
+ * so the schema must let `null` through; this tells the two apart and refuses a body that is an explicit JSON
+ * `null`, like any other body that is not an object.
+ */
+export async function refuseNullBody(request: FastifyRequest): Promise<void> {
+  const length = request.headers['content-length'];
+  const sentSomething =
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+  if (sentSomething && request.body === null) {
+    throw validationFailed([{ field: 'body', message: 'must be an object (or no body at all), not null' }]);
+  }
+}
 
 /** A body that must change something: PATCH with `{}` is a client mistake. */
 export const atLeastOne = <T extends z.ZodObject>(schema: T) =>

@@ -111,6 +111,28 @@ describe('projects, goals and environment over HTTP', () => {
     await project(owner, 'movable');
   });
 
+  it('counts an increment without a body as 1, and refuses a body that is not an object (null too)', async () => {
+    const shop = await project(owner, 'null-body');
+    await send('POST', `/api/v1/projects/${shop.id}/goals`, {
+      token: owner,
+      body: { slug: 'hits', name: 'Hits', type: 'counter' },
+    });
+    const total = async () =>
+      (await send('GET', '/api/v1/goals/null-body-hits', { token: owner })).json.total;
+    expect((await increment('null-body-hits', { key: shop.apiKey })).json).toMatchObject({ by: 1 });
+    const before = await server.headPosition();
+    for (const raw of ['null', '42', '[]', '"1"', 'true']) {
+      const refused = await send('POST', '/api/v1/goals/null-body-hits/increment', {
+        headers: { 'x-api-key': shop.apiKey, 'content-type': 'application/json' },
+        body: raw,
+      });
+      expect([raw, refused.status, refused.json.code]).toEqual([raw, 400, 'validation_failed']);
+      expect((refused.json.errors as { field: string }[])[0]!.field).toMatch(/^body/);
+    }
+    expect(await server.headPosition()).toBe(before);
+    expect(await total()).toBe(1);
+  });
+
   it('takes increments by API key: its own goals yes, others 403; a rotated key is refused at once', async () => {
     const shop = await project(owner, 'key-shop');
     const elsewhere = await project(other, 'key-else');

@@ -9,7 +9,14 @@ import { updateGoal } from '../../../application/goals/updateGoal.ts';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import { requireModule } from '../moduleGuard.ts';
 import { problem } from '../problem.ts';
-import { atLeastOne, BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
+import {
+  atLeastOne,
+  BEARER_SECURITY,
+  type HttpRoutes,
+  originOf,
+  problems,
+  refuseNullBody,
+} from '../routeKit.ts';
 import {
   ColorSchema,
   DaySchema,
@@ -245,6 +252,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
         onRequest: async (request) => {
           writers.set(request, await writerOf(request));
         },
+        preValidation: refuseNullBody,
         schema: {
           tags,
           summary: 'Add to a goal (by id or slug): by the project API key or a signed-in user with access',
@@ -252,7 +260,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
             'The increment is recorded when this answers; statistics follow within moments. `by` defaults to 1.',
           security: [{ apiKey: [] }, ...BEARER_SECURITY],
           params: GoalParams,
-          // No body at all means `by: 1`.
+          // No body at all means `by: 1`; a body is an object (`null`, a number, an array are 400).
           body: z
             .object({ by: IncrementSchema.default(1) })
             .strict()

@@ -4,7 +4,7 @@ import type { InvocationQuery } from '../../../application/runtime/invocations.t
 import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
-import { BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
+import { BEARER_SECURITY, type HttpRoutes, originOf, problems, refuseNullBody } from '../routeKit.ts';
 import { DaySchema, ProjectIdParams } from './projectSchemas.ts';
 import {
   InvocationFilterSchema,
@@ -46,6 +46,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
     app.post(
       '/projects/:id/workers/:workerId/run',
       {
+        preValidation: refuseNullBody,
         schema: {
           tags,
           summary: "Run the worker's `run` handler now with a JSON input: result, logs, duration",

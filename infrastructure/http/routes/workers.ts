@@ -13,7 +13,14 @@ import {
 } from '../../../application/workers/commands.ts';
 import { getVersion, getWorker, listVersions, listWorkers } from '../../../application/workers/queries.ts';
 import { problem } from '../problem.ts';
-import { atLeastOne, BEARER_SECURITY, type HttpRoutes, originOf, problems } from '../routeKit.ts';
+import {
+  atLeastOne,
+  BEARER_SECURITY,
+  type HttpRoutes,
+  originOf,
+  problems,
+  refuseNullBody,
+} from '../routeKit.ts';
 import { NameSchema, ProjectIdParams } from './projectSchemas.ts';
 import {
   LimitsSchema,
@@ -197,6 +204,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
     app.post(
       '/projects/:id/workers/:workerId/deploy',
       {
+        preValidation: refuseNullBody,
         bodyLimit: SOURCE_BODY_LIMIT,
         schema: {
           tags,

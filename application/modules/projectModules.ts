@@ -4,7 +4,8 @@ import { handleCommand } from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { refusals, refuse } from '../errors.ts';
-import { PROJECTS, type ProjectDoc } from '../projects/readModel.ts';
+import { findVisibleProject } from '../projects/queries.ts';
+import type { ProjectDoc } from '../projects/readModel.ts';
 import type { CatalogEntry, ModuleCatalog } from './catalog.ts';
 import type { ModuleDeps } from './deps.ts';
 import { licenseRequired, moduleIsCore, moduleNotFound } from './errors.ts';
@@ -29,17 +30,15 @@ export function catalogEntry(modules: ModuleCatalog, code: string): CatalogEntry
 }
 
 /**
- * The project, if the actor may switch its modules: its owner or a global admin. The rule of issue 5 is
- * "a member or anyone else → 403", so unlike the other project writes, a caller who cannot see the project
- * gets 403 here too; only a project that does not exist is a 404.
+ * The project, if the actor may switch its modules: its owner or a global admin. A caller who cannot see the
+ * project gets 404 as everywhere (its existence is not revealed); a member who sees it gets 403.
  */
 async function projectForModuleChange(
   deps: ModuleDeps,
   actor: Actor,
   projectId: string,
 ): Promise<ProjectDoc> {
-  const project = await deps.readStore.collection<ProjectDoc>(PROJECTS).get(projectId);
-  if (!project) throw refuse('project_not_found', 'The project does not exist.');
+  const project = await findVisibleProject(deps, actor, projectId);
   if (!canChangeModules(actor, project)) {
     throw refuse(
       'not_project_manager',

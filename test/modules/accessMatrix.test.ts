@@ -31,6 +31,7 @@ const E401: Expected = [401, 'unauthorized'];
 const NOT_MANAGER: Expected = [403, 'not_project_manager'];
 const NO_LICENSE: Expected = [403, 'license_required'];
 const UNKNOWN: Expected = [404, 'module_not_found'];
+const NOT_FOUND: Expected = [404, 'project_not_found'];
 const OK: Expected = [200];
 
 //                                   enable core   enable non-core   disable       unknown code
@@ -41,7 +42,7 @@ const MATRIX: Record<Caller, Record<Action, Expected>> = {
   ownerOther: row(OK, NO_LICENSE, OK, UNKNOWN),
   ownerNone: row(OK, NO_LICENSE, OK, UNKNOWN),
   member: row(NOT_MANAGER, NOT_MANAGER, NOT_MANAGER, NOT_MANAGER),
-  outsider: row(NOT_MANAGER, NOT_MANAGER, NOT_MANAGER, NOT_MANAGER),
+  outsider: row(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
   admin: row(OK, OK, OK, UNKNOWN),
   root: row(OK, OK, OK, UNKNOWN),
 };
@@ -64,8 +65,8 @@ type RouteCaller = (typeof ROUTE_CALLERS)[number];
 const ROUTES: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/modules', /*                                    */ 401, 200, 200, 200, 200, 200, 200],
   ['GET /api/v1/projects/{id}/modules', /*                      */ 401, 404, 404, 200, 200, 200, 200],
-  ['POST /api/v1/projects/{id}/modules', /*                     */ 401, 403, 403, 403, 403, 200, 200],
-  ['DELETE /api/v1/projects/{id}/modules/{moduleCode}', /*      */ 401, 403, 403, 200, 403, 200, 200],
+  ['POST /api/v1/projects/{id}/modules', /*                     */ 401, 404, 404, 403, 403, 200, 200],
+  ['DELETE /api/v1/projects/{id}/modules/{moduleCode}', /*      */ 401, 404, 404, 200, 403, 200, 200],
   ['GET /api/v1/me/module-licenses', /*                         */ 401, 200, 200, 200, 200, 200, 200],
   ['GET /api/v1/admin/projects', /*                             */ 401, 403, 403, 403, 403, 200, 200],
   ['GET /api/v1/admin/users/{id}/licenses', /*                  */ 401, 403, 403, 403, 403, 200, 200],

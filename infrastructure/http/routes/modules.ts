@@ -68,7 +68,7 @@ export function moduleRoutes(deps: ModuleRouteDeps): HttpRoutes {
           tags,
           summary: 'Enable a module in the project (owner or global admin)',
           description: [
-            'Only the owner or a global admin (anyone else: 403). An unknown code: 404 `module_not_found`.',
+            'Only the owner or a global admin: a member gets 403, anyone who cannot see the project 404 as for any project. An unknown code: 404 `module_not_found`.',
             "A caller who is not a global admin enabling a non-core module needs the project owner's active",
             'licence for it (`all_projects`, or `single_project` for this project), else 403 `license_required`.',
             'The status becomes `active`; enabling an active module again changes nothing. Global admins may send',

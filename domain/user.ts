@@ -19,7 +19,7 @@ export interface Avatar {
 }
 
 export const NAME_MAX_LENGTH = 100;
-/** Until projects exist (a later issue), access is granted to any id of this shape. */
+/** The shape of a project id in a user's list; that the project exists is the application's check. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `null` when the (trimmed) display name is acceptable, else what is wrong with it. */

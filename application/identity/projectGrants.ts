@@ -1,12 +1,27 @@
 import type { Caller } from '../context.ts';
-import { changeUser, type IdentityDeps, type IdentityResult } from './userCommands.ts';
+import { assertCanChangeUser } from './authorization.ts';
+import {
+  assertProjectsExist,
+  changeUser,
+  type IdentityDeps,
+  type IdentityResult,
+  loadUser,
+  type ProjectGrantDeps,
+} from './userCommands.ts';
 
+/**
+ * Gives a user access to a project: who may is checked first (and again at append), then that the project
+ * exists (404 `project_not_found` naming it otherwise), so a refused grant records nothing.
+ */
 export async function grantProjectAccess(
-  deps: IdentityDeps,
+  deps: ProjectGrantDeps,
   caller: Caller,
   userId: string,
   projectId: string,
 ): Promise<IdentityResult> {
+  const change = { kind: 'grant_project' as const, projectId };
+  assertCanChangeUser(caller.actor, await loadUser(deps, userId), change);
+  await assertProjectsExist(deps, [projectId], () => 'projectId');
   const result = await changeUser(
     deps,
     caller,

@@ -17,6 +17,24 @@ export interface IdentityDeps {
   hasher: PasswordHasher;
 }
 
+/** Granting users projects also checks that the projects exist (wired to the projects read model). */
+export interface ProjectGrantDeps extends IdentityDeps {
+  projectExists(projectId: string): Promise<boolean>;
+}
+
+/** Refuses, before anything is recorded, a project that does not exist (or was deleted), naming it. */
+export async function assertProjectsExist(
+  deps: ProjectGrantDeps,
+  projectIds: readonly string[],
+  field: (index: number) => string,
+): Promise<void> {
+  for (const [index, projectId] of projectIds.entries()) {
+    if (!(await deps.projectExists(projectId))) {
+      throw refuse('project_not_found', `There is no project ${projectId}.`, field(index));
+    }
+  }
+}
+
 /** What a use case changed: `position` is where a reader can wait for the read models (null: nothing written). */
 export interface IdentityResult {
   userId: string;

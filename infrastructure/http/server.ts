@@ -1,5 +1,6 @@
 import { TimeoutError } from 'rxjs';
 import { userDirectory } from '../../application/identity/userDirectory.ts';
+import { PROJECTS } from '../../application/projects/readModel.ts';
 import { loadJwtSecret } from '../auth/jwtSecret.ts';
 import { jwtTokens } from '../auth/jwtTokens.ts';
 import { LoginRateLimiter } from '../auth/loginRateLimiter.ts';
@@ -42,7 +43,12 @@ export async function identityRouteDeps(m3m: M3m, readModelWaitMs = 10_000): Pro
   const directory = userDirectory(m3m.readStore);
   const avatarFiles = fileAvatarStore(m3m.config.dataDir);
   return {
-    commands: { commands: m3m.commands, hasher: m3m.hasher, avatars: avatarFiles },
+    commands: {
+      commands: m3m.commands,
+      hasher: m3m.hasher,
+      avatars: avatarFiles,
+      projectExists: async (projectId) => (await m3m.readStore.collection(PROJECTS).get(projectId)) !== null,
+    },
     directory,
     tokens,
     loginLimiter: new LoginRateLimiter({ clock: m3m.clock }),

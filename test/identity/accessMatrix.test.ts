@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProject } from '../kit/projects.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
@@ -31,8 +32,8 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['POST /api/v1/admin/users/{id}/password', /*   */ 401, 403, 403, 403, 204, 204],
 ];
 
-/** The manager may grant only projects in their own list: they hold this one. */
-const PROJECT = 'shared-project';
+/** The manager may grant only projects in their own list: they hold this one (created before the users). */
+let PROJECT: string;
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 
 interface Cell {
@@ -62,6 +63,7 @@ describe('access matrix', () => {
     passwords.root = ROOT.password;
     tokens.admin = await server.login('admin@example.com', 'admin-password-1');
     passwords.admin = 'admin-password-1';
+    PROJECT = (await createProject(server, rootToken, 'shared-project')).id;
     const users: [ActorName, string[]][] = [
       ['plain', []],
       ['creator', ['create_projects']],

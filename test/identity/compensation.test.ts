@@ -6,7 +6,7 @@ import { ABANDONED_AFTER_MS } from '../../application/identity/abandonedClaims.t
 import { createUser } from '../../application/identity/createUser.ts';
 import { emailStream, ROOT_STREAM } from '../../application/identity/streams.ts';
 import { updateUser } from '../../application/identity/updateUser.ts';
-import { type IdentityDeps, reserveEmail } from '../../application/identity/userCommands.ts';
+import { type ProjectGrantDeps, reserveEmail } from '../../application/identity/userCommands.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { rootAssignmentDecider } from '../../domain/rootAssignment.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
@@ -18,7 +18,7 @@ import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
  */
 describe('email reservation compensation', () => {
   let server: TestServer;
-  let deps: IdentityDeps;
+  let deps: ProjectGrantDeps;
   const system: Caller = { actor: { kind: 'system' }, source: 'system' };
 
   const reservationEvents = async (address: string) =>
@@ -27,7 +27,9 @@ describe('email reservation compensation', () => {
   beforeAll(async () => {
     server = await startTestServer();
     await server.createAdmin(ROOT.email, ROOT.password);
-    deps = { commands: server.m3m.commands, hasher: server.m3m.hasher };
+    // Every project "exists" here: a malformed project id then reaches the user decider, which refuses it after
+    // the email was reserved, the failure whose compensation this suite checks.
+    deps = { commands: server.m3m.commands, hasher: server.m3m.hasher, projectExists: async () => true };
   });
   afterAll(() => server.close());
 
@@ -87,13 +89,15 @@ describe('email reservation compensation', () => {
 /** What a process that died half-way leaves behind is taken over once it is clearly abandoned. */
 describe('abandoned claims', () => {
   let server: TestServer;
-  let deps: IdentityDeps;
+  let deps: ProjectGrantDeps;
   const system: Caller = { actor: { kind: 'system' }, source: 'system' };
   const context = { actorId: null, source: 'system' };
 
   beforeAll(async () => {
     server = await startTestServer();
-    deps = { commands: server.m3m.commands, hasher: server.m3m.hasher };
+    // Every project "exists" here: a malformed project id then reaches the user decider, which refuses it after
+    // the email was reserved, the failure whose compensation this suite checks.
+    deps = { commands: server.m3m.commands, hasher: server.m3m.hasher, projectExists: async () => true };
   });
   afterAll(() => server.close());
 

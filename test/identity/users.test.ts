@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailStream, userStream } from '../../application/identity/streams.ts';
 import type { UserJson } from '../../infrastructure/http/routes/identitySchemas.ts';
 import { problemOf } from '../kit/http.ts';
+import { createProject } from '../kit/projects.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 const USER_KEYS = [
@@ -24,6 +25,9 @@ describe('user management', () => {
   let admin: string;
   let adminId: string;
   let seq = 0;
+  /** Real projects: a user's project list holds only projects that exist. */
+  let p1: string;
+  let alpha: string;
   const email = (label: string) => `${label}-${++seq}@example.com`;
 
   const get = (token: string, id: string) => server.request('GET', `/api/v1/users/${id}`, { token });
@@ -46,6 +50,8 @@ describe('user management', () => {
     adminId = (await server.createAdmin('admin@example.com', 'admin-password-1')).userId;
     root = await server.login(ROOT.email, ROOT.password);
     admin = await server.login('admin@example.com', 'admin-password-1');
+    p1 = (await createProject(server, root, 'p1')).id;
+    alpha = (await createProject(server, root, 'alpha')).id;
   });
   afterAll(() => server.close());
 
@@ -57,7 +63,7 @@ describe('user management', () => {
         name: '  Ann  ',
         password: 'ann-password-1',
         permissions: ['create_projects'],
-        projectIds: ['p1'],
+        projectIds: [p1],
       });
       expect(response.status).toBe(201);
       const user = (await response.json()) as UserJson;
@@ -67,7 +73,7 @@ describe('user management', () => {
         name: 'Ann',
         role: 'user',
         permissions: ['create_projects'],
-        projectIds: ['p1'],
+        projectIds: [p1],
         blocked: false,
         avatarUrl: null,
       });
@@ -170,18 +176,58 @@ describe('user management', () => {
 
     it('grants and revokes project access; repeating either writes nothing', async () => {
       const { user } = await server.createUser(root, { email: email('grant') });
-      const granted = await post(root, `/api/v1/users/${user.id}/projects`, { projectId: 'alpha' });
-      expect(await granted.json()).toMatchObject({ projectIds: ['alpha'] });
+      const granted = await post(root, `/api/v1/users/${user.id}/projects`, { projectId: alpha });
+      expect(await granted.json()).toMatchObject({ projectIds: [alpha] });
       const head = await server.headPosition();
-      expect((await post(root, `/api/v1/users/${user.id}/projects`, { projectId: 'alpha' })).status).toBe(
-        200,
-      );
+      expect((await post(root, `/api/v1/users/${user.id}/projects`, { projectId: alpha })).status).toBe(200);
       expect(await server.headPosition()).toBe(head);
-      const revoked = await del(root, `/api/v1/users/${user.id}/projects/alpha`);
+      const revoked = await del(root, `/api/v1/users/${user.id}/projects/${alpha}`);
       expect(await revoked.json()).toMatchObject({ projectIds: [] });
       const after = await server.headPosition();
-      expect((await del(root, `/api/v1/users/${user.id}/projects/alpha`)).status).toBe(200);
+      expect((await del(root, `/api/v1/users/${user.id}/projects/${alpha}`)).status).toBe(200);
       expect(await server.headPosition()).toBe(after);
+    });
+
+    it('refuses projects that do not exist or were deleted: 404 project_not_found naming the id, nothing recorded', async () => {
+      const gone = await createProject(server, root, 'gone-soon');
+      expect((await del(root, `/api/v1/projects/${gone.id}`)).status).toBe(400); // needs the slug repeated
+      const deleted = await server.request('DELETE', `/api/v1/projects/${gone.id}`, {
+        token: root,
+        body: { confirm: 'gone-soon' },
+      });
+      expect(deleted.status).toBe(204);
+      const { user } = await server.createUser(root, { email: email('grant-missing') });
+      const nowhere = '00000000-0000-4000-8000-00000000beef';
+      for (const missing of [nowhere, gone.id]) {
+        const before = await server.headPosition();
+        const address = email('with-missing');
+        const created = await post(root, '/api/v1/users', {
+          email: address,
+          name: 'With Missing',
+          password: 'with-missing-1',
+          projectIds: [p1, missing],
+        });
+        const problem = await problemOf(created);
+        expect([created.status, problem.code]).toEqual([404, 'project_not_found']);
+        expect(problem.detail).toContain(missing);
+        expect(problem.errors).toEqual([
+          {
+            field: 'body.projectIds.1',
+            code: 'project_not_found',
+            message: expect.stringContaining(missing),
+          },
+        ]);
+        const granted = await post(root, `/api/v1/users/${user.id}/projects`, { projectId: missing });
+        const refused = await problemOf(granted);
+        expect([granted.status, refused.code, refused.errors?.[0]?.field]).toEqual([
+          404,
+          'project_not_found',
+          'body.projectId',
+        ]);
+        expect(await server.headPosition()).toBe(before);
+        expect(await loginStatus(address, 'with-missing-1')).toBe(401);
+      }
+      expect((await (await get(root, user.id)).json()) as UserJson).toMatchObject({ projectIds: [] });
     });
 
     it('lists users by email, page by page', async () => {
@@ -247,11 +293,15 @@ describe('user management', () => {
 
   describe('escalation is refused', () => {
     let manager: { user: UserJson; token: string };
+    /** Projects by name: the manager holds `mine`; `theirs` and `theirs2` are someone else's. */
+    const ids: Record<string, string> = {};
     beforeAll(async () => {
+      for (const name of ['mine', 'theirs', 'theirs2', 'not-mine'])
+        ids[name] = (await createProject(server, root, name)).id;
       manager = await server.createUser(root, {
         email: email('escalator'),
         permissions: ['manage_users'],
-        projectIds: ['mine'],
+        projectIds: [ids.mine!],
       });
     });
 
@@ -269,7 +319,7 @@ describe('user management', () => {
         'permission_not_held',
       );
       await expectRefused(
-        await post(manager.token, '/api/v1/users', { ...body, projectIds: ['not-mine'] }),
+        await post(manager.token, '/api/v1/users', { ...body, projectIds: [ids['not-mine']!] }),
         403,
         'project_not_held',
       );
@@ -277,7 +327,7 @@ describe('user management', () => {
       const allowed = await post(manager.token, '/api/v1/users', {
         ...body,
         permissions: ['manage_users'],
-        projectIds: ['mine'],
+        projectIds: [ids.mine!],
       });
       expect(allowed.status).toBe(201);
     });
@@ -336,7 +386,7 @@ describe('user management', () => {
       await expectRefused(await post(manager.token, `/api/v1/users/${adminId}/block`), 403, 'admin_only');
       await expectRefused(await del(manager.token, `/api/v1/users/${adminId}`), 403, 'admin_only');
       await expectRefused(
-        await post(manager.token, `/api/v1/users/${adminId}/projects`, { projectId: 'mine' }),
+        await post(manager.token, `/api/v1/users/${adminId}/projects`, { projectId: ids.mine! }),
         403,
         'admin_only',
       );
@@ -346,19 +396,21 @@ describe('user management', () => {
     });
 
     it('a manager grants and revokes only projects in their own list', async () => {
-      const { user } = await server.createUser(root, { email: email('p'), projectIds: ['theirs'] });
+      const { user } = await server.createUser(root, { email: email('p'), projectIds: [ids.theirs!] });
       await expectRefused(
-        await post(manager.token, `/api/v1/users/${user.id}/projects`, { projectId: 'theirs-2' }),
+        await post(manager.token, `/api/v1/users/${user.id}/projects`, { projectId: ids.theirs2! }),
         403,
         'project_not_held',
       );
       await expectRefused(
-        await del(manager.token, `/api/v1/users/${user.id}/projects/theirs`),
+        await del(manager.token, `/api/v1/users/${user.id}/projects/${ids.theirs}`),
         403,
         'project_not_held',
       );
-      const granted = await post(manager.token, `/api/v1/users/${user.id}/projects`, { projectId: 'mine' });
-      expect(await granted.json()).toMatchObject({ projectIds: ['mine', 'theirs'] });
+      const granted = await post(manager.token, `/api/v1/users/${user.id}/projects`, {
+        projectId: ids.mine!,
+      });
+      expect(await granted.json()).toMatchObject({ projectIds: [ids.mine!, ids.theirs!].sort() });
     });
 
     it('a permission taken away applies to the very next request', async () => {

@@ -1,4 +1,5 @@
 import type { AvatarDeps } from '../../../application/identity/setAvatar.ts';
+import type { ProjectGrantDeps } from '../../../application/identity/userCommands.ts';
 import type { UserDirectory } from '../../../application/identity/userDirectory.ts';
 import type { TokenService } from '../../../application/ports/tokenService.ts';
 import type { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
@@ -7,7 +8,7 @@ import type { HttpAuth } from '../auth.ts';
 
 /** What the identity routes run on, wired in `infrastructure/composition.ts`. */
 export interface IdentityRouteDeps {
-  commands: AvatarDeps;
+  commands: AvatarDeps & ProjectGrantDeps;
   directory: UserDirectory;
   tokens: TokenService;
   loginLimiter: LoginRateLimiter;

@@ -68,7 +68,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
           tags,
           summary: 'Create a user (or, for global admins, a global admin)',
           description:
-            'You can only grant permissions you hold and, unless you are a global admin, only projects in your own list.',
+            'You can only grant permissions you hold and, unless you are a global admin, only projects in your own list. A listed project that does not exist is 404 `project_not_found` naming it; nothing is recorded.',
           security,
           body: z
             .object({
@@ -80,7 +80,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
               projectIds: z.array(ProjectIdSchema).max(1000).default([]),
             })
             .strict(),
-          response: { 201: UserSchema, ...problems(400, 401, 403, 409) },
+          response: { 201: UserSchema, ...problems(400, 401, 403, 404, 409) },
         },
       },
       async (request, reply) => {

@@ -7249,7 +7249,7 @@ export interface paths {
         put?: never;
         /**
          * Create a user (or, for global admins, a global admin)
-         * @description You can only grant permissions you hold and, unless you are a global admin, only projects in your own list.
+         * @description You can only grant permissions you hold and, unless you are a global admin, only projects in your own list. A listed project that does not exist is 404 `project_not_found` naming it; nothing is recorded.
          */
         post: {
             parameters: {
@@ -7347,6 +7347,28 @@ export interface paths {
                 };
                 /** @description Default Response */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                code?: string;
+                                field: string;
+                                message: string;
+                            }[];
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -5,17 +5,24 @@ import type { Projection } from './projection.ts';
 
 /**
  * Every licence granted, with who granted it and when; a revoked one keeps `revokedAt`/`revokedBy` (the admin
- * list shows the history, `/me/module-licenses` only the active ones). A deleted user's licences leave with them.
+ * list shows the history, `/me/module-licenses` only the active ones). A deleted user's licences leave with them;
+ * so do the licences for a project that is deleted.
  */
 export const moduleLicensesProjection: Projection = {
   name: 'module_licenses',
-  version: 1,
-  collections: { [MODULE_LICENSES]: [{ fields: ['userId'] }, { fields: ['moduleCode'] }] },
-  eventTypes: [...LICENSE_EVENT_TYPES, 'UserDeleted'],
+  version: 2,
+  collections: {
+    [MODULE_LICENSES]: [{ fields: ['userId'] }, { fields: ['moduleCode'] }, { fields: ['projectId'] }],
+  },
+  eventTypes: [...LICENSE_EVENT_TYPES, 'UserDeleted', 'ProjectDeleted'],
   async apply(recorded, view) {
     const licenses = view.collection<ModuleLicenseDoc>(MODULE_LICENSES);
     const at = recorded.metadata.timestamp;
     const by = recorded.metadata.actorId;
+    if (recorded.type === 'ProjectDeleted') {
+      await licenses.deleteMany({ projectId: (recorded.data as { projectId: string }).projectId });
+      return;
+    }
     if (recorded.type === 'UserDeleted') {
       const userId = userIdOfStream(recorded.streamId);
       if (userId) await licenses.deleteMany({ userId });

@@ -5,27 +5,37 @@ import {
   type UserCredentials,
   type UserView,
 } from '../application/identity/userDirectory.ts';
+import { findAll } from '../application/ports/findAll.ts';
 import { USER_EVENT_TYPES, type UserEvent } from '../domain/user.ts';
 import type { Projection } from './projection.ts';
 
 /**
  * The users read model: one document per live user (deleted users disappear), a unique index on the
  * (normalized) email, and the password hashes apart in `user_credentials`. `sessionVersion` moves on with every
- * password change and every block, which is what makes older tokens fail.
+ * password change and every block, which is what makes older tokens fail. A deleted project leaves every
+ * user's project list.
  */
 export const usersProjection: Projection = {
   name: 'users',
-  version: 1,
+  version: 2,
   collections: {
     [USERS]: [{ fields: ['email'], unique: true }, { fields: ['role'] }],
     [USER_CREDENTIALS]: [],
   },
-  eventTypes: USER_EVENT_TYPES,
+  eventTypes: [...USER_EVENT_TYPES, 'ProjectDeleted'],
   async apply(recorded, view) {
+    const users = view.collection<UserView>(USERS);
+    if (recorded.type === 'ProjectDeleted') {
+      const { projectId } = recorded.data as { projectId: string };
+      for (const user of await findAll(users)) {
+        if (!user.projectIds.includes(projectId)) continue;
+        await users.patch(user.id, { $set: { projectIds: user.projectIds.filter((p) => p !== projectId) } });
+      }
+      return;
+    }
     const userId = userIdOfStream(recorded.streamId);
     if (!userId) return;
     const event = { type: recorded.type, data: recorded.data } as UserEvent;
-    const users = view.collection<UserView>(USERS);
     const credentials = view.collection<UserCredentials>(USER_CREDENTIALS);
     const at = recorded.metadata.timestamp;
     const patch = (set: Partial<UserView>, inc?: Record<string, number>) =>

@@ -27,13 +27,16 @@ function bad(message: string): TypeError {
   return new TypeError(message);
 }
 
+/** Every collection of a project's worker data starts with this. */
+export const modelCollectionPrefix = (projectId: string) => `wm_${projectId.replaceAll('-', '')}_`;
+
 export function modelCollection(projectId: string, name: unknown): string {
   if (typeof name !== 'string' || !MODEL_NAME_PATTERN.test(name)) {
     throw bad(
       'a collection name is 1–41 lowercase letters, digits or "_", starting with a letter (e.g. "orders")',
     );
   }
-  return `wm_${projectId.replaceAll('-', '')}_${name}`;
+  return `${modelCollectionPrefix(projectId)}${name}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

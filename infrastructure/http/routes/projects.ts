@@ -124,7 +124,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
           tags,
           summary: 'Delete the project (owner or global admin): repeat its slug in "confirm"',
           description:
-            'The project, its goals, their statistics and its environment leave every list and its slug becomes free. Its events stay in the log.',
+            "The project leaves every read model (its goals and their statistics, environment, modules, workers, members, users' project lists, licences for it), its workers' data and records are deleted, and its slug becomes free. Its events stay in the log.",
           security,
           params: ProjectIdParams,
           body: z.object({ confirm: z.string().max(100) }).strict(),

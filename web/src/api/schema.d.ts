@@ -2868,7 +2868,7 @@ export interface paths {
         post?: never;
         /**
          * Delete the project (owner or global admin): repeat its slug in "confirm"
-         * @description The project, its goals, their statistics and its environment leave every list and its slug becomes free. Its events stay in the log.
+         * @description The project leaves every read model (its goals and their statistics, environment, modules, workers, members, users' project lists, licences for it), its workers' data and records are deleted, and its slug becomes free. Its events stay in the log.
          */
         delete: {
             parameters: {

@@ -208,7 +208,7 @@ export const ERRORS = {
   unsupported_avatar_type: {
     status: 415,
     title: 'Unsupported avatar type',
-    doc: 'An avatar is sent as the raw picture with `Content-Type` `image/png`, `image/jpeg` or `image/webp`.',
+    doc: 'An avatar is sent as the raw picture with `Content-Type` `image/png`, `image/jpeg` or `image/webp` (the message names them); any other type is refused.',
   },
   avatar_content_mismatch: {
     status: 415,

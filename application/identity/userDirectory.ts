@@ -36,6 +36,8 @@ export interface UserDirectory {
   passwordHash(userId: string): Promise<string | null>;
   /** Ordered by email. Throws on a cursor the store does not accept. */
   list(options: { cursor?: string | null; limit?: number }): Promise<Page<UserView>>;
+  /** Whether a user has this avatar file now (a replaced or removed picture is no one's). */
+  avatarInUse(file: string): Promise<boolean>;
 }
 
 export function userDirectory(readStore: ReadStore): UserDirectory {
@@ -48,6 +50,7 @@ export function userDirectory(readStore: ReadStore): UserDirectory {
         (await readStore.collection<UserCredentials>(USER_CREDENTIALS).get(userId))?.passwordHash ?? null
       );
     },
+    avatarInUse: async (file) => (await users().findOne({ 'avatar.file': file })) !== null,
     list: ({ cursor, limit }) =>
       users().find(
         {},

@@ -58,7 +58,14 @@ describe('avatars', () => {
   it('refuses another type with 415', async () => {
     const response = await upload(GIF, 'image/gif');
     expect(response.status).toBe(415);
-    await problemOf(response);
+    const problem = await problemOf(response);
+    // In the problem vocabulary, naming what is accepted (not a bare 415 of type about:blank).
+    expect(problem).toMatchObject({
+      code: 'unsupported_avatar_type',
+      type: '/api/v1/problems/unsupported_avatar_type',
+    });
+    for (const accepted of ['image/png', 'image/jpeg', 'image/webp'])
+      expect(problem.detail).toContain(accepted);
     expect((await upload(PNG, 'text/plain')).status).toBe(415);
     expect((await server.request('PUT', '/api/v1/me/avatar', { token })).status).toBe(415);
   });
@@ -96,11 +103,27 @@ describe('avatars', () => {
     expect(responses.map((r) => r.status)).toEqual(users.map(() => 200));
   });
 
-  it('clears the avatar', async () => {
-    await upload(PNG, 'image/png');
+  it('clears the avatar; a removed or replaced picture is no longer served', async () => {
+    const removed = Buffer.concat([PNG, Buffer.from('about to be removed')]);
+    const url = ((await (await upload(removed, 'image/png')).json()) as UserJson).avatarUrl!;
+    expect((await server.request('GET', url)).status).toBe(200);
     const response = await server.request('DELETE', '/api/v1/me/avatar', { token });
     expect(response.status).toBe(200);
     expect(((await response.json()) as UserJson).avatarUrl).toBeNull();
+    expect((await problemOf(await server.request('GET', url))).status).toBe(404);
+
+    const first = ((await (await upload(removed, 'image/png')).json()) as UserJson).avatarUrl!;
+    expect(first).toBe(url);
+    await upload(JPEG, 'image/jpeg');
+    expect((await server.request('GET', url)).status).toBe(404);
+    // A picture someone else still has stays served.
+    const other = await server.createUser(token, { email: 'keeps-it@example.com' });
+    await upload(JPEG, 'image/jpeg', other.token);
+    await server.request('DELETE', '/api/v1/me/avatar', { token });
+    const kept = (
+      (await (await server.request('GET', '/api/v1/me', { token: other.token })).json()) as UserJson
+    ).avatarUrl!;
+    expect((await server.request('GET', kept)).status).toBe(200);
   });
 
   it('answers 404 for an unknown avatar and 400 for a name that is not one', async () => {

@@ -35,7 +35,9 @@ export function avatarRoutes(deps: IdentityRouteDeps): HttpRoutes {
         },
       },
       async (request, reply) => {
-        const avatar = await deps.avatarFiles.read(request.params.file);
+        const { file } = request.params;
+        // Files stay (old events name them), but a picture replaced or removed is no longer served.
+        const avatar = (await deps.directory.avatarInUse(file)) ? await deps.avatarFiles.read(file) : null;
         if (!avatar) throw problem('not_found', 'There is no such avatar.');
         return reply
           .type(avatar.contentType)

@@ -34,12 +34,6 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
 
   return (app) => {
     app.addHook('onRequest', auth.authenticate);
-    // Avatars arrive as the raw picture; 413 beyond the limit, 415 for any other type (Fastify's own checks).
-    app.addContentTypeParser(
-      Object.keys(AVATAR_TYPES),
-      { parseAs: 'buffer', bodyLimit: MAX_AVATAR_BYTES },
-      (_request, body, done) => done(null, body),
-    );
 
     app.get(
       '/me',
@@ -116,32 +110,42 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       },
     );
 
-    app.put(
-      '/me/avatar',
-      {
-        schema: {
-          tags: ['me'],
-          summary: 'Upload your avatar: the raw picture as the body',
-          description: `Content-Type ${Object.keys(AVATAR_TYPES).join(', ')}; at most 1 MiB (413 beyond); any other type or content that is not such a picture: 415.`,
-          security: BEARER_SECURITY,
-          response: { 200: UserSchema, ...problems(401, 413, 415) },
+    // Avatars arrive as the raw picture, whatever type is declared: the use case names the accepted ones
+    // (415 unsupported_avatar_type) and checks the bytes; 413 beyond the limit.
+    app.register(async (avatars) => {
+      avatars.removeAllContentTypeParsers();
+      avatars.addContentTypeParser(
+        '*',
+        { parseAs: 'buffer', bodyLimit: MAX_AVATAR_BYTES },
+        (_request, body, done) => done(null, body),
+      );
+      avatars.put(
+        '/me/avatar',
+        {
+          schema: {
+            tags: ['me'],
+            summary: 'Upload your avatar: the raw picture as the body',
+            description: `Content-Type ${Object.keys(AVATAR_TYPES).join(', ')}; at most 1 MiB (413 beyond); any other type or content that is not such a picture: 415.`,
+            security: BEARER_SECURITY,
+            response: { 200: UserSchema, ...problems(401, 413, 415) },
+          },
         },
-      },
-      async (request) => {
-        const bytes = request.body;
-        if (!Buffer.isBuffer(bytes)) {
-          throw problem(
-            'unsupported_avatar_type',
-            `An avatar must be sent as ${Object.keys(AVATAR_TYPES).join(', ')}.`,
-          );
-        }
-        const result = await setAvatar(deps.commands, auth.callerOf(request), {
-          contentType: request.headers['content-type'] ?? '',
-          bytes,
-        });
-        return currentUser(result.userId, result.position);
-      },
-    );
+        async (request) => {
+          const bytes = request.body;
+          if (!Buffer.isBuffer(bytes)) {
+            throw problem(
+              'unsupported_avatar_type',
+              `An avatar must be sent as ${Object.keys(AVATAR_TYPES).join(', ')}.`,
+            );
+          }
+          const result = await setAvatar(deps.commands, auth.callerOf(request), {
+            contentType: request.headers['content-type'] ?? '',
+            bytes,
+          });
+          return currentUser(result.userId, result.position);
+        },
+      );
+    });
 
     app.delete(
       '/me/avatar',

@@ -65,12 +65,13 @@ export interface PluginDefinition {
    */
   functions: Record<string, PluginFunction>;
   /**
-   * TypeScript declarations of those functions for the editor, placed inside the project's
+   * Optional: TypeScript declarations of those functions for the editor, placed inside the project's
    * `declare namespace m3m { … }` while the module is active there. Declare a namespace named after the
    * module, returning promises (every host call is asynchronous in the worker):
-   * `namespace crypto { function sha256(text: string): Promise<string>; }`.
+   * `namespace crypto { function sha256(text: string): Promise<string>; }`. Without it each function is
+   * declared untyped, `(...args: unknown[]) => Promise<unknown>`, so the editor still knows it exists.
    */
-  dts: string;
+  dts?: string;
   /**
    * Called once at start-up, before any function is called. Throwing here marks the plugin as broken:
    * it is reported (`/health`, the log) and skipped, and m3m starts without it.

@@ -25,7 +25,10 @@ export interface RuntimeExtension {
    * reuse a built-in namespace (`log`, `goals`, `env`, `models`, `events`, `http`): such functions are skipped.
    */
   functions: Record<string, ExtensionFunction>;
-  /** TypeScript declarations of these functions, appended inside `declare namespace m3m { … }`. */
+  /**
+   * TypeScript declarations of these functions, appended inside `declare namespace m3m { … }`; empty when the
+   * plugin has none (`runtime.d.ts` then declares its functions untyped).
+   */
   dts: string;
 }
 

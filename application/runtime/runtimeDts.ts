@@ -130,9 +130,35 @@ declare namespace m3m {
 export function runtimeDts(extensions: readonly RuntimeExtension[]): string {
   const parts = [RUNTIME_DTS];
   for (const extension of extensions) {
-    if (!extension.dts.trim()) continue;
-    parts.push(`\n  // module ${extension.moduleCode}\n${extension.dts.trimEnd()}\n`);
+    const dts = extension.dts.trim()
+      ? extension.dts.trimEnd()
+      : untypedDeclarations(Object.keys(extension.functions));
+    parts.push(`\n  // module ${extension.moduleCode}\n${dts}\n`);
   }
   parts.push('}\n');
   return parts.join('');
+}
+
+/** A plugin without declarations: each function by its path, untyped, so that the editor still knows it. */
+export function untypedDeclarations(paths: readonly string[]): string {
+  type Tree = { [segment: string]: Tree | null };
+  const tree: Tree = {};
+  for (const path of [...paths].sort()) {
+    const segments = path.split('.');
+    let node = tree;
+    for (const segment of segments.slice(0, -1)) {
+      node[segment] ??= {};
+      node = node[segment] as Tree;
+    }
+    node[segments.at(-1)!] = null;
+  }
+  const render = (node: Tree, indent: string): string =>
+    Object.entries(node)
+      .map(([name, child]) =>
+        child === null
+          ? `${indent}function ${name}(...args: unknown[]): Promise<unknown>;`
+          : `${indent}namespace ${name} {\n${render(child, `${indent}  `)}\n${indent}}`,
+      )
+      .join('\n');
+  return render(tree, '  ');
 }

@@ -218,7 +218,7 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPl
             functions: Object.fromEntries(
               functions.map((path) => [path, valid.functions[path] as ExtensionFunction]),
             ),
-            dts: valid.dts,
+            dts: valid.dts ?? '',
           },
         });
         logger.info(
@@ -292,8 +292,11 @@ export function checkDefinition(value: unknown): PluginDefinition {
         throw new Error(`function paths "${prefix}" and "${path}" conflict`);
     }
   }
-  if (typeof d.dts !== 'string') throw new Error('dts must be a string of TypeScript declarations');
-  if (d.dts.length > MAX_DTS_CHARS) throw new Error(`dts is longer than ${MAX_DTS_CHARS} characters`);
+  if (d.dts !== undefined && typeof d.dts !== 'string') {
+    throw new Error('dts, when given, must be a string of TypeScript declarations');
+  }
+  if (d.dts !== undefined && d.dts.length > MAX_DTS_CHARS)
+    throw new Error(`dts is longer than ${MAX_DTS_CHARS} characters`);
   if (d.setup !== undefined && typeof d.setup !== 'function') throw new Error('setup must be a function');
   if (d.close !== undefined && typeof d.close !== 'function') throw new Error('close must be a function');
   return value as PluginDefinition;

@@ -28,6 +28,17 @@ export async function writePluginsDir(): Promise<string> {
 };
 `,
   );
+  // No `dts`: optional; its functions are declared untyped in runtime.d.ts.
+  await plugin(
+    'untyped',
+    'index.js',
+    `export default {
+  name: 'untyped',
+  module: { code: 'untyped', name: 'Untyped', description: 'A plugin without declarations.' },
+  functions: { 'untyped.twice': (args) => args[0] * 2, 'untyped.text.upper': (args) => String(args[0]).toUpperCase() },
+};
+`,
+  );
   await plugin('exploding', 'index.ts', `throw new Error('boom while importing');\nexport default {};\n`);
   await plugin(
     'invalid',

@@ -177,6 +177,7 @@ describe('a plugin folder with broken plugins', () => {
       ['crypto', 'built-in'],
       ['mail', 'built-in'],
       ['greeter', 'directory'],
+      ['untyped', 'directory'],
     ]);
     expect(loaded.catalog.get('greeter')).toMatchObject({ isCore: false, source: 'plugin:greeter' });
     expect(await fn(loaded.plugins, 'greeter.hello')('ann')).toEqual({

@@ -56,6 +56,7 @@ describe('plugins in workers', () => {
     await enable(on.id, 'crypto');
     await enable(on.id, 'mail');
     await enable(on.id, 'greeter');
+    await enable(on.id, 'untyped');
   });
   afterAll(async () => {
     await server?.close();
@@ -207,13 +208,37 @@ describe('plugins in workers', () => {
       broken: { name: string; error: string }[];
     };
     expect(health.json.status).toBe('ok');
-    expect(plugins.loaded.map((p) => p.name)).toEqual(['crypto', 'mail', 'greeter']);
+    expect(plugins.loaded.map((p) => p.name)).toEqual(['crypto', 'mail', 'greeter', 'untyped']);
     expect(plugins.broken.map((p) => p.name)).toEqual(BROKEN_PLUGINS.map((p) => p.name));
     for (const { name, error } of BROKEN_PLUGINS) {
       expect(plugins.broken.find((p) => p.name === name)?.error).toMatch(error);
     }
     const modules = await expectStatus(send(server, 'GET', '/api/v1/modules', { token: root }), 200);
     const codes = (modules.json.items as { code: string }[]).map((m) => m.code);
-    expect(codes).toEqual(['goals', 'crypto', 'greeter', 'mail', 'webhooks']);
+    expect(codes).toEqual(['goals', 'crypto', 'greeter', 'mail', 'untyped', 'webhooks']);
+  });
+
+  it('a plugin without .d.ts loads and works, and runtime.d.ts declares its functions untyped', async () => {
+    const result = await run(
+      on.id,
+      'untyped',
+      `return [await m3m.untyped.twice(21), await m3m.untyped.text.upper('ok')];`,
+    );
+    expect(result).toMatchObject({ outcome: 'ok', result: [42, 'OK'] });
+    const dts = await expectStatus(
+      send(server, 'GET', `/api/v1/projects/${on.id}/runtime.d.ts`, { token: root }),
+      200,
+    );
+    expect(dts.text).toContain(
+      [
+        '  // module untyped',
+        '  namespace untyped {',
+        '    namespace text {',
+        '      function upper(...args: unknown[]): Promise<unknown>;',
+        '    }',
+        '    function twice(...args: unknown[]): Promise<unknown>;',
+        '  }',
+      ].join('\n'),
+    );
   });
 });

@@ -17,6 +17,18 @@ export const RUNTIME_DTS = `// m3m Runtime API — the global \`m3m\` inside a w
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
+/**
+ * Calls \`callback(...args)\` after \`delay\` ms, within the invocation: its wall-time limit bounds the wait, and
+ * timers still pending when the handler returns are dropped. An exception in the callback is logged.
+ */
+declare function setTimeout<A extends unknown[]>(callback: (...args: A) => void, delay?: number, ...args: A): number;
+declare function clearTimeout(id: number | undefined): void;
+declare function queueMicrotask(callback: () => void): void;
+/** Not available in workers (it throws a TypeError): use a schedule trigger, or setTimeout within the invocation. */
+declare function setInterval(...args: never[]): never;
+/** Not available in workers (it throws a TypeError): use setTimeout(callback, 0) or queueMicrotask. */
+declare function setImmediate(...args: never[]): never;
+
 declare namespace m3m {
   interface Worker {
     run?(input: Json | undefined): unknown;

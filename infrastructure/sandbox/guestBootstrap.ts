@@ -7,20 +7,26 @@
 //                                              back later through dispatcher.deliver(callId, replyJson)
 //   hostLog(level, message)                    a synchronous Callback that records one log line and
 //                                              returns false once the invocation's log is full
-//   configJson                                 { methods, maxResultBytes, maxHostCallBytes, maxMessageChars }
+//   hostTimer(epoch, timerId, delayMs)         an isolated-vm Callback in "ignored" mode: the runtime process
+//                                              calls dispatcher.fire(epoch, timerId) after the delay, unless
+//                                              the invocation has ended by then
+//   configJson                                 { methods, maxResultBytes, maxHostCallBytes, maxMessageChars,
+//                                                maxTimers }
 // Only strings and numbers ever go to those callbacks. It defines the frozen global `m3m` and `console`,
 // removes the APIs that let memory grow outside isolated-vm's `memoryLimit` (WebAssembly memories,
 // resizable and growable buffers), and returns the dispatcher the runtime process drives:
 //   bind(namespace) → '' or an error message, invoke(epoch, handler, inputJson) → envelope (with the
 //   count of log lines dropped in the guest),
-//   deliver(callId, replyJson).
+//   deliver(callId, replyJson), fire(epoch, timerId).
+// It also defines setTimeout/clearTimeout (bounded by the invocation: pending timers are dropped when it ends)
+// and queueMicrotask; setInterval and setImmediate throw a TypeError saying what to use instead.
 // Everything it needs from the language is captured before any worker code runs, so a worker that
 // replaces JSON, Reflect, Object.prototype methods and the like only affects itself.
 
 export const BOOTSTRAP_FILENAME = 'm3m-runtime.js';
 
 // biome-ignore lint/complexity/noUselessStringRaw: a backslash added to the guest code must reach the guest as written
-export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostLog, configJson) {
+export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostLog, hostTimer, configJson) {
   'use strict';
   const g = globalThis;
   const freeze = Object.freeze;
@@ -226,6 +232,66 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
     configurable: true,
   });
 
+  // Timers: the runtime process waits, this side keeps the callbacks. They belong to one invocation: when it
+  // ends, pending ones are dropped (their wake-ups carry the old epoch and are ignored).
+  let timers = create(null);
+  let nextTimerId = 0;
+  let timerCount = 0;
+  function reportUncaught(where, e) {
+    log.error('Uncaught exception in a ' + where + ' callback: ' + formatArgs([e]));
+  }
+  function setTimeoutFn(callback) {
+    if (typeof callback !== 'function') {
+      throw new TypeErrorCtor('setTimeout(callback, delay) needs a function as callback');
+    }
+    if (++timerCount > config.maxTimers) {
+      throw new RangeErrorCtor('too many timers in one invocation (limit ' + config.maxTimers + ')');
+    }
+    let delay = +arguments[1];
+    if (!(delay >= 0)) delay = 0;
+    const args = [];
+    for (let i = 2; i < arguments.length; i++) args[args.length] = arguments[i];
+    const id = ++nextTimerId;
+    timers[id] = { callback: callback, args: args };
+    hostTimer(epoch, id, delay);
+    return id;
+  }
+  function clearTimeoutFn(id) {
+    if (typeof id === 'number') delete timers[id];
+  }
+  function queueMicrotaskFn(callback) {
+    if (typeof callback !== 'function') throw new TypeErrorCtor('queueMicrotask(callback) needs a function');
+    PromiseCtor.resolve().then(function () {
+      try { callback(); } catch (e) { reportUncaught('queueMicrotask', e); }
+    });
+  }
+  function unavailable(name, instead) {
+    const fn = function () {
+      throw new TypeErrorCtor(name + ' is not available in workers: ' + instead);
+    };
+    defineProperty(fn, 'name', { value: name });
+    return fn;
+  }
+  const globals = {
+    setTimeout: setTimeoutFn,
+    clearTimeout: clearTimeoutFn,
+    queueMicrotask: queueMicrotaskFn,
+    setInterval: unavailable('setInterval', 'an invocation ends when its handler returns; use a schedule trigger (triggers.cron) for work that repeats, or setTimeout within the invocation'),
+    clearInterval: clearTimeoutFn,
+    setImmediate: unavailable('setImmediate', 'use setTimeout(callback, 0) or queueMicrotask(callback)'),
+  };
+  const globalNames = objectKeys(globals);
+  for (let i = 0; i < globalNames.length; i++) {
+    defineProperty(g, globalNames[i], { value: globals[globalNames[i]], writable: true, enumerable: false, configurable: true });
+  }
+  function fire(timerEpoch, id) {
+    if (timerEpoch !== epoch) return;
+    const timer = timers[id];
+    if (timer === undefined) return;
+    delete timers[id];
+    try { apply(timer.callback, undefined, timer.args); } catch (e) { reportUncaught('setTimeout', e); }
+  }
+
   // The dispatcher, returned to the runtime process only (as an isolated-vm Reference).
   let handlers;
   function describeError(e) {
@@ -265,9 +331,12 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
   async function invoke(invocationEpoch, name, inputJson) {
     epoch = invocationEpoch;
     pending = create(null);
+    timers = create(null);
+    timerCount = 0;
     logsFull = false;
     logsDropped = 0;
     const envelope = await call(name, inputJson);
+    timers = create(null); // the invocation is over: what has not fired never will
     envelope.dropped = logsDropped;
     return envelope;
   }
@@ -296,5 +365,5 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
     try { reply = parse(replyJson); } catch (e) { reply = { ok: false, error: { name: 'Error', message: 'unreadable reply from the host' } }; }
     resolve(reply);
   }
-  return freeze({ bind: bind, invoke: invoke, deliver: deliver });
+  return freeze({ bind: bind, invoke: invoke, deliver: deliver, fire: fire });
 })`;

@@ -10,6 +10,8 @@ import type { HandlerName, InvocationError, Limits, Outcome, WorkerCode } from '
 
 export const WORKER_FILENAME = 'worker.js';
 const MAX_MESSAGE_CHARS = 8 * 1024;
+/** setTimeout calls one invocation may make. */
+const MAX_TIMERS = 1000;
 const TIMED_OUT = 'Script execution timed out.';
 const ABANDONED = 'Promise was abandoned';
 
@@ -37,6 +39,8 @@ interface Running {
   logs: LogCollector;
   hostCalls: number;
   deadline: number;
+  /** The guest's pending setTimeout wake-ups: cleared when the invocation ends. */
+  timers: Set<NodeJS.Timeout>;
   trip(outcome: Outcome, error: InvocationError): void;
 }
 
@@ -64,6 +68,7 @@ export class WorkerIsolate {
   #disposed = false;
   #invokeRef: ivm.Reference<Fn> | null = null;
   #deliverRef: ivm.Reference<Fn> | null = null;
+  #fireRef: ivm.Reference<Fn> | null = null;
   #running: Running | null = null;
   #epoch = 0;
   #lastCpu = 0n;
@@ -121,6 +126,7 @@ export class WorkerIsolate {
       logs,
       hostCalls: 0,
       deadline: started + job.limits.wallMs,
+      timers: new Set(),
       trip: (outcome, error) => {
         if (breach) return;
         breach = { outcome, error };
@@ -156,6 +162,7 @@ export class WorkerIsolate {
     } finally {
       clearTimeout(wallTimer);
       clearInterval(cpuTimer);
+      for (const timer of run.timers) clearTimeout(timer);
       this.#running = null;
     }
     const cpuMs = Number(this.#cpu() - startCpu) / 1e6;
@@ -201,6 +208,7 @@ export class WorkerIsolate {
     this.#disposed = true;
     this.#invokeRef = null;
     this.#deliverRef = null;
+    this.#fireRef = null;
     if (!this.#isolate.isDisposed) {
       this.#cpu();
       try {
@@ -246,15 +254,20 @@ export class WorkerIsolate {
     const hostLog = new ivm.Callback(
       (level: unknown, message: unknown) => this.#running?.logs.add(level, message) ?? false,
     );
+    const hostTimer = new ivm.Callback(
+      (epoch: unknown, timerId: unknown, delayMs: unknown) => this.#onTimer(epoch, timerId, delayMs),
+      { ignored: true },
+    );
     const configJson = JSON.stringify({
       methods: this.#methods,
       maxResultBytes: this.#config.maxResultBytes,
       maxHostCallBytes: this.#config.maxHostCallBytes,
       maxMessageChars: MAX_MESSAGE_CHARS,
+      maxTimers: MAX_TIMERS,
     });
     const dispatcher = (await context.evalClosure(
-      `return ${GUEST_BOOTSTRAP}($0, $1, $2);`,
-      [hostCall, hostLog, configJson],
+      `return ${GUEST_BOOTSTRAP}($0, $1, $2, $3);`,
+      [hostCall, hostLog, hostTimer, configJson],
       { filename: BOOTSTRAP_FILENAME, timeout: remaining(run), result: { reference: true } },
     )) as ivm.Reference<Record<string, Fn>>;
 
@@ -306,6 +319,7 @@ export class WorkerIsolate {
     }
     this.#invokeRef = (await dispatcher.get('invoke', { reference: true })) as ivm.Reference<Fn>;
     this.#deliverRef = (await dispatcher.get('deliver', { reference: true })) as ivm.Reference<Fn>;
+    this.#fireRef = (await dispatcher.get('fire', { reference: true })) as ivm.Reference<Fn>;
     this.#built = true;
     return null;
   }
@@ -326,6 +340,25 @@ export class WorkerIsolate {
       return;
     }
     this.#hooks.hostCall(run.job.invocationId, callId, method, argsJson);
+  }
+
+  /** A guest's setTimeout: wakes it after the delay, within the invocation's wall time; dropped when it ends. */
+  #onTimer(epoch: unknown, timerId: unknown, delayMs: unknown): void {
+    const run = this.#running;
+    if (!run || epoch !== run.epoch || typeof timerId !== 'number' || typeof delayMs !== 'number') return;
+    // Later than the invocation's end is never: the wall-time limit ends it first.
+    const delay = Math.min(Math.max(0, delayMs), remaining(run));
+    const timer = setTimeout(() => {
+      run.timers.delete(timer);
+      const fire = this.#fireRef;
+      if (!fire || this.#running !== run) return;
+      fire.apply(undefined, [epoch, timerId], { timeout: remaining(run) }).catch((err: unknown) => {
+        if (this.#running !== run) return;
+        const failure = classify(err, run.job.limits);
+        run.trip(failure.outcome, failure.error);
+      });
+    }, delay);
+    run.timers.add(timer);
   }
 
   #deliver(run: Running, callId: number, replyJson: string): void {

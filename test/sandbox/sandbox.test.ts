@@ -549,7 +549,7 @@ describe('warm isolates', () => {
 });
 
 describe('guest environment', () => {
-  it('has the language but no Node, no WebAssembly and no growable buffers', async () => {
+  it('has the language and timers bounded by the invocation, but no Node, no WebAssembly and no growable buffers', async () => {
     const r = await run(
       host,
       runBody(`
@@ -567,7 +567,7 @@ describe('guest environment', () => {
       require: 'undefined',
       module: 'undefined',
       Buffer: 'undefined',
-      setTimeout: 'undefined',
+      setTimeout: 'function',
       fetch: 'undefined',
       WebAssembly: 'undefined',
       resize: 'undefined',

@@ -396,6 +396,61 @@ describe('workers over HTTP', () => {
   });
 
   describe('the Runtime API', () => {
+    it('has setTimeout/clearTimeout and queueMicrotask, bounded by the invocation; setInterval says what to use', async () => {
+      const worker = await createWorker(
+        server,
+        owner,
+        project.id,
+        { name: 'Timers', slug: 'timers', limits: { wallMs: 400 } },
+        runBody(`switch (input.case) {
+  case 'sleep': {
+    const started = Date.now();
+    const woke = await new Promise((resolve) => setTimeout(resolve, 60, 'with an argument'));
+    return { woke, waited: Date.now() - started >= 55 };
+  }
+  case 'cleared': {
+    const fired = [];
+    const a = setTimeout(() => fired.push('a'), 10);
+    setTimeout(() => fired.push('b'), 20);
+    clearTimeout(a);
+    queueMicrotask(() => fired.push('micro'));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    return fired;
+  }
+  case 'left pending':
+    setTimeout(() => m3m.log.info('from a timer of an ended invocation'), 30);
+    return 'returned';
+  case 'throws in a timer':
+    setTimeout(() => { throw new Error('timer boom'); }, 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return 'survived';
+  case 'too long':
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    return 'never';
+  case 'interval':
+    try { setInterval(() => {}, 10); } catch (e) { return e.name + ': ' + e.message; }
+    return 'no error';
+}`),
+      );
+      const call = async (c: string) => (await expectStatus(run(worker.id, { case: c }), 200)).json;
+      expect(await call('sleep')).toMatchObject({
+        outcome: 'ok',
+        result: { woke: 'with an argument', waited: true },
+      });
+      expect(await call('cleared')).toMatchObject({ outcome: 'ok', result: ['micro', 'b'] });
+      const pending = await call('left pending');
+      expect(pending).toMatchObject({ outcome: 'ok', result: 'returned', logs: [] });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      // The next invocation on the same warm isolate never sees the ended one's timer.
+      expect((await call('sleep')).logs).toEqual([]);
+      const thrown = await call('throws in a timer');
+      expect(thrown).toMatchObject({ outcome: 'ok', result: 'survived' });
+      expect(JSON.stringify(thrown.logs)).toContain('Uncaught exception in a setTimeout callback');
+      expect(await call('too long')).toMatchObject({ outcome: 'timeout' });
+      const interval = (await call('interval')).result as string;
+      expect(interval).toMatch(/^TypeError: setInterval is not available in workers: .*schedule trigger/);
+    });
+
     it('goals.increment increments the real goal, as the worker', async () => {
       const goal = await expectStatus(
         send(server, 'POST', `/api/v1/projects/${project.id}/goals`, {

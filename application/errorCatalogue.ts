@@ -430,7 +430,7 @@ export const ERRORS = {
     status: 400,
     title: 'Syntax error',
     field: 'body.source',
-    doc: 'The source does not compile as an ES module (or it imports something): the message gives the line and column. Nothing is recorded.',
+    doc: 'The source does not compile as an ES module (or it imports something; or, in TypeScript, it uses syntax that cannot simply be erased, such as `enum` or `namespace`): the message gives the line and column in the source as written. Nothing is recorded.',
   },
   no_draft: field('body.source', 'There is no saved draft to deploy: send a source.', 'No draft'),
   source_too_large: field(
@@ -447,6 +447,11 @@ export const ERRORS = {
     'body.triggers.cron',
     'The cron expression cannot be read: five fields (minute hour day-of-month month day-of-week), or null.',
     'Invalid cron expression',
+  ),
+  invalid_language: field(
+    'body.language',
+    'A worker is written in `javascript` or `typescript`.',
+    'Invalid language',
   ),
   invalid_limits: field(
     'body.limits',

@@ -15,6 +15,14 @@ export const MAX_EVENT_TRIGGERS = 50;
 /** In UTF-8 bytes. */
 export const WORKER_SOURCE_MAX_BYTES = 1024 * 1024;
 export const CRON_MAX_LENGTH = 200;
+/**
+ * What a worker's source is written in. TypeScript is deployed with its types stripped (the sandbox keeps every
+ * line and column where it was, so errors point at the source as written). Events recorded before workers had a
+ * language carry none: those are JavaScript.
+ */
+export const WORKER_LANGUAGES = ['javascript', 'typescript'] as const;
+export type WorkerLanguage = (typeof WORKER_LANGUAGES)[number];
+export const languageOf = (language: WorkerLanguage | undefined): WorkerLanguage => language ?? 'javascript';
 
 export interface WorkerTriggers {
   /** Event types (built-in or custom) the worker's `onEvent` handler is called for. */
@@ -59,12 +67,14 @@ export type WorkerCommand =
       triggers: WorkerTriggers;
       enabled: boolean;
       limits: WorkerLimits;
+      language: WorkerLanguage;
       /** The installation's maxima, from configuration. */
       maxLimits: Required<WorkerLimits>;
     }
   | {
       type: 'UpdateWorker';
       name?: string;
+      language?: WorkerLanguage;
       triggers?: WorkerTriggers;
       enabled?: boolean;
       limits?: WorkerLimits;
@@ -87,6 +97,8 @@ export type WorkerEvent =
         triggers: WorkerTriggers;
         enabled: boolean;
         limits: WorkerLimits;
+        /** Absent in events older than languages: JavaScript. */
+        language?: WorkerLanguage;
       };
     }
   | {
@@ -95,6 +107,7 @@ export type WorkerEvent =
         workerId: string;
         projectId: string;
         name?: string;
+        language?: WorkerLanguage;
         triggers?: WorkerTriggers;
         enabled?: boolean;
         limits?: WorkerLimits;
@@ -106,7 +119,15 @@ export type WorkerEvent =
     }
   | {
       type: 'WorkerDeployed';
-      data: { workerId: string; projectId: string; version: number; source: string; sourceHash: string };
+      data: {
+        workerId: string;
+        projectId: string;
+        version: number;
+        source: string;
+        sourceHash: string;
+        /** The language this version was deployed in (absent in older events: JavaScript). */
+        language?: WorkerLanguage;
+      };
     }
   | { type: 'WorkerVersionActivated'; data: { workerId: string; projectId: string; version: number } }
   | { type: 'WorkerDeleted'; data: { workerId: string; projectId: string; slug: string } };
@@ -129,9 +150,12 @@ export interface WorkerState {
   triggers: WorkerTriggers;
   enabled: boolean;
   limits: WorkerLimits;
+  language: WorkerLanguage;
   draftHash: string | null;
   /** Source hash of each deployed version, by version number. */
   versions: Readonly<Record<number, string>>;
+  /** The language of each deployed version, by version number. */
+  versionLanguages: Readonly<Record<number, WorkerLanguage>>;
   latestVersion: number;
   /** `null` until the first deploy. */
   activeVersion: number | null;
@@ -182,6 +206,13 @@ export function validateTriggers(triggers: WorkerTriggers): WorkerTriggers {
   return { events: events.sort(), http: triggers.http === true, cron };
 }
 
+export function validateLanguage(language: string): WorkerLanguage {
+  if (!(WORKER_LANGUAGES as readonly string[]).includes(language)) {
+    throw new DomainError('invalid_language', 'A worker is written in "javascript" or "typescript".');
+  }
+  return language as WorkerLanguage;
+}
+
 export function validateLimits(limits: WorkerLimits, max: Required<WorkerLimits>): WorkerLimits {
   const out: WorkerLimits = {};
   for (const key of ['memoryMb', 'cpuMs', 'wallMs'] as const) {
@@ -212,8 +243,10 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
     triggers: { events: [], http: false, cron: null },
     enabled: true,
     limits: {},
+    language: 'javascript',
     draftHash: null,
     versions: {},
+    versionLanguages: {},
     latestVersion: 0,
     activeVersion: null,
   },
@@ -233,6 +266,7 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
             triggers: validateTriggers(command.triggers),
             enabled: command.enabled,
             limits: validateLimits(command.limits, command.maxLimits),
+            language: validateLanguage(command.language),
           },
         },
       ];
@@ -248,6 +282,10 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
         if (command.name !== undefined) {
           const name = normalizeName(command.name);
           if (name !== state.name) changes.name = name;
+        }
+        if (command.language !== undefined) {
+          const language = validateLanguage(command.language);
+          if (language !== state.language) changes.language = language;
         }
         if (command.triggers !== undefined) {
           const triggers = validateTriggers(command.triggers);
@@ -273,8 +311,13 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
         ];
       case 'DeployWorker': {
         validateSource(command.source);
-        // Deploying what already runs changes nothing.
-        if (state.activeVersion !== null && state.versions[state.activeVersion] === command.sourceHash)
+        // Deploying what already runs, in the same language, changes nothing.
+        const active = state.activeVersion;
+        if (
+          active !== null &&
+          state.versions[active] === command.sourceHash &&
+          state.versionLanguages[active] === state.language
+        )
           return [];
         return [
           {
@@ -284,6 +327,7 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
               version: state.latestVersion + 1,
               source: command.source,
               sourceHash: command.sourceHash,
+              language: state.language,
             },
           },
         ];
@@ -312,12 +356,14 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
           triggers: event.data.triggers,
           enabled: event.data.enabled,
           limits: event.data.limits,
+          language: languageOf(event.data.language),
         };
       case 'WorkerUpdated': {
-        const { name, triggers, enabled, limits } = event.data;
+        const { name, language, triggers, enabled, limits } = event.data;
         return {
           ...state,
           ...(name === undefined ? {} : { name }),
+          ...(language === undefined ? {} : { language }),
           ...(triggers === undefined ? {} : { triggers }),
           ...(enabled === undefined ? {} : { enabled }),
           ...(limits === undefined ? {} : { limits }),
@@ -329,6 +375,10 @@ export const worker: Decider<WorkerCommand, WorkerState, WorkerEvent> = {
         return {
           ...state,
           versions: { ...state.versions, [event.data.version]: event.data.sourceHash },
+          versionLanguages: {
+            ...state.versionLanguages,
+            [event.data.version]: languageOf(event.data.language),
+          },
           latestVersion: event.data.version,
           activeVersion: event.data.version,
         };

@@ -11,7 +11,7 @@ import {
   workerVersionId,
 } from '../application/workers/readModel.ts';
 import type { ProjectEvent } from '../domain/project.ts';
-import { WORKER_EVENT_TYPES, type WorkerEvent, type WorkerTriggers } from '../domain/worker.ts';
+import { languageOf, WORKER_EVENT_TYPES, type WorkerEvent, type WorkerTriggers } from '../domain/worker.ts';
 import type { Projection, ProjectionView } from './projection.ts';
 
 async function replaceEventTriggers(
@@ -33,7 +33,8 @@ async function replaceEventTriggers(
  */
 export const workersProjection: Projection = {
   name: 'workers',
-  version: 1,
+  // 2: workers and versions carry their language.
+  version: 2,
   collections: {
     [WORKERS]: [{ fields: ['projectId', 'slug'] }, { fields: ['http'] }, { fields: ['cron'] }],
     [WORKER_VERSIONS]: [{ fields: ['workerId', 'version'] }, { fields: ['projectId'] }],
@@ -49,7 +50,7 @@ export const workersProjection: Projection = {
     const drafts = view.collection<WorkerDraftDoc>(WORKER_DRAFTS);
     switch (event.type) {
       case 'WorkerCreated': {
-        const { workerId, projectId, name, slug, triggers, enabled, limits } = event.data;
+        const { workerId, projectId, name, slug, triggers, enabled, limits, language } = event.data;
         await workers.upsert({
           id: workerId,
           projectId,
@@ -60,6 +61,7 @@ export const workersProjection: Projection = {
           cron: triggers.cron,
           enabled,
           limits,
+          language: languageOf(language),
           activeVersion: null,
           latestVersion: 0,
           activeSourceHash: null,
@@ -73,11 +75,12 @@ export const workersProjection: Projection = {
         return;
       }
       case 'WorkerUpdated': {
-        const { workerId, projectId, name, triggers, enabled, limits } = event.data;
+        const { workerId, projectId, name, language, triggers, enabled, limits } = event.data;
         if (!(await workers.get(workerId))) return;
         await workers.patch(workerId, {
           $set: {
             ...(name === undefined ? {} : { name }),
+            ...(language === undefined ? {} : { language }),
             ...(triggers === undefined ? {} : { triggers, http: triggers.http, cron: triggers.cron }),
             ...(enabled === undefined ? {} : { enabled }),
             ...(limits === undefined ? {} : { limits }),
@@ -95,7 +98,7 @@ export const workersProjection: Projection = {
         return;
       }
       case 'WorkerDeployed': {
-        const { workerId, projectId, version, source, sourceHash } = event.data;
+        const { workerId, projectId, version, source, sourceHash, language } = event.data;
         if (!(await workers.get(workerId))) return;
         await versions.upsert({
           id: workerVersionId(workerId, version),
@@ -104,6 +107,7 @@ export const workersProjection: Projection = {
           version,
           source,
           sourceHash,
+          language: languageOf(language),
           deployedAt: at,
           deployedBy: recorded.metadata.actorId,
         });

@@ -41,8 +41,11 @@ export interface InvocationErrorInfo {
   stack?: string;
 }
 
+export type SourceLanguage = 'javascript' | 'typescript';
+
 export interface SandboxInvocation {
-  worker: { id: string; version: number; source: string };
+  /** TypeScript runs with its types stripped; lines and columns stay those of the source as written. */
+  worker: { id: string; version: number; source: string; language?: SourceLanguage };
   handler: HandlerName;
   input?: unknown;
   limits?: Partial<SandboxLimits>;
@@ -68,7 +71,7 @@ export type CompileOutcome =
 export interface WorkerSandbox {
   /** Never rejects because of the worker: failures end as the result's outcome. */
   invoke(request: SandboxInvocation): Promise<SandboxResult>;
-  compileWorker(source: string): Promise<CompileOutcome>;
+  compileWorker(source: string, language?: SourceLanguage): Promise<CompileOutcome>;
   /** Drops warm isolates of a worker (all versions when `version` is absent). */
   dispose(workerId: string, version?: number): Promise<number>;
 }

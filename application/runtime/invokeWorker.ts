@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { effectiveLimits } from '../../domain/worker.ts';
+import { effectiveLimits, languageOf } from '../../domain/worker.ts';
 import { refuse } from '../errors.ts';
 import type { HandlerName } from '../ports/workerSandbox.ts';
 import { workerNotFound } from '../workers/access.ts';
@@ -83,7 +83,12 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     eventDepth: request.eventDepth ?? 0,
   });
   const result = await deps.sandbox.invoke({
-    worker: { id: worker.id, version: version.version, source: version.source },
+    worker: {
+      id: worker.id,
+      version: version.version,
+      source: version.source,
+      language: languageOf(version.language),
+    },
     handler: request.handler,
     ...(request.input === undefined ? {} : { input: request.input }),
     limits: effectiveLimits(deps.settings.limits, worker.limits),

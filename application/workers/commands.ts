@@ -3,6 +3,7 @@ import {
   validateSource,
   type WorkerCommand,
   type WorkerEvent,
+  type WorkerLanguage,
   type WorkerLimits,
   type WorkerTriggers,
   worker,
@@ -56,6 +57,8 @@ export interface CreateWorkerInput {
   triggers?: Partial<WorkerTriggers>;
   enabled?: boolean;
   limits?: WorkerLimits;
+  /** Default `javascript`. */
+  language?: WorkerLanguage;
 }
 
 const triggersOf = (t: Partial<WorkerTriggers> | undefined): WorkerTriggers => ({
@@ -85,6 +88,7 @@ export async function createWorker(
     triggers: triggersOf(input.triggers),
     enabled: input.enabled ?? true,
     limits: input.limits ?? {},
+    language: input.language ?? 'javascript',
     maxLimits: deps.settings.limits,
   };
   // Decided once without appending, so a bad input is refused before the slug is reserved.
@@ -110,6 +114,8 @@ export interface UpdateWorkerInput {
   enabled?: boolean;
   /** Replaces the worker's own limits (`{}`: the installation's defaults). */
   limits?: WorkerLimits;
+  /** Applies to the draft and the next deploy; deployed versions keep the language they were deployed in. */
+  language?: WorkerLanguage;
 }
 
 export async function updateWorker(
@@ -129,6 +135,7 @@ export async function updateWorker(
     {
       type: 'UpdateWorker',
       ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.language === undefined ? {} : { language: input.language }),
       ...(input.triggers === undefined ? {} : { triggers: { ...current.triggers, ...input.triggers } }),
       ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
       ...(input.limits === undefined ? {} : { limits: input.limits }),
@@ -170,8 +177,10 @@ export class SyntaxRefusal extends ApplicationError {
 }
 
 /**
- * Deploys `source`, or the saved draft when it is absent: compiled first (a syntax error or an `import` is
- * refused with its line and column, and nothing is written), then recorded as the next version and activated.
+ * Deploys `source`, or the saved draft when it is absent, in the worker's language: compiled first (a syntax
+ * error or an `import` is refused with its line and column in the source as written — TypeScript keeps its
+ * positions when its types are stripped — and nothing is written), then recorded as the next version and
+ * activated.
  * Deploying the source that already runs changes nothing. The worker's warm isolates are dropped.
  */
 export async function deployWorker(
@@ -190,7 +199,7 @@ export async function deployWorker(
     code = draft.source;
   }
   refusals(() => validateSource(code));
-  const compiled = await deps.sandbox.compileWorker(code);
+  const compiled = await deps.sandbox.compileWorker(code, current.language);
   if (!compiled.ok) {
     const { message, line, column } = compiled.error;
     throw new SyntaxRefusal(message, line, column);

@@ -1,4 +1,10 @@
-import { effectiveLimits, type WorkerLimits, type WorkerTriggers } from '../../domain/worker.ts';
+import {
+  effectiveLimits,
+  languageOf,
+  type WorkerLanguage,
+  type WorkerLimits,
+  type WorkerTriggers,
+} from '../../domain/worker.ts';
 import type { Actor } from '../context.ts';
 import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
@@ -21,6 +27,8 @@ export interface WorkerView {
   projectId: string;
   name: string;
   slug: string;
+  /** The language of the draft and of the next deploy. */
+  language: WorkerLanguage;
   triggers: WorkerTriggers;
   enabled: boolean;
   /** The worker's own limits; missing ones are the installation's. */
@@ -51,6 +59,7 @@ export function workerView(deps: WorkerDeps, doc: WorkerDoc, project: Pick<Proje
     projectId: doc.projectId,
     name: doc.name,
     slug: doc.slug,
+    language: languageOf(doc.language),
     triggers: doc.triggers,
     enabled: doc.enabled,
     limits: doc.limits,
@@ -86,6 +95,7 @@ export async function getWorker(
 export interface VersionView {
   version: number;
   sourceHash: string;
+  language: WorkerLanguage;
   deployedAt: string;
   deployedBy: string | null;
   active: boolean;
@@ -106,6 +116,7 @@ export async function listVersions(
   return rows.map((row) => ({
     version: row.version,
     sourceHash: row.sourceHash,
+    language: languageOf(row.language),
     deployedAt: row.deployedAt,
     deployedBy: row.deployedBy,
     active: row.version === worker.activeVersion,
@@ -127,6 +138,7 @@ export async function getVersion(
   return {
     version: row.version,
     sourceHash: row.sourceHash,
+    language: languageOf(row.language),
     deployedAt: row.deployedAt,
     deployedBy: row.deployedBy,
     active: row.version === worker.activeVersion,

@@ -1,4 +1,4 @@
-import type { WorkerLimits, WorkerTriggers } from '../../domain/worker.ts';
+import type { WorkerLanguage, WorkerLimits, WorkerTriggers } from '../../domain/worker.ts';
 import type { Doc } from '../ports/readStore.ts';
 
 /**
@@ -28,6 +28,7 @@ export interface WorkerDoc extends Doc {
   cron: string | null;
   enabled: boolean;
   limits: WorkerLimits;
+  language: WorkerLanguage;
   /** `null` until the first deploy. */
   activeVersion: number | null;
   latestVersion: number;
@@ -45,6 +46,7 @@ export interface WorkerVersionDoc extends Doc {
   version: number;
   source: string;
   sourceHash: string;
+  language: WorkerLanguage;
   deployedAt: string;
   deployedBy: string | null;
 }

@@ -1,11 +1,13 @@
-// Syntax check of a worker source, in a throw-away isolate of the runtime process: V8 parses it as an
-// ES module (nothing runs), then static imports are refused.
+// Syntax check of a worker source, in a throw-away isolate of the runtime process: TypeScript is stripped of
+// its types, V8 parses the result as an ES module (nothing runs), then static imports are refused.
 import ivm from 'isolated-vm';
-import type { CompileResult } from './types.ts';
+import type { CompileResult, WorkerLanguage } from './types.ts';
+import { toJavaScript } from './typescript.ts';
 import { importLocation, parseSyntaxError, WORKER_FILENAME } from './workerIsolate.ts';
 
 export async function checkSource(
   source: string,
+  language: WorkerLanguage,
   maxSourceBytes: number,
   onCatastrophicError: (message: string) => void,
 ): Promise<CompileResult> {
@@ -20,11 +22,13 @@ export async function checkSource(
       },
     };
   }
+  const stripped = toJavaScript(source, language);
+  if (!stripped.ok) return stripped;
   const isolate = new ivm.Isolate({ memoryLimit: 64, onCatastrophicError });
   try {
     let module: ivm.Module;
     try {
-      module = await isolate.compileModule(source, { filename: WORKER_FILENAME });
+      module = await isolate.compileModule(stripped.code, { filename: WORKER_FILENAME });
     } catch (err) {
       return { ok: false, error: parseSyntaxError(err) };
     }
@@ -34,7 +38,7 @@ export async function checkSource(
         ok: false,
         error: {
           message: `import is not supported in workers ('${specifier}'): use the m3m runtime API instead`,
-          ...importLocation(source, specifier),
+          ...importLocation(stripped.code, specifier),
         },
       };
     }

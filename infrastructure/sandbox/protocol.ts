@@ -7,6 +7,7 @@ import type {
   IsolateInfo,
   Limits,
   WorkerCode,
+  WorkerLanguage,
 } from './types.ts';
 
 export type HostToRuntime =
@@ -22,7 +23,7 @@ export type HostToRuntime =
       methods: string[];
     }
   | { type: 'hostReply'; invocationId: string; callId: number; replyJson: string }
-  | { type: 'compile'; requestId: number; source: string }
+  | { type: 'compile'; requestId: number; source: string; language: WorkerLanguage }
   | { type: 'dispose'; requestId: number; workerId: string; version: number | null }
   | { type: 'isolates'; requestId: number }
   | { type: 'ping'; requestId: number };

@@ -76,7 +76,7 @@ process.on('message', (message: HostToRuntime) => {
       pool.deliver(message.invocationId, message.callId, message.replyJson);
       return;
     case 'compile':
-      checkSource(message.source, config.maxSourceBytes, (m) => die(m, [])).then(
+      checkSource(message.source, message.language, config.maxSourceBytes, (m) => die(m, [])).then(
         (result) => send({ type: 'compiled', requestId: message.requestId, result }),
         (err: unknown) =>
           send({

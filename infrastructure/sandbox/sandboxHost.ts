@@ -21,6 +21,7 @@ import {
   type SandboxLogger,
   type SandboxState,
   type SandboxStatus,
+  type WorkerLanguage,
 } from './types.ts';
 
 const RUNTIME_ENTRY = fileURLToPath(new URL('./runtimeProcess.ts', import.meta.url));
@@ -52,7 +53,7 @@ interface PendingRequest {
 }
 
 type Request =
-  | { type: 'compile'; source: string }
+  | { type: 'compile'; source: string; language: WorkerLanguage }
   | { type: 'dispose'; workerId: string; version: number | null }
   | { type: 'isolates' };
 
@@ -159,7 +160,12 @@ export class SandboxHost {
       this.#post(child, {
         type: 'invoke',
         invocationId,
-        worker: { id: worker.id, version: worker.version, source: worker.source },
+        worker: {
+          id: worker.id,
+          version: worker.version,
+          source: worker.source,
+          ...(worker.language === undefined ? {} : { language: worker.language }),
+        },
         handler,
         inputJson,
         limits,
@@ -168,10 +174,13 @@ export class SandboxHost {
     });
   }
 
-  /** Parses a worker source as an ES module without running it: a syntax error or an import is refused. */
-  async compileWorker(source: string): Promise<CompileResult> {
+  /**
+   * Parses a worker source as an ES module without running it (TypeScript stripped of its types first): a syntax
+   * error or an import is refused, with its line and column in the source as written.
+   */
+  async compileWorker(source: string, language: WorkerLanguage = 'javascript'): Promise<CompileResult> {
     if (typeof source !== 'string') throw new TypeError('source must be a string');
-    const reply = await this.#request({ type: 'compile', source });
+    const reply = await this.#request({ type: 'compile', source, language });
     if (reply.type !== 'compiled') throw new Error(`unexpected reply ${reply.type}`);
     return reply.result;
   }
@@ -477,6 +486,9 @@ function checkWorker(worker: InvocationRequest['worker']): void {
     throw new TypeError('worker.version must be a non-negative integer');
   }
   if (typeof worker.source !== 'string') throw new TypeError('worker.source must be a string');
+  if (worker.language !== undefined && worker.language !== 'javascript' && worker.language !== 'typescript') {
+    throw new TypeError('worker.language must be "javascript" or "typescript"');
+  }
 }
 
 function fromWire(wire: WireResult): InvocationResult {

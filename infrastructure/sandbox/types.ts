@@ -6,11 +6,15 @@
 export const HANDLER_NAMES = ['fetch', 'onEvent', 'run', 'scheduled'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
+export type WorkerLanguage = 'javascript' | 'typescript';
+
 /** One deployed version of a worker. `source` must not change for a given `{ id, version }`. */
 export interface WorkerCode {
   id: string;
   version: number;
   source: string;
+  /** TypeScript is run with its types stripped (lines and columns kept). Default JavaScript. */
+  language?: WorkerLanguage;
 }
 
 export interface Limits {

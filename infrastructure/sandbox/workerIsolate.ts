@@ -6,7 +6,8 @@ import { BOOTSTRAP_FILENAME, GUEST_BOOTSTRAP } from './guestBootstrap.ts';
 import type { RuntimeConfig } from './limits.ts';
 import { LogCollector } from './logCollector.ts';
 import type { WireResult } from './protocol.ts';
-import type { HandlerName, InvocationError, Limits, Outcome, WorkerCode } from './types.ts';
+import type { HandlerName, InvocationError, Limits, Outcome, WorkerCode, WorkerLanguage } from './types.ts';
+import { toJavaScript } from './typescript.ts';
 
 export const WORKER_FILENAME = 'worker.js';
 const MAX_MESSAGE_CHARS = 8 * 1024;
@@ -60,6 +61,7 @@ export class WorkerIsolate {
   readonly version: number;
   readonly memoryMb: number;
   readonly #source: string;
+  readonly #language: WorkerLanguage;
   readonly #methods: string[];
   readonly #config: RuntimeConfig;
   readonly #hooks: WorkerIsolateHooks;
@@ -80,6 +82,7 @@ export class WorkerIsolate {
     this.version = job.worker.version;
     this.memoryMb = job.limits.memoryMb;
     this.#source = job.worker.source;
+    this.#language = job.worker.language ?? 'javascript';
     this.#methods = job.methods;
     this.#config = config;
     this.#hooks = hooks;
@@ -104,6 +107,7 @@ export class WorkerIsolate {
     return (
       !this.disposed &&
       this.#source === job.worker.source &&
+      this.#language === (job.worker.language ?? 'javascript') &&
       this.memoryMb === job.limits.memoryMb &&
       this.#methods.join(',') === job.methods.join(',')
     );
@@ -271,9 +275,21 @@ export class WorkerIsolate {
       { filename: BOOTSTRAP_FILENAME, timeout: remaining(run), result: { reference: true } },
     )) as ivm.Reference<Record<string, Fn>>;
 
+    const code = toJavaScript(this.#source, this.#language);
+    if (!code.ok) {
+      const { message, line, column } = code.error;
+      return {
+        outcome: 'error',
+        error: {
+          name: 'SyntaxError',
+          message,
+          stack: `SyntaxError: ${message}\n    at ${WORKER_FILENAME}:${line}:${column}`,
+        },
+      };
+    }
     let module: ivm.Module;
     try {
-      module = await isolate.compileModule(this.#source, { filename: WORKER_FILENAME });
+      module = await isolate.compileModule(code.code, { filename: WORKER_FILENAME });
     } catch (err) {
       const failure = classify(err, run.job.limits);
       if (failure.outcome !== 'error') throw err;
@@ -289,7 +305,7 @@ export class WorkerIsolate {
     }
     const specifier = module.dependencySpecifiers[0];
     if (specifier !== undefined) {
-      const at = importLocation(this.#source, specifier);
+      const at = importLocation(code.code, specifier);
       return {
         outcome: 'error',
         error: {

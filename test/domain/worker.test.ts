@@ -20,6 +20,7 @@ const create: Extract<WorkerCommand, { type: 'CreateWorker' }> = {
   triggers: { events: ['OrderPlaced'], http: false, cron: null },
   enabled: true,
   limits: {},
+  language: 'javascript',
   maxLimits: MAX,
 };
 
@@ -69,6 +70,39 @@ describe('worker', () => {
     given([created!, ...v1])
       .when({ type: 'ActivateVersion', version: 7 })
       .thenRefuses('version_not_found');
+  });
+
+  it('deploys in the worker’s language; a changed language redeploys the same source', () => {
+    const [created] = given()
+      .when({ ...create, language: 'typescript' })
+      .events() as WorkerEvent[];
+    const deploy: WorkerCommand = { type: 'DeployWorker', source: 'a', sourceHash: 'h-a' };
+    const v1 = given([created!]).when(deploy).events();
+    expect(v1).toMatchObject([{ type: 'WorkerDeployed', data: { version: 1, language: 'typescript' } }]);
+    const toJs = given([created!, ...v1])
+      .when({ type: 'UpdateWorker', language: 'javascript', maxLimits: MAX })
+      .events();
+    expect(toJs).toMatchObject([{ type: 'WorkerUpdated', data: { language: 'javascript' } }]);
+    expect(
+      given([created!, ...v1, ...toJs])
+        .when(deploy)
+        .events(),
+    ).toMatchObject([{ type: 'WorkerDeployed', data: { version: 2, language: 'javascript' } }]);
+    given()
+      .when({ ...create, language: 'coffeescript' as never })
+      .thenRefuses('invalid_language');
+  });
+
+  it('reads events written before languages as JavaScript', () => {
+    const { language: _, ...old } = given().when(create).events()[0]!.data as { language?: string };
+    const state = given([
+      { type: 'WorkerCreated', data: old } as WorkerEvent,
+      {
+        type: 'WorkerDeployed',
+        data: { workerId: 'w1', projectId: 'p1', version: 1, source: 'a', sourceHash: 'h' },
+      },
+    ]).state();
+    expect(state).toMatchObject({ language: 'javascript', versionLanguages: { 1: 'javascript' } });
   });
 
   it('an unknown worker is not found, whatever the command', () => {

@@ -35,6 +35,7 @@ const create: WorkerCommand = {
   triggers: { events: ['OrderPlaced', 'GoalIncremented', 'OrderPlaced'], http: true, cron: ' */5 * * * * ' },
   enabled: true,
   limits: { cpuMs: 200 },
+  language: 'javascript',
   maxLimits: MAX,
 };
 
@@ -51,6 +52,7 @@ describe('the worker decider', () => {
         triggers: { events: ['GoalIncremented', 'OrderPlaced'], http: true, cron: '*/5 * * * *' },
         enabled: true,
         limits: { cpuMs: 200 },
+        language: 'javascript',
       },
     });
   });

@@ -5,6 +5,7 @@ import {
   CRON_MAX_LENGTH,
   EVENT_TYPE_PATTERN,
   MAX_EVENT_TRIGGERS,
+  WORKER_LANGUAGES,
   WORKER_SLUG_PATTERN,
 } from '../../../domain/worker.ts';
 import type { HttpAuth } from '../auth.ts';
@@ -63,6 +64,10 @@ export const LimitsSchema = z
   .strict()
   .meta({ description: "The worker's own limits, each at most the installation's (M3M_WORKER_*)" });
 
+export const LanguageSchema = z
+  .enum(WORKER_LANGUAGES, { error: 'must be "javascript" or "typescript"' })
+  .meta({ description: 'TypeScript is deployed with its types stripped; errors keep its lines and columns' });
+
 /** Worker sources are at most 1 MB; the route's body limit leaves room for JSON escaping. */
 export const SourceSchema = z.string().max(1024 * 1024, 'must be at most 1 MB');
 
@@ -78,6 +83,7 @@ export const WorkerSchema = z.object({
   projectId: z.string(),
   name: z.string(),
   slug: z.string(),
+  language: z.enum(WORKER_LANGUAGES),
   triggers: TriggersOut,
   enabled: z.boolean(),
   limits: LimitsOut,
@@ -97,6 +103,7 @@ export const WorkerDetailSchema = WorkerSchema.extend({ draftSource: z.string().
 export const VersionSchema = z.object({
   version: z.number(),
   sourceHash: z.string(),
+  language: z.enum(WORKER_LANGUAGES),
   deployedAt: z.string(),
   deployedBy: z.string().nullable(),
   active: z.boolean(),

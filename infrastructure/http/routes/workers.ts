@@ -23,6 +23,7 @@ import {
 } from '../routeKit.ts';
 import { NameSchema, ProjectIdParams } from './projectSchemas.ts';
 import {
+  LanguageSchema,
   LimitsSchema,
   SourceSchema,
   TriggersSchema,
@@ -86,6 +87,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
             .object({
               name: NameSchema,
               slug: WorkerSlugSchema,
+              language: LanguageSchema.default('javascript'),
               triggers: TriggersSchema.optional(),
               enabled: z.boolean().optional(),
               limits: LimitsSchema.optional(),
@@ -133,6 +135,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
           body: atLeastOne(
             z.object({
               name: NameSchema.optional(),
+              language: LanguageSchema.optional(),
               triggers: TriggersSchema.optional(),
               enabled: z.boolean().optional(),
               limits: LimitsSchema.optional(),

@@ -5091,6 +5091,8 @@ export interface paths {
                                 enabled: boolean;
                                 httpPath: string;
                                 id: string;
+                                /** @enum {string} */
+                                language: "javascript" | "typescript";
                                 latestVersion: number;
                                 limits: {
                                     cpuMs?: number;
@@ -5194,6 +5196,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         enabled?: boolean;
+                        /**
+                         * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
+                         * @default javascript
+                         * @enum {string}
+                         */
+                        language?: "javascript" | "typescript";
                         /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
                         limits?: {
                             cpuMs?: number;
@@ -5235,6 +5243,8 @@ export interface paths {
                             enabled: boolean;
                             httpPath: string;
                             id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
                                 cpuMs?: number;
@@ -5415,6 +5425,8 @@ export interface paths {
                             enabled: boolean;
                             httpPath: string;
                             id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
                                 cpuMs?: number;
@@ -5633,6 +5645,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         enabled?: boolean;
+                        /**
+                         * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
+                         * @enum {string}
+                         */
+                        language?: "javascript" | "typescript";
                         /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
                         limits?: {
                             cpuMs?: number;
@@ -5673,6 +5690,8 @@ export interface paths {
                             enabled: boolean;
                             httpPath: string;
                             id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
                                 cpuMs?: number;
@@ -5840,6 +5859,8 @@ export interface paths {
                                 enabled: boolean;
                                 httpPath: string;
                                 id: string;
+                                /** @enum {string} */
+                                language: "javascript" | "typescript";
                                 latestVersion: number;
                                 limits: {
                                     cpuMs?: number;
@@ -5885,6 +5906,8 @@ export interface paths {
                                 enabled: boolean;
                                 httpPath: string;
                                 id: string;
+                                /** @enum {string} */
+                                language: "javascript" | "typescript";
                                 latestVersion: number;
                                 limits: {
                                     cpuMs?: number;
@@ -6073,6 +6096,8 @@ export interface paths {
                             enabled: boolean;
                             httpPath: string;
                             id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
                                 cpuMs?: number;
@@ -6778,6 +6803,8 @@ export interface paths {
                                 active: boolean;
                                 deployedAt: string;
                                 deployedBy: string | null;
+                                /** @enum {string} */
+                                language: "javascript" | "typescript";
                                 sourceHash: string;
                                 version: number;
                             }[];
@@ -6891,6 +6918,8 @@ export interface paths {
                             active: boolean;
                             deployedAt: string;
                             deployedBy: string | null;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
                             source: string;
                             sourceHash: string;
                             version: number;
@@ -7019,6 +7048,8 @@ export interface paths {
                             enabled: boolean;
                             httpPath: string;
                             id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
                                 cpuMs?: number;

@@ -7,6 +7,17 @@ import type { InvocationRecord } from './invocations.ts';
  */
 export class InvocationFeed {
   readonly #records = new Subject<InvocationRecord>();
+  #sequence = 0;
+
+  /**
+   * The order key of a record this process stores and publishes: the time, then a counter, so records stored
+   * in one millisecond (or under a clock that stands still) keep the order in which they are published. A
+   * stream that resumes after `Last-Event-ID` sends the stored records whose key is greater.
+   */
+  nextSeq(now: Date): string {
+    this.#sequence++;
+    return `${now.toISOString()}.${String(this.#sequence).padStart(12, '0')}`;
+  }
 
   publish(record: InvocationRecord): void {
     this.#records.next(record);

@@ -33,11 +33,14 @@ export interface InvocationRecord {
   logs: LogLine[];
   /** The result as JSON, cut to 1,000 characters; `null` without a result. */
   resultPreview: string | null;
+  /** Order in which records were stored and published (`InvocationFeed.nextSeq`); absent in older records. */
+  seq?: string;
   [field: string]: unknown;
 }
 
 export const INVOCATION_INDEXES = [
   { fields: ['workerId', 'startedAt'] },
+  { fields: ['workerId', 'seq'] },
   { fields: ['projectId', 'startedAt'] },
   { fields: ['startedAt'] },
 ] as const;
@@ -100,6 +103,29 @@ export async function queryInvocations(
       cursor: query.cursor ?? null,
     },
   );
+}
+
+/** Records a resumed stream sends at most; a client away for longer reads the rest from the list route. */
+export const MAX_RESUMED_RECORDS = 1000;
+
+/**
+ * The worker's records stored after the one with id `lastId`, in the order they were published: what a stream
+ * that dropped after `lastId` missed. Empty when `lastId` is unknown, expired, another worker's, or older than
+ * order keys.
+ */
+export async function invocationsAfter(
+  readStore: ReadStore,
+  workerId: string,
+  lastId: string,
+): Promise<InvocationRecord[]> {
+  const records = readStore.collection<InvocationRecord>(WORKER_INVOCATIONS);
+  const last = await records.get(lastId);
+  if (!last || last.workerId !== workerId || typeof last.seq !== 'string') return [];
+  const page = await records.find(
+    { workerId, seq: { $gt: last.seq } },
+    { sort: { seq: 1 }, limit: MAX_RESUMED_RECORDS },
+  );
+  return page.items;
 }
 
 /** Deletes invocation records that started before `now − retentionDays`. Returns how many went. */

@@ -113,6 +113,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     error: result.error ?? null,
     logs: result.logs,
     resultPreview: resultPreview(result.result),
+    seq: deps.feed.nextSeq(deps.clock.now()),
   };
   try {
     await storeInvocation(deps.readStore, record);

@@ -1,12 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { type InvocationRecord, invocationsAfter } from '../../../application/runtime/invocations.ts';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
 import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import { WorkerParams, type WorkerRouteDeps } from './workerSchemas.ts';
 
 /**
  * A worker's invocations as they happen, as Server-Sent Events: each new record from the in-process feed,
- * a heartbeat comment meanwhile. Every open stream ends when the server closes.
+ * a heartbeat comment meanwhile. A client that reconnects with `Last-Event-ID` (the id of the last record it
+ * received) first gets the stored records it missed, in order, then the live ones, none twice. Every open
+ * stream ends when the server closes.
  */
 export function invocationStreamRoutes(deps: WorkerRouteDeps): HttpRoutes {
   const { auth } = deps;
@@ -27,20 +30,26 @@ export function invocationStreamRoutes(deps: WorkerRouteDeps): HttpRoutes {
           tags: ['workers'],
           summary: "Follow the worker's invocations live (Server-Sent Events)",
           description:
-            'A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops.',
+            'A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops. Reconnecting with the header `Last-Event-ID: <id of the last record received>` first sends the records stored since (up to 1,000, oldest first), then continues live without a gap or a repeat; an unknown or expired id resumes live only.',
           security: BEARER_SECURITY,
           params: WorkerParams,
+          headers: z.object({ 'last-event-id': z.string().max(200).optional() }),
           response: { 200: z.string().describe('text/event-stream'), ...problems(400, 401, 404) },
         },
       },
       async (request, reply) => {
         const { id, workerId } = request.params;
         await findVisibleWorker(deps.app, auth.actorOf(request), id, workerId);
-        follow(request, reply, workerId);
+        await follow(request, reply, workerId, request.headers['last-event-id']);
       },
     );
 
-    function follow(request: FastifyRequest, reply: FastifyReply, workerId: string): void {
+    async function follow(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      workerId: string,
+      lastEventId: string | undefined,
+    ): Promise<void> {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -59,9 +68,15 @@ export function invocationStreamRoutes(deps: WorkerRouteDeps): HttpRoutes {
         streams.delete(end);
         if (!res.writableEnded) res.end();
       };
+      const send = (record: InvocationRecord) =>
+        res.write(`event: invocation\nid: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
+      // Live records are held back while the missed ones are read: a record is stored before it is published,
+      // so each one is in the stored page, among the held ones, or both (then sent once).
+      let held: InvocationRecord[] | null = lastEventId ? [] : null;
       const subscription = deps.app.feed.follow({ workerId }).subscribe({
         next: (record) => {
-          res.write(`event: invocation\nid: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
+          if (held) held.push(record);
+          else send(record);
         },
         complete: end,
       });
@@ -73,6 +88,19 @@ export function invocationStreamRoutes(deps: WorkerRouteDeps): HttpRoutes {
       streams.add(end);
       request.raw.on('close', end);
       res.on('error', end);
+      if (!lastEventId || !held) return;
+      const sent = new Set<string>();
+      try {
+        for (const record of await invocationsAfter(deps.app.readStore, workerId, lastEventId)) {
+          if (ended) return;
+          sent.add(record.id);
+          send(record);
+        }
+      } finally {
+        const waiting = held;
+        held = null;
+        for (const record of waiting) if (!ended && !sent.has(record.id)) send(record);
+      }
     }
   };
 }

@@ -6391,12 +6391,14 @@ export interface paths {
         };
         /**
          * Follow the worker's invocations live (Server-Sent Events)
-         * @description A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops.
+         * @description A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops. Reconnecting with the header `Last-Event-ID: <id of the last record received>` first sends the records stored since (up to 1,000, oldest first), then continues live without a gap or a repeat; an unknown or expired id resumes live only.
          */
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    "last-event-id"?: string;
+                };
                 path: {
                     id: string;
                     workerId: string;

@@ -458,6 +458,37 @@ export const ERRORS = {
     "A limit is a whole number from its minimum to the installation's maximum.",
     'Invalid limits',
   ),
+  // ── worker data: collections and their models ───────────────────────────────────────────────────────
+  invalid_collection_name: field(
+    'params.collection',
+    'A collection name is 1–41 lowercase letters, digits or `_`, starting with a letter (e.g. `orders`).',
+    'Invalid collection name',
+  ),
+  invalid_model_schema: field(
+    'body.schema',
+    'A model is a JSON Schema of an object (`"type": "object"`), at most 64 KB, that Ajv compiles in strict mode: no unknown keywords or formats, only local `$ref`s; at most 100 models per project.',
+    'Invalid model schema',
+  ),
+  invalid_filter: field(
+    'querystring.filter',
+    'A documents filter is a JSON object as workers write it: `{"status":"open","total":{"$gt":10}}` (operators `$in`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte`).',
+    'Invalid filter',
+  ),
+  invalid_sort: field(
+    'querystring.sort',
+    'A documents sort is a field path, with `-` in front for descending (`-createdAt`).',
+    'Invalid sort',
+  ),
+  document_not_found: {
+    status: 404,
+    title: 'Document not found',
+    doc: 'The collection has no document with this id.',
+  },
+  model_not_found: {
+    status: 404,
+    title: 'Model not found',
+    doc: 'The collection has no model (JSON Schema); its writes are not checked.',
+  },
   invocation_not_found: {
     status: 404,
     title: 'Invocation not found',

@@ -1,3 +1,4 @@
+import { dataModelsProjection } from './dataModels.ts';
 import { environmentProjection } from './environment.ts';
 import { eventTypeStats } from './eventTypeStats.ts';
 import { goalStatsProjection } from './goalStats.ts';
@@ -20,4 +21,5 @@ export const projections: readonly Projection[] = [
   projectModulesProjection,
   moduleLicensesProjection,
   workersProjection,
+  dataModelsProjection,
 ];

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DATA_MODEL_EVENT_TYPES } from '../../domain/dataModel.ts';
 import { ENVIRONMENT_EVENT_TYPES } from '../../domain/environment.ts';
 import { GOAL_EVENT_TYPES } from '../../domain/goal.ts';
 import { LICENSE_EVENT_TYPES } from '../../domain/licenses.ts';
@@ -42,6 +43,7 @@ export const BUILT_IN_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...PROJECT_MODULE_EVENT_TYPES,
   ...LICENSE_EVENT_TYPES,
   ...WORKER_EVENT_TYPES,
+  ...DATA_MODEL_EVENT_TYPES,
 ]);
 
 export interface EmitContext {

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { MODEL_NAME_PATTERN } from '../../domain/dataModel.ts';
+import { DATA_MODELS, type DataModelDoc, dataModelId } from '../collections/readModel.ts';
+import { documentProblems } from '../collections/schemaValidation.ts';
 import {
   type Doc,
   DuplicateKeyError,
   type Filter,
   type ReadStore,
+  type ReadStoreSession,
   type SortSpec,
   type Update,
 } from '../ports/readStore.ts';
@@ -14,7 +18,6 @@ import {
  * these collections, so a replay or rebuild never touches them.
  */
 
-export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,40}$/;
 /** JSON size of one document, in UTF-8 bytes. */
 export const MAX_MODEL_DOC_BYTES = 256 * 1024;
 export const MAX_FIND_LIMIT = 1000;
@@ -68,7 +71,7 @@ function checkPath(path: string, what: string): void {
 
 const OPERATORS = new Set(['$in', '$ne', '$gt', '$gte', '$lt', '$lte']);
 
-function checkFilter(filter: unknown): Filter {
+export function checkFilter(filter: unknown): Filter {
   if (filter === undefined || filter === null) return {};
   if (!isPlainObject(filter)) throw bad('a filter is an object: { field: value, field: { $gt: 1 } }');
   for (const [path, condition] of Object.entries(filter)) {
@@ -83,7 +86,7 @@ function checkFilter(filter: unknown): Filter {
   return filter as Filter;
 }
 
-function checkSort(sort: unknown): SortSpec | undefined {
+export function checkSort(sort: unknown): SortSpec | undefined {
   if (sort === undefined || sort === null) return undefined;
   if (!isPlainObject(sort)) throw bad('sort is an object: { field: 1 | -1 }');
   for (const [path, direction] of Object.entries(sort)) {
@@ -129,12 +132,33 @@ function checkUpdate(changes: unknown): Update {
   return update;
 }
 
+/** A write that does not match the collection's model: the guest sees `ValidationError: …`. */
+export class ModelValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+/** Refuses `doc` when the collection has a model and the document does not match it. */
+async function conform(
+  readStore: ReadStoreSession,
+  projectId: string,
+  name: string,
+  doc: Doc,
+): Promise<void> {
+  const model = await readStore.collection<DataModelDoc>(DATA_MODELS).get(dataModelId(projectId, name));
+  if (!model) return;
+  const problems = documentProblems(model.schema, doc);
+  if (problems !== null) {
+    throw new ModelValidationError(`the document does not match the model of "${name}": ${problems}`);
+  }
+}
+
 /** The read store's own messages (bad paths, conflicting updates) are about the worker's input. */
 async function asWorkerError<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) throw error;
+    if (error instanceof TypeError || error instanceof RangeError || error instanceof ModelValidationError)
+      throw error;
     if (error instanceof DuplicateKeyError) throw new Error('a document with this id already exists');
     if (error instanceof Error && /^(Invalid|Conflicting|The id|\$inc)/.test(error.message))
       throw bad(error.message);
@@ -166,6 +190,7 @@ export function modelOps(readStore: ReadStore, projectId: string): ModelOps {
         if ('_id' in doc) throw bad('a document may not have an _id field (its id is "id")');
         const stored = { ...doc, id: doc.id === undefined ? randomUUID() : checkId(doc.id) } as Doc;
         checkSize(stored);
+        await conform(readStore, projectId, name as string, stored);
         await c.insert(stored);
         return stored;
       }),
@@ -201,7 +226,10 @@ export function modelOps(readStore: ReadStore, projectId: string): ModelOps {
           if (!(await c.get(key))) return null;
           await c.patch(key, update);
           const after = await c.get(key);
-          if (after) checkSize(after);
+          if (after) {
+            checkSize(after);
+            await conform(session, projectId, name as string, after);
+          }
           return after;
         });
       }),

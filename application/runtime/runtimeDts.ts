@@ -1,3 +1,5 @@
+import type { JsonSchema } from '../../domain/dataModel.ts';
+import { collectionsInterface } from '../collections/modelTypes.ts';
 import type { RuntimeExtension } from '../ports/runtimeExtensions.ts';
 
 /**
@@ -103,18 +105,27 @@ declare namespace m3m {
     }
     /** Equality, or { $in, $ne, $gt, $gte, $lt, $lte } per field (dotted paths allowed). */
     type Filter = Record<string, Json>;
-    interface Collection {
-      /** Stores a document (≤ 256 KB of JSON); an id is generated when absent. */
-      insert(doc: Record<string, Json>): Promise<Document>;
+    /** A document to insert: its fields, with an optional id (generated when absent). */
+    type New<T> = { [K in keyof T as K extends 'id' ? never : K]: T[K] } & { id?: string };
+    /** Fields to set, or the operators { $set, $inc, $unset }. */
+    type Changes<T> =
+      | { [K in keyof T as K extends 'id' ? never : K]?: T[K] }
+      | { $set?: Record<string, Json>; $inc?: Record<string, number>; $unset?: string[] };
+    interface Collection<T = Document> {
+      /** Stores a document (≤ 256 KB of JSON); an id is generated when absent. A model's schema is enforced. */
+      insert(doc: New<T>): Promise<T>;
       /** Matching documents: limit 1–1000 (default 100); sort e.g. { createdAt: -1 }. */
-      find(filter?: Filter, options?: { sort?: Record<string, 1 | -1>; limit?: number }): Promise<Document[]>;
+      find(filter?: Filter, options?: { sort?: Record<string, 1 | -1>; limit?: number }): Promise<T[]>;
       /** By id, or the first match of a filter; null when none. */
-      findOne(filterOrId: Filter | string): Promise<Document | null>;
-      /** Fields to set, or { $set, $inc, $unset }; the updated document, or null when there is none. */
-      update(id: string, changes: Record<string, Json>): Promise<Document | null>;
+      findOne(filterOrId: Filter | string): Promise<T | null>;
+      /** The updated document, or null when there is none. A model's schema is enforced on the result. */
+      update(id: string, changes: Changes<T>): Promise<T | null>;
       /** Whether it existed. */
       delete(id: string): Promise<boolean>;
     }
+@COLLECTIONS@
+    /** A collection that has a model (its JSON Schema, defined in the admin UI): typed documents. */
+    function collection<N extends keyof Collections>(name: N): Collection<Collections[N]>;
     /** A collection of this project's data; name: lowercase letters, digits, "_" (≤ 41, starting with a letter). */
     function collection(name: string): Collection;
   }
@@ -139,8 +150,17 @@ declare namespace m3m {
   }
 `;
 
-export function runtimeDts(extensions: readonly RuntimeExtension[]): string {
-  const parts = [RUNTIME_DTS];
+/** The declarations for a project: its data models typed, its active extensions' functions appended. */
+export function runtimeDts(
+  extensions: readonly RuntimeExtension[],
+  models: readonly { name: string; schema: JsonSchema }[] = [],
+): string {
+  const parts = [
+    RUNTIME_DTS.replace(
+      '@COLLECTIONS@',
+      `    /** The project's data models, by collection name. */\n${collectionsInterface(models, '    ')}`,
+    ),
+  ];
   for (const extension of extensions) {
     const dts = extension.dts.trim()
       ? extension.dts.trimEnd()

@@ -15,6 +15,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { adminModuleRoutes } from './routes/adminModules.ts';
 import { authRoutes } from './routes/auth.ts';
 import { avatarRoutes } from './routes/avatars.ts';
+import { collectionRoutes } from './routes/collections.ts';
 import { colorRoutes } from './routes/colors.ts';
 import { environmentRoutes } from './routes/environment.ts';
 import { goalIncrementRoutes, goalRoutes } from './routes/goals.ts';
@@ -138,6 +139,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       goalRoutes(projects),
       goalIncrementRoutes(projects),
       environmentRoutes(projects),
+      collectionRoutes(projects),
       moduleRoutes(modules),
       adminModuleRoutes(modules),
       workerRoutes(workers),

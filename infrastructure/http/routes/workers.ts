@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { projectModels } from '../../../application/collections/queries.ts';
 import { findVisibleProject } from '../../../application/projects/queries.ts';
 import { runtimeDts } from '../../../application/runtime/runtimeDts.ts';
 import {
@@ -322,7 +323,8 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
         schema: {
           tags,
           summary: "TypeScript declarations of the Runtime API in this project's workers (for the editor)",
-          description: "Includes the functions of the project's active plugin modules.",
+          description:
+            "Includes the functions of the project's active plugin modules and its data models (`m3m.models.collection('orders')` typed by the collection's JSON Schema).",
           security,
           params: ProjectIdParams,
           response: { 200: z.string().describe('TypeScript declarations'), ...problems(400, 401, 404) },
@@ -331,7 +333,8 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       async (request, reply) => {
         await findVisibleProject(deps.app, auth.actorOf(request), request.params.id);
         const extensions = await deps.app.extensions.forProject(request.params.id);
-        return reply.type('text/plain; charset=utf-8').send(runtimeDts(extensions));
+        const models = await projectModels(deps.app.readStore, request.params.id);
+        return reply.type('text/plain; charset=utf-8').send(runtimeDts(extensions, models));
       },
     );
   };

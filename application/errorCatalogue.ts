@@ -448,6 +448,11 @@ export const ERRORS = {
     'The cron expression cannot be read: five fields (minute hour day-of-month month day-of-week), or null.',
     'Invalid cron expression',
   ),
+  no_event_types: field(
+    'body.eventTypes',
+    'A dry run runs a worker against past events of the types it listens to: this one listens to none, so name the types in `eventTypes`.',
+    'No event types',
+  ),
   invalid_language: field(
     'body.language',
     'A worker is written in `javascript` or `typescript`.',

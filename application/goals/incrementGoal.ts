@@ -30,6 +30,8 @@ export async function incrementGoal(
   idOrSlug: string,
   by = 1,
   origin?: RequestOrigin,
+  /** Checks and decides everything, appends nothing (`position` 0): a worker's dry run. */
+  options: { dryRun?: boolean } = {},
 ): Promise<IncrementResult> {
   let doc: Awaited<ReturnType<typeof findGoal>>;
   let projectId: string | null;
@@ -49,6 +51,7 @@ export async function incrementGoal(
   }
   const now = deps.clock.now();
   const event = refusals(() => decideIncrement({ goalId: doc.id }, by, projectId, now));
+  if (options.dryRun) return { goalId: doc.id, slug: doc.slug, by, day: event.data.day, position: 0 };
   const context = eventMetadata(writer.kind === 'actor' ? writer.actor : null, origin);
   const { position } = await deps.eventStore.append(
     goalIncrementsStream(doc.id),

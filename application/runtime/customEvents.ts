@@ -57,6 +57,8 @@ export interface EmitContext {
   depthLimit: number;
   reserved: ReadonlySet<string>;
   now: Date;
+  /** Checks everything, appends nothing (`position` 0): a worker's dry run. */
+  dryRun?: boolean;
 }
 
 export async function emitCustomEvent(
@@ -85,6 +87,7 @@ export async function emitCustomEvent(
   }
   const eventId = randomUUID();
   const data: CustomEventData = { projectId: context.projectId, payload: JSON.parse(json), depth };
+  if (context.dryRun) return { eventId, position: 0 };
   const { position } = await eventStore.append(
     projectEventsStream(context.projectId),
     [

@@ -7,6 +7,7 @@ import type { HostApi, HostFunction } from '../ports/workerSandbox.ts';
 import { PROJECTS } from '../projects/readModel.ts';
 import { emitCustomEvent } from './customEvents.ts';
 import type { RuntimeDeps } from './deps.ts';
+import { cannedResponse, type DryRunCapture, DryRunError } from './dryRunEffects.ts';
 import { modelOps } from './models.ts';
 
 /**
@@ -26,6 +27,11 @@ export interface HostApiContext {
   correlationId: string;
   /** Depth of the triggering custom event, 0 otherwise. */
   eventDepth: number;
+  /**
+   * A dry run: every write, increment, emitted event and request is checked as usual, then recorded here
+   * instead of made; `http.fetch` answers only from the canned responses; plugin functions are not called.
+   */
+  dryRun?: DryRunCapture;
 }
 
 /** Namespaces of the built-in API: a plugin function under one of them is skipped. */
@@ -90,7 +96,8 @@ const FetchArgs = z.tuple([
 
 /** Builds the host API of one invocation: built-in functions plus the project's active extensions. */
 export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Promise<HostApi> {
-  const models = modelOps(deps.readStore, ctx.projectId);
+  const { dryRun } = ctx;
+  const models = modelOps(deps.readStore, ctx.projectId, dryRun);
   let environment: Promise<Record<string, string>> | null = null;
   const origin = {
     source: `worker:${ctx.workerId}`,
@@ -111,7 +118,9 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
         target,
         by ?? 1,
         origin,
+        { dryRun: dryRun !== undefined },
       );
+      dryRun?.record({ kind: 'goals.increment', goal: result.slug, by: result.by });
       return { goalId: result.goalId, slug: result.slug, by: result.by, day: result.day };
     },
     'env.get': async (args) => {
@@ -137,10 +146,12 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
           depthLimit: deps.settings.eventDepthLimit,
           reserved: deps.reservedEventTypes,
           now: deps.clock.now(),
+          dryRun: dryRun !== undefined,
         },
         type,
         data,
       );
+      dryRun?.record({ kind: 'events.emit', type, data: data ?? null });
       return { eventId };
     },
     'http.fetch': async (args) => {
@@ -159,9 +170,18 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
           throw new RangeError(`m3m.http.fetch: a request body is at most ${MAX_FETCH_BODY_BYTES} bytes`);
         }
       }
+      const method = init?.method ?? 'GET';
+      if (dryRun) {
+        const canned = cannedResponse(dryRun.httpResponses, method, url);
+        dryRun.record({ kind: 'http.fetch', method, url, answered: canned ? 'canned' : 'refused' });
+        if (canned) return canned;
+        throw new DryRunError(
+          `m3m.http.fetch is not sent in a dry run: give a canned response for ${method} ${url} to answer it`,
+        );
+      }
       return deps.fetcher.fetch({
         url,
-        method: init?.method ?? 'GET',
+        method,
         headers,
         ...(body === undefined ? {} : { body }),
       });
@@ -183,8 +203,14 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
         );
         continue;
       }
-      api[path] = (args) =>
-        fn(args, { projectId: ctx.projectId, workerId: ctx.workerId, invocationId: ctx.invocationId });
+      api[path] = dryRun
+        ? () => {
+            // A plugin's effects (a mail sent…) cannot be captured: it is not called at all.
+            dryRun.record({ kind: 'plugin', path });
+            throw new DryRunError(`m3m.${path} (a plugin function) is not called in a dry run`);
+          }
+        : (args) =>
+            fn(args, { projectId: ctx.projectId, workerId: ctx.workerId, invocationId: ctx.invocationId });
     }
   }
 

@@ -11,6 +11,7 @@ import {
   type SortSpec,
   type Update,
 } from '../ports/readStore.ts';
+import { applyUpdate, type DryRunCapture } from './dryRunEffects.ts';
 
 /**
  * Worker data (`m3m.models.collection(name)…`): documents a project's workers store, kept in the read store
@@ -175,12 +176,14 @@ export interface ModelOps {
 }
 
 /**
- * The `models.<op>` host functions of one project. Each receives `[collectionName, ...args]`:
+ * The `models.<op>` host functions of one project. In a dry run (`dryRun`), writes are checked exactly as they
+ * would be (ids, sizes, the model) and recorded instead of made; reads see the real data.
+ * Each receives `[collectionName, ...args]`:
  * `insert(doc)` → the stored doc (id generated when absent); `find(filter?, { sort?, limit? })` → docs
  * (limit ≤ 1000, default 100); `findOne(filter | id)` → doc or null; `update(id, changes)` → the updated doc or
  * null when there is none (`changes`: fields to set, or `{ $set, $inc, $unset }`); `delete(id)` → whether it existed.
  */
-export function modelOps(readStore: ReadStore, projectId: string): ModelOps {
+export function modelOps(readStore: ReadStore, projectId: string, dryRun?: DryRunCapture): ModelOps {
   const collection = (name: unknown) => readStore.collection(modelCollection(projectId, name));
   return {
     insert: ([name, doc]) =>
@@ -191,6 +194,11 @@ export function modelOps(readStore: ReadStore, projectId: string): ModelOps {
         const stored = { ...doc, id: doc.id === undefined ? randomUUID() : checkId(doc.id) } as Doc;
         checkSize(stored);
         await conform(readStore, projectId, name as string, stored);
+        if (dryRun) {
+          if (await c.get(stored.id)) throw new DuplicateKeyError(String(name), stored.id);
+          dryRun.record({ kind: 'models.insert', collection: name as string, document: stored });
+          return stored;
+        }
         await c.insert(stored);
         return stored;
       }),
@@ -220,6 +228,15 @@ export function modelOps(readStore: ReadStore, projectId: string): ModelOps {
         const key = checkId(id);
         const update = checkUpdate(changes);
         const collectionName = modelCollection(projectId, name);
+        if (dryRun) {
+          const current = await readStore.collection(collectionName).get(key);
+          if (!current) return null;
+          const after = applyUpdate(current, update);
+          checkSize(after);
+          await conform(readStore, projectId, name as string, after);
+          dryRun.record({ kind: 'models.update', collection: name as string, id: key, document: after });
+          return after;
+        }
         // In one transaction: an update that makes the document too large is rolled back.
         return readStore.transaction(async (session) => {
           const c = session.collection(collectionName);
@@ -233,6 +250,13 @@ export function modelOps(readStore: ReadStore, projectId: string): ModelOps {
           return after;
         });
       }),
-    delete: ([name, id]) => asWorkerError(async () => collection(name).delete(checkId(id))),
+    delete: ([name, id]) =>
+      asWorkerError(async () => {
+        const key = checkId(id);
+        if (!dryRun) return collection(name).delete(key);
+        const existed = (await collection(name).get(key)) !== null;
+        dryRun.record({ kind: 'models.delete', collection: name as string, id: key, existed });
+        return existed;
+      }),
   };
 }

@@ -17,6 +17,7 @@ import { authRoutes } from './routes/auth.ts';
 import { avatarRoutes } from './routes/avatars.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { colorRoutes } from './routes/colors.ts';
+import { dryRunRoutes } from './routes/dryRun.ts';
 import { environmentRoutes } from './routes/environment.ts';
 import { goalIncrementRoutes, goalRoutes } from './routes/goals.ts';
 import type { IdentityRouteDeps } from './routes/identityDeps.ts';
@@ -145,6 +146,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       workerRoutes(workers),
       invocationRoutes(workers),
       invocationStreamRoutes(workers),
+      dryRunRoutes(workers),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
     rootRoutes: [runTriggerRoutes(workers)],

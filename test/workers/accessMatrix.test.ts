@@ -98,6 +98,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
     200,
   ],
   ['POST /api/v1/projects/{id}/workers/{workerId}/versions/{version}/activate', 401, 404, 403, 403, 200, 200],
+  ['POST /api/v1/projects/{id}/workers/{workerId}/dry-run', 401, 404, 403, 403, 200, 200],
   [
     'POST /api/v1/projects/{id}/workers/{workerId}/run',
     /*                    */ 401,
@@ -281,6 +282,8 @@ describe('workers: access matrix', () => {
         return request('GET', `${w}/versions/1`);
       case 'POST /api/v1/projects/{id}/workers/{workerId}/versions/{version}/activate':
         return request('POST', `${w}/versions/1/activate`);
+      case 'POST /api/v1/projects/{id}/workers/{workerId}/dry-run':
+        return request('POST', `${w}/dry-run`, { events: { last: 1 }, eventTypes: ['GoalIncremented'] });
       case 'POST /api/v1/projects/{id}/workers/{workerId}/run':
         return request('POST', `${w}/run`, { input: { a: 1 } });
       case 'GET /api/v1/projects/{id}/workers/{workerId}/invocations':

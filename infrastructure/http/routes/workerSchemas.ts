@@ -109,12 +109,14 @@ export const VersionSchema = z.object({
   active: z.boolean(),
 });
 
-const LogLineSchema = z.object({
+export const LogLineSchema = z.object({
   level: z.enum(['debug', 'info', 'warn', 'error']),
   message: z.string(),
   at: z.string(),
 });
-const ErrorSchema = z.object({ name: z.string(), message: z.string(), stack: z.string().optional() });
+export const ErrorSchema = z.object({ name: z.string(), message: z.string(), stack: z.string().optional() });
+
+export const OutcomeSchema = z.enum(OUTCOMES);
 
 export const InvocationSchema = z.object({
   id: z.string(),

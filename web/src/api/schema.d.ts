@@ -6313,6 +6313,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/workers/{workerId}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a source (by default the draft) against the project's past events, capturing every effect
+         * @description Owner or global admin, as for deploying. Takes the project's past events of `eventTypes` (default: the worker's event triggers): the `last` N, or those `from`–`to` (at most 50), and runs `onEvent` for each in the sandbox with the worker's limits. Goal increments, model writes, emitted events and outgoing requests are checked and recorded as `effects`, never made: nothing is appended, written or sent, and no invocation record is kept. `m3m.http.fetch` answers only from `httpResponses` (else the worker sees a `DryRunError`); plugin functions are not called. Each result carries what the deployed version recorded for the same event, while its record is kept. A source that does not compile is a 400 `syntax_error` as for a deploy.
+         */
+        post: operations["dryRunWorker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/workers/{workerId}/invocations": {
         parameters: {
             query?: never;
@@ -10668,6 +10688,221 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: string;
+                        detail?: string;
+                        errors?: {
+                            code?: string;
+                            field: string;
+                            message: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    dryRunWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    events: {
+                        last: number;
+                    } | {
+                        /** Format: date-time */
+                        from: string;
+                        /** Format: date-time */
+                        to: string;
+                    };
+                    eventTypes?: string[];
+                    httpResponses?: {
+                        body?: string;
+                        headers?: {
+                            [key: string]: string;
+                        };
+                        method?: string;
+                        status: number;
+                        url: string;
+                    }[];
+                    /**
+                     * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
+                     * @enum {string}
+                     */
+                    language?: "javascript" | "typescript";
+                    source?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        eventTypes: string[];
+                        /**
+                         * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
+                         * @enum {string}
+                         */
+                        language: "javascript" | "typescript";
+                        results: {
+                            deployed: {
+                                durationMs: number;
+                                error: {
+                                    message: string;
+                                    name: string;
+                                    stack?: string;
+                                } | null;
+                                invocationId: string;
+                                /** @enum {string} */
+                                outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                                resultPreview: string | null;
+                                version: number;
+                            } | null;
+                            durationMs: number;
+                            effects: ({
+                                /** @enum {string} */
+                                kind: "goals.increment" | "models.insert" | "models.update" | "models.delete" | "events.emit" | "http.fetch" | "plugin";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            error: {
+                                message: string;
+                                name: string;
+                                stack?: string;
+                            } | null;
+                            event: {
+                                data: unknown;
+                                id: string;
+                                position: number;
+                                timestamp: string;
+                                type: string;
+                            };
+                            logs: {
+                                at: string;
+                                /** @enum {string} */
+                                level: "debug" | "info" | "warn" | "error";
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                            result?: unknown;
+                        }[];
+                        /** @enum {string} */
+                        source: "body" | "draft" | "active";
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: string;
+                        detail?: string;
+                        errors?: {
+                            code?: string;
+                            field: string;
+                            message: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: string;
+                        detail?: string;
+                        errors?: {
+                            code?: string;
+                            field: string;
+                            message: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: string;
+                        detail?: string;
+                        errors?: {
+                            code?: string;
+                            field: string;
+                            message: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: string;
+                        detail?: string;
+                        errors?: {
+                            code?: string;
+                            field: string;
+                            message: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Default Response */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

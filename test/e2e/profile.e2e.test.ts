@@ -64,9 +64,8 @@ describe('profile', () => {
     await screenshot(page, 'profile-avatar-preview');
     await page.getByRole('button', { name: 'Save picture' }).click();
     await page.getByText('Picture saved').waitFor();
-    await page.waitForFunction(
-      `document.querySelector('[data-testid=avatar-preview]')?.src.includes('/api/v1/avatars/')`,
-    );
+    // A locator, not waitForFunction: a string predicate is evaluated in the page, which the UI's CSP forbids.
+    await page.locator('[data-testid=avatar-preview][src*="/api/v1/avatars/"]').waitFor();
     const me = (await (
       await e2e.server.request('GET', '/api/v1/me', {
         token: await e2e.server.login('ada@example.com', user.password),

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelCollection } from '../../application/runtime/models.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
- * The project, goal and environment routes × every kind of caller → the status they get, extending the
+ * The project, goal, environment and collection routes × every kind of caller → the status they get, extending the
  * identity matrix. Each cell acts on a fresh project (owned by `owner`, with `member` as a member, one goal,
  * one variable) so that no cell depends on another. A project the caller cannot see is a 404: its existence
  * is not revealed; one they can see but not change is a 403. `granted` holds the project in their project list
@@ -38,6 +39,33 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/projects/{id}/environment', /*             */ 401, 404, 404, 200, 200, 200, 200, 200],
   ['PUT /api/v1/projects/{id}/environment/{name}', /*      */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/projects/{id}/environment/{name}', /*   */ 401, 404, 404, 403, 403, 204, 204, 204],
+  ['GET /api/v1/projects/{id}/collections', /*             */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/collections/{collection}/documents', 401, 404, 404, 200, 200, 200, 200, 200],
+  [
+    'GET /api/v1/projects/{id}/collections/{collection}/documents/{documentId}',
+    401,
+    404,
+    404,
+    200,
+    200,
+    200,
+    200,
+    200,
+  ],
+  [
+    'DELETE /api/v1/projects/{id}/collections/{collection}/documents/{documentId}',
+    401,
+    404,
+    404,
+    403,
+    403,
+    204,
+    204,
+    204,
+  ],
+  ['GET /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 200, 200, 200, 200, 200],
+  ['PUT /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 403, 403, 200, 200, 200],
+  ['DELETE /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 403, 403, 204, 204, 204],
 ];
 
 interface Cell {
@@ -140,6 +168,17 @@ describe('projects, goals and environment: access matrix', () => {
       }),
       201,
     );
+    // Worker data: a document a worker would have stored, and a model.
+    await server.m3m.readStore
+      .collection(modelCollection(projectId, 'notes'))
+      .insert({ id: 'n1', text: 'hi' });
+    await ok(
+      server.request('PUT', `/api/v1/projects/${projectId}/collections/notes/schema`, {
+        token: owner,
+        body: { schema: { type: 'object', properties: { text: { type: 'string' } } } },
+      }),
+      200,
+    );
     return { projectId, slug, goal: goal.slug as string, globalGoal: global.slug as string };
   }
 
@@ -207,12 +246,29 @@ describe('projects, goals and environment: access matrix', () => {
         return server.request('PUT', `${p}/environment/MODE`, { token, body: { value: 'on' } });
       case 'DELETE /api/v1/projects/{id}/environment/{name}':
         return server.request('DELETE', `${p}/environment/TOKEN`, { token });
+      case 'GET /api/v1/projects/{id}/collections':
+        return server.request('GET', `${p}/collections`, { token });
+      case 'GET /api/v1/projects/{id}/collections/{collection}/documents':
+        return server.request('GET', `${p}/collections/notes/documents`, { token });
+      case 'GET /api/v1/projects/{id}/collections/{collection}/documents/{documentId}':
+        return server.request('GET', `${p}/collections/notes/documents/n1`, { token });
+      case 'DELETE /api/v1/projects/{id}/collections/{collection}/documents/{documentId}':
+        return server.request('DELETE', `${p}/collections/notes/documents/n1`, { token });
+      case 'GET /api/v1/projects/{id}/collections/{collection}/schema':
+        return server.request('GET', `${p}/collections/notes/schema`, { token });
+      case 'PUT /api/v1/projects/{id}/collections/{collection}/schema':
+        return server.request('PUT', `${p}/collections/notes/schema`, {
+          token,
+          body: { schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } },
+        });
+      case 'DELETE /api/v1/projects/{id}/collections/{collection}/schema':
+        return server.request('DELETE', `${p}/collections/notes/schema`, { token });
       default:
         throw new Error(`No request for ${route}`);
     }
   }
 
-  it('covers every project, goal, environment and colour route of the OpenAPI document', async () => {
+  it('covers every project, goal, environment, collection and colour route of the OpenAPI document', async () => {
     const doc = (await (await server.request('GET', '/api/docs/json')).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };

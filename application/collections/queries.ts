@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { validateModelName } from '../../domain/dataModel.ts';
 import type { Actor } from '../context.ts';
 import { refusals, refuse } from '../errors.ts';
@@ -81,6 +82,40 @@ function parseSort(text: string | undefined): SortSpec | undefined {
   }
 }
 
+/**
+ * The cursors this list hands out name the query they belong to: a cursor is only good for the filter and sort
+ * that made it (another query's would page through the wrong documents), and a forged one is refused.
+ */
+function queryKey(filter: Filter, sort: SortSpec | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify([filter, sort ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function wrapCursor(key: string, cursor: string | null): string | null {
+  return cursor === null ? null : Buffer.from(JSON.stringify({ q: key, c: cursor })).toString('base64url');
+}
+
+function unwrapCursor(key: string, cursor: string | undefined): string | null {
+  if (cursor === undefined || cursor === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  const { q, c } = (parsed ?? {}) as { q?: unknown; c?: unknown };
+  if (q !== key || typeof c !== 'string') {
+    throw refuse(
+      'invalid_cursor',
+      'The cursor is not one this list gave for this filter and sort.',
+      'cursor',
+    );
+  }
+  return c;
+}
+
 export async function listDocuments(
   deps: ProjectDeps,
   actor: Actor,
@@ -92,19 +127,16 @@ export async function listDocuments(
   refusals(() => validateModelName(name));
   const filter = parseFilter(query.filter);
   const sort = parseSort(query.sort);
-  try {
-    return await deps.readStore.collection(modelCollection(projectId, name)).find(filter, {
+  const key = queryKey(filter, sort);
+  const cursor = unwrapCursor(key, query.cursor);
+  const page = await refusals(() =>
+    deps.readStore.collection(modelCollection(projectId, name)).find(filter, {
       ...(sort ? { sort } : {}),
       limit: Math.min(100, Math.max(1, query.limit ?? 20)),
-      cursor: query.cursor ?? null,
-    });
-  } catch (error) {
-    // The store refuses a cursor it did not write, or a page ending on an object in the sort field.
-    if (error instanceof Error && /cursor/i.test(error.message)) {
-      throw refuse('invalid_cursor', 'The cursor is not one this list gave.');
-    }
-    throw error;
-  }
+      cursor,
+    }),
+  );
+  return { items: page.items, nextCursor: wrapCursor(key, page.nextCursor) };
 }
 
 export async function getDocument(

@@ -25,6 +25,11 @@ const BODIES: Record<string, unknown> = {
   'PUT /api/v1/projects/{id}/workers/{workerId}/draft': { source: runBody('return 1;') },
   'POST /api/v1/projects/{id}/workers/{workerId}/deploy': { source: runBody('return 2;') },
   'POST /api/v1/projects/{id}/workers/{workerId}/run': { input: 1 },
+  'POST /api/v1/projects/{id}/workers/{workerId}/dry-run': {
+    events: { last: 1 },
+    eventTypes: ['GoalIncremented'],
+  },
+  'PUT /api/v1/projects/{id}/collections/{collection}/schema': { schema: { type: 'object' } },
 };
 
 interface Operation {
@@ -80,6 +85,8 @@ describe('project-scoped routes and who may know a project exists', () => {
       name: 'MODE',
       moduleCode: 'webhooks',
       userId: memberUser.user.id,
+      collection: 'notes',
+      documentId: 'n1',
     };
     const doc = (await (await server.request('GET', '/api/docs/json')).json()) as {
       paths: Record<string, Record<string, { requestBody?: unknown }>>;

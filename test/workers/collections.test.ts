@@ -94,6 +94,16 @@ describe('collections and data models', () => {
       200,
     );
     expect(next.json).toMatchObject({ items: [{ id: 'o1', total: 10, status: 'open' }], nextCursor: null });
+    // A cursor is good only for the query that gave it.
+    const otherQuery = await send(
+      server,
+      'GET',
+      api(`/orders/documents?sort=total&cursor=${first.json.nextCursor}`),
+      {
+        token: member,
+      },
+    );
+    expect(otherQuery.json.errors).toMatchObject([{ field: 'querystring.cursor', code: 'invalid_cursor' }]);
     const one = await expectStatus(send(server, 'GET', api('/orders/documents/o3'), { token: member }), 200);
     expect(one.json).toEqual({ id: 'o3', total: 20, status: 'paid' });
   });

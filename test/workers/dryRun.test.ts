@@ -23,7 +23,7 @@ describe('dry run against past events', () => {
   const dryRun = (body: unknown, token = owner, id = workerId) =>
     send(server, 'POST', api(`/workers/${id}/dry-run`), { token, body });
 
-  const DRAFT = (base: string) => `
+  const draftSource = (base: string) => `
 export default {
   async onEvent(event) {
     m3m.log.info('draft saw', event.data.by);
@@ -81,7 +81,10 @@ export default {
     }
     await waitFor(async () => (await records()).length === 7);
     await expectStatus(
-      send(server, 'PUT', api(`/workers/${workerId}/draft`), { token: owner, body: { source: DRAFT(url) } }),
+      send(server, 'PUT', api(`/workers/${workerId}/draft`), {
+        token: owner,
+        body: { source: draftSource(url) },
+      }),
       200,
     );
   });

@@ -1,18 +1,12 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ErrorCode } from '../../application/errorCatalogue.ts';
-import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../config.ts';
+import { openApiOptions, swaggerUiOptions } from './openApi.ts';
 import {
   type FieldError,
   PROBLEM_CONTENT_TYPE,
@@ -21,7 +15,7 @@ import {
   problemFromRefusal,
   validationFailed,
 } from './problem.ts';
-import type { HttpApp, HttpRoutes } from './routeKit.ts';
+import { type HttpApp, type HttpRoutes, PUBLIC } from './routeKit.ts';
 import { problemRoutes } from './routes/problems.ts';
 import { registerWebApp, wantsWebApp } from './webApp.ts';
 
@@ -56,29 +50,17 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   // Set before any route is registered: child contexts copy the handler in effect when they are created.
   app.setErrorHandler(sendError);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'm3m', version: pkg.version, description: pkg.description },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-        },
-      },
-    },
-    // Picks the JSON Schema target from the document version: draft-2020-12 for 3.1.x.
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
+  await app.register(fastifySwagger, openApiOptions);
+  await app.register(fastifySwaggerUi, swaggerUiOptions(DOCS_PREFIX));
 
   app.get(
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness and readiness of the server and its subscriptions',
         tags: ['system'],
+        security: PUBLIC,
         response: { 200: HealthReportSchema, 503: HealthReportSchema },
       },
     },

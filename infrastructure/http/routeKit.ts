@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RequestOrigin } from '../../application/context.ts';
-import { validationFailed } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, validationFailed } from './problem.ts';
 
 /**
  * What every route module uses, whatever it is about: the OpenAPI description of problem responses and of
@@ -22,25 +22,47 @@ export type HttpApp = FastifyInstance<
 /** A route module: registered in its own encapsulated context (see `app.ts`). */
 export type HttpRoutes = (app: HttpApp) => Promise<void> | void;
 
+/** The document's default (`openApi.ts`); routes say it anyway, so that a route module reads on its own. */
 export const BEARER_SECURITY = [{ bearerAuth: [] }];
+/** `security: PUBLIC`: the operation needs no credentials. */
+export const PUBLIC = [];
 
 /** RFC 9457 body, for the documentation of error responses (the error handler writes them). */
-export const ProblemSchema = z.looseObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string().optional(),
-  code: z.string(),
-  errors: z
-    .array(z.object({ field: z.string(), message: z.string(), code: z.string().optional() }))
-    .optional(),
-});
+export const ProblemSchema = z
+  .looseObject({
+    type: z.string().meta({ description: '`/api/v1/problems/<code>`: what the code means' }),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().optional(),
+    instance: z.string().optional().meta({ description: 'The path of the request refused' }),
+    code: z.string().meta({ description: "The error catalogue's code (stable, snake_case)" }),
+    errors: z
+      .array(
+        z.object({
+          field: z.string().meta({ description: '`<part>.<path>`: `body.email`, `querystring.limit`' }),
+          message: z.string(),
+          code: z.string().optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'The fields at fault' }),
+    requestId: z.string().optional().meta({ description: "The request's id in the server's log" }),
+  })
+  .meta({ title: 'Problem', description: 'An RFC 9457 problem: every refusal m3m answers with' });
 
-/** `response: { 200: …, ...problems(400, 401, 404) }` */
+const problemResponse = {
+  description: 'A problem (described per status in the document)',
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+} as const;
+
+/**
+ * `response: { 200: …, ...problems(400, 401, 404) }`: the statuses the operation refuses with. The document
+ * describes each status once, from the error catalogue (`openApi.ts`).
+ */
 export function problems<const S extends readonly number[]>(...statuses: S) {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse])) as Record<
     S[number],
-    typeof ProblemSchema
+    typeof problemResponse
   >;
 }
 

@@ -1,12 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildHttpApp, type HealthReport } from '../../infrastructure/http/app.ts';
 import { problem as refusal } from '../../infrastructure/http/problem.ts';
 import type { HttpApp, HttpRoutes } from '../../infrastructure/http/routeKit.ts';
 import { createLogger } from '../../infrastructure/logging.ts';
+import pkg from '../../package.json' with { type: 'json' };
 
 const logger = createLogger({ log: { level: 'silent' } });
 
@@ -106,11 +108,27 @@ describe('HTTP app', () => {
     expect(Object.keys(doc.paths).some((p) => p.startsWith('/api/docs'))).toBe(false);
   });
 
-  it('serves the browsable docs page', async () => {
+  it('serves the browsable docs page with m3m\u2019s name, version and mark instead of Fastify\u2019s logo', async () => {
     const response = await fetch(`${base}/api/docs`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(await response.text()).toContain('swagger');
+    const html = await response.text();
+    expect(html).toContain('swagger');
+    expect(html).toContain(`<title>m3m ${pkg.version} API</title>`);
+    const favicon = await fetch(`${base}/api/docs/static/theme/favicon.svg`);
+    expect(favicon.status).toBe(200);
+    expect(await favicon.text()).toContain('<title>m3m</title>');
+    const initializer = await (await fetch(`${base}/api/docs/static/swagger-initializer.js`)).text();
+    const logo = /data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(initializer)?.[1];
+    const svg = Buffer.from(logo ?? '', 'base64').toString('utf8');
+    expect(svg).toContain('>m3m</text>');
+    expect(svg).toContain(`>${pkg.version}</text>`);
+    const fastifyLogo = await readFile(
+      fileURLToPath(import.meta.resolve('@fastify/swagger-ui/static/logo.svg')),
+      'utf8',
+    );
+    expect(svg).not.toBe(fastifyLogo);
+    expect(initializer).not.toContain(Buffer.from(fastifyLogo).toString('base64'));
   });
 
   it('accepts a valid body', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryInvocations } from '../../application/runtime/invocations.ts';
@@ -350,6 +350,37 @@ describe('workers over HTTP', () => {
       expect((await callRun('/run/shop/echo/nothing', { method: 'DELETE' })).status).toBe(204);
       const root = await callRun('/run/shop/echo');
       expect(((await root.json()) as { path: string }).path).toBe('/');
+    });
+
+    it('passes every method to the worker, at its root and below it (HEAD and QUERY too, which the document leaves out)', async () => {
+      const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'HEAD', 'QUERY'];
+      for (const path of ['', '/a/b']) {
+        for (const method of methods) {
+          // node:http, not fetch: fetch refuses TRACE.
+          const answer = await new Promise<{ status: number; worker: unknown; body: string }>(
+            (resolve, reject) => {
+              const call = request(`${server.base}/run/shop/echo${path}`, {
+                method,
+                headers: { 'x-api-key': project.apiKey, 'content-type': 'text/plain' },
+              });
+              call.on('response', (response) => {
+                let body = '';
+                response.setEncoding('utf8');
+                response.on('data', (chunk: string) => {
+                  body += chunk;
+                });
+                response.on('end', () =>
+                  resolve({ status: response.statusCode ?? 0, worker: response.headers['x-worker'], body }),
+                );
+              });
+              call.on('error', reject);
+              call.end(method === 'QUERY' ? 'q' : undefined);
+            },
+          );
+          expect(answer, `${method} ${path}`).toMatchObject({ status: 201, worker: 'echo' });
+          if (method !== 'HEAD') expect(JSON.parse(answer.body)).toMatchObject({ method, path: path || '/' });
+        }
+      }
     });
 
     it('refuses without a valid key (401), for an unknown worker or another project (404), with the trigger off (403)', async () => {

@@ -15,6 +15,7 @@ export function adminRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/admin/users/:id/password',
       {
         schema: {
+          operationId: 'setUserPassword',
           tags: ['admin'],
           summary: 'Set a user’s password (the root’s only by the root); their tokens stop working',
           security: BEARER_SECURITY,

@@ -30,6 +30,7 @@ export function adminModuleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/admin/projects',
       {
         schema: {
+          operationId: 'listAllProjects',
           tags,
           summary: 'Every project, by name, with its owner: to switch into any of them',
           security,
@@ -43,6 +44,7 @@ export function adminModuleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/admin/users/:id/licenses',
       {
         schema: {
+          operationId: 'listUserLicenses',
           tags,
           summary: "A user's module licences, revoked ones included (`active: false`), oldest first",
           security,
@@ -59,6 +61,7 @@ export function adminModuleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/admin/users/:id/licenses',
       {
         schema: {
+          operationId: 'grantLicense',
           tags,
           summary: 'Grant a user a licence for a module: in every project they own, or in one',
           description: [
@@ -92,6 +95,7 @@ export function adminModuleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/admin/users/:id/licenses/:licenseId',
       {
         schema: {
+          operationId: 'revokeLicense',
           tags,
           summary: 'Revoke a licence; modules it allowed to enable stay as they are',
           description: 'Enabling a module again afterwards needs a licence again.',

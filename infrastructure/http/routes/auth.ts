@@ -3,7 +3,7 @@ import { ApplicationError } from '../../../application/errors.ts';
 import { login } from '../../../application/identity/login.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import { problem } from '../problem.ts';
-import { type HttpRoutes, problems } from '../routeKit.ts';
+import { type HttpRoutes, PUBLIC, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import { EmailSchema, GivenPasswordSchema, TokenSchema, toUserJson, UserSchema } from './identitySchemas.ts';
 
@@ -13,12 +13,13 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/auth/setup',
       {
         schema: {
+          operationId: 'getSetupStatus',
           tags: ['auth'],
           summary:
             'Whether the first admin exists yet (public): the sign-in page then says how to create one',
           description:
             'Before anyone exists nobody can log in; the admin UI shows the `m3m new-admin` command instead of a dead end. Says nothing about any account.',
-          security: [],
+          security: PUBLIC,
           response: { 200: z.object({ adminExists: z.boolean() }) },
         },
       },
@@ -32,11 +33,12 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/auth/login',
       {
         schema: {
+          operationId: 'login',
           tags: ['auth'],
           summary: 'Log in with email and password; returns a bearer token',
           description:
             'Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After.',
-          security: [],
+          security: PUBLIC,
           body: z.object({ email: EmailSchema, password: GivenPasswordSchema }).strict(),
           response: {
             200: TokenSchema.extend({ user: UserSchema }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AVATAR_FILE_PATTERN } from '../../files/avatarStore.ts';
 import { problem } from '../problem.ts';
-import { type HttpRoutes, problems } from '../routeKit.ts';
+import { type HttpRoutes, PUBLIC, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 
 /** Documented as binary; Fastify sends a Buffer as is, without running a serializer. */
@@ -17,9 +17,10 @@ export function avatarRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/avatars/:file',
       {
         schema: {
+          operationId: 'getAvatar',
           tags: ['users'],
           summary: 'An avatar picture (public, immutable)',
-          security: [],
+          security: PUBLIC,
           params: z.object({ file: z.string().regex(AVATAR_FILE_PATTERN, 'must be an avatar file name') }),
           response: {
             200: {

@@ -29,6 +29,7 @@ export function environmentRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id/environment',
       {
         schema: {
+          operationId: 'listEnvironment',
           tags,
           summary: "The project's variables by name; secrets masked",
           security,
@@ -45,6 +46,7 @@ export function environmentRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id/environment/:name',
       {
         schema: {
+          operationId: 'setEnvironmentVariable',
           tags,
           summary: 'Set a variable (owner or global admin); `secret: true` stores it encrypted, shown masked',
           security,
@@ -85,6 +87,7 @@ export function environmentRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id/environment/:name',
       {
         schema: {
+          operationId: 'deleteEnvironmentVariable',
           tags,
           summary: 'Delete a variable (owner or global admin)',
           security,

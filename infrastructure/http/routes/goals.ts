@@ -64,6 +64,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       {
         preHandler: goalsModule,
         schema: {
+          operationId: 'listProjectGoals',
           tags,
           summary: "The project's goals, by name, with their totals",
           security,
@@ -81,6 +82,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       {
         preHandler: goalsModule,
         schema: {
+          operationId: 'createProjectGoal',
           tags,
           summary: 'Define a project goal (owner or global admin); it is addressed as {project-slug}-{slug}',
           security,
@@ -100,6 +102,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/goals',
       {
         schema: {
+          operationId: 'listGlobalGoals',
           tags,
           summary: 'Global goals: all for global admins, otherwise those that allow one of your projects',
           security,
@@ -113,6 +116,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/goals',
       {
         schema: {
+          operationId: 'createGlobalGoal',
           tags,
           summary: 'Define a global goal (global admins), with the projects allowed to write to it',
           security,
@@ -136,6 +140,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/goals/:goal',
       {
         schema: {
+          operationId: 'getGoal',
           tags,
           summary: 'One goal, by id or slug',
           security,
@@ -150,6 +155,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/goals/:goal',
       {
         schema: {
+          operationId: 'updateGoal',
           tags,
           summary: 'Change name, colour, description, or (global goals) the allowed projects',
           description:
@@ -184,6 +190,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/goals/:goal',
       {
         schema: {
+          operationId: 'deleteGoal',
           tags,
           summary: 'Delete a goal and its statistics; its slug becomes free (the events stay)',
           security,
@@ -207,6 +214,7 @@ export function goalRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/goals/:goal/stats',
       {
         schema: {
+          operationId: 'getGoalStats',
           tags,
           summary: "A counter's total; a daily counter's values per UTC day, missing days as 0",
           description: `Daily counters: \`from\`/\`to\` (inclusive, UTC dates) default to the last 30 days; at most ${MAX_STATS_DAYS} days.`,
@@ -254,6 +262,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
         },
         preValidation: refuseNullBody,
         schema: {
+          operationId: 'incrementGoal',
           tags,
           summary: 'Add to a goal (by id or slug): by the project API key or a signed-in user with access',
           description:

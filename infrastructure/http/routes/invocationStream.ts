@@ -27,6 +27,7 @@ export function invocationStreamRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId/invocations/stream',
       {
         schema: {
+          operationId: 'streamWorkerInvocations',
           tags: ['workers'],
           summary: "Follow the worker's invocations live (Server-Sent Events)",
           description:

@@ -48,6 +48,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
       {
         preValidation: refuseNullBody,
         schema: {
+          operationId: 'runWorker',
           tags,
           summary: "Run the worker's `run` handler now with a JSON input: result, logs, duration",
           description:
@@ -85,6 +86,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId/invocations',
       {
         schema: {
+          operationId: 'listWorkerInvocations',
           tags,
           summary: "The worker's invocation records with their logs, newest first",
           description:
@@ -111,6 +113,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/invocations',
       {
         schema: {
+          operationId: 'listInvocations',
           tags,
           summary: "The project's invocation records (every worker, or `workerId`), newest first",
           security,
@@ -135,6 +138,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/invocations/:invocationId',
       {
         schema: {
+          operationId: 'getInvocation',
           tags,
           summary: 'One invocation record (e.g. the one a failed HTTP trigger names)',
           security,
@@ -152,6 +156,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId/stats',
       {
         schema: {
+          operationId: 'getWorkerStats',
           tags,
           summary: 'Invocations, errors, p50 and p95 duration per UTC day, missing days as 0',
           description: `\`from\`/\`to\` (inclusive, UTC dates) default to the last 30 days; at most ${MAX_STATS_DAYS} days. Percentiles come from a log-scale histogram: within ±9.1 %.`,

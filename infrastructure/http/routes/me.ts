@@ -39,6 +39,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/me',
       {
         schema: {
+          operationId: 'getMe',
           tags: ['me'],
           summary: 'The logged-in user',
           security: BEARER_SECURITY,
@@ -52,6 +53,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/me',
       {
         schema: {
+          operationId: 'updateMe',
           tags: ['me'],
           summary: 'Change your own name',
           security: BEARER_SECURITY,
@@ -69,6 +71,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/me/password',
       {
         schema: {
+          operationId: 'changeMyPassword',
           tags: ['me'],
           summary: 'Change your own password; every older token stops working',
           description:
@@ -123,6 +126,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
         '/me/avatar',
         {
           schema: {
+            operationId: 'uploadMyAvatar',
             tags: ['me'],
             summary: 'Upload your avatar: the raw picture as the body',
             description: `Content-Type ${Object.keys(AVATAR_TYPES).join(', ')}; at most 1 MiB (413 beyond); any other type or content that is not such a picture: 415.`,
@@ -151,6 +155,7 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/me/avatar',
       {
         schema: {
+          operationId: 'deleteMyAvatar',
           tags: ['me'],
           summary: 'Remove your avatar',
           security: BEARER_SECURITY,

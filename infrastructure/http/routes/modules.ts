@@ -34,6 +34,7 @@ export function moduleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/modules',
       {
         schema: {
+          operationId: 'listModules',
           tags,
           summary: 'The module catalogue: built-in modules and those of the installed plugins',
           security,
@@ -47,6 +48,7 @@ export function moduleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/projects/:id/modules',
       {
         schema: {
+          operationId: 'listProjectModules',
           tags,
           summary: "The project's modules: core ones (always active) and every other one switched on there",
           description:
@@ -65,6 +67,7 @@ export function moduleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/projects/:id/modules',
       {
         schema: {
+          operationId: 'enableModule',
           tags,
           summary: 'Enable a module in the project (owner or global admin)',
           description: [
@@ -98,6 +101,7 @@ export function moduleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/projects/:id/modules/:moduleCode',
       {
         schema: {
+          operationId: 'disableModule',
           tags,
           summary: 'Disable a module in the project (owner or global admin); licences stay',
           description:
@@ -125,6 +129,7 @@ export function moduleRoutes(deps: ModuleRouteDeps): HttpRoutes {
       '/me/module-licenses',
       {
         schema: {
+          operationId: 'listMyModuleLicenses',
           tags,
           summary: 'Your active module licences: which modules you may enable in the projects you own',
           security,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorEntry, isErrorCode } from '../../../application/errorCatalogue.ts';
 import { problem } from '../problem.ts';
-import { type HttpRoutes, problems } from '../routeKit.ts';
+import { type HttpRoutes, PUBLIC, problems } from '../routeKit.ts';
 
 const ProblemTypeSchema = z.object({
   code: z.string(),
@@ -30,9 +30,10 @@ export const problemRoutes: HttpRoutes = (app) => {
     '/problems',
     {
       schema: {
+        operationId: 'listProblemTypes',
         tags: ['system'],
         summary: 'Every error code m3m answers with: status, title, the field it names, what it means',
-        security: [],
+        security: PUBLIC,
         response: { 200: z.object({ items: z.array(ProblemTypeSchema) }) },
       },
     },
@@ -43,9 +44,10 @@ export const problemRoutes: HttpRoutes = (app) => {
     '/problems/:code',
     {
       schema: {
+        operationId: 'getProblemType',
         tags: ['system'],
         summary: 'One error code: the `type` of a problem response points here',
-        security: [],
+        security: PUBLIC,
         params: z.object({ code: z.string().max(100) }),
         response: { 200: ProblemTypeSchema, ...problems(404) },
       },

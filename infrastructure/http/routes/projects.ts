@@ -38,6 +38,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects',
       {
         schema: {
+          operationId: 'listProjects',
           tags,
           summary: 'The projects you can see (all of them for global admins), by name',
           security,
@@ -51,6 +52,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects',
       {
         schema: {
+          operationId: 'createProject',
           tags,
           summary: 'Create a project (needs create_projects); you become its owner',
           description: 'The response carries the project API key: it is shown only this once.',
@@ -74,6 +76,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id',
       {
         schema: {
+          operationId: 'getProject',
           tags,
           summary: 'One project',
           security,
@@ -88,6 +91,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id',
       {
         schema: {
+          operationId: 'updateProject',
           tags,
           summary: 'Rename, recolour or change the slug (owner or global admin)',
           description:
@@ -121,6 +125,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id',
       {
         schema: {
+          operationId: 'deleteProject',
           tags,
           summary: 'Delete the project (owner or global admin): repeat its slug in "confirm"',
           description:
@@ -149,6 +154,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id/api-key',
       {
         schema: {
+          operationId: 'rotateApiKey',
           tags,
           summary: 'Replace the project API key (owner or global admin); the old one stops working at once',
           description: 'The new key is shown only this once.',
@@ -174,6 +180,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id/members',
       {
         schema: {
+          operationId: 'addProjectMember',
           tags,
           summary: 'Give a user access to the project (owner or global admin)',
           security,
@@ -199,6 +206,7 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       '/projects/:id/members/:userId',
       {
         schema: {
+          operationId: 'removeProjectMember',
           tags,
           summary: "Take a member's access away (owner or global admin)",
           security,

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { projectForApiKey } from '../../../application/projects/queries.ts';
 import { type Invocation, invokeWorker } from '../../../application/runtime/invokeWorker.ts';
@@ -26,10 +27,23 @@ const HOP_HEADERS = new Set([
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 
 const Params = z.object({
-  projectSlug: z.string().min(1).max(48),
-  workerSlug: z.string().min(1).max(48),
-  '*': z.string().optional(),
+  projectSlug: z.string().min(1).max(48).meta({ description: "The project's slug" }),
+  workerSlug: z.string().min(1).max(48).meta({ description: "The worker's slug" }),
 });
+const PathParams = Params.extend({ '*': z.string() });
+const DocumentedPathParams = Params.extend({
+  path: z.string().meta({
+    description:
+      'The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`)',
+  }),
+});
+/** Each is an operation of its own, on the worker's root and below it. */
+const DOCUMENTED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
+/**
+ * They reach the worker too, undocumented: HEAD like every GET route of the document (Swagger leaves HEAD out),
+ * QUERY (RFC 10008) because OpenAPI 3.1 cannot describe it.
+ */
+const UNDOCUMENTED_METHODS = ['HEAD', 'QUERY'];
 
 function workerFailed(invocation: Invocation): ProblemError {
   const timedOut = invocation.outcome === 'timeout' || invocation.outcome === 'cpu_limit';
@@ -145,7 +159,7 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     const body = request.body;
-    const rest = (request.params as z.output<typeof Params>)['*'];
+    const rest = (request.params as Partial<z.output<typeof PathParams>>)['*'];
     const invocation = await invokeWorker(deps.app, {
       workerId: worker.id,
       projectId: worker.projectId,
@@ -174,12 +188,48 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       tags: ['runtime'],
       summary: "Call a worker's fetch handler (HTTP trigger), with the project's API key",
       description:
-        "The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.",
+        "The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.",
       security: [{ apiKey: [] }],
-      params: Params,
-      response: problems(401, 403, 404, 409, 413, 502, 504),
+      response: {
+        '2xx': {
+          description:
+            "The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id`",
+          content: { '*/*': { schema: z.unknown() } },
+        },
+        ...problems(401, 403, 404, 409, 413, 502, 504),
+      },
     };
-    app.all('/run/:projectSlug/:workerSlug', { schema, onRequest }, handler);
-    app.all('/run/:projectSlug/:workerSlug/*', { schema: { ...schema, hide: true }, onRequest }, handler);
+    for (const method of DOCUMENTED_METHODS) {
+      const name = method[0] + method.slice(1).toLowerCase();
+      app.route({
+        method,
+        url: '/run/:projectSlug/:workerSlug',
+        // HEAD is a route of its own (below), as it was when one route took every method.
+        exposeHeadRoute: false,
+        schema: { ...schema, operationId: `callWorker${name}`, params: Params },
+        onRequest,
+        handler,
+      });
+      app.route({
+        method,
+        url: '/run/:projectSlug/:workerSlug/*',
+        exposeHeadRoute: false,
+        schema: { ...schema, operationId: `callWorkerPath${name}`, params: PathParams },
+        // Documented as `{path}`: `*` is Fastify's name for the rest of the path, which no OpenAPI tool accepts.
+        config: {
+          swaggerTransform: (document) =>
+            jsonSchemaTransform({
+              ...document,
+              url: '/run/:projectSlug/:workerSlug/:path',
+              schema: { ...document.schema, params: DocumentedPathParams },
+            }),
+        },
+        onRequest,
+        handler,
+      });
+    }
+    for (const url of ['/run/:projectSlug/:workerSlug', '/run/:projectSlug/:workerSlug/*']) {
+      app.route({ method: UNDOCUMENTED_METHODS, url, schema: { hide: true }, onRequest, handler });
+    }
   };
 }

@@ -42,6 +42,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users',
       {
         schema: {
+          operationId: 'listUsers',
           tags,
           summary: 'List users, ordered by email',
           security,
@@ -65,6 +66,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users',
       {
         schema: {
+          operationId: 'createUser',
           tags,
           summary: 'Create a user (or, for global admins, a global admin)',
           description:
@@ -93,6 +95,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id',
       {
         schema: {
+          operationId: 'getUser',
           tags,
           summary: 'One user',
           security,
@@ -107,6 +110,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id',
       {
         schema: {
+          operationId: 'updateUser',
           tags,
           summary: 'Change a user’s name, email, permissions or role',
           description:
@@ -139,6 +143,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id/block',
       {
         schema: {
+          operationId: 'blockUser',
           tags,
           summary: 'Block a user: no more logins, their tokens stop working',
           security,
@@ -154,6 +159,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id/unblock',
       {
         schema: {
+          operationId: 'unblockUser',
           tags,
           summary: 'Unblock a user',
           security,
@@ -169,6 +175,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id',
       {
         schema: {
+          operationId: 'deleteUser',
           tags,
           summary: 'Delete a user (never the root); their email becomes free',
           security,
@@ -187,6 +194,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id/projects',
       {
         schema: {
+          operationId: 'grantUserProject',
           tags,
           summary: 'Give a user access to a project',
           security,
@@ -211,6 +219,7 @@ export function userRoutes(deps: IdentityRouteDeps): HttpRoutes {
       '/users/:id/projects/:projectId',
       {
         schema: {
+          operationId: 'revokeUserProject',
           tags,
           summary: 'Take a project away from a user',
           security,

@@ -66,6 +66,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers',
       {
         schema: {
+          operationId: 'listWorkers',
           tags,
           summary: "The project's workers, by name",
           security,
@@ -80,6 +81,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers',
       {
         schema: {
+          operationId: 'createWorker',
           tags,
           summary: 'Create a worker (owner or global admin); its slug is unique in the project',
           security,
@@ -114,6 +116,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId',
       {
         schema: {
+          operationId: 'getWorker',
           tags,
           summary: 'One worker, with its draft source',
           security,
@@ -129,6 +132,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId',
       {
         schema: {
+          operationId: 'updateWorker',
           tags,
           summary: 'Change name, triggers, enabled flag or limits (owner or global admin); the slug is fixed',
           security,
@@ -163,6 +167,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId',
       {
         schema: {
+          operationId: 'deleteWorker',
           tags,
           summary: 'Delete a worker with its logs and statistics; its slug becomes free (its events stay)',
           security,
@@ -183,6 +188,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       {
         bodyLimit: SOURCE_BODY_LIMIT,
         schema: {
+          operationId: 'saveWorkerDraft',
           tags,
           summary: 'Save the source as a draft (owner or global admin); nothing runs it until it is deployed',
           security,
@@ -211,6 +217,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
         preValidation: refuseNullBody,
         bodyLimit: SOURCE_BODY_LIMIT,
         schema: {
+          operationId: 'deployWorker',
           tags,
           summary:
             'Deploy the given source, or the draft (owner or global admin): a new numbered version, active at once',
@@ -258,6 +265,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId/versions',
       {
         schema: {
+          operationId: 'listWorkerVersions',
           tags,
           summary: 'Every deployed version, newest first',
           security,
@@ -279,6 +287,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId/versions/:version',
       {
         schema: {
+          operationId: 'getWorkerVersion',
           tags,
           summary: 'One deployed version with its source',
           security,
@@ -296,6 +305,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/workers/:workerId/versions/:version/activate',
       {
         schema: {
+          operationId: 'activateWorkerVersion',
           tags,
           summary: 'Make a deployed version the active one (rollback), owner or global admin',
           security,
@@ -321,6 +331,7 @@ export function workerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       '/projects/:id/runtime.d.ts',
       {
         schema: {
+          operationId: 'getRuntimeTypes',
           tags,
           summary: "TypeScript declarations of the Runtime API in this project's workers (for the editor)",
           description:

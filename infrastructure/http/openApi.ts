@@ -31,6 +31,11 @@ export const API_TAGS = [
     description: 'Workers, their versions and deploys; running them, their invocations and statistics.',
   },
   {
+    name: 'collections',
+    description:
+      "A project's worker data (`m3m.models`): collections, their documents, and their models (JSON Schemas).",
+  },
+  {
     name: 'runtime',
     description: "The HTTP trigger: calling a worker's fetch handler with the project's API key.",
   },

@@ -9,95 +9,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every project, by name, with its owner: to switch into any of them */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /**
-                                 * @description How the caller relates to the project
-                                 * @enum {string}
-                                 */
-                                access: "admin" | "owner" | "member" | "granted";
-                                /** @description The first characters of the current API key, for display */
-                                apiKeyPrefix: string;
-                                apiKeyRotatedAt: string;
-                                color: string | null;
-                                createdAt: string;
-                                id: string;
-                                memberIds: string[];
-                                name: string;
-                                /** @description null when the CLI created the project or its owner was deleted */
-                                owner: {
-                                    email: string;
-                                    id: string;
-                                    name: string;
-                                } | null;
-                                ownerId: string | null;
-                                slug: string;
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listAllProjects"];
         put?: never;
         post?: never;
         delete?: never;
@@ -114,294 +26,13 @@ export interface paths {
             cookie?: never;
         };
         /** A user's module licences, revoked ones included (`active: false`), oldest first */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description false once revoked */
-                                active: boolean;
-                                grantedAt: string;
-                                grantedBy: string | null;
-                                id: string;
-                                moduleCode: string;
-                                /** @description The project of a single_project licence */
-                                projectId: string | null;
-                                revokedAt: string | null;
-                                revokedBy: string | null;
-                                /** @enum {string} */
-                                scope: "all_projects" | "single_project";
-                                userId: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listUserLicenses"];
         put?: never;
         /**
          * Grant a user a licence for a module: in every project they own, or in one
          * @description `projectId` is required with `scope: "single_project"` and refused with `"all_projects"` (400 naming `body.projectId`). An unknown module: 404 `module_not_found`; an unknown user: 404. A core module needs no licence (400). Granting a licence the user already holds returns it with 200.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        moduleCode: string;
-                        /** @description Required for single_project, refused for all_projects */
-                        projectId?: string | null;
-                        /** @enum {string} */
-                        scope: "all_projects" | "single_project";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description false once revoked */
-                            active: boolean;
-                            grantedAt: string;
-                            grantedBy: string | null;
-                            id: string;
-                            moduleCode: string;
-                            /** @description The project of a single_project licence */
-                            projectId: string | null;
-                            revokedAt: string | null;
-                            revokedBy: string | null;
-                            /** @enum {string} */
-                            scope: "all_projects" | "single_project";
-                            userId: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description false once revoked */
-                            active: boolean;
-                            grantedAt: string;
-                            grantedBy: string | null;
-                            id: string;
-                            moduleCode: string;
-                            /** @description The project of a single_project licence */
-                            projectId: string | null;
-                            revokedAt: string | null;
-                            revokedBy: string | null;
-                            /** @enum {string} */
-                            scope: "all_projects" | "single_project";
-                            userId: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["grantLicense"];
         delete?: never;
         options?: never;
         head?: never;
@@ -422,117 +53,7 @@ export interface paths {
          * Revoke a licence; modules it allowed to enable stay as they are
          * @description Enabling a module again afterwards needs a licence again.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    licenseId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Revoked */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["revokeLicense"];
         options?: never;
         head?: never;
         patch?: never;
@@ -548,123 +69,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Set a user’s password (the root’s only by the root); their tokens stop working */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description At least one letter and one digit; a password needs 10 to 72 bytes (UTF-8) with at least one letter and one digit. */
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Password set */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["setUserPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -684,140 +89,7 @@ export interface paths {
          * Log in with email and password; returns a bearer token
          * @description Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            expiresAt: string;
-                            token: string;
-                            /** @enum {string} */
-                            tokenType: "Bearer";
-                            user: {
-                                avatarUrl: string | null;
-                                blocked: boolean;
-                                createdAt: string;
-                                email: string;
-                                id: string;
-                                name: string;
-                                permissions: ("create_projects" | "manage_users")[];
-                                projectIds: string[];
-                                /** @enum {string} */
-                                role: "root" | "admin" | "user";
-                                updatedAt: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -835,28 +107,7 @@ export interface paths {
          * Whether the first admin exists yet (public): the sign-in page then says how to create one
          * @description Before anyone exists nobody can log in; the admin UI shows the `m3m new-admin` command instead of a dead end. Says nothing about any account.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            adminExists: boolean;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getSetupStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -873,74 +124,7 @@ export interface paths {
             cookie?: never;
         };
         /** An avatar picture (public, immutable) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    file: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The picture */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/jpeg": string;
-                        "image/png": string;
-                        "image/webp": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getAvatar"];
         put?: never;
         post?: never;
         delete?: never;
@@ -957,31 +141,7 @@ export interface paths {
             cookie?: never;
         };
         /** The colours a project or goal may have (or null for none) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                hex: string;
-                                name: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listColors"];
         put?: never;
         post?: never;
         delete?: never;
@@ -998,206 +158,10 @@ export interface paths {
             cookie?: never;
         };
         /** Global goals: all for global admins, otherwise those that allow one of your projects */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                allowedProjectIds: string[];
-                                color: string | null;
-                                createdAt: string;
-                                description: string;
-                                goalSlug: string;
-                                id: string;
-                                name: string;
-                                /** @description null for a global goal */
-                                projectId: string | null;
-                                /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
-                                slug: string;
-                                total: number;
-                                /** @enum {string} */
-                                type: "counter" | "daily_counter";
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listGlobalGoals"];
         put?: never;
         /** Define a global goal (global admins), with the projects allowed to write to it */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @default [] */
-                        allowedProjectIds?: string[];
-                        /** @description One of the palette of GET /api/v1/colors, or null for none */
-                        color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
-                        description?: string;
-                        name: string;
-                        slug: string;
-                        /** @enum {string} */
-                        type: "counter" | "daily_counter";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            allowedProjectIds: string[];
-                            color: string | null;
-                            createdAt: string;
-                            description: string;
-                            goalSlug: string;
-                            id: string;
-                            name: string;
-                            /** @description null for a global goal */
-                            projectId: string | null;
-                            /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
-                            slug: string;
-                            total: number;
-                            /** @enum {string} */
-                            type: "counter" | "daily_counter";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createGlobalGoal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1212,365 +176,18 @@ export interface paths {
             cookie?: never;
         };
         /** One goal, by id or slug */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    goal: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            allowedProjectIds: string[];
-                            color: string | null;
-                            createdAt: string;
-                            description: string;
-                            goalSlug: string;
-                            id: string;
-                            name: string;
-                            /** @description null for a global goal */
-                            projectId: string | null;
-                            /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
-                            slug: string;
-                            total: number;
-                            /** @enum {string} */
-                            type: "counter" | "daily_counter";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getGoal"];
         put?: never;
         post?: never;
         /** Delete a goal and its statistics; its slug becomes free (the events stay) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    goal: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteGoal"];
         options?: never;
         head?: never;
         /**
          * Change name, colour, description, or (global goals) the allowed projects
          * @description Project goals: the project's owner or a global admin. Global goals: global admins. Slug and type are fixed.
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    goal: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        allowedProjectIds?: string[];
-                        /** @description One of the palette of GET /api/v1/colors, or null for none */
-                        color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
-                        description?: string;
-                        name?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            allowedProjectIds: string[];
-                            color: string | null;
-                            createdAt: string;
-                            description: string;
-                            goalSlug: string;
-                            id: string;
-                            name: string;
-                            /** @description null for a global goal */
-                            projectId: string | null;
-                            /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
-                            slug: string;
-                            total: number;
-                            /** @enum {string} */
-                            type: "counter" | "daily_counter";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateGoal"];
         trace?: never;
     };
     "/api/v1/goals/{goal}/increment": {
@@ -1586,128 +203,7 @@ export interface paths {
          * Add to a goal (by id or slug): by the project API key or a signed-in user with access
          * @description The increment is recorded when this answers; statistics follow within moments. `by` defaults to 1.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    goal: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @default 1 */
-                        by?: number;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            by: number;
-                            day: string;
-                            goalId: string;
-                            slug: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["incrementGoal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1725,109 +221,7 @@ export interface paths {
          * A counter's total; a daily counter's values per UTC day, missing days as 0
          * @description Daily counters: `from`/`to` (inclusive, UTC dates) default to the last 30 days; at most 366 days.
          */
-        get: {
-            parameters: {
-                query?: {
-                    from?: string;
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    goal: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            days?: {
-                                day: string;
-                                value: number;
-                            }[];
-                            from?: string;
-                            goalId: string;
-                            slug: string;
-                            to?: string;
-                            total: number;
-                            /** @enum {string} */
-                            type: "counter" | "daily_counter";
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getGoalStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1844,149 +238,14 @@ export interface paths {
             cookie?: never;
         };
         /** The logged-in user */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Change your own name */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description 1 to 100 characters, no control characters; trimmed. */
-                        name: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateMe"];
         trace?: never;
     };
     "/api/v1/me/avatar": {
@@ -2001,160 +260,10 @@ export interface paths {
          * Upload your avatar: the raw picture as the body
          * @description Content-Type image/png, image/jpeg, image/webp; at most 1 MiB (413 beyond); any other type or content that is not such a picture: 415.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["uploadMyAvatar"];
         post?: never;
         /** Remove your avatar */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteMyAvatar"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2168,64 +277,7 @@ export interface paths {
             cookie?: never;
         };
         /** Your active module licences: which modules you may enable in the projects you own */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description false once revoked */
-                                active: boolean;
-                                grantedAt: string;
-                                grantedBy: string | null;
-                                id: string;
-                                moduleCode: string;
-                                /** @description The project of a single_project licence */
-                                projectId: string | null;
-                                revokedAt: string | null;
-                                revokedBy: string | null;
-                                /** @enum {string} */
-                                scope: "all_projects" | "single_project";
-                                userId: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listMyModuleLicenses"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2247,105 +299,7 @@ export interface paths {
          * Change your own password; every older token stops working
          * @description Returns a fresh token for this session. A wrong current password is a 400 naming currentPassword.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        currentPassword: string;
-                        /** @description At least one letter and one digit; a password needs 10 to 72 bytes (UTF-8) with at least one letter and one digit. */
-                        newPassword: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            expiresAt: string;
-                            token: string;
-                            /** @enum {string} */
-                            tokenType: "Bearer";
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["changeMyPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2360,58 +314,7 @@ export interface paths {
             cookie?: never;
         };
         /** The module catalogue: built-in modules and those of the installed plugins */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                code: string;
-                                description: string;
-                                /** @description Core modules are active in every project and need no licence */
-                                isCore: boolean;
-                                name: string;
-                                /** @description "built-in", or "plugin:<name>" for a module a plugin declares */
-                                source: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listModules"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2428,37 +331,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every error code m3m answers with: status, title, the field it names, what it means */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                code: string;
-                                description: string;
-                                field?: string;
-                                /** @enum {string} */
-                                reportedAs?: "validation_failed";
-                                /** @description null: never an HTTP answer (start-up, the CLI) */
-                                status: number | null;
-                                title: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProblemTypes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2475,59 +348,7 @@ export interface paths {
             cookie?: never;
         };
         /** One error code: the `type` of a problem response points here */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            description: string;
-                            field?: string;
-                            /** @enum {string} */
-                            reportedAs?: "validation_failed";
-                            /** @description null: never an HTTP answer (start-up, the CLI) */
-                            status: number | null;
-                            title: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getProblemType"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2544,207 +365,13 @@ export interface paths {
             cookie?: never;
         };
         /** The projects you can see (all of them for global admins), by name */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /**
-                                 * @description How the caller relates to the project
-                                 * @enum {string}
-                                 */
-                                access: "admin" | "owner" | "member" | "granted";
-                                /** @description The first characters of the current API key, for display */
-                                apiKeyPrefix: string;
-                                apiKeyRotatedAt: string;
-                                color: string | null;
-                                createdAt: string;
-                                id: string;
-                                memberIds: string[];
-                                name: string;
-                                ownerId: string | null;
-                                slug: string;
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProjects"];
         put?: never;
         /**
          * Create a project (needs create_projects); you become its owner
          * @description The response carries the project API key: it is shown only this once.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description One of the palette of GET /api/v1/colors, or null for none */
-                        color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
-                        name: string;
-                        slug: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description How the caller relates to the project
-                             * @enum {string}
-                             */
-                            access: "admin" | "owner" | "member" | "granted";
-                            /** @description Shown only now: m3m keeps only its hash */
-                            apiKey: string;
-                            apiKeyPrefix: string;
-                            apiKeyRotatedAt: string;
-                            color: string | null;
-                            createdAt: string;
-                            id: string;
-                            memberIds: string[];
-                            name: string;
-                            ownerId: string | null;
-                            slug: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2759,397 +386,21 @@ export interface paths {
             cookie?: never;
         };
         /** One project */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description How the caller relates to the project
-                             * @enum {string}
-                             */
-                            access: "admin" | "owner" | "member" | "granted";
-                            /** @description The first characters of the current API key, for display */
-                            apiKeyPrefix: string;
-                            apiKeyRotatedAt: string;
-                            color: string | null;
-                            createdAt: string;
-                            id: string;
-                            memberIds: string[];
-                            name: string;
-                            ownerId: string | null;
-                            slug: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getProject"];
         put?: never;
         post?: never;
         /**
          * Delete the project (owner or global admin): repeat its slug in "confirm"
          * @description The project leaves every read model (its goals and their statistics, environment, modules, workers, members, users' project lists, licences for it), its workers' data and records are deleted, and its slug becomes free. Its events stay in the log.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        confirm: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Deleted */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteProject"];
         options?: never;
         head?: never;
         /**
          * Rename, recolour or change the slug (owner or global admin)
          * @description A changed slug frees the old one; project goals are addressed by the new one at once.
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description One of the palette of GET /api/v1/colors, or null for none */
-                        color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
-                        name?: string;
-                        slug?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description How the caller relates to the project
-                             * @enum {string}
-                             */
-                            access: "admin" | "owner" | "member" | "granted";
-                            /** @description The first characters of the current API key, for display */
-                            apiKeyPrefix: string;
-                            apiKeyRotatedAt: string;
-                            color: string | null;
-                            createdAt: string;
-                            id: string;
-                            memberIds: string[];
-                            name: string;
-                            ownerId: string | null;
-                            slug: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/api/v1/projects/{id}/api-key": {
@@ -3165,120 +416,7 @@ export interface paths {
          * Replace the project API key (owner or global admin); the old one stops working at once
          * @description The new key is shown only this once.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Shown only now: m3m keeps only its hash */
-                            apiKey: string;
-                            apiKeyPrefix: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["rotateApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3370,104 +508,7 @@ export interface paths {
             cookie?: never;
         };
         /** The project's variables by name; secrets masked */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description A mask for a secret, null otherwise */
-                                masked: string | null;
-                                name: string;
-                                secret: boolean;
-                                updatedAt: string;
-                                /** @description null for a secret */
-                                value: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listEnvironment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3485,246 +526,10 @@ export interface paths {
         };
         get?: never;
         /** Set a variable (owner or global admin); `secret: true` stores it encrypted, shown masked */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @default false */
-                        secret?: boolean;
-                        value: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description A mask for a secret, null otherwise */
-                            masked: string | null;
-                            name: string;
-                            secret: boolean;
-                            updatedAt: string;
-                            /** @description null for a secret */
-                            value: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["setEnvironmentVariable"];
         post?: never;
         /** Delete a variable (owner or global admin) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteEnvironmentVariable"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3738,274 +543,10 @@ export interface paths {
             cookie?: never;
         };
         /** The project's goals, by name, with their totals */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                allowedProjectIds: string[];
-                                color: string | null;
-                                createdAt: string;
-                                description: string;
-                                goalSlug: string;
-                                id: string;
-                                name: string;
-                                /** @description null for a global goal */
-                                projectId: string | null;
-                                /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
-                                slug: string;
-                                total: number;
-                                /** @enum {string} */
-                                type: "counter" | "daily_counter";
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProjectGoals"];
         put?: never;
         /** Define a project goal (owner or global admin); it is addressed as {project-slug}-{slug} */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description One of the palette of GET /api/v1/colors, or null for none */
-                        color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
-                        description?: string;
-                        name: string;
-                        slug: string;
-                        /** @enum {string} */
-                        type: "counter" | "daily_counter";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            allowedProjectIds: string[];
-                            color: string | null;
-                            createdAt: string;
-                            description: string;
-                            goalSlug: string;
-                            id: string;
-                            name: string;
-                            /** @description null for a global goal */
-                            projectId: string | null;
-                            /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
-                            slug: string;
-                            total: number;
-                            /** @enum {string} */
-                            type: "counter" | "daily_counter";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createProjectGoal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4020,133 +561,7 @@ export interface paths {
             cookie?: never;
         };
         /** The project's invocation records (every worker, or `workerId`), newest first */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    from?: string;
-                    limit?: number;
-                    outcome?: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
-                    to?: string;
-                    trigger?: "manual" | "http" | "event" | "schedule";
-                    workerId?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                coldStart: boolean;
-                                cpuMs: number;
-                                durationMs: number;
-                                error: {
-                                    message: string;
-                                    name: string;
-                                    stack?: string;
-                                } | null;
-                                eventId: string | null;
-                                handler: string;
-                                id: string;
-                                logs: {
-                                    at: string;
-                                    /** @enum {string} */
-                                    level: "debug" | "info" | "warn" | "error";
-                                    message: string;
-                                }[];
-                                /** @enum {string} */
-                                outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
-                                projectId: string;
-                                resultPreview: string | null;
-                                scheduledAt: string | null;
-                                startedAt: string;
-                                /** @enum {string} */
-                                trigger: "manual" | "http" | "event" | "schedule";
-                                version: number;
-                                workerId: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listInvocations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4163,123 +578,7 @@ export interface paths {
             cookie?: never;
         };
         /** One invocation record (e.g. the one a failed HTTP trigger names) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    invocationId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            coldStart: boolean;
-                            cpuMs: number;
-                            durationMs: number;
-                            error: {
-                                message: string;
-                                name: string;
-                                stack?: string;
-                            } | null;
-                            eventId: string | null;
-                            handler: string;
-                            id: string;
-                            logs: {
-                                at: string;
-                                /** @enum {string} */
-                                level: "debug" | "info" | "warn" | "error";
-                                message: string;
-                            }[];
-                            /** @enum {string} */
-                            outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
-                            projectId: string;
-                            resultPreview: string | null;
-                            scheduledAt: string | null;
-                            startedAt: string;
-                            /** @enum {string} */
-                            trigger: "manual" | "http" | "event" | "schedule";
-                            version: number;
-                            workerId: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getInvocation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4298,140 +597,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Give a user access to the project (owner or global admin) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        userId: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description How the caller relates to the project
-                             * @enum {string}
-                             */
-                            access: "admin" | "owner" | "member" | "granted";
-                            /** @description The first characters of the current API key, for display */
-                            apiKeyPrefix: string;
-                            apiKeyRotatedAt: string;
-                            color: string | null;
-                            createdAt: string;
-                            id: string;
-                            memberIds: string[];
-                            name: string;
-                            ownerId: string | null;
-                            slug: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["addProjectMember"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4449,134 +615,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Take a member's access away (owner or global admin) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    userId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description How the caller relates to the project
-                             * @enum {string}
-                             */
-                            access: "admin" | "owner" | "member" | "granted";
-                            /** @description The first characters of the current API key, for display */
-                            apiKeyPrefix: string;
-                            apiKeyRotatedAt: string;
-                            color: string | null;
-                            createdAt: string;
-                            id: string;
-                            memberIds: string[];
-                            name: string;
-                            ownerId: string | null;
-                            slug: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["removeProjectMember"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4593,263 +632,13 @@ export interface paths {
          * The project's modules: core ones (always active) and every other one switched on there
          * @description Each with `moduleName` (the code) and its status now; a trial whose end has passed is `disabled`.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                isCore: boolean;
-                                /** @description The module's code */
-                                moduleName: string;
-                                /**
-                                 * @description Now: a trial whose end has passed is "disabled"; a core module is always "active"
-                                 * @enum {string}
-                                 */
-                                status: "active" | "trial" | "disabled";
-                                /** @description For a module put on trial: when the trial ends (or ended) */
-                                trialEndsAt?: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProjectModules"];
         put?: never;
         /**
          * Enable a module in the project (owner or global admin)
          * @description Only the owner or a global admin: a member gets 403, anyone who cannot see the project 404 as for any project. An unknown code: 404 `module_not_found`. A caller who is not a global admin enabling a non-core module needs the project owner's active licence for it (`all_projects`, or `single_project` for this project), else 403 `license_required`. The status becomes `active`; enabling an active module again changes nothing. Global admins may send `trialEndsAt` to enable it as a trial instead.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        moduleCode: string;
-                        /** @description Global admins only: enable the module as a trial until this ISO 8601 date-time (with a zone, in the future) */
-                        trialEndsAt?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            isCore: boolean;
-                            /** @description The module's code */
-                            moduleName: string;
-                            /**
-                             * @description Now: a trial whose end has passed is "disabled"; a core module is always "active"
-                             * @enum {string}
-                             */
-                            status: "active" | "trial" | "disabled";
-                            /** @description For a module put on trial: when the trial ends (or ended) */
-                            trialEndsAt?: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["enableModule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4870,150 +659,7 @@ export interface paths {
          * Disable a module in the project (owner or global admin); licences stay
          * @description Enabling it again needs no new licence. A core module cannot be disabled (409 `module_is_core`).
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    moduleCode: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            isCore: boolean;
-                            /** @description The module's code */
-                            moduleName: string;
-                            /**
-                             * @description Now: a trial whose end has passed is "disabled"; a core module is always "active"
-                             * @enum {string}
-                             */
-                            status: "active" | "trial" | "disabled";
-                            /** @description For a module put on trial: when the trial ends (or ended) */
-                            trialEndsAt?: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["disableModule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -5030,94 +676,7 @@ export interface paths {
          * TypeScript declarations of the Runtime API in this project's workers (for the editor)
          * @description Includes the functions of the project's active plugin modules and its data models (`m3m.models.collection('orders')` typed by the collection's JSON Schema).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description TypeScript declarations */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getRuntimeTypes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5134,325 +693,10 @@ export interface paths {
             cookie?: never;
         };
         /** The project's workers, by name */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                activeVersion: number | null;
-                                createdAt: string;
-                                deployedAt: string | null;
-                                draft: {
-                                    savedAt: string | null;
-                                    sourceHash: string;
-                                } | null;
-                                effectiveLimits: {
-                                    cpuMs: number;
-                                    memoryMb: number;
-                                    wallMs: number;
-                                };
-                                enabled: boolean;
-                                httpPath: string;
-                                id: string;
-                                /** @enum {string} */
-                                language: "javascript" | "typescript";
-                                latestVersion: number;
-                                limits: {
-                                    cpuMs?: number;
-                                    memoryMb?: number;
-                                    wallMs?: number;
-                                };
-                                name: string;
-                                projectId: string;
-                                slug: string;
-                                triggers: {
-                                    cron: string | null;
-                                    events: string[];
-                                    http: boolean;
-                                };
-                                undeployedChanges: boolean;
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listWorkers"];
         put?: never;
         /** Create a worker (owner or global admin); its slug is unique in the project */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        enabled?: boolean;
-                        /**
-                         * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
-                         * @default javascript
-                         * @enum {string}
-                         */
-                        language?: "javascript" | "typescript";
-                        /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
-                        limits?: {
-                            cpuMs?: number;
-                            memoryMb?: number;
-                            wallMs?: number;
-                        };
-                        name: string;
-                        slug: string;
-                        /** @description Event types for onEvent, the HTTP trigger for fetch, a cron expression for scheduled */
-                        triggers?: {
-                            cron?: string | null;
-                            events?: string[];
-                            http?: boolean;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeVersion: number | null;
-                            createdAt: string;
-                            deployedAt: string | null;
-                            draft: {
-                                savedAt: string | null;
-                                sourceHash: string;
-                            } | null;
-                            draftSource: string | null;
-                            effectiveLimits: {
-                                cpuMs: number;
-                                memoryMb: number;
-                                wallMs: number;
-                            };
-                            enabled: boolean;
-                            httpPath: string;
-                            id: string;
-                            /** @enum {string} */
-                            language: "javascript" | "typescript";
-                            latestVersion: number;
-                            limits: {
-                                cpuMs?: number;
-                                memoryMb?: number;
-                                wallMs?: number;
-                            };
-                            name: string;
-                            projectId: string;
-                            slug: string;
-                            triggers: {
-                                cron: string | null;
-                                events: string[];
-                                http: boolean;
-                            };
-                            undeployedChanges: boolean;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createWorker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5467,417 +711,15 @@ export interface paths {
             cookie?: never;
         };
         /** One worker, with its draft source */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeVersion: number | null;
-                            createdAt: string;
-                            deployedAt: string | null;
-                            draft: {
-                                savedAt: string | null;
-                                sourceHash: string;
-                            } | null;
-                            draftSource: string | null;
-                            effectiveLimits: {
-                                cpuMs: number;
-                                memoryMb: number;
-                                wallMs: number;
-                            };
-                            enabled: boolean;
-                            httpPath: string;
-                            id: string;
-                            /** @enum {string} */
-                            language: "javascript" | "typescript";
-                            latestVersion: number;
-                            limits: {
-                                cpuMs?: number;
-                                memoryMb?: number;
-                                wallMs?: number;
-                            };
-                            name: string;
-                            projectId: string;
-                            slug: string;
-                            triggers: {
-                                cron: string | null;
-                                events: string[];
-                                http: boolean;
-                            };
-                            undeployedChanges: boolean;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getWorker"];
         put?: never;
         post?: never;
         /** Delete a worker with its logs and statistics; its slug becomes free (its events stay) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteWorker"];
         options?: never;
         head?: never;
         /** Change name, triggers, enabled flag or limits (owner or global admin); the slug is fixed */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        enabled?: boolean;
-                        /**
-                         * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
-                         * @enum {string}
-                         */
-                        language?: "javascript" | "typescript";
-                        /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
-                        limits?: {
-                            cpuMs?: number;
-                            memoryMb?: number;
-                            wallMs?: number;
-                        };
-                        name?: string;
-                        /** @description Event types for onEvent, the HTTP trigger for fetch, a cron expression for scheduled */
-                        triggers?: {
-                            cron?: string | null;
-                            events?: string[];
-                            http?: boolean;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeVersion: number | null;
-                            createdAt: string;
-                            deployedAt: string | null;
-                            draft: {
-                                savedAt: string | null;
-                                sourceHash: string;
-                            } | null;
-                            draftSource: string | null;
-                            effectiveLimits: {
-                                cpuMs: number;
-                                memoryMb: number;
-                                wallMs: number;
-                            };
-                            enabled: boolean;
-                            httpPath: string;
-                            id: string;
-                            /** @enum {string} */
-                            language: "javascript" | "typescript";
-                            latestVersion: number;
-                            limits: {
-                                cpuMs?: number;
-                                memoryMb?: number;
-                                wallMs?: number;
-                            };
-                            name: string;
-                            projectId: string;
-                            slug: string;
-                            triggers: {
-                                cron: string | null;
-                                events: string[];
-                                http: boolean;
-                            };
-                            undeployedChanges: boolean;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateWorker"];
         trace?: never;
     };
     "/api/v1/projects/{id}/workers/{workerId}/deploy": {
@@ -5893,230 +735,7 @@ export interface paths {
          * Deploy the given source, or the draft (owner or global admin): a new numbered version, active at once
          * @description The source is compiled first: a syntax error (or an import) is a 400 `syntax_error` naming `body.source`, with line and column, and nothing is recorded. Deploying the source that already runs changes nothing (200, `deployed: false`).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        source?: string;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            deployed: boolean;
-                            version: number;
-                            worker: {
-                                activeVersion: number | null;
-                                createdAt: string;
-                                deployedAt: string | null;
-                                draft: {
-                                    savedAt: string | null;
-                                    sourceHash: string;
-                                } | null;
-                                effectiveLimits: {
-                                    cpuMs: number;
-                                    memoryMb: number;
-                                    wallMs: number;
-                                };
-                                enabled: boolean;
-                                httpPath: string;
-                                id: string;
-                                /** @enum {string} */
-                                language: "javascript" | "typescript";
-                                latestVersion: number;
-                                limits: {
-                                    cpuMs?: number;
-                                    memoryMb?: number;
-                                    wallMs?: number;
-                                };
-                                name: string;
-                                projectId: string;
-                                slug: string;
-                                triggers: {
-                                    cron: string | null;
-                                    events: string[];
-                                    http: boolean;
-                                };
-                                undeployedChanges: boolean;
-                                updatedAt: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            deployed: boolean;
-                            version: number;
-                            worker: {
-                                activeVersion: number | null;
-                                createdAt: string;
-                                deployedAt: string | null;
-                                draft: {
-                                    savedAt: string | null;
-                                    sourceHash: string;
-                                } | null;
-                                effectiveLimits: {
-                                    cpuMs: number;
-                                    memoryMb: number;
-                                    wallMs: number;
-                                };
-                                enabled: boolean;
-                                httpPath: string;
-                                id: string;
-                                /** @enum {string} */
-                                language: "javascript" | "typescript";
-                                latestVersion: number;
-                                limits: {
-                                    cpuMs?: number;
-                                    memoryMb?: number;
-                                    wallMs?: number;
-                                };
-                                name: string;
-                                projectId: string;
-                                slug: string;
-                                triggers: {
-                                    cron: string | null;
-                                    events: string[];
-                                    http: boolean;
-                                };
-                                undeployedChanges: boolean;
-                                updatedAt: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["deployWorker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6132,180 +751,7 @@ export interface paths {
         };
         get?: never;
         /** Save the source as a draft (owner or global admin); nothing runs it until it is deployed */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        source: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeVersion: number | null;
-                            createdAt: string;
-                            deployedAt: string | null;
-                            draft: {
-                                savedAt: string | null;
-                                sourceHash: string;
-                            } | null;
-                            draftSource: string | null;
-                            effectiveLimits: {
-                                cpuMs: number;
-                                memoryMb: number;
-                                wallMs: number;
-                            };
-                            enabled: boolean;
-                            httpPath: string;
-                            id: string;
-                            /** @enum {string} */
-                            language: "javascript" | "typescript";
-                            latestVersion: number;
-                            limits: {
-                                cpuMs?: number;
-                                memoryMb?: number;
-                                wallMs?: number;
-                            };
-                            name: string;
-                            projectId: string;
-                            slug: string;
-                            triggers: {
-                                cron: string | null;
-                                events: string[];
-                                http: boolean;
-                            };
-                            undeployedChanges: boolean;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["saveWorkerDraft"];
         post?: never;
         delete?: never;
         options?: never;
@@ -6344,133 +790,7 @@ export interface paths {
          * The worker's invocation records with their logs, newest first
          * @description Filters: `outcome`, `trigger`, `from` (inclusive) / `to` (exclusive) on the start time. Pages of `limit` (≤ 100); pass `nextCursor` as `cursor` for older ones. Records are kept M3M_LOG_RETENTION_DAYS days.
          */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    from?: string;
-                    limit?: number;
-                    outcome?: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
-                    to?: string;
-                    trigger?: "manual" | "http" | "event" | "schedule";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                coldStart: boolean;
-                                cpuMs: number;
-                                durationMs: number;
-                                error: {
-                                    message: string;
-                                    name: string;
-                                    stack?: string;
-                                } | null;
-                                eventId: string | null;
-                                handler: string;
-                                id: string;
-                                logs: {
-                                    at: string;
-                                    /** @enum {string} */
-                                    level: "debug" | "info" | "warn" | "error";
-                                    message: string;
-                                }[];
-                                /** @enum {string} */
-                                outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
-                                projectId: string;
-                                resultPreview: string | null;
-                                scheduledAt: string | null;
-                                startedAt: string;
-                                /** @enum {string} */
-                                trigger: "manual" | "http" | "event" | "schedule";
-                                version: number;
-                                workerId: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listWorkerInvocations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6490,97 +810,7 @@ export interface paths {
          * Follow the worker's invocations live (Server-Sent Events)
          * @description A `text/event-stream`: each new invocation record as an `invocation` event (`data` is the record as JSON, `id` its id), a comment line as heartbeat every 15 s. Ends when the server stops. Reconnecting with the header `Last-Event-ID: <id of the last record received>` first sends the records stored since (up to 1,000, oldest first), then continues live without a gap or a repeat; an unknown or expired id resumes live only.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "last-event-id"?: string;
-                };
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description text/event-stream */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["streamWorkerInvocations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6602,141 +832,7 @@ export interface paths {
          * Run the worker's `run` handler now with a JSON input: result, logs, duration
          * @description Anyone who sees the project may run its workers. A worker that throws or exceeds a limit is still a 200: see `outcome` and `error`. A disabled worker or one never deployed is a 409.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        input?: unknown;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            durationMs: number;
-                            error?: {
-                                message: string;
-                                name: string;
-                                stack?: string;
-                            };
-                            invocationId: string;
-                            logs: {
-                                at: string;
-                                /** @enum {string} */
-                                level: "debug" | "info" | "warn" | "error";
-                                message: string;
-                            }[];
-                            /** @enum {string} */
-                            outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
-                            result?: unknown;
-                            version: number;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["runWorker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6754,115 +850,7 @@ export interface paths {
          * Invocations, errors, p50 and p95 duration per UTC day, missing days as 0
          * @description `from`/`to` (inclusive, UTC dates) default to the last 30 days; at most 366 days. Percentiles come from a log-scale histogram: within ±9.1 %.
          */
-        get: {
-            parameters: {
-                query?: {
-                    from?: string;
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            days: {
-                                day: string;
-                                errors: number;
-                                invocations: number;
-                                p50Ms: number | null;
-                                p95Ms: number | null;
-                            }[];
-                            from: string;
-                            to: string;
-                            total: {
-                                errors: number;
-                                invocations: number;
-                                p50Ms: number | null;
-                                p95Ms: number | null;
-                            };
-                            workerId: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getWorkerStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6879,105 +867,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every deployed version, newest first */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                active: boolean;
-                                deployedAt: string;
-                                deployedBy: string | null;
-                                /** @enum {string} */
-                                language: "javascript" | "typescript";
-                                sourceHash: string;
-                                version: number;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listWorkerVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6994,105 +884,7 @@ export interface paths {
             cookie?: never;
         };
         /** One deployed version with its source */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    version: number;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            active: boolean;
-                            deployedAt: string;
-                            deployedBy: string | null;
-                            /** @enum {string} */
-                            language: "javascript" | "typescript";
-                            source: string;
-                            sourceHash: string;
-                            version: number;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getWorkerVersion"];
         put?: never;
         post?: never;
         delete?: never;
@@ -7111,153 +903,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Make a deployed version the active one (rollback), owner or global admin */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    version: number;
-                    workerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeVersion: number | null;
-                            createdAt: string;
-                            deployedAt: string | null;
-                            draft: {
-                                savedAt: string | null;
-                                sourceHash: string;
-                            } | null;
-                            draftSource: string | null;
-                            effectiveLimits: {
-                                cpuMs: number;
-                                memoryMb: number;
-                                wallMs: number;
-                            };
-                            enabled: boolean;
-                            httpPath: string;
-                            id: string;
-                            /** @enum {string} */
-                            language: "javascript" | "typescript";
-                            latestVersion: number;
-                            limits: {
-                                cpuMs?: number;
-                                memoryMb?: number;
-                                wallMs?: number;
-                            };
-                            name: string;
-                            projectId: string;
-                            slug: string;
-                            triggers: {
-                                cron: string | null;
-                                events: string[];
-                                http: boolean;
-                            };
-                            undeployedChanges: boolean;
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["activateWorkerVersion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7272,277 +918,13 @@ export interface paths {
             cookie?: never;
         };
         /** List users, ordered by email */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                avatarUrl: string | null;
-                                blocked: boolean;
-                                createdAt: string;
-                                email: string;
-                                id: string;
-                                name: string;
-                                permissions: ("create_projects" | "manage_users")[];
-                                projectIds: string[];
-                                /** @enum {string} */
-                                role: "root" | "admin" | "user";
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listUsers"];
         put?: never;
         /**
          * Create a user (or, for global admins, a global admin)
          * @description You can only grant permissions you hold and, unless you are a global admin, only projects in your own list. A listed project that does not exist is 404 `project_not_found` naming it; nothing is recorded.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                        /** @description 1 to 100 characters, no control characters; trimmed. */
-                        name: string;
-                        /** @description At least one letter and one digit; a password needs 10 to 72 bytes (UTF-8) with at least one letter and one digit. */
-                        password: string;
-                        /** @default [] */
-                        permissions?: ("create_projects" | "manage_users")[];
-                        /** @default [] */
-                        projectIds?: string[];
-                        /**
-                         * @default user
-                         * @enum {string}
-                         */
-                        role?: "admin" | "user";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7557,403 +939,18 @@ export interface paths {
             cookie?: never;
         };
         /** One user */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getUser"];
         put?: never;
         post?: never;
         /** Delete a user (never the root); their email becomes free */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteUser"];
         options?: never;
         head?: never;
         /**
          * Change a user’s name, email, permissions or role
          * @description Only the root changes the root; only global admins change global admins or roles; nobody changes their own permissions or role, or grants a permission they do not hold.
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: email */
-                        email?: string;
-                        /** @description 1 to 100 characters, no control characters; trimmed. */
-                        name?: string;
-                        permissions?: ("create_projects" | "manage_users")[];
-                        /** @enum {string} */
-                        role?: "admin" | "user";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/v1/users/{id}/block": {
@@ -7966,128 +963,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Block a user: no more logins, their tokens stop working */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["blockUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8104,134 +980,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Give a user access to a project */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        projectId: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["grantUserProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8249,129 +998,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Take a project away from a user */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    projectId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["revokeUserProject"];
         options?: never;
         head?: never;
         patch?: never;
@@ -8387,128 +1014,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Unblock a user */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            avatarUrl: string | null;
-                            blocked: boolean;
-                            createdAt: string;
-                            email: string;
-                            id: string;
-                            name: string;
-                            permissions: ("create_projects" | "manage_users")[];
-                            projectIds: string[];
-                            /** @enum {string} */
-                            role: "root" | "admin" | "user";
-                            updatedAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["unblockUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8523,45 +1029,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness and readiness of the server and its subscriptions */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok" | "degraded";
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok" | "degraded";
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8579,1394 +1047,208 @@ export interface paths {
         };
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
+        get: operations["callWorkerGet"];
+        /**
+         * Call a worker's fetch handler (HTTP trigger), with the project's API key
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         */
+        put: operations["callWorkerPut"];
+        /**
+         * Call a worker's fetch handler (HTTP trigger), with the project's API key
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         */
+        post: operations["callWorkerPost"];
+        /**
+         * Call a worker's fetch handler (HTTP trigger), with the project's API key
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         */
+        delete: operations["callWorkerDelete"];
+        /**
+         * Call a worker's fetch handler (HTTP trigger), with the project's API key
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         */
+        options: operations["callWorkerOptions"];
+        head?: never;
+        /**
+         * Call a worker's fetch handler (HTTP trigger), with the project's API key
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         */
+        patch: operations["callWorkerPatch"];
+        /**
+         * Call a worker's fetch handler (HTTP trigger), with the project's API key
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         */
+        trace: operations["callWorkerTrace"];
+    };
+    "/run/{projectSlug}/{workerSlug}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["callWorkerPathGet"];
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["callWorkerPathPut"];
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["callWorkerPathPost"];
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        options: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["callWorkerPathDelete"];
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        head: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        options: operations["callWorkerPathOptions"];
+        head?: never;
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["callWorkerPathPatch"];
         /**
          * Call a worker's fetch handler (HTTP trigger), with the project's API key
-         * @description The worker must have `triggers.http`. Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
+         * @description The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.
          */
-        trace: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    "*": string;
-                    projectSlug: string;
-                    workerSlug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            detail?: string;
-                            errors?: {
-                                code?: string;
-                                field: string;
-                                message: string;
-                            }[];
-                            status: number;
-                            title: string;
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-        };
+        trace: operations["callWorkerPathTrace"];
     };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
-    responses: never;
+    schemas: {
+        /**
+         * Problem
+         * @description An RFC 9457 problem: every refusal m3m answers with
+         */
+        Problem: {
+            /** @description The error catalogue's code (stable, snake_case) */
+            code: string;
+            detail?: string;
+            /** @description The fields at fault */
+            errors?: {
+                code?: string;
+                /** @description `<part>.<path>`: `body.email`, `querystring.limit` */
+                field: string;
+                message: string;
+            }[];
+            /** @description The path of the request refused */
+            instance?: string;
+            /** @description The request's id in the server's log */
+            requestId?: string;
+            status: number;
+            title: string;
+            /** @description `/api/v1/problems/<code>`: what the code means */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+    };
+    responses: {
+        /** @description Bad Gateway: a problem whose `code` is one of `worker_failed`, `invalid_worker_response` (each explained at `/api/v1/problems/<code>`). */
+        BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Bad Request: a problem whose `code` is one of `validation_failed`, `bad_request`, `syntax_error` (each explained at `/api/v1/problems/<code>`). A mistake in one field is `validation_failed` with the field and the code of the rule broken in `errors[]`. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed` (each explained at `/api/v1/problems/<code>`). */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Forbidden: a problem whose `code` is one of `account_blocked`, `root_protected`, `root_only`, `admin_only`, `missing_permission`, `permission_not_held`, `project_not_held`, `self_change`, `not_a_user`, `not_project_manager`, `not_global_admin`, `not_goal_manager`, `goal_not_writable`, `module_disabled`, `license_required`, `http_trigger_off` (each explained at `/api/v1/problems/<code>`). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Gateway Timeout: a problem whose `code` is one of `worker_timeout` (each explained at `/api/v1/problems/<code>`). */
+        GatewayTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not Found: a problem whose `code` is one of `route_not_found`, `not_found`, `user_not_found`, `project_not_found`, `member_not_found`, `goal_not_found`, `env_variable_not_found`, `module_not_found`, `license_not_found`, `worker_not_found`, `version_not_found`, `document_not_found`, `model_not_found`, `invocation_not_found` (each explained at `/api/v1/problems/<code>`). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Payload Too Large: a problem whose `code` is one of `payload_too_large`, `avatar_too_large` (each explained at `/api/v1/problems/<code>`). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too Many Requests: a problem whose `code` is one of `too_many_requests` (each explained at `/api/v1/problems/<code>`). */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unauthorized: a problem whose `code` is one of `unauthorized`, `invalid_credentials`, `invalid_token`, `api_key_required`, `invalid_api_key` (each explained at `/api/v1/problems/<code>`). */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unsupported Media Type: a problem whose `code` is one of `unsupported_media_type`, `unsupported_avatar_type`, `avatar_content_mismatch` (each explained at `/api/v1/problems/<code>`). */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -9974,6 +1256,1198 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listAllProjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description How the caller relates to the project
+                             * @enum {string}
+                             */
+                            access: "admin" | "owner" | "member" | "granted";
+                            /** @description The first characters of the current API key, for display */
+                            apiKeyPrefix: string;
+                            apiKeyRotatedAt: string;
+                            color: string | null;
+                            createdAt: string;
+                            id: string;
+                            memberIds: string[];
+                            name: string;
+                            /** @description null when the CLI created the project or its owner was deleted */
+                            owner: {
+                                email: string;
+                                id: string;
+                                name: string;
+                            } | null;
+                            ownerId: string | null;
+                            slug: string;
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    listUserLicenses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description false once revoked */
+                            active: boolean;
+                            grantedAt: string;
+                            grantedBy: string | null;
+                            id: string;
+                            moduleCode: string;
+                            /** @description The project of a single_project licence */
+                            projectId: string | null;
+                            revokedAt: string | null;
+                            revokedBy: string | null;
+                            /** @enum {string} */
+                            scope: "all_projects" | "single_project";
+                            userId: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    grantLicense: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    moduleCode: string;
+                    /** @description Required for single_project, refused for all_projects */
+                    projectId?: string | null;
+                    /** @enum {string} */
+                    scope: "all_projects" | "single_project";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false once revoked */
+                        active: boolean;
+                        grantedAt: string;
+                        grantedBy: string | null;
+                        id: string;
+                        moduleCode: string;
+                        /** @description The project of a single_project licence */
+                        projectId: string | null;
+                        revokedAt: string | null;
+                        revokedBy: string | null;
+                        /** @enum {string} */
+                        scope: "all_projects" | "single_project";
+                        userId: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false once revoked */
+                        active: boolean;
+                        grantedAt: string;
+                        grantedBy: string | null;
+                        id: string;
+                        moduleCode: string;
+                        /** @description The project of a single_project licence */
+                        projectId: string | null;
+                        revokedAt: string | null;
+                        revokedBy: string | null;
+                        /** @enum {string} */
+                        scope: "all_projects" | "single_project";
+                        userId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    revokeLicense: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                licenseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setUserPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description At least one letter and one digit; a password needs 10 to 72 bytes (UTF-8) with at least one letter and one digit. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Password set */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        expiresAt: string;
+                        token: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        user: {
+                            avatarUrl: string | null;
+                            blocked: boolean;
+                            createdAt: string;
+                            email: string;
+                            id: string;
+                            name: string;
+                            permissions: ("create_projects" | "manage_users")[];
+                            projectIds: string[];
+                            /** @enum {string} */
+                            role: "root" | "admin" | "user";
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getSetupStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        adminExists: boolean;
+                    };
+                };
+            };
+        };
+    };
+    getAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listColors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            hex: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listGlobalGoals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            allowedProjectIds: string[];
+                            color: string | null;
+                            createdAt: string;
+                            description: string;
+                            goalSlug: string;
+                            id: string;
+                            name: string;
+                            /** @description null for a global goal */
+                            projectId: string | null;
+                            /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
+                            slug: string;
+                            total: number;
+                            /** @enum {string} */
+                            type: "counter" | "daily_counter";
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    createGlobalGoal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default [] */
+                    allowedProjectIds?: string[];
+                    /** @description One of the palette of GET /api/v1/colors, or null for none */
+                    color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
+                    description?: string;
+                    name: string;
+                    slug: string;
+                    /** @enum {string} */
+                    type: "counter" | "daily_counter";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        allowedProjectIds: string[];
+                        color: string | null;
+                        createdAt: string;
+                        description: string;
+                        goalSlug: string;
+                        id: string;
+                        name: string;
+                        /** @description null for a global goal */
+                        projectId: string | null;
+                        /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
+                        slug: string;
+                        total: number;
+                        /** @enum {string} */
+                        type: "counter" | "daily_counter";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getGoal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                goal: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        allowedProjectIds: string[];
+                        color: string | null;
+                        createdAt: string;
+                        description: string;
+                        goalSlug: string;
+                        id: string;
+                        name: string;
+                        /** @description null for a global goal */
+                        projectId: string | null;
+                        /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
+                        slug: string;
+                        total: number;
+                        /** @enum {string} */
+                        type: "counter" | "daily_counter";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteGoal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                goal: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateGoal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                goal: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    allowedProjectIds?: string[];
+                    /** @description One of the palette of GET /api/v1/colors, or null for none */
+                    color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
+                    description?: string;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        allowedProjectIds: string[];
+                        color: string | null;
+                        createdAt: string;
+                        description: string;
+                        goalSlug: string;
+                        id: string;
+                        name: string;
+                        /** @description null for a global goal */
+                        projectId: string | null;
+                        /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
+                        slug: string;
+                        total: number;
+                        /** @enum {string} */
+                        type: "counter" | "daily_counter";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    incrementGoal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                goal: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default 1 */
+                    by?: number;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        by: number;
+                        day: string;
+                        goalId: string;
+                        slug: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getGoalStats: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                goal: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        days?: {
+                            day: string;
+                            value: number;
+                        }[];
+                        from?: string;
+                        goalId: string;
+                        slug: string;
+                        to?: string;
+                        total: number;
+                        /** @enum {string} */
+                        type: "counter" | "daily_counter";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 1 to 100 characters, no control characters; trimmed. */
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    uploadMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    deleteMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listMyModuleLicenses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description false once revoked */
+                            active: boolean;
+                            grantedAt: string;
+                            grantedBy: string | null;
+                            id: string;
+                            moduleCode: string;
+                            /** @description The project of a single_project licence */
+                            projectId: string | null;
+                            revokedAt: string | null;
+                            revokedBy: string | null;
+                            /** @enum {string} */
+                            scope: "all_projects" | "single_project";
+                            userId: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    changeMyPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword: string;
+                    /** @description At least one letter and one digit; a password needs 10 to 72 bytes (UTF-8) with at least one letter and one digit. */
+                    newPassword: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        expiresAt: string;
+                        token: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listModules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            code: string;
+                            description: string;
+                            /** @description Core modules are active in every project and need no licence */
+                            isCore: boolean;
+                            name: string;
+                            /** @description "built-in", or "plugin:<name>" for a module a plugin declares */
+                            source: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listProblemTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            code: string;
+                            description: string;
+                            field?: string;
+                            /** @enum {string} */
+                            reportedAs?: "validation_failed";
+                            /** @description null: never an HTTP answer (start-up, the CLI) */
+                            status: number | null;
+                            title: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: string;
+                        description: string;
+                        field?: string;
+                        /** @enum {string} */
+                        reportedAs?: "validation_failed";
+                        /** @description null: never an HTTP answer (start-up, the CLI) */
+                        status: number | null;
+                        title: string;
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listProjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description How the caller relates to the project
+                             * @enum {string}
+                             */
+                            access: "admin" | "owner" | "member" | "granted";
+                            /** @description The first characters of the current API key, for display */
+                            apiKeyPrefix: string;
+                            apiKeyRotatedAt: string;
+                            color: string | null;
+                            createdAt: string;
+                            id: string;
+                            memberIds: string[];
+                            name: string;
+                            ownerId: string | null;
+                            slug: string;
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    createProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description One of the palette of GET /api/v1/colors, or null for none */
+                    color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
+                    name: string;
+                    slug: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How the caller relates to the project
+                         * @enum {string}
+                         */
+                        access: "admin" | "owner" | "member" | "granted";
+                        /** @description Shown only now: m3m keeps only its hash */
+                        apiKey: string;
+                        apiKeyPrefix: string;
+                        apiKeyRotatedAt: string;
+                        color: string | null;
+                        createdAt: string;
+                        id: string;
+                        memberIds: string[];
+                        name: string;
+                        ownerId: string | null;
+                        slug: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How the caller relates to the project
+                         * @enum {string}
+                         */
+                        access: "admin" | "owner" | "member" | "granted";
+                        /** @description The first characters of the current API key, for display */
+                        apiKeyPrefix: string;
+                        apiKeyRotatedAt: string;
+                        color: string | null;
+                        createdAt: string;
+                        id: string;
+                        memberIds: string[];
+                        name: string;
+                        ownerId: string | null;
+                        slug: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    confirm: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description One of the palette of GET /api/v1/colors, or null for none */
+                    color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
+                    name?: string;
+                    slug?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How the caller relates to the project
+                         * @enum {string}
+                         */
+                        access: "admin" | "owner" | "member" | "granted";
+                        /** @description The first characters of the current API key, for display */
+                        apiKeyPrefix: string;
+                        apiKeyRotatedAt: string;
+                        color: string | null;
+                        createdAt: string;
+                        id: string;
+                        memberIds: string[];
+                        name: string;
+                        ownerId: string | null;
+                        slug: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Shown only now: m3m keeps only its hash */
+                        apiKey: string;
+                        apiKeyPrefix: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     listCollections: {
         parameters: {
             query?: never;
@@ -10000,72 +2474,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
     listDocuments: {
@@ -10101,72 +2512,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
     getDocument: {
@@ -10195,72 +2543,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
     deleteDocument: {
@@ -10285,94 +2570,10 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Default Response */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     getCollectionSchema: {
@@ -10404,72 +2605,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
     putCollectionSchema: {
@@ -10509,94 +2647,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     deleteCollectionSchema: {
@@ -10620,94 +2674,1084 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description Default Response */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
+                        items: {
+                            /** @description A mask for a secret, null otherwise */
+                            masked: string | null;
+                            name: string;
+                            secret: boolean;
+                            updatedAt: string;
+                            /** @description null for a secret */
+                            value: string | null;
                         }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setEnvironmentVariable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default false */
+                    secret?: boolean;
+                    value: string;
+                };
+            };
+        };
+        responses: {
             /** @description Default Response */
-            401: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
+                        /** @description A mask for a secret, null otherwise */
+                        masked: string | null;
+                        name: string;
+                        secret: boolean;
+                        updatedAt: string;
+                        /** @description null for a secret */
+                        value: string | null;
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteEnvironmentVariable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listProjectGoals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description Default Response */
-            403: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
+                        items: {
+                            allowedProjectIds: string[];
+                            color: string | null;
+                            createdAt: string;
+                            description: string;
+                            goalSlug: string;
+                            id: string;
+                            name: string;
+                            /** @description null for a global goal */
+                            projectId: string | null;
+                            /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
+                            slug: string;
+                            total: number;
+                            /** @enum {string} */
+                            type: "counter" | "daily_counter";
+                            updatedAt: string;
                         }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createProjectGoal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description One of the palette of GET /api/v1/colors, or null for none */
+                    color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
+                    description?: string;
+                    name: string;
+                    slug: string;
+                    /** @enum {string} */
+                    type: "counter" | "daily_counter";
+                };
+            };
+        };
+        responses: {
             /** @description Default Response */
-            404: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
+                        allowedProjectIds: string[];
+                        color: string | null;
+                        createdAt: string;
+                        description: string;
+                        goalSlug: string;
+                        id: string;
+                        name: string;
+                        /** @description null for a global goal */
+                        projectId: string | null;
+                        /** @description What increments address: {project-slug}-{goal-slug} for a project goal */
+                        slug: string;
+                        total: number;
+                        /** @enum {string} */
+                        type: "counter" | "daily_counter";
+                        updatedAt: string;
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    listInvocations: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                from?: string;
+                limit?: number;
+                outcome?: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                to?: string;
+                trigger?: "manual" | "http" | "event" | "schedule";
+                workerId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            coldStart: boolean;
+                            cpuMs: number;
+                            durationMs: number;
+                            error: {
+                                message: string;
+                                name: string;
+                                stack?: string;
+                            } | null;
+                            eventId: string | null;
+                            handler: string;
+                            id: string;
+                            logs: {
+                                at: string;
+                                /** @enum {string} */
+                                level: "debug" | "info" | "warn" | "error";
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                            projectId: string;
+                            resultPreview: string | null;
+                            scheduledAt: string | null;
+                            startedAt: string;
+                            /** @enum {string} */
+                            trigger: "manual" | "http" | "event" | "schedule";
+                            version: number;
+                            workerId: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getInvocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                invocationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        coldStart: boolean;
+                        cpuMs: number;
+                        durationMs: number;
+                        error: {
+                            message: string;
+                            name: string;
+                            stack?: string;
+                        } | null;
+                        eventId: string | null;
+                        handler: string;
+                        id: string;
+                        logs: {
+                            at: string;
+                            /** @enum {string} */
+                            level: "debug" | "info" | "warn" | "error";
+                            message: string;
+                        }[];
+                        /** @enum {string} */
+                        outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                        projectId: string;
+                        resultPreview: string | null;
+                        scheduledAt: string | null;
+                        startedAt: string;
+                        /** @enum {string} */
+                        trigger: "manual" | "http" | "event" | "schedule";
+                        version: number;
+                        workerId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    addProjectMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    userId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How the caller relates to the project
+                         * @enum {string}
+                         */
+                        access: "admin" | "owner" | "member" | "granted";
+                        /** @description The first characters of the current API key, for display */
+                        apiKeyPrefix: string;
+                        apiKeyRotatedAt: string;
+                        color: string | null;
+                        createdAt: string;
+                        id: string;
+                        memberIds: string[];
+                        name: string;
+                        ownerId: string | null;
+                        slug: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    removeProjectMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How the caller relates to the project
+                         * @enum {string}
+                         */
+                        access: "admin" | "owner" | "member" | "granted";
+                        /** @description The first characters of the current API key, for display */
+                        apiKeyPrefix: string;
+                        apiKeyRotatedAt: string;
+                        color: string | null;
+                        createdAt: string;
+                        id: string;
+                        memberIds: string[];
+                        name: string;
+                        ownerId: string | null;
+                        slug: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listProjectModules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            isCore: boolean;
+                            /** @description The module's code */
+                            moduleName: string;
+                            /**
+                             * @description Now: a trial whose end has passed is "disabled"; a core module is always "active"
+                             * @enum {string}
+                             */
+                            status: "active" | "trial" | "disabled";
+                            /** @description For a module put on trial: when the trial ends (or ended) */
+                            trialEndsAt?: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    enableModule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    moduleCode: string;
+                    /** @description Global admins only: enable the module as a trial until this ISO 8601 date-time (with a zone, in the future) */
+                    trialEndsAt?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        isCore: boolean;
+                        /** @description The module's code */
+                        moduleName: string;
+                        /**
+                         * @description Now: a trial whose end has passed is "disabled"; a core module is always "active"
+                         * @enum {string}
+                         */
+                        status: "active" | "trial" | "disabled";
+                        /** @description For a module put on trial: when the trial ends (or ended) */
+                        trialEndsAt?: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    disableModule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                moduleCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        isCore: boolean;
+                        /** @description The module's code */
+                        moduleName: string;
+                        /**
+                         * @description Now: a trial whose end has passed is "disabled"; a core module is always "active"
+                         * @enum {string}
+                         */
+                        status: "active" | "trial" | "disabled";
+                        /** @description For a module put on trial: when the trial ends (or ended) */
+                        trialEndsAt?: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getRuntimeTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description TypeScript declarations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listWorkers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            activeVersion: number | null;
+                            createdAt: string;
+                            deployedAt: string | null;
+                            draft: {
+                                savedAt: string | null;
+                                sourceHash: string;
+                            } | null;
+                            effectiveLimits: {
+                                cpuMs: number;
+                                memoryMb: number;
+                                wallMs: number;
+                            };
+                            enabled: boolean;
+                            httpPath: string;
+                            id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
+                            latestVersion: number;
+                            limits: {
+                                cpuMs?: number;
+                                memoryMb?: number;
+                                wallMs?: number;
+                            };
+                            name: string;
+                            projectId: string;
+                            slug: string;
+                            triggers: {
+                                cron: string | null;
+                                events: string[];
+                                http: boolean;
+                            };
+                            undeployedChanges: boolean;
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    /**
+                     * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
+                     * @default javascript
+                     * @enum {string}
+                     */
+                    language?: "javascript" | "typescript";
+                    /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
+                    limits?: {
+                        cpuMs?: number;
+                        memoryMb?: number;
+                        wallMs?: number;
+                    };
+                    name: string;
+                    slug: string;
+                    /** @description Event types for onEvent, the HTTP trigger for fetch, a cron expression for scheduled */
+                    triggers?: {
+                        cron?: string | null;
+                        events?: string[];
+                        http?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeVersion: number | null;
+                        createdAt: string;
+                        deployedAt: string | null;
+                        draft: {
+                            savedAt: string | null;
+                            sourceHash: string;
+                        } | null;
+                        draftSource: string | null;
+                        effectiveLimits: {
+                            cpuMs: number;
+                            memoryMb: number;
+                            wallMs: number;
+                        };
+                        enabled: boolean;
+                        httpPath: string;
+                        id: string;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        latestVersion: number;
+                        limits: {
+                            cpuMs?: number;
+                            memoryMb?: number;
+                            wallMs?: number;
+                        };
+                        name: string;
+                        projectId: string;
+                        slug: string;
+                        triggers: {
+                            cron: string | null;
+                            events: string[];
+                            http: boolean;
+                        };
+                        undeployedChanges: boolean;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeVersion: number | null;
+                        createdAt: string;
+                        deployedAt: string | null;
+                        draft: {
+                            savedAt: string | null;
+                            sourceHash: string;
+                        } | null;
+                        draftSource: string | null;
+                        effectiveLimits: {
+                            cpuMs: number;
+                            memoryMb: number;
+                            wallMs: number;
+                        };
+                        enabled: boolean;
+                        httpPath: string;
+                        id: string;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        latestVersion: number;
+                        limits: {
+                            cpuMs?: number;
+                            memoryMb?: number;
+                            wallMs?: number;
+                        };
+                        name: string;
+                        projectId: string;
+                        slug: string;
+                        triggers: {
+                            cron: string | null;
+                            events: string[];
+                            http: boolean;
+                        };
+                        undeployedChanges: boolean;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    /**
+                     * @description TypeScript is deployed with its types stripped; errors keep its lines and columns
+                     * @enum {string}
+                     */
+                    language?: "javascript" | "typescript";
+                    /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
+                    limits?: {
+                        cpuMs?: number;
+                        memoryMb?: number;
+                        wallMs?: number;
+                    };
+                    name?: string;
+                    /** @description Event types for onEvent, the HTTP trigger for fetch, a cron expression for scheduled */
+                    triggers?: {
+                        cron?: string | null;
+                        events?: string[];
+                        http?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeVersion: number | null;
+                        createdAt: string;
+                        deployedAt: string | null;
+                        draft: {
+                            savedAt: string | null;
+                            sourceHash: string;
+                        } | null;
+                        draftSource: string | null;
+                        effectiveLimits: {
+                            cpuMs: number;
+                            memoryMb: number;
+                            wallMs: number;
+                        };
+                        enabled: boolean;
+                        httpPath: string;
+                        id: string;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        latestVersion: number;
+                        limits: {
+                            cpuMs?: number;
+                            memoryMb?: number;
+                            wallMs?: number;
+                        };
+                        name: string;
+                        projectId: string;
+                        slug: string;
+                        triggers: {
+                            cron: string | null;
+                            events: string[];
+                            http: boolean;
+                        };
+                        undeployedChanges: boolean;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deployWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deployed: boolean;
+                        version: number;
+                        worker: {
+                            activeVersion: number | null;
+                            createdAt: string;
+                            deployedAt: string | null;
+                            draft: {
+                                savedAt: string | null;
+                                sourceHash: string;
+                            } | null;
+                            effectiveLimits: {
+                                cpuMs: number;
+                                memoryMb: number;
+                                wallMs: number;
+                            };
+                            enabled: boolean;
+                            httpPath: string;
+                            id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
+                            latestVersion: number;
+                            limits: {
+                                cpuMs?: number;
+                                memoryMb?: number;
+                                wallMs?: number;
+                            };
+                            name: string;
+                            projectId: string;
+                            slug: string;
+                            triggers: {
+                                cron: string | null;
+                                events: string[];
+                                http: boolean;
+                            };
+                            undeployedChanges: boolean;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deployed: boolean;
+                        version: number;
+                        worker: {
+                            activeVersion: number | null;
+                            createdAt: string;
+                            deployedAt: string | null;
+                            draft: {
+                                savedAt: string | null;
+                                sourceHash: string;
+                            } | null;
+                            effectiveLimits: {
+                                cpuMs: number;
+                                memoryMb: number;
+                                wallMs: number;
+                            };
+                            enabled: boolean;
+                            httpPath: string;
+                            id: string;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
+                            latestVersion: number;
+                            limits: {
+                                cpuMs?: number;
+                                memoryMb?: number;
+                                wallMs?: number;
+                            };
+                            name: string;
+                            projectId: string;
+                            slug: string;
+                            triggers: {
+                                cron: string | null;
+                                events: string[];
+                                http: boolean;
+                            };
+                            undeployedChanges: boolean;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    saveWorkerDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeVersion: number | null;
+                        createdAt: string;
+                        deployedAt: string | null;
+                        draft: {
+                            savedAt: string | null;
+                            sourceHash: string;
+                        } | null;
+                        draftSource: string | null;
+                        effectiveLimits: {
+                            cpuMs: number;
+                            memoryMb: number;
+                            wallMs: number;
+                        };
+                        enabled: boolean;
+                        httpPath: string;
+                        id: string;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        latestVersion: number;
+                        limits: {
+                            cpuMs?: number;
+                            memoryMb?: number;
+                            wallMs?: number;
+                        };
+                        name: string;
+                        projectId: string;
+                        slug: string;
+                        triggers: {
+                            cron: string | null;
+                            events: string[];
+                            http: boolean;
+                        };
+                        undeployedChanges: boolean;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
         };
     };
     dryRunWorker: {
@@ -10813,116 +3857,1208 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+        };
+    };
+    listWorkerInvocations: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                from?: string;
+                limit?: number;
+                outcome?: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                to?: string;
+                trigger?: "manual" | "http" | "event" | "schedule";
+            };
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description Default Response */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
+                        items: {
+                            coldStart: boolean;
+                            cpuMs: number;
+                            durationMs: number;
+                            error: {
+                                message: string;
+                                name: string;
+                                stack?: string;
+                            } | null;
+                            eventId: string | null;
+                            handler: string;
+                            id: string;
+                            logs: {
+                                at: string;
+                                /** @enum {string} */
+                                level: "debug" | "info" | "warn" | "error";
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                            projectId: string;
+                            resultPreview: string | null;
+                            scheduledAt: string | null;
+                            startedAt: string;
+                            /** @enum {string} */
+                            trigger: "manual" | "http" | "event" | "schedule";
+                            version: number;
+                            workerId: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    streamWorkerInvocations: {
+        parameters: {
+            query?: never;
+            header?: {
+                "last-event-id"?: string;
+            };
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    runWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    input?: unknown;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        durationMs: number;
+                        error?: {
+                            message: string;
+                            name: string;
+                            stack?: string;
+                        };
+                        invocationId: string;
+                        logs: {
+                            at: string;
+                            /** @enum {string} */
+                            level: "debug" | "info" | "warn" | "error";
                             message: string;
                         }[];
-                        status: number;
-                        title: string;
-                        type: string;
+                        /** @enum {string} */
+                        outcome: "ok" | "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                        result?: unknown;
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getWorkerStats: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        days: {
+                            day: string;
+                            errors: number;
+                            invocations: number;
+                            p50Ms: number | null;
+                            p95Ms: number | null;
+                        }[];
+                        from: string;
+                        to: string;
+                        total: {
+                            errors: number;
+                            invocations: number;
+                            p50Ms: number | null;
+                            p95Ms: number | null;
+                        };
+                        workerId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listWorkerVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            active: boolean;
+                            deployedAt: string;
+                            deployedBy: string | null;
+                            /** @enum {string} */
+                            language: "javascript" | "typescript";
+                            sourceHash: string;
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getWorkerVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: number;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        deployedAt: string;
+                        deployedBy: string | null;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        source: string;
+                        sourceHash: string;
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    activateWorkerVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: number;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeVersion: number | null;
+                        createdAt: string;
+                        deployedAt: string | null;
+                        draft: {
+                            savedAt: string | null;
+                            sourceHash: string;
+                        } | null;
+                        draftSource: string | null;
+                        effectiveLimits: {
+                            cpuMs: number;
+                            memoryMb: number;
+                            wallMs: number;
+                        };
+                        enabled: boolean;
+                        httpPath: string;
+                        id: string;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        latestVersion: number;
+                        limits: {
+                            cpuMs?: number;
+                            memoryMb?: number;
+                            wallMs?: number;
+                        };
+                        name: string;
+                        projectId: string;
+                        slug: string;
+                        triggers: {
+                            cron: string | null;
+                            events: string[];
+                            http: boolean;
+                        };
+                        undeployedChanges: boolean;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            avatarUrl: string | null;
+                            blocked: boolean;
+                            createdAt: string;
+                            email: string;
+                            id: string;
+                            name: string;
+                            permissions: ("create_projects" | "manage_users")[];
+                            projectIds: string[];
+                            /** @enum {string} */
+                            role: "root" | "admin" | "user";
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @description 1 to 100 characters, no control characters; trimmed. */
+                    name: string;
+                    /** @description At least one letter and one digit; a password needs 10 to 72 bytes (UTF-8) with at least one letter and one digit. */
+                    password: string;
+                    /** @default [] */
+                    permissions?: ("create_projects" | "manage_users")[];
+                    /** @default [] */
+                    projectIds?: string[];
+                    /**
+                     * @default user
+                     * @enum {string}
+                     */
+                    role?: "admin" | "user";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email?: string;
+                    /** @description 1 to 100 characters, no control characters; trimmed. */
+                    name?: string;
+                    permissions?: ("create_projects" | "manage_users")[];
+                    /** @enum {string} */
+                    role?: "admin" | "user";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    blockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    grantUserProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    projectId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    revokeUserProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    unblockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        avatarUrl: string | null;
+                        blocked: boolean;
+                        createdAt: string;
+                        email: string;
+                        id: string;
+                        name: string;
+                        permissions: ("create_projects" | "manage_users")[];
+                        projectIds: string[];
+                        /** @enum {string} */
+                        role: "root" | "admin" | "user";
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok" | "degraded";
                     } & {
                         [key: string]: unknown;
                     };
                 };
             };
             /** @description Default Response */
-            401: {
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
+                        /** @enum {string} */
+                        status: "ok" | "degraded";
                     } & {
                         [key: string]: unknown;
                     };
                 };
             };
-            /** @description Default Response */
-            403: {
+        };
+    };
+    callWorkerGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "*/*": unknown;
                 };
             };
-            /** @description Default Response */
-            404: {
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "*/*": unknown;
                 };
             };
-            /** @description Default Response */
-            413: {
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: string;
-                        detail?: string;
-                        errors?: {
-                            code?: string;
-                            field: string;
-                            message: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "*/*": unknown;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerTrace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    callWorkerPathTrace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rest of the path below the worker, slashes included (`orders/42`); the worker gets it as `request.path` (`/orders/42`) */
+                path: string;
+                /** @description The project's slug */
+                projectSlug: string;
+                /** @description The worker's slug */
+                workerSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id` */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
 }

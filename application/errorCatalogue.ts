@@ -299,11 +299,6 @@ export const ERRORS = {
     title: 'Not the goal manager',
     doc: "Project goals are changed by the project's owner or a global admin; global goals by global admins.",
   },
-  goal_not_writable: {
-    status: 403,
-    title: 'Goal not writable',
-    doc: "A project's API key increments only the project's own goals and the global goals that allow the project.",
-  },
   invalid_increment: field(
     'body.by',
     `\`by\` is a whole number from 1 to ${MAX_INCREMENT}.`,

@@ -9,6 +9,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const head = await m3m.eventStore.headPosition();
   const projectionStatus = m3m.runner.status().map((p) => ({ ...p, lag: Math.max(0, head - p.position) }));
   const subscriber = m3m.triggers.subscriber.status();
+  const plugins = m3m.plugins.status();
   const failing = projectionStatus.some((p) => p.state === 'retrying') || subscriber.state === 'retrying';
   return {
     status: failing ? 'degraded' : 'ok',
@@ -23,6 +24,10 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
       },
       scheduler: m3m.triggers.scheduler.status(),
     },
-    plugins: m3m.plugins.status(),
+    // Names only: /health answers anyone; folders and errors are at /api/v1/admin/plugins.
+    plugins: {
+      loaded: plugins.loaded.map((p) => ({ name: p.name })),
+      broken: plugins.broken.map((p) => ({ name: p.name })),
+    },
   };
 }

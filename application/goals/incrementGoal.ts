@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { incrementGoal as decideIncrement, goalIncrementsStream } from '../../domain/goal.ts';
 import { type Actor, eventMetadata, type RequestOrigin, storedMetadata } from '../context.ts';
-import { refusals, refuse } from '../errors.ts';
+import { refusals } from '../errors.ts';
 import { projectMayWriteGoal } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findGoal, findUsableGoal, noSuchGoal } from './queries.ts';
@@ -38,12 +38,8 @@ export async function incrementGoal(
   if (writer.kind === 'project') {
     doc = await findGoal(deps, idOrSlug);
     if (!doc) throw noSuchGoal();
-    if (!projectMayWriteGoal(writer.projectId, doc)) {
-      throw refuse(
-        'goal_not_writable',
-        'This project may write only to its own goals and to global goals that allow it.',
-      );
-    }
+    // A goal the project may not write is answered as a missing one, so a key cannot list others' slugs.
+    if (!projectMayWriteGoal(writer.projectId, doc)) throw noSuchGoal();
     projectId = writer.projectId;
   } else {
     doc = await findUsableGoal(deps, writer.actor, idOrSlug);

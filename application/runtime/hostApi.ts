@@ -79,7 +79,13 @@ function guarded(fn: HostFunction): HostFunction {
 
 const GoalArgs = z.tuple([
   z.string().min(1, 'slug is a goal slug').max(120),
-  z.number().int('by is a whole number').min(1).max(1_000_000_000).nullish(),
+  // NaN and Infinity arrive as null (JSON): anything but a whole number in range is refused, never counted as 1.
+  z
+    .number('by is a whole number from 1 to 1000000000')
+    .int('by is a whole number')
+    .min(1)
+    .max(1_000_000_000)
+    .optional(),
 ]);
 const EnvArgs = z.tuple([z.string().min(1).max(64)]);
 const EmitArgs = z.tuple([z.string(), z.unknown().optional()]);

@@ -6,6 +6,7 @@ import {
   type Doc,
   DuplicateKeyError,
   type Filter,
+  type Page,
   type ReadStore,
   type ReadStoreSession,
   type SortSpec,
@@ -22,6 +23,13 @@ import { applyUpdate, type DryRunCapture } from './dryRunEffects.ts';
 /** JSON size of one document, in UTF-8 bytes. */
 export const MAX_MODEL_DOC_BYTES = 256 * 1024;
 export const MAX_FIND_LIMIT = 1000;
+/** JSON size of one `find` result, in UTF-8 bytes: the same as a host call's result (1 MiB). */
+export const MAX_FIND_RESULT_BYTES = 1024 * 1024;
+/**
+ * Documents read from the store at a time. A find stops once its result would pass the byte cap, so the server
+ * never holds more than the cap plus one page (≤ 25 × 256 KiB) for one call, whatever `limit` says.
+ */
+const FIND_PAGE_DOCS = 25;
 const DEFAULT_FIND_LIMIT = 100;
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const FIELD_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -214,8 +222,27 @@ export function modelOps(readStore: ReadStore, projectId: string, dryRun?: DryRu
           throw new RangeError(`find: limit is a whole number from 1 to ${MAX_FIND_LIMIT}`);
         }
         const sort = checkSort(opts.sort);
-        const page = await c.find(f, { ...(sort ? { sort } : {}), limit });
-        return page.items;
+        const items: Doc[] = [];
+        let bytes = 2; // the brackets of the array
+        let cursor: string | null = null;
+        do {
+          const page: Page<Doc> = await c.find(f, {
+            ...(sort ? { sort } : {}),
+            limit: Math.min(FIND_PAGE_DOCS, limit - items.length),
+            cursor,
+          });
+          for (const doc of page.items) {
+            bytes += Buffer.byteLength(JSON.stringify(doc), 'utf8') + (items.length > 0 ? 1 : 0);
+            if (bytes > MAX_FIND_RESULT_BYTES) {
+              throw new RangeError(
+                `m3m.models.find: the result would pass ${MAX_FIND_RESULT_BYTES} bytes of JSON after ${items.length} documents; ask for fewer (limit) and page with a filter on a sorted field`,
+              );
+            }
+            items.push(doc);
+          }
+          cursor = page.nextCursor;
+        } while (cursor !== null && items.length < limit);
+        return items;
       }),
     findOne: ([name, filterOrId]) =>
       asWorkerError(async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makePrivateDir } from '../files/privateFiles.ts';
 
 export const SECRET_FILE = 'jwt-secret';
 const MIN_LENGTH = 32;
@@ -18,7 +19,7 @@ export async function loadJwtSecret(options: {
 }): Promise<string> {
   if (options.configured) return options.configured;
   const path = join(options.dataDir, SECRET_FILE);
-  await mkdir(options.dataDir, { recursive: true });
+  makePrivateDir(options.dataDir);
   if (!(await stat(path).catch(() => null))) await createSecretFile(path);
   const { mode } = await stat(path);
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {

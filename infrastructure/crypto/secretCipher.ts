@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SecretCipher } from '../../application/ports/secretCipher.ts';
+import { makePrivateDir } from '../files/privateFiles.ts';
 
 export const SECRETS_KEY_FILE = 'secrets-key';
 const KEY_BYTES = 32;
@@ -46,7 +47,7 @@ export function aesGcmCipher(key: Buffer): SecretCipher {
 export function loadSecretsKey(options: { configured: Buffer | null; dataDir: string }): Buffer {
   if (options.configured) return options.configured;
   const path = join(options.dataDir, SECRETS_KEY_FILE);
-  mkdirSync(options.dataDir, { recursive: true });
+  makePrivateDir(options.dataDir);
   if (!existsSync(path)) createKeyFile(path);
   const { mode } = statSync(path);
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {

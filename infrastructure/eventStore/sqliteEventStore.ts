@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Observable, Subject } from 'rxjs';
 import {
@@ -21,6 +19,7 @@ import {
   startPosition,
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
+import { makePrivateDatabaseFile } from '../files/privateFiles.ts';
 
 export interface SqliteEventStoreOptions {
   /** File path (parent folders are created) or `:memory:`. */
@@ -55,7 +54,7 @@ const SCHEMA = `
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') makePrivateDatabaseFile(options.path);
   return new SqliteEventStore(options);
 }
 

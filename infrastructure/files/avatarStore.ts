@@ -28,7 +28,7 @@ export function fileAvatarStore(dataDir: string): FileAvatarStore {
     async save(bytes, extension) {
       const file = `${createHash('sha256').update(bytes).digest('hex')}.${extension}`;
       if (!AVATAR_FILE_PATTERN.test(file)) throw new Error(`Unsupported avatar extension: ${extension}`);
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       // Unique per call: two uploads of one picture at once must not share (and rename away) one temporary file.
       const temporary = join(dir, `.${file}.${randomUUID()}.tmp`);
       await writeFile(temporary, bytes, { mode: 0o644 });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ErrorCode } from '../../application/errorCatalogue.ts';
 import type { Config } from '../config.ts';
+import { registerJsonBodyParser } from './jsonBody.ts';
 import { openApiOptions, swaggerUiOptions } from './openApi.ts';
 import {
   type FieldError,
@@ -49,6 +50,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setSerializerCompiler(serializerCompiler);
   // Set before any route is registered: child contexts copy the handler in effect when they are created.
   app.setErrorHandler(sendError);
+  registerJsonBodyParser(app);
 
   await app.register(fastifySwagger, openApiOptions);
   await app.register(fastifySwaggerUi, swaggerUiOptions(DOCS_PREFIX));

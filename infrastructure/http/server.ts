@@ -13,6 +13,7 @@ import { problem } from './problem.ts';
 import type { HttpApp, HttpRoutes } from './routeKit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminModuleRoutes } from './routes/adminModules.ts';
+import { adminPluginRoutes } from './routes/adminPlugins.ts';
 import { authRoutes } from './routes/auth.ts';
 import { avatarRoutes } from './routes/avatars.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -143,6 +144,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       collectionRoutes(projects),
       moduleRoutes(modules),
       adminModuleRoutes(modules),
+      adminPluginRoutes({ auth: identity.auth, plugins: () => m3m.plugins.status() }),
       workerRoutes(workers),
       invocationRoutes(workers),
       invocationStreamRoutes(workers),

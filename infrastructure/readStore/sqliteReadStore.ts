@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Doc, IndexSpec, ReadStore, ReadStoreSession } from '../../application/ports/readStore.ts';
+import { makePrivateDatabaseFile } from '../files/privateFiles.ts';
 import { AsyncMutex } from './asyncMutex.ts';
 import { assertCollectionName, assertSwaps } from './documentRules.ts';
 import { type ConnectionAccess, sqliteCollection } from './sqliteCollection.ts';
@@ -28,7 +27,7 @@ export interface SqliteReadStoreOptions {
 }
 
 export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore {
-  mkdirSync(dirname(options.path), { recursive: true });
+  makePrivateDatabaseFile(options.path);
   const writer = new SqliteConnection(options.path);
   writer.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
   const reader = new SqliteConnection(options.path);

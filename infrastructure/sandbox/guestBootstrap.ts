@@ -10,8 +10,8 @@
 //   hostTimer(epoch, timerId, delayMs)         an isolated-vm Callback in "ignored" mode: the runtime process
 //                                              calls dispatcher.fire(epoch, timerId) after the delay, unless
 //                                              the invocation has ended by then
-//   configJson                                 { methods, maxResultBytes, maxHostCallBytes, maxMessageChars,
-//                                                maxTimers }
+//   configJson                                 { methods, maxResultBytes, maxHostCallBytes,
+//                                                maxHostCallsInFlight, maxMessageChars, maxTimers }
 // Only strings and numbers ever go to those callbacks. It defines the frozen global `m3m` and `console`,
 // removes the APIs that let memory grow outside isolated-vm's `memoryLimit` (WebAssembly memories,
 // resizable and growable buffers), and returns the dispatcher the runtime process drives:
@@ -159,6 +159,21 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
   let epoch = 0;
   let nextCallId = 0;
   let pending = create(null);
+  // At most config.maxHostCallsInFlight calls wait on the host at once; the others wait here, in order,
+  // so a fan-out's arguments stay in this isolate's memory instead of the server's.
+  let inFlight = 0;
+  let waiting = create(null);
+  let waitingHead = 0;
+  let waitingTail = 0;
+  function release() {
+    if (waitingHead === waitingTail) {
+      inFlight--;
+      return;
+    }
+    const next = waiting[waitingHead];
+    delete waiting[waitingHead++];
+    next();
+  }
   // The error a failed host call throws in the guest: made here from the reply's name and message only,
   // its stack starting at the worker's own (async) frame that called m3m.
   function hostError(error, method) {
@@ -172,16 +187,29 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
   function hostMethod(path, name, prefix) {
     const method = async function () {
       const args = prefix === undefined ? [] : [prefix];
-      for (let i = 0; i < arguments.length; i++) args[args.length] = arguments[i];
+      // Trailing undefined arguments are left out (JSON would make them null): f(a, undefined) is f(a).
+      let count = arguments.length;
+      while (count > 0 && arguments[count - 1] === undefined) count--;
+      for (let i = 0; i < count; i++) args[args.length] = arguments[i];
       const argsJson = toJson(args, 'the arguments of m3m.' + path);
       if (argsJson.length > config.maxHostCallBytes) {
         throw new RangeErrorCtor('the arguments of m3m.' + path + ' are too large (limit ' + config.maxHostCallBytes + ' bytes)');
       }
+      const callEpoch = epoch;
+      // A waiting call is handed the slot of the call that finished, so the count never passes the limit.
+      if (inFlight >= config.maxHostCallsInFlight) {
+        await new PromiseCtor(function (resolve) { waiting[waitingTail++] = resolve; });
+      } else inFlight++;
       const callId = ++nextCallId;
-      const reply = await new PromiseCtor(function (resolve) {
-        pending[callId] = resolve;
-        hostCall(epoch, callId, path, argsJson);
-      });
+      let reply;
+      try {
+        reply = await new PromiseCtor(function (resolve) {
+          pending[callId] = resolve;
+          hostCall(epoch, callId, path, argsJson);
+        });
+      } finally {
+        if (callEpoch === epoch) release();
+      }
       if (reply.ok === true) return hasOwn(reply, 'value') ? reply.value : undefined;
       throw hostError(reply.error, method);
     };
@@ -333,6 +361,10 @@ export const GUEST_BOOTSTRAP = String.raw`(function m3mBootstrap(hostCall, hostL
     pending = create(null);
     timers = create(null);
     timerCount = 0;
+    inFlight = 0;
+    waiting = create(null);
+    waitingHead = 0;
+    waitingTail = 0;
     logsFull = false;
     logsDropped = 0;
     const envelope = await call(name, inputJson);

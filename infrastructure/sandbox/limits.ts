@@ -16,6 +16,7 @@ export interface RuntimeConfig {
   maxResultBytes: number;
   maxHostCallBytes: number;
   maxHostCalls: number;
+  maxHostCallsInFlight: number;
   maxLogLines: number;
   maxLogBytes: number;
   maxSourceBytes: number;
@@ -36,6 +37,7 @@ export function runtimeConfig(options: SandboxHostOptions): RuntimeConfig {
     maxResultBytes: positive('maxResultBytes', options.maxResultBytes, MiB),
     maxHostCallBytes: positive('maxHostCallBytes', options.maxHostCallBytes, MiB),
     maxHostCalls: positive('maxHostCalls', options.maxHostCalls, 1000),
+    maxHostCallsInFlight: positive('maxHostCallsInFlight', options.maxHostCallsInFlight, 8),
     maxLogLines: positive('maxLogLines', options.maxLogLines, 200),
     maxLogBytes: positive('maxLogBytes', options.maxLogBytes, 64 * 1024),
     maxSourceBytes: positive('maxSourceBytes', options.maxSourceBytes, MiB),

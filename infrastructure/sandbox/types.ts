@@ -140,6 +140,12 @@ export interface SandboxHostOptions {
   maxHostCallBytes?: number;
   /** Host API calls allowed per invocation. Default 1000. */
   maxHostCalls?: number;
+  /**
+   * Host API calls of one invocation being answered at once. Default 8. Further calls wait inside the
+   * isolate (their arguments count against its memory limit) until one of those returns: a fan-out of
+   * `Promise.all` over hundreds of calls costs the server at most this many results at a time.
+   */
+  maxHostCallsInFlight?: number;
   /** Log lines kept per invocation. Default 200. */
   maxLogLines?: number;
   /** Log bytes (UTF-8, messages) kept per invocation. Default 64 KiB. */

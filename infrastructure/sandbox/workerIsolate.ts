@@ -39,6 +39,8 @@ interface Running {
   methods: ReadonlySet<string>;
   logs: LogCollector;
   hostCalls: number;
+  /** Host calls sent to the server and not yet answered. */
+  inFlight: number;
   deadline: number;
   /** The guest's pending setTimeout wake-ups: cleared when the invocation ends. */
   timers: Set<NodeJS.Timeout>;
@@ -129,6 +131,7 @@ export class WorkerIsolate {
       methods: new Set(job.methods),
       logs,
       hostCalls: 0,
+      inFlight: 0,
       deadline: started + job.limits.wallMs,
       timers: new Set(),
       trip: (outcome, error) => {
@@ -205,6 +208,7 @@ export class WorkerIsolate {
   deliver(invocationId: string, callId: number, replyJson: string): void {
     const run = this.#running;
     if (!run || run.job.invocationId !== invocationId) return;
+    run.inFlight--;
     this.#deliver(run, callId, replyJson);
   }
 
@@ -266,6 +270,7 @@ export class WorkerIsolate {
       methods: this.#methods,
       maxResultBytes: this.#config.maxResultBytes,
       maxHostCallBytes: this.#config.maxHostCallBytes,
+      maxHostCallsInFlight: this.#config.maxHostCallsInFlight,
       maxMessageChars: MAX_MESSAGE_CHARS,
       maxTimers: MAX_TIMERS,
     });
@@ -350,11 +355,15 @@ export class WorkerIsolate {
       refusal = `too many m3m calls in one invocation (limit ${this.#config.maxHostCalls})`;
     } else if (Buffer.byteLength(argsJson) > this.#config.maxHostCallBytes) {
       refusal = `the arguments of m3m.${method} are too large (limit ${this.#config.maxHostCallBytes} bytes)`;
+    } else if (run.inFlight >= this.#config.maxHostCallsInFlight) {
+      // The bootstrap queues calls beyond the limit in the guest; this only holds if it was bypassed.
+      refusal = `too many m3m calls in flight (limit ${this.#config.maxHostCallsInFlight}); await some first`;
     }
     if (refusal) {
       this.#deliver(run, callId, JSON.stringify({ ok: false, error: { name: 'Error', message: refusal } }));
       return;
     }
+    run.inFlight++;
     this.#hooks.hostCall(run.job.invocationId, callId, method, argsJson);
   }
 

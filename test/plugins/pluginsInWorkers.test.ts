@@ -210,8 +210,19 @@ describe('plugins in workers', () => {
     expect(health.json.status).toBe('ok');
     expect(plugins.loaded.map((p) => p.name)).toEqual(['crypto', 'mail', 'greeter', 'untyped']);
     expect(plugins.broken.map((p) => p.name)).toEqual(BROKEN_PLUGINS.map((p) => p.name));
+    // Anyone may read /health: names only, never the server's folders or the errors that name them.
+    expect(health.text).not.toContain(pluginsDir);
+    expect(health.text).not.toMatch(/"(path|error)"/);
+    const details = await expectStatus(send(server, 'GET', '/api/v1/admin/plugins', { token: root }), 200);
+    const detailed = details.json as unknown as {
+      loaded: { name: string; path: string }[];
+      broken: { name: string; path: string; error: string }[];
+    };
+    expect(detailed.loaded.map((p) => p.name)).toEqual(['crypto', 'mail', 'greeter']);
+    expect(detailed.loaded.every((p) => p.path.startsWith('/'))).toBe(true);
     for (const { name, error } of BROKEN_PLUGINS) {
-      expect(plugins.broken.find((p) => p.name === name)?.error).toMatch(error);
+      expect(detailed.broken.every((p) => p.path.startsWith(pluginsDir))).toBe(true);
+      expect(detailed.broken.find((p) => p.name === name)?.error).toMatch(error);
     }
     const modules = await expectStatus(send(server, 'GET', '/api/v1/modules', { token: root }), 200);
     const codes = (modules.json.items as { code: string }[]).map((m) => m.code);

@@ -185,7 +185,7 @@ describe('goals', () => {
     expect((await incrementGoal(h.deps, key(shop.projectId), 'global_open')).goalId).toBe(open);
     for (const slug of ['blog-theirs', 'global_closed']) {
       const error = await refusal(incrementGoal(h.deps, key(shop.projectId), slug));
-      expect(error).toMatchObject({ kind: 'forbidden', code: 'goal_not_writable' });
+      expect(error).toMatchObject({ kind: 'not_found', code: 'goal_not_found' });
     }
     expect((await refusal(incrementGoal(h.deps, key(shop.projectId), 'nope'))).kind).toBe('not_found');
     // Users: those with access to the goal's project (or one the global goal allows), and admins.

@@ -71,6 +71,9 @@ const RESPONSE_KEYS = new Set(['status', 'headers', 'body']);
  * it is, text/plain unless the worker says otherwise; any other body as JSON); a string is a 200 text/plain
  * body, any other value a 200 JSON body; `undefined` or `null` is a 204.
  */
+/** What Node refuses in a header value: control characters other than tab, and anything beyond Latin-1. */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 function sendWorkerResponse(reply: FastifyReply, invocation: Invocation): FastifyReply {
   reply.header(INVOCATION_HEADER, invocation.id);
   const result = invocation.result;
@@ -95,7 +98,7 @@ function sendWorkerResponse(reply: FastifyReply, invocation: Invocation): Fastif
   }
   const entries = Object.entries(headers as Record<string, unknown>);
   for (const [name, value] of entries) {
-    if (!HEADER_NAME.test(name) || typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+    if (!HEADER_NAME.test(name) || typeof value !== 'string' || INVALID_HEADER_VALUE.test(value)) {
       throw invalidResponse(invocation, `an invalid header "${name.slice(0, 100)}"`);
     }
   }

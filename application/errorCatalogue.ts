@@ -78,7 +78,7 @@ export const ERRORS = {
   too_many_requests: {
     status: 429,
     title: 'Too many requests',
-    doc: 'Too many attempts (failed logins, wrong current passwords): wait the seconds `Retry-After` says.',
+    doc: 'Too many attempts (failed logins, wrong current passwords, wrong API keys from one address): wait the seconds `Retry-After` says.',
   },
   internal_error: {
     status: 500,

@@ -4,9 +4,11 @@ import { PROJECTS } from '../../application/projects/readModel.ts';
 import { loadJwtSecret } from '../auth/jwtSecret.ts';
 import { jwtTokens } from '../auth/jwtTokens.ts';
 import { LoginRateLimiter } from '../auth/loginRateLimiter.ts';
+import { StoreRateLimiter } from '../auth/storeRateLimiter.ts';
 import type { M3m } from '../composition.ts';
 import { fileAvatarStore } from '../files/avatarStore.ts';
 import { healthReport } from '../health.ts';
+import { API_KEY_MAX_FAILURES, API_KEY_WINDOW_MS } from './apiKeys.ts';
 import { buildHttpApp } from './app.ts';
 import { httpAuth } from './auth.ts';
 import { problem } from './problem.ts';
@@ -55,6 +57,13 @@ export async function identityRouteDeps(m3m: M3m, readModelWaitMs = 10_000): Pro
     directory,
     tokens,
     loginLimiter: new LoginRateLimiter({ clock: m3m.clock }),
+    apiKeyLimiter: new StoreRateLimiter({
+      readStore: m3m.readStore,
+      clock: m3m.clock,
+      scope: 'api_key',
+      maxFailures: API_KEY_MAX_FAILURES,
+      windowMs: API_KEY_WINDOW_MS,
+    }),
     auth: httpAuth({ directory, tokens }),
     avatarFiles,
     waitFor: async (position) => {
@@ -84,6 +93,7 @@ export function projectRouteDeps(m3m: M3m, identity: IdentityRouteDeps): Project
       userExists: async (userId) => (await identity.directory.get(userId)) !== null,
     },
     auth: identity.auth,
+    apiKeyLimiter: identity.apiKeyLimiter,
     waitFor: identity.waitFor,
   };
 }
@@ -123,6 +133,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
   const workers: WorkerRouteDeps = {
     app: m3m.workers,
     auth: identity.auth,
+    apiKeyLimiter: identity.apiKeyLimiter,
     waitFor: identity.waitFor,
     ...(options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs }),
   };

@@ -6,7 +6,7 @@ import { deleteGoal } from '../../../application/goals/deleteGoal.ts';
 import { type GoalWriter, incrementGoal } from '../../../application/goals/incrementGoal.ts';
 import { getGoal, goalStats, listGlobalGoals, listProjectGoals } from '../../../application/goals/queries.ts';
 import { updateGoal } from '../../../application/goals/updateGoal.ts';
-import { projectForApiKey } from '../../../application/projects/queries.ts';
+import { projectOfApiKey } from '../apiKeys.ts';
 import { requireModule } from '../moduleGuard.ts';
 import { problem } from '../problem.ts';
 import {
@@ -239,8 +239,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
   const writerOf = async (request: FastifyRequest): Promise<GoalWriter> => {
     const key = request.headers['x-api-key'];
     if (key !== undefined) {
-      const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
-      if (!project) throw problem('invalid_api_key', 'The API key is not valid (it may have been rotated).');
+      const project = await projectOfApiKey(deps.app, deps.apiKeyLimiter, request, key);
       return { kind: 'project', projectId: project.id };
     }
     if (request.headers.authorization === undefined) {
@@ -276,7 +275,7 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
             .nullish(),
           response: {
             200: z.object({ goalId: z.string(), slug: z.string(), by: z.number(), day: z.string() }),
-            ...problems(400, 401, 403, 404),
+            ...problems(400, 401, 403, 404, 429),
           },
         },
       },

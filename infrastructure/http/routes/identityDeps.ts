@@ -3,6 +3,7 @@ import type { ProjectGrantDeps } from '../../../application/identity/userCommand
 import type { UserDirectory } from '../../../application/identity/userDirectory.ts';
 import type { TokenService } from '../../../application/ports/tokenService.ts';
 import type { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
+import type { StoreRateLimiter } from '../../auth/storeRateLimiter.ts';
 import type { FileAvatarStore } from '../../files/avatarStore.ts';
 import type { HttpAuth } from '../auth.ts';
 
@@ -12,6 +13,8 @@ export interface IdentityRouteDeps {
   directory: UserDirectory;
   tokens: TokenService;
   loginLimiter: LoginRateLimiter;
+  /** Wrong `X-Api-Key` values per client address, across processes (`apiKeys.ts`). */
+  apiKeyLimiter: StoreRateLimiter;
   auth: HttpAuth;
   avatarFiles: FileAvatarStore;
   /** Read-your-writes: resolves once the read models have caught up with `position` (null: nothing written). */

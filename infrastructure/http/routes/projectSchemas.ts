@@ -6,6 +6,7 @@ import { COLOR_NAMES } from '../../../domain/colors.ts';
 import { ENV_NAME_PATTERN } from '../../../domain/environment.ts';
 import { GOAL_DESCRIPTION_MAX, GOAL_SLUG_PATTERN, GOAL_TYPES, MAX_INCREMENT } from '../../../domain/goal.ts';
 import { PROJECT_NAME_MAX, PROJECT_SLUG_PATTERN } from '../../../domain/project.ts';
+import type { StoreRateLimiter } from '../../auth/storeRateLimiter.ts';
 import type { HttpAuth } from '../auth.ts';
 
 /** What the project, goal and environment routes run on, wired in `infrastructure/composition.ts`. */
@@ -13,6 +14,7 @@ export interface ProjectRouteDeps {
   /** `modules`: for the routes that belong to a module (`requireModule`). */
   app: EnvironmentDeps & { userExists?: UserExists; modules: ModuleCatalog };
   auth: HttpAuth;
+  apiKeyLimiter: StoreRateLimiter;
   /** Read-your-writes: resolves once the read models have caught up with `position` (null: nothing written). */
   waitFor(position: number | null): Promise<void>;
 }

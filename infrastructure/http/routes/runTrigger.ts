@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { projectForApiKey } from '../../../application/projects/queries.ts';
 import { type Invocation, invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { WORKERS, type WorkerDoc } from '../../../application/workers/readModel.ts';
+import { projectOfApiKey } from '../apiKeys.ts';
 import { type ProblemError, problem } from '../problem.ts';
 import { type HttpRoutes, problems } from '../routeKit.ts';
 import type { WorkerRouteDeps } from './workerSchemas.ts';
@@ -129,8 +129,7 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
     if (key === undefined) {
       throw problem('api_key_required', "Send the project's API key in X-Api-Key.");
     }
-    const project = typeof key === 'string' ? await projectForApiKey(deps.app, key) : null;
-    if (!project) throw problem('invalid_api_key', 'The API key is not valid (it may have been rotated).');
+    const project = await projectOfApiKey(deps.app, deps.apiKeyLimiter, request, key);
     const noWorker = problem('worker_not_found', 'This project has no such worker.');
     // A key opens only its own project's workers; another project's are as unknown as missing ones.
     if (project.slug !== params.projectSlug) throw noWorker;
@@ -191,7 +190,7 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
       tags: ['runtime'],
       summary: "Call a worker's fetch handler (HTTP trigger), with the project's API key",
       description:
-        "The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time.",
+        "The worker must have `triggers.http`. Every method reaches it (QUERY too). Its `fetch(request)` gets `{ method, url, path, query, headers, body }` and returns `{ status?, headers?, body? }`: the response is the worker's own. 401 without a valid key, 404 for a worker the key's project does not have, 403 when its HTTP trigger is off, 409 when it is disabled or not deployed, 502 when it fails, 504 when it runs out of time; 429 (with `Retry-After`) after too many wrong keys from one address.",
       security: [{ apiKey: [] }],
       response: {
         '2xx': {
@@ -199,7 +198,7 @@ export function runTriggerRoutes(deps: WorkerRouteDeps): HttpRoutes {
             "The worker's answer: its status (200–599), headers and body (a string as it is, anything else as JSON); the invocation's id in `X-M3M-Invocation-Id`",
           content: { '*/*': { schema: z.unknown() } },
         },
-        ...problems(401, 403, 404, 409, 413, 502, 504),
+        ...problems(401, 403, 404, 409, 413, 429, 502, 504),
       },
     };
     for (const method of DOCUMENTED_METHODS) {

@@ -8,6 +8,7 @@ import {
   WORKER_LANGUAGES,
   WORKER_SLUG_PATTERN,
 } from '../../../domain/worker.ts';
+import type { StoreRateLimiter } from '../../auth/storeRateLimiter.ts';
 import type { HttpAuth } from '../auth.ts';
 import { ProjectIdParams } from './projectSchemas.ts';
 
@@ -15,6 +16,7 @@ import { ProjectIdParams } from './projectSchemas.ts';
 export interface WorkerRouteDeps {
   app: RuntimeDeps;
   auth: HttpAuth;
+  apiKeyLimiter: StoreRateLimiter;
   /** Read-your-writes: resolves once the read models have caught up with `position`. */
   waitFor(position: number | null): Promise<void>;
   /** Interval of the comment lines that keep an invocation stream open through proxies. Default 15 s. */

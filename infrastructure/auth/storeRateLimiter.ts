@@ -1,0 +1,75 @@
+import type { Clock } from '../../application/ports/clock.ts';
+import type { ReadStore } from '../../application/ports/readStore.ts';
+
+/** Failure times per key, shared by every m3m process on the read store. Operational data, not a read model. */
+export const RATE_LIMITS = 'm3m_rate_limits';
+
+export interface StoreRateLimiterOptions {
+  readStore: ReadStore;
+  clock: Clock;
+  /** What is limited, part of every key: `api_key`, `login`… */
+  scope: string;
+  /** Failures allowed inside the window; the next attempt is refused. */
+  maxFailures: number;
+  windowMs: number;
+}
+
+interface FailureDoc {
+  id: string;
+  /** Epoch milliseconds, oldest first, at most `maxFailures`. */
+  failures: number[];
+  /** When the newest failure leaves the window: the document can go. */
+  expiresAt: number;
+  [field: string]: unknown;
+}
+
+/**
+ * Counts failures per key (a client address) over a sliding window in the read store, so the limit holds across
+ * several m3m processes on one store (SQLite file, MongoDB, PostgreSQL) where an in-memory counter would let each
+ * process count for itself. After `maxFailures` failures inside `windowMs` the key is refused until the oldest of
+ * them leaves the window. Expired documents are swept as failures are recorded.
+ */
+export class StoreRateLimiter {
+  readonly #options: StoreRateLimiterOptions;
+  #recorded = 0;
+
+  constructor(options: StoreRateLimiterOptions) {
+    if (!(options.maxFailures >= 1 && options.windowMs >= 1))
+      throw new TypeError('maxFailures and windowMs ≥ 1');
+    this.#options = options;
+  }
+
+  #id(key: string): string {
+    return `${this.#options.scope}:${key}`.slice(0, 200);
+  }
+
+  /** Seconds the caller must wait before trying again, or 0 when an attempt is allowed. */
+  async retryAfterSeconds(key: string): Promise<number> {
+    const { readStore, clock, maxFailures, windowMs } = this.#options;
+    const doc = await readStore.collection<FailureDoc>(RATE_LIMITS).get(this.#id(key));
+    const now = clock.now().getTime();
+    const recent = (doc?.failures ?? []).filter((t) => t > now - windowMs);
+    if (recent.length < maxFailures) return 0;
+    const oldest = recent[recent.length - maxFailures]!;
+    return Math.max(1, Math.ceil((oldest + windowMs - now) / 1000));
+  }
+
+  async recordFailure(key: string): Promise<void> {
+    const { readStore, clock, maxFailures, windowMs } = this.#options;
+    const id = this.#id(key);
+    const now = clock.now().getTime();
+    await readStore.transaction(async (session) => {
+      const collection = session.collection<FailureDoc>(RATE_LIMITS);
+      const doc = await collection.get(id);
+      const failures = [...(doc?.failures ?? []).filter((t) => t > now - windowMs), now].slice(-maxFailures);
+      await collection.upsert({ id, failures, expiresAt: now + windowMs });
+    });
+    if (++this.#recorded % 100 === 0) {
+      await readStore.collection(RATE_LIMITS).deleteMany({ expiresAt: { $lt: now } });
+    }
+  }
+
+  async recordSuccess(key: string): Promise<void> {
+    await this.#options.readStore.collection(RATE_LIMITS).delete(this.#id(key));
+  }
+}

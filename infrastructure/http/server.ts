@@ -122,6 +122,8 @@ export interface BuildServerOptions {
   extraRoutes?: (deps: ServerRouteDeps) => HttpRoutes[];
   /** Heartbeat of the invocation streams (SSE); default 15 s. */
   sseHeartbeatMs?: number;
+  /** How often an invocation stream re-checks its viewer's access; default 2 s. */
+  streamAccessCheckMs?: number;
   /** How long a write waits for the read models to include it before answering 503; default 10 s. */
   readModelWaitMs?: number;
 }
@@ -136,6 +138,9 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
     apiKeyLimiter: identity.apiKeyLimiter,
     waitFor: identity.waitFor,
     ...(options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs }),
+    ...(options.streamAccessCheckMs === undefined
+      ? {}
+      : { streamAccessCheckMs: options.streamAccessCheckMs }),
   };
   return buildHttpApp({
     config: m3m.config,

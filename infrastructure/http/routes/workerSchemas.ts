@@ -21,6 +21,8 @@ export interface WorkerRouteDeps {
   waitFor(position: number | null): Promise<void>;
   /** Interval of the comment lines that keep an invocation stream open through proxies. Default 15 s. */
   heartbeatMs?: number;
+  /** How often an invocation stream checks that its viewer still has access. Default 2 s. */
+  streamAccessCheckMs?: number;
 }
 
 export const WorkerParams = ProjectIdParams.extend({ workerId: z.uuid('must be a worker id (a UUID)') });

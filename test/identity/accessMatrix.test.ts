@@ -30,6 +30,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['POST /api/v1/users/{id}/projects', /*         */ 401, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/users/{id}/projects/{projectId}', 401, 403, 403, 200, 200, 200],
   ['POST /api/v1/admin/users/{id}/password', /*   */ 401, 403, 403, 403, 204, 204],
+  ['GET /api/v1/admin/plugins', /*                */ 401, 403, 403, 403, 200, 200],
 ];
 
 /** The manager may grant only projects in their own list: they hold this one (created before the users). */
@@ -176,6 +177,8 @@ describe('access matrix', () => {
           token,
           body: { password: 'reset-password-1' },
         });
+      case 'GET /api/v1/admin/plugins':
+        return server.request('GET', '/api/v1/admin/plugins', { token });
       default:
         throw new Error(`No request for ${route}`);
     }

@@ -57,6 +57,8 @@ export interface TriggersConfig {
 export interface AuthConfig {
   /** `null`: generated on first start into `<dataDir>/jwt-secret`. */
   jwtSecret: string | null;
+  /** Wrong `X-Api-Key` values one client address may send in 10 minutes before it gets 429s. */
+  apiKeyMaxFailures: number;
   tokenTtlSeconds: number;
   bcryptRounds: number;
 }
@@ -135,6 +137,7 @@ const Env = z.object({
   M3M_WORKER_CPU_MS: integerBetween(1, 600_000).prefault('1000'),
   M3M_WORKER_WALL_MS: integerBetween(1, 600_000).prefault('5000'),
   M3M_LOG_RETENTION_DAYS: integerBetween(1, 3650).prefault('7'),
+  M3M_API_KEY_MAX_FAILURES: integerBetween(1, 1_000_000).prefault('20'),
   M3M_ALLOW_PRIVATE_FETCH: z.enum(['true', 'false'], 'must be true or false').prefault('false'),
 });
 
@@ -174,6 +177,7 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
       jwtSecret: env.M3M_JWT_SECRET ?? null,
       tokenTtlSeconds: env.M3M_TOKEN_TTL_SECONDS,
       bcryptRounds: env.M3M_BCRYPT_ROUNDS,
+      apiKeyMaxFailures: env.M3M_API_KEY_MAX_FAILURES,
     },
     secretsKey: env.M3M_SECRETS_KEY ?? null,
     plugins: {

@@ -5,13 +5,12 @@ import type { ProjectDoc } from '../../application/projects/readModel.ts';
 import type { StoreRateLimiter } from '../auth/storeRateLimiter.ts';
 import { problem } from './problem.ts';
 
-/** Wrong `X-Api-Key` values a client address may send in the window before it gets 429s. */
-export const API_KEY_MAX_FAILURES = 20;
+/** The window in which a client address may send `M3M_API_KEY_MAX_FAILURES` wrong `X-Api-Key` values. */
 export const API_KEY_WINDOW_MS = 10 * 60_000;
 
 /**
  * The project of the `X-Api-Key` a request sends (the HTTP trigger, goal increments): 401 for a wrong key, and
- * after `API_KEY_MAX_FAILURES` wrong keys from one address within the window, 429 with `Retry-After` for every
+ * after `M3M_API_KEY_MAX_FAILURES` (20) wrong keys from one address within the window, 429 with `Retry-After` for every
  * key from that address, right or wrong, until the window moves on — guessing keys costs time.
  */
 export async function projectOfApiKey(

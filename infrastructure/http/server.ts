@@ -8,7 +8,7 @@ import { StoreRateLimiter } from '../auth/storeRateLimiter.ts';
 import type { M3m } from '../composition.ts';
 import { fileAvatarStore } from '../files/avatarStore.ts';
 import { healthReport } from '../health.ts';
-import { API_KEY_MAX_FAILURES, API_KEY_WINDOW_MS } from './apiKeys.ts';
+import { API_KEY_WINDOW_MS } from './apiKeys.ts';
 import { buildHttpApp } from './app.ts';
 import { httpAuth } from './auth.ts';
 import { problem } from './problem.ts';
@@ -61,7 +61,7 @@ export async function identityRouteDeps(m3m: M3m, readModelWaitMs = 10_000): Pro
       readStore: m3m.readStore,
       clock: m3m.clock,
       scope: 'api_key',
-      maxFailures: API_KEY_MAX_FAILURES,
+      maxFailures: m3m.config.auth.apiKeyMaxFailures,
       windowMs: API_KEY_WINDOW_MS,
     }),
     auth: httpAuth({ directory, tokens }),

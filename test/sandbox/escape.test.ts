@@ -376,7 +376,9 @@ describe('limits', () => {
       await new Promise((resolve) => { globalThis.keep = resolve; });`,
       { hostApi: { 't.x': () => 1 } },
     );
-    expect(['timeout', 'cpu_limit']).toContain(r.outcome);
+    // Each link of the chain resolves to the next one, so the chain also grows the heap: on a busy machine the
+    // memory limit can be the one that trips first. Any of the three is the sandbox holding.
+    expect(['timeout', 'cpu_limit', 'memory_limit']).toContain(r.outcome);
   });
 
   it('a handler whose promise nothing can settle any more is an error (isolated-vm: "Promise was abandoned")', async () => {

@@ -1,5 +1,7 @@
+import { normalizeEmail } from '../../domain/email.ts';
 import type { Avatar, UserRole } from '../../domain/user.ts';
 import type { Doc, Page, ReadStore } from '../ports/readStore.ts';
+import type { PeopleLookup, ProjectPerson } from '../projects/members.ts';
 
 /**
  * The users read model, as `projections/users.ts` writes it and the queries here read it. Password hashes
@@ -60,5 +62,15 @@ export function userDirectory(readStore: ReadStore): UserDirectory {
           cursor: cursor ?? null,
         },
       ),
+  };
+}
+
+/** The directory as the project member routes see it: a name, an email and a picture per user, nothing more. */
+export function peopleLookup(directory: UserDirectory): PeopleLookup {
+  const person = (user: UserView | null): ProjectPerson | null =>
+    user && { userId: user.id, name: user.name, email: user.email, avatarFile: user.avatar?.file ?? null };
+  return {
+    byId: async (userId) => person(await directory.get(userId)),
+    byEmail: async (email) => person(await directory.byEmail(normalizeEmail(email))),
   };
 }

@@ -1,5 +1,5 @@
 import { TimeoutError } from 'rxjs';
-import { userDirectory } from '../../application/identity/userDirectory.ts';
+import { peopleLookup, userDirectory } from '../../application/identity/userDirectory.ts';
 import { PROJECTS } from '../../application/projects/readModel.ts';
 import { loadJwtSecret } from '../auth/jwtSecret.ts';
 import { jwtTokens } from '../auth/jwtTokens.ts';
@@ -91,6 +91,7 @@ export function projectRouteDeps(m3m: M3m, identity: IdentityRouteDeps): Project
       ...m3m.projects,
       modules: m3m.modules,
       userExists: async (userId) => (await identity.directory.get(userId)) !== null,
+      people: peopleLookup(identity.directory),
     },
     auth: identity.auth,
     apiKeyLimiter: identity.apiKeyLimiter,

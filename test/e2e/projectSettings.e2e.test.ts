@@ -57,6 +57,30 @@ describe('project settings', () => {
     await screenshot(page, 'project-settings');
   });
 
+  it('adds a member by the email of their account, shows them by name, and removes them', async () => {
+    const root = await e2e.rootToken();
+    await e2e.server.createUser(root, { email: 'mia@example.com', name: 'Mia Member' });
+    const page = await e2e.open();
+    await signIn(page, 'olga@example.com', owner.password);
+    await page.goto(`/projects/${project.id}/settings`);
+    const members = page.getByTestId('members');
+    await members.getByText('Olga Owner').waitFor();
+    await members.getByText('No members yet.').waitFor();
+    const email = page.getByLabel('Email', { exact: true });
+    await email.fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText('There is no user with this email.').waitFor();
+    await email.fill('Mia@Example.com');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await members.getByText('Mia Member').waitFor();
+    await members.getByText('mia@example.com').waitFor();
+    expect(await email.inputValue()).toBe('');
+    await screenshot(page, 'project-members');
+    await members.getByRole('button', { name: 'Remove' }).click();
+    await members.getByText('No members yet.').waitFor();
+    expect(await members.getByText('Mia Member').count()).toBe(0);
+  });
+
   it('keeps a secret variable masked: its value never reaches the browser', async () => {
     const page = await e2e.open();
     const bodies: string[] = [];

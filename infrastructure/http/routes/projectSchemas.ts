@@ -1,18 +1,20 @@
 import { z } from 'zod';
 import type { ModuleCatalog } from '../../../application/modules/catalog.ts';
 import type { EnvironmentDeps } from '../../../application/projects/deps.ts';
-import type { UserExists } from '../../../application/projects/members.ts';
+import type { PeopleLookup, ProjectMember, UserExists } from '../../../application/projects/members.ts';
 import { COLOR_NAMES } from '../../../domain/colors.ts';
+import { EMAIL_MAX_LENGTH } from '../../../domain/email.ts';
 import { ENV_NAME_PATTERN } from '../../../domain/environment.ts';
 import { GOAL_DESCRIPTION_MAX, GOAL_SLUG_PATTERN, GOAL_TYPES, MAX_INCREMENT } from '../../../domain/goal.ts';
 import { PROJECT_NAME_MAX, PROJECT_SLUG_PATTERN } from '../../../domain/project.ts';
 import type { StoreRateLimiter } from '../../auth/storeRateLimiter.ts';
 import type { HttpAuth } from '../auth.ts';
+import { avatarUrl } from './identitySchemas.ts';
 
 /** What the project, goal and environment routes run on, wired in `infrastructure/composition.ts`. */
 export interface ProjectRouteDeps {
   /** `modules`: for the routes that belong to a module (`requireModule`). */
-  app: EnvironmentDeps & { userExists?: UserExists; modules: ModuleCatalog };
+  app: EnvironmentDeps & { userExists?: UserExists; people: PeopleLookup; modules: ModuleCatalog };
   auth: HttpAuth;
   apiKeyLimiter: StoreRateLimiter;
   /** Read-your-writes: resolves once the read models have caught up with `position` (null: nothing written). */
@@ -85,6 +87,42 @@ export const ProjectSchema = z.object({
     .enum(['admin', 'owner', 'member', 'granted'])
     .meta({ description: 'How the caller relates to the project' }),
 });
+
+export const MemberSchema = z.object({
+  userId: z.string(),
+  role: z.enum(['owner', 'member']),
+  name: z.string().nullable().meta({ description: 'Null when the account no longer exists' }),
+  email: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+});
+
+export function memberJson(member: ProjectMember): z.infer<typeof MemberSchema> {
+  const { person } = member;
+  return {
+    userId: member.userId,
+    role: member.role,
+    name: person?.name ?? null,
+    email: person?.email ?? null,
+    avatarUrl: person?.avatarFile ? avatarUrl(person.avatarFile) : null,
+  };
+}
+
+export const MemberBodySchema = z
+  .object({
+    userId: z.uuid('must be a user id (a UUID)').optional(),
+    email: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`)
+      .optional()
+      .meta({ description: "The user's email, as an alternative to userId" }),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if ((body.userId === undefined) === (body.email === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['userId'], message: 'give either userId or email, not both' });
+    }
+  });
 
 export const ApiKeySchema = z.object({
   apiKey: z.string().meta({ description: 'Shown only now: m3m keeps only its hash' }),

@@ -2,7 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createProject } from '../../../application/projects/createProject.ts';
 import { deleteProject } from '../../../application/projects/deleteProject.ts';
-import { grantMember, revokeMember } from '../../../application/projects/members.ts';
+import {
+  grantMember,
+  listMembers,
+  memberIdByEmail,
+  revokeMember,
+} from '../../../application/projects/members.ts';
 import { getProject, listProjects } from '../../../application/projects/queries.ts';
 import { rotateApiKey } from '../../../application/projects/rotateApiKey.ts';
 import { updateProject } from '../../../application/projects/updateProject.ts';
@@ -10,6 +15,9 @@ import { atLeastOne, BEARER_SECURITY, type HttpRoutes, originOf, problems } from
 import {
   ApiKeySchema,
   ColorSchema,
+  MemberBodySchema,
+  MemberSchema,
+  memberJson,
   NameSchema,
   ProjectIdParams,
   type ProjectRouteDeps,
@@ -176,28 +184,42 @@ export function projectRoutes(deps: ProjectRouteDeps): HttpRoutes {
       },
     );
 
+    app.get(
+      '/projects/:id/members',
+      {
+        schema: {
+          operationId: 'listProjectMembers',
+          tags,
+          summary: "The project's owner and members with their names (owner or global admin)",
+          security,
+          params: ProjectIdParams,
+          response: { 200: z.object({ items: z.array(MemberSchema) }), ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request) => ({
+        items: (await listMembers(deps.app, auth.actorOf(request), request.params.id)).map(memberJson),
+      }),
+    );
+
     app.post(
       '/projects/:id/members',
       {
         schema: {
           operationId: 'addProjectMember',
           tags,
-          summary: 'Give a user access to the project (owner or global admin)',
+          summary: 'Give a user access to the project, named by id or by email (owner or global admin)',
           security,
           params: ProjectIdParams,
-          body: z.object({ userId: z.uuid('must be a user id (a UUID)') }).strict(),
+          body: MemberBodySchema,
           response: { 200: ProjectSchema, ...problems(400, 401, 403, 404) },
         },
       },
       async (request) => {
         const { id } = request.params;
-        const result = await grantMember(
-          deps.app,
-          auth.actorOf(request),
-          id,
-          request.body.userId,
-          originOf(request),
-        );
+        const actor = auth.actorOf(request);
+        const { userId, email } = request.body;
+        const who = userId ?? (await memberIdByEmail(deps.app, actor, id, email ?? ''));
+        const result = await grantMember(deps.app, actor, id, who, originOf(request));
         return current(request, id, result.position);
       },
     );

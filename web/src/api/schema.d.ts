@@ -611,9 +611,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The project's owner and members with their names (owner or global admin) */
+        get: operations["listProjectMembers"];
         put?: never;
-        /** Give a user access to the project (owner or global admin) */
+        /** Give a user access to the project, named by id or by email (owner or global admin) */
         post: operations["addProjectMember"];
         delete?: never;
         options?: never;
@@ -3055,6 +3056,42 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    listProjectMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            avatarUrl: string | null;
+                            email: string | null;
+                            /** @description Null when the account no longer exists */
+                            name: string | null;
+                            /** @enum {string} */
+                            role: "owner" | "member";
+                            userId: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     addProjectMember: {
         parameters: {
             query?: never;
@@ -3067,8 +3104,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description The user's email, as an alternative to userId */
+                    email?: string;
                     /** Format: uuid */
-                    userId: string;
+                    userId?: string;
                 };
             };
         };

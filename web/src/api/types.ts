@@ -10,6 +10,7 @@ export type ResponseOf<
 
 export type User = ResponseOf<'/api/v1/me', 'get'>;
 export type Project = ResponseOf<'/api/v1/projects/{id}', 'get'>;
+export type ProjectMember = ResponseOf<'/api/v1/projects/{id}/members', 'get'>['items'][number];
 export type AdminProject = ResponseOf<'/api/v1/admin/projects', 'get'>['items'][number];
 export type Goal = ResponseOf<'/api/v1/goals/{goal}', 'get'>;
 export type GoalStats = ResponseOf<'/api/v1/goals/{goal}/stats', 'get'>;

@@ -8,6 +8,7 @@ export const projectKeys = {
   list: ['projects', 'list'] as const,
   adminList: ['projects', 'admin-list'] as const,
   detail: (id: string) => ['projects', 'detail', id] as const,
+  members: (id: string) => ['projects', 'members', id] as const,
   colors: ['colors'] as const,
 };
 
@@ -87,11 +88,21 @@ export function useRotateApiKey(id: string) {
   });
 }
 
+/** The owner and members with their names; only those who manage the project may read it. */
+export function useMembers(id: string) {
+  return useQuery({
+    queryKey: projectKeys.members(id),
+    queryFn: async () =>
+      (await unwrap(api.GET('/api/v1/projects/{id}/members', { params: { path: { id } } }))).items,
+  });
+}
+
+/** By user id (picked from the directory) or by email (typed by an owner who cannot list users). */
 export function useGrantMember(id: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (userId: string) =>
-      unwrap(api.POST('/api/v1/projects/{id}/members', { params: { path: { id } }, body: { userId } })),
+    mutationFn: (who: { userId: string } | { email: string }) =>
+      unwrap(api.POST('/api/v1/projects/{id}/members', { params: { path: { id } }, body: who })),
     meta: { errorHandled: true },
     onSuccess: () => qc.invalidateQueries({ queryKey: projectKeys.all }),
   });

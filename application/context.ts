@@ -56,6 +56,8 @@ export interface RequestOrigin {
   correlationId?: string;
   /** The id of the event or request that caused this one. */
   causationId?: string | null;
+  /** A worker's writes: the causation depth of the events they append (see `EventMetadata.depth`). */
+  depth?: number;
 }
 
 /** The actor with the origin of the request, as one value (the identity use cases take it so). */
@@ -72,6 +74,8 @@ export interface CommandContext {
   correlationId?: string;
   /** The id of the event or request that caused this command. */
   causationId?: string | null;
+  /** Causation depth of the events appended (a worker's writes only). */
+  depth?: number;
 }
 
 /**
@@ -87,6 +91,7 @@ export function eventMetadata(
     source: origin.source ?? 'api',
     correlationId: origin.correlationId ?? randomUUID(),
     ...(origin.causationId !== undefined ? { causationId: origin.causationId } : {}),
+    ...(origin.depth !== undefined ? { depth: origin.depth } : {}),
   };
 }
 
@@ -103,5 +108,6 @@ export function storedMetadata(
     source: context.source,
     schemaVersion,
     timestamp: at.toISOString(),
+    ...(context.depth !== undefined && context.depth > 0 ? { depth: context.depth } : {}),
   };
 }

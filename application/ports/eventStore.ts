@@ -10,6 +10,13 @@ export interface EventMetadata {
   schemaVersion: number;
   /** ISO 8601, UTC. */
   timestamp: string;
+  /**
+   * Causation depth: how many worker invocations, one triggered by the event of the one before, led to this
+   * event (1 for an event a worker appended while not handling an event). Absent on events no worker caused.
+   * The runtime subscriber stops delivering past `M3M_EVENT_DEPTH_LIMIT`, which ends worker → event → worker
+   * loops through any event type, built-in or custom.
+   */
+  depth?: number;
 }
 
 export interface NewEvent {

@@ -13,10 +13,11 @@ import type { EventStore } from '../ports/eventStore.ts';
 
 /**
  * Custom events (`m3m.events.emit(type, data)`): appended to the project's stream `project-events-<projectId>`
- * with the worker's type and the data `{ projectId, payload, depth }`. `depth` counts the chain of custom
- * events that led here (an event emitted by a worker that no event triggered has depth 1; one emitted while
- * handling an event of depth n has n + 1). The runtime refuses to emit beyond `M3M_EVENT_DEPTH_LIMIT`, which
- * cuts worker → event → worker loops; the runtime subscriber passes `depth` on as `eventDepth`.
+ * with the worker's type and the data `{ projectId, payload, depth }`. `depth` (also in the metadata, like every
+ * event a worker causes) counts the chain of worker-caused events that led here (an event emitted by a worker
+ * that no event triggered has depth 1; one emitted while handling an event of depth n has n + 1). The runtime
+ * refuses to emit beyond `M3M_EVENT_DEPTH_LIMIT`, which cuts worker → event → worker loops; the runtime
+ * subscriber passes the depth on as `eventDepth`.
  */
 
 export const CUSTOM_EVENT_STREAM_PREFIX = 'project-events-';
@@ -52,7 +53,7 @@ export interface EmitContext {
   /** The event that triggered the invocation, if any. */
   causationId: string | null;
   correlationId: string;
-  /** The depth of the triggering custom event; 0 when the trigger was not a custom event. */
+  /** The causation depth of the triggering event; 0 when no worker caused it. */
   eventDepth: number;
   depthLimit: number;
   reserved: ReadonlySet<string>;
@@ -100,6 +101,7 @@ export async function emitCustomEvent(
             source: `worker:${context.workerId}`,
             correlationId: context.correlationId,
             causationId: context.causationId,
+            depth,
           }),
           1,
           context.now,

@@ -11,7 +11,15 @@ import type { Doc } from '../ports/readStore.ts';
 
 export const WORKER_DELIVERIES = 'worker_deliveries';
 
-export type DeliveryStatus = 'in_flight' | 'queued' | 'deferred' | 'succeeded' | 'failed' | 'skipped';
+export const DELIVERY_STATUSES = [
+  'in_flight',
+  'queued',
+  'deferred',
+  'succeeded',
+  'failed',
+  'skipped',
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** The durable queue: deliveries that wait in the read store rather than in a lane in memory. */
 export const DURABLE: DeliveryStatus[] = ['queued', 'deferred'];
 
@@ -53,7 +61,14 @@ export interface EventInput {
   type: string;
   position: number;
   data: unknown;
-  metadata: { timestamp: string; source: string; correlationId: string; causationId: string | null };
+  metadata: {
+    timestamp: string;
+    source: string;
+    correlationId: string;
+    causationId: string | null;
+    /** How many worker invocations led to this event (0: none); see `EventMetadata.depth`. */
+    depth: number;
+  };
 }
 
 export function eventInput(event: RecordedEvent): EventInput {
@@ -67,12 +82,16 @@ export function eventInput(event: RecordedEvent): EventInput {
       source: event.metadata.source,
       correlationId: event.metadata.correlationId,
       causationId: event.metadata.causationId,
+      depth: depthOf(event),
     },
   };
 }
 
-/** A custom event's `data.depth`; 0 for built-in events. */
+/**
+ * The causation depth of an event (`metadata.depth`, which every event a worker causes carries); custom
+ * events appended before m3m kept it there have it as `data.depth`. 0 for events no worker caused.
+ */
 export function depthOf(event: RecordedEvent): number {
-  const depth = (event.data as { depth?: unknown } | null)?.depth;
-  return typeof depth === 'number' && Number.isSafeInteger(depth) && depth > 0 ? depth : 0;
+  const positive = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0);
+  return positive(event.metadata.depth) || positive((event.data as { depth?: unknown } | null)?.depth);
 }

@@ -25,7 +25,7 @@ export interface HostApiContext {
   /** The triggering event, if any: the causation of what the worker writes. */
   causationId: string | null;
   correlationId: string;
-  /** Depth of the triggering custom event, 0 otherwise. */
+  /** Causation depth of the triggering event (0 for a trigger no worker caused: HTTP, schedule, run now). */
   eventDepth: number;
   /**
    * A dry run: every write, increment, emitted event and request is checked as usual, then recorded here
@@ -109,6 +109,8 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
     source: `worker:${ctx.workerId}`,
     correlationId: ctx.correlationId,
     causationId: ctx.causationId,
+    // Every event this invocation causes, built-in (GoalIncremented…) or custom, is one level deeper.
+    depth: ctx.eventDepth + 1,
   };
 
   const api: Record<string, HostFunction> = {

@@ -65,7 +65,14 @@ declare namespace m3m {
     type: string;
     /** Built-in events: their data; custom events: { projectId, payload, depth }. */
     data: any;
-    metadata: { timestamp: string; source: string; correlationId: string; causationId: string | null };
+    metadata: {
+      timestamp: string;
+      source: string;
+      correlationId: string;
+      causationId: string | null;
+      /** How many worker invocations led to this event (0: none); past M3M_EVENT_DEPTH_LIMIT it is not delivered. */
+      depth: number;
+    };
     /** Position of the event in the event log. */
     position: number;
   }

@@ -127,6 +127,15 @@ const POLICY: [route: string, ...statuses: number[]][] = [
     200,
   ],
   [
+    'GET /api/v1/projects/{id}/workers/{workerId}/deliveries',
+    /*              */ 401,
+    404,
+    200,
+    200,
+    200,
+    200,
+  ],
+  [
     'GET /api/v1/projects/{id}/workers/{workerId}/stats',
     /*                   */ 401,
     404,
@@ -302,6 +311,8 @@ describe('workers: access matrix', () => {
         controller.abort();
         return { status: response.status, body, type };
       }
+      case 'GET /api/v1/projects/{id}/workers/{workerId}/deliveries':
+        return request('GET', `${w}/deliveries`);
       case 'GET /api/v1/projects/{id}/workers/{workerId}/stats':
         return request('GET', `${w}/stats`);
       case 'GET /api/v1/projects/{id}/invocations':

@@ -143,6 +143,7 @@ describe('event triggers', () => {
         source: 'api',
         correlationId: event.metadata.correlationId,
         causationId: null,
+        depth: 0,
       },
     });
     await server.m3m.triggers.subscriber.waitFor(event.position);

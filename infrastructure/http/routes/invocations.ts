@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
+import { DELIVERY_STATUSES } from '../../../application/runtime/deliveries.ts';
+import { listDeliveries } from '../../../application/runtime/deliveryQueries.ts';
 import type { InvocationQuery } from '../../../application/runtime/invocations.ts';
 import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
@@ -7,6 +9,7 @@ import { findVisibleWorker } from '../../../application/workers/access.ts';
 import { BEARER_SECURITY, type HttpRoutes, originOf, problems, refuseNullBody } from '../routeKit.ts';
 import { DaySchema, ProjectIdParams } from './projectSchemas.ts';
 import {
+  DeliverySchema,
   InvocationFilterSchema,
   InvocationSchema,
   RunResultSchema,
@@ -150,6 +153,36 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
         const { id, invocationId } = request.params;
         return (await getInvocation(deps.app, auth.actorOf(request), id, invocationId)) as never;
       },
+    );
+
+    app.get(
+      '/projects/:id/workers/:workerId/deliveries',
+      {
+        schema: {
+          operationId: 'listWorkerDeliveries',
+          tags,
+          summary: 'What became of each event the worker subscribed to, newest first',
+          description:
+            'One entry per event: `succeeded`, `failed` (after its attempts), `skipped` with its `reason` (`depth_limit`: the event was caused by a chain of workers longer than M3M_EVENT_DEPTH_LIMIT; `worker_disabled`…), or still waiting (`in_flight`, `queued`, `deferred`). Filter by `status`; pages of `limit` (≤ 100), pass `nextCursor` as `cursor`.',
+          security,
+          params: WorkerParams,
+          querystring: z.object({
+            status: z.enum(DELIVERY_STATUSES).optional(),
+            limit: z.coerce.number().int().min(1).max(100).default(50),
+            cursor: z.string().max(2000).optional(),
+          }),
+          response: {
+            200: z.object({ items: z.array(DeliverySchema), nextCursor: z.string().nullable() }),
+            ...problems(400, 401, 404),
+          },
+        },
+      },
+      async (request) =>
+        listDeliveries(deps.app, auth.actorOf(request), request.params.id, request.params.workerId, {
+          status: request.query.status,
+          limit: request.query.limit,
+          cursor: request.query.cursor ?? null,
+        }),
     );
 
     app.get(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELIVERY_STATUSES } from '../../../application/runtime/deliveries.ts';
 import type { RuntimeDeps } from '../../../application/runtime/deps.ts';
 import { OUTCOMES, TRIGGER_KINDS } from '../../../application/runtime/invocations.ts';
 import {
@@ -149,6 +150,18 @@ export const RunResultSchema = z.object({
   logs: z.array(LogLineSchema),
   durationMs: z.number(),
   error: ErrorSchema.optional(),
+});
+
+export const DeliverySchema = z.object({
+  eventId: z.string(),
+  eventType: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  reason: z.string().nullable().meta({ description: 'Why a delivery was skipped, e.g. `depth_limit`' }),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  lastInvocationId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
 });
 
 export const InvocationFilterSchema = z.object({

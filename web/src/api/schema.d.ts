@@ -740,6 +740,26 @@ export interface paths {
         patch: operations["updateWorker"];
         trace?: never;
     };
+    "/api/v1/projects/{id}/workers/{workerId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What became of each event the worker subscribed to, newest first
+         * @description One entry per event: `succeeded`, `failed` (after its attempts), `skipped` with its `reason` (`depth_limit`: the event was caused by a chain of workers longer than M3M_EVENT_DEPTH_LIMIT; `worker_disabled`…), or still waiting (`in_flight`, `queued`, `deferred`). Filter by `status`; pages of `limit` (≤ 100), pass `nextCursor` as `cursor`.
+         */
+        get: operations["listWorkerDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/workers/{workerId}/deploy": {
         parameters: {
             query?: never;
@@ -3656,6 +3676,51 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listWorkerDeliveries: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "in_flight" | "queued" | "deferred" | "succeeded" | "failed" | "skipped";
+            };
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            attempts: number;
+                            createdAt: string;
+                            eventId: string;
+                            eventType: string;
+                            lastError: string | null;
+                            lastInvocationId: string | null;
+                            /** @description Why a delivery was skipped, e.g. `depth_limit` */
+                            reason: string | null;
+                            /** @enum {string} */
+                            status: "in_flight" | "queued" | "deferred" | "succeeded" | "failed" | "skipped";
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };

@@ -525,6 +525,18 @@ export const ERRORS = {
     doc: 'The worker did not answer within its wall-clock or CPU limit.',
   },
 
+  // ── quotas and fair share ────────────────────────────────────────────────────────────────────────────
+  quota_exceeded: {
+    status: 409,
+    title: 'Quota exceeded',
+    doc: "A write would take the project past one of its quotas (worker documents, their bytes, invocation log bytes). Workers see it as a `QuotaExceededError` naming the quota; log lines past the log quota are not kept and the record says so. Delete data, or ask a global admin to raise the project's quota (`PUT /api/v1/admin/projects/:id/quotas`); `GET /api/v1/projects/:id/usage` shows usage and quotas.",
+  },
+  invalid_quota: field(
+    'body',
+    'A quota is a whole number from 0 to 10¹², or `null` for the installation default.',
+    'Invalid quota',
+  ),
+
   // ── the command line ─────────────────────────────────────────────────────────────────────────────────
   invalid_configuration: {
     status: null,

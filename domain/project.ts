@@ -1,5 +1,6 @@
 import { type Color, isColor } from './colors.ts';
 import { type Decider, DomainError } from './decider.ts';
+import { NO_OVERRIDES, type ProjectQuotas, QUOTA_NAMES, validateQuotas } from './projectQuotas.ts';
 
 /** Lowercase letters, digits and inner hyphens, 1–48 characters. */
 export const PROJECT_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
@@ -28,6 +29,8 @@ export type ProjectCommand =
   | { type: 'GrantMember'; userId: string }
   | { type: 'RevokeMember'; userId: string }
   | { type: 'RotateApiKey'; apiKey: ApiKeyDigest }
+  /** A global admin's quotas for this project (`null`: the installation's default; absent: unchanged). */
+  | { type: 'SetQuotas'; quotas: Partial<ProjectQuotas> }
   /** `confirm` must repeat the project's current slug. */
   | { type: 'DeleteProject'; confirm: string };
 
@@ -49,6 +52,7 @@ export type ProjectEvent =
   | { type: 'ProjectMemberGranted'; data: { projectId: string; userId: string } }
   | { type: 'ProjectMemberRevoked'; data: { projectId: string; userId: string } }
   | { type: 'ProjectApiKeyRotated'; data: { projectId: string; apiKey: ApiKeyDigest } }
+  | { type: 'ProjectQuotasSet'; data: { projectId: string; quotas: ProjectQuotas } }
   | { type: 'ProjectDeleted'; data: { projectId: string; slug: string } };
 
 export const PROJECT_EVENT_TYPES = [
@@ -59,6 +63,7 @@ export const PROJECT_EVENT_TYPES = [
   'ProjectMemberGranted',
   'ProjectMemberRevoked',
   'ProjectApiKeyRotated',
+  'ProjectQuotasSet',
   'ProjectDeleted',
 ] as const satisfies readonly ProjectEvent['type'][];
 
@@ -70,6 +75,7 @@ export interface ProjectState {
   color: Color;
   ownerId: string | null;
   memberIds: readonly string[];
+  quotas: ProjectQuotas;
 }
 
 export function projectStream(projectId: string): string {
@@ -113,6 +119,7 @@ export const project: Decider<ProjectCommand, ProjectState, ProjectEvent> = {
     color: null,
     ownerId: null,
     memberIds: [],
+    quotas: NO_OVERRIDES,
   },
 
   decide(command, state) {
@@ -167,6 +174,12 @@ export const project: Decider<ProjectCommand, ProjectState, ProjectEvent> = {
         return [{ type: 'ProjectMemberRevoked', data: { projectId, userId: command.userId } }];
       case 'RotateApiKey':
         return [{ type: 'ProjectApiKeyRotated', data: { projectId, apiKey: command.apiKey } }];
+      case 'SetQuotas': {
+        const quotas = { ...state.quotas, ...command.quotas };
+        validateQuotas(quotas);
+        if (QUOTA_NAMES.every((name) => quotas[name] === state.quotas[name])) return [];
+        return [{ type: 'ProjectQuotasSet', data: { projectId, quotas } }];
+      }
       case 'DeleteProject':
         if (command.confirm !== state.slug) {
           throw new DomainError(
@@ -189,6 +202,7 @@ export const project: Decider<ProjectCommand, ProjectState, ProjectEvent> = {
           color: event.data.color,
           ownerId: event.data.ownerId,
           memberIds: [],
+          quotas: NO_OVERRIDES,
         };
       case 'ProjectRenamed':
         return { ...state, name: event.data.name };
@@ -202,6 +216,8 @@ export const project: Decider<ProjectCommand, ProjectState, ProjectEvent> = {
         return { ...state, memberIds: state.memberIds.filter((id) => id !== event.data.userId) };
       case 'ProjectApiKeyRotated':
         return state;
+      case 'ProjectQuotasSet':
+        return { ...state, quotas: event.data.quotas };
       case 'ProjectDeleted':
         return { ...state, status: 'deleted' };
     }

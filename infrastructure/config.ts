@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEFAULT_QUOTAS, MAX_QUOTA, type QuotaDefaults } from '../domain/projectQuotas.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -38,6 +39,8 @@ export interface WorkersConfig {
   logRetentionDays: number;
   /** Tests only: let `m3m.http.fetch` reach loopback and private addresses. */
   allowPrivateFetch: boolean;
+  /** Each project's quotas unless a global admin set its own (issue 12, item 5). */
+  quotas: QuotaDefaults;
 }
 
 export interface PluginsConfig {
@@ -87,7 +90,7 @@ const integerBetween = (min: number, max: number) =>
   z
     .string()
     .refine(
-      (v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max,
+      (v) => /^\d{1,13}$/.test(v) && Number(v) >= min && Number(v) <= max,
       `must be an integer between ${min} and ${max}`,
     )
     .transform(Number);
@@ -138,6 +141,9 @@ const Env = z.object({
   M3M_WORKER_WALL_MS: integerBetween(1, 600_000).prefault('5000'),
   M3M_LOG_RETENTION_DAYS: integerBetween(1, 3650).prefault('7'),
   M3M_API_KEY_MAX_FAILURES: integerBetween(1, 1_000_000).prefault('20'),
+  M3M_QUOTA_DOCUMENTS: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documents)),
+  M3M_QUOTA_DOCUMENT_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documentBytes)),
+  M3M_QUOTA_LOG_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.logBytes)),
   M3M_ALLOW_PRIVATE_FETCH: z.enum(['true', 'false'], 'must be true or false').prefault('false'),
 });
 
@@ -196,6 +202,11 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
       },
       logRetentionDays: env.M3M_LOG_RETENTION_DAYS,
       allowPrivateFetch: env.M3M_ALLOW_PRIVATE_FETCH === 'true',
+      quotas: {
+        documents: env.M3M_QUOTA_DOCUMENTS,
+        documentBytes: env.M3M_QUOTA_DOCUMENT_BYTES,
+        logBytes: env.M3M_QUOTA_LOG_BYTES,
+      },
     },
   };
 }

@@ -85,6 +85,7 @@ export async function openWorkerRuntime(parts: {
       limits: config.workers.limits,
       logRetentionDays: config.workers.logRetentionDays,
       eventDepthLimit: config.triggers.eventDepthLimit,
+      quotas: config.workers.quotas,
     },
     // Every type a projection reacts to, whatever module defines it: a worker can never forge one.
     reservedEventTypes: new Set([...BUILT_IN_EVENT_TYPES, ...projections.flatMap((p) => p.eventTypes ?? [])]),

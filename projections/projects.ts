@@ -86,6 +86,9 @@ export const projectsProjection: Projection = {
           },
         });
         return;
+      case 'ProjectQuotasSet':
+        await projects.patch(projectId, { $set: { quotas: event.data.quotas, updatedAt: at } });
+        return;
       case 'ProjectDeleted':
         await projects.delete(projectId);
         await access.deleteMany({ projectId });

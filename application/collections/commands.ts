@@ -4,7 +4,7 @@ import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { refusals, refuse } from '../errors.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findManageableProject } from '../projects/queries.ts';
-import { modelCollection } from '../runtime/models.ts';
+import { deleteModelDocument, modelCollection } from '../runtime/models.ts';
 import { modelSchemaProblem } from './schemaValidation.ts';
 
 /**
@@ -66,7 +66,12 @@ export async function deleteDocument(
 ): Promise<void> {
   await findManageableProject(deps, actor, projectId);
   refusals(() => validateModelName(name));
-  const deleted = await deps.readStore.collection(modelCollection(projectId, name)).delete(documentId);
+  const deleted = await deleteModelDocument(
+    deps.readStore,
+    projectId,
+    modelCollection(projectId, name),
+    documentId,
+  );
   if (!deleted)
     throw refuse('document_not_found', `The collection "${name}" has no document "${documentId}".`);
 }

@@ -1,3 +1,4 @@
+import type { ProjectQuotas } from '../../domain/projectQuotas.ts';
 import type { Doc } from '../ports/readStore.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface ProjectDoc extends Doc {
   apiKeyHash: string;
   apiKeyPrefix: string;
   apiKeyRotatedAt: string;
+  /** A global admin's quotas for the project; absent or `null` ones are the installation's. */
+  quotas?: ProjectQuotas;
   createdAt: string;
   updatedAt: string;
 }

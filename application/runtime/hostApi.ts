@@ -9,6 +9,7 @@ import { emitCustomEvent } from './customEvents.ts';
 import type { RuntimeDeps } from './deps.ts';
 import { cannedResponse, type DryRunCapture, DryRunError } from './dryRunEffects.ts';
 import { modelOps } from './models.ts';
+import { projectQuotas } from './projectUsage.ts';
 
 /**
  * The Runtime API behind the guest's global `m3m` (DESIGN §4), one closure set per invocation. Every function
@@ -57,11 +58,14 @@ const KIND_NAMES: Record<string, string> = {
   conflict: 'ConflictError',
 };
 
+/** Refusals a worker may want to tell apart from the kind's name. */
+const CODE_NAMES: Record<string, string> = { quota_exceeded: 'QuotaExceededError' };
+
 /** An application refusal as the guest should see it: `NotFoundError: The goal does not exist.` */
 function guestError(error: unknown): unknown {
   if (error instanceof ApplicationError) {
     const e = new Error(error.message);
-    e.name = KIND_NAMES[error.kind] ?? 'Error';
+    e.name = CODE_NAMES[error.code] ?? KIND_NAMES[error.kind] ?? 'Error';
     return e;
   }
   return error;
@@ -103,7 +107,9 @@ const FetchArgs = z.tuple([
 /** Builds the host API of one invocation: built-in functions plus the project's active extensions. */
 export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Promise<HostApi> {
   const { dryRun } = ctx;
-  const models = modelOps(deps.readStore, ctx.projectId, dryRun);
+  const models = modelOps(deps.readStore, ctx.projectId, dryRun, () =>
+    projectQuotas(deps.readStore, deps.settings.quotas, ctx.projectId),
+  );
   let environment: Promise<Record<string, string>> | null = null;
   const origin = {
     source: `worker:${ctx.workerId}`,

@@ -1,6 +1,7 @@
 import type { Page, ReadStore } from '../ports/readStore.ts';
 import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } from '../ports/workerSandbox.ts';
 import { WORKER_INVOCATIONS } from '../workers/readModel.ts';
+import { chargeLogs, sweepLogUsage } from './projectUsage.ts';
 import { recordDailyStats } from './stats.ts';
 
 export const TRIGGER_KINDS = ['manual', 'http', 'event', 'schedule'] as const;
@@ -59,11 +60,27 @@ export function resultPreview(result: unknown): string | null {
   return json.length > PREVIEW_CHARS ? `${json.slice(0, PREVIEW_CHARS)}…` : json;
 }
 
-/** Stores the record and adds it to its worker's daily statistics, in one transaction. */
-export async function storeInvocation(readStore: ReadStore, record: InvocationRecord): Promise<void> {
-  await readStore.transaction(async (session) => {
-    await session.collection<InvocationRecord>(WORKER_INVOCATIONS).insert(record);
-    await recordDailyStats(session, record);
+/**
+ * Stores the record and adds it to its worker's daily statistics, in one transaction. With `logQuota` its log
+ * lines count against the project's log quota; past it they are replaced by one line that says so (the record
+ * itself is always kept). Returns the record as stored.
+ */
+export async function storeInvocation(
+  readStore: ReadStore,
+  record: InvocationRecord,
+  logQuota?: number,
+): Promise<InvocationRecord> {
+  return readStore.transaction(async (session) => {
+    const stored =
+      logQuota === undefined
+        ? record
+        : {
+            ...record,
+            logs: await chargeLogs(session, record.projectId, record.startedAt, record.logs, logQuota),
+          };
+    await session.collection<InvocationRecord>(WORKER_INVOCATIONS).insert(stored);
+    await recordDailyStats(session, stored);
+    return stored;
   });
 }
 
@@ -135,5 +152,7 @@ export async function sweepInvocations(
   retentionDays: number,
 ): Promise<number> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
-  return readStore.collection(WORKER_INVOCATIONS).deleteMany({ startedAt: { $lt: cutoff } });
+  const deleted = await readStore.collection(WORKER_INVOCATIONS).deleteMany({ startedAt: { $lt: cutoff } });
+  await sweepLogUsage(readStore, cutoff);
+  return deleted;
 }

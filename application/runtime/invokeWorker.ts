@@ -13,6 +13,7 @@ import {
 import type { RuntimeDeps } from './deps.ts';
 import { buildHostApi } from './hostApi.ts';
 import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
+import { projectQuotas } from './projectUsage.ts';
 
 export interface InvocationTrigger {
   kind: TriggerKind;
@@ -96,7 +97,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     invocationId,
   });
 
-  const record: InvocationRecord = {
+  let record: InvocationRecord = {
     id: invocationId,
     workerId: worker.id,
     projectId: worker.projectId,
@@ -116,7 +117,8 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     seq: deps.feed.nextSeq(deps.clock.now()),
   };
   try {
-    await storeInvocation(deps.readStore, record);
+    const { logBytes } = await projectQuotas(deps.readStore, deps.settings.quotas, worker.projectId);
+    record = await storeInvocation(deps.readStore, record, logBytes);
   } catch (err) {
     // The worker ran; losing its record must not turn its result into a failure for the caller.
     deps.log?.('error', { err, invocationId, workerId: worker.id }, 'could not store an invocation record');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MODEL_NAME_PATTERN } from '../../domain/dataModel.ts';
+import type { QuotaDefaults } from '../../domain/projectQuotas.ts';
 import { DATA_MODELS, type DataModelDoc, dataModelId } from '../collections/readModel.ts';
 import { documentProblems } from '../collections/schemaValidation.ts';
 import {
@@ -13,6 +14,7 @@ import {
   type Update,
 } from '../ports/readStore.ts';
 import { applyUpdate, type DryRunCapture } from './dryRunEffects.ts';
+import { chargeDocuments, checkDocumentQuota, ensureDocumentUsage, jsonBytes } from './projectUsage.ts';
 
 /**
  * Worker data (`m3m.models.collection(name)…`): documents a project's workers store, kept in the read store
@@ -141,6 +143,24 @@ function checkUpdate(changes: unknown): Update {
   return update;
 }
 
+/** Deletes one of the project's documents and takes it off the project's usage, in one transaction. */
+export async function deleteModelDocument(
+  readStore: ReadStore,
+  projectId: string,
+  collectionName: string,
+  id: string,
+): Promise<boolean> {
+  await ensureDocumentUsage(readStore, projectId, modelCollectionPrefix(projectId));
+  return readStore.transaction(async (session) => {
+    const c = session.collection(collectionName);
+    const doc = await c.get(id);
+    if (!doc) return false;
+    await c.delete(id);
+    await chargeDocuments(session, projectId, { documents: -1, bytes: -jsonBytes(doc) }, null);
+    return true;
+  });
+}
+
 /** A write that does not match the collection's model: the guest sees `ValidationError: …`. */
 export class ModelValidationError extends Error {
   override name = 'ValidationError';
@@ -191,8 +211,23 @@ export interface ModelOps {
  * (limit ≤ 1000, default 100); `findOne(filter | id)` → doc or null; `update(id, changes)` → the updated doc or
  * null when there is none (`changes`: fields to set, or `{ $set, $inc, $unset }`); `delete(id)` → whether it existed.
  */
-export function modelOps(readStore: ReadStore, projectId: string, dryRun?: DryRunCapture): ModelOps {
+export function modelOps(
+  readStore: ReadStore,
+  projectId: string,
+  dryRun?: DryRunCapture,
+  /** The project's quotas (issue 12, item 5): every write is counted against them, growths refused past them. */
+  quotasOf?: () => Promise<QuotaDefaults>,
+): ModelOps {
   const collection = (name: unknown) => readStore.collection(modelCollection(projectId, name));
+  const quotas = async () => {
+    await ensureDocumentUsage(readStore, projectId, modelCollectionPrefix(projectId));
+    return quotasOf ? quotasOf() : null;
+  };
+  /** A dry run checks the quota as the write would, and writes nothing. */
+  const checkOnly = async (change: { documents: number; bytes: number }) => {
+    const limits = await quotas();
+    if (limits) await checkDocumentQuota(readStore, projectId, change, limits);
+  };
   return {
     insert: ([name, doc]) =>
       asWorkerError(async () => {
@@ -204,10 +239,16 @@ export function modelOps(readStore: ReadStore, projectId: string, dryRun?: DryRu
         await conform(readStore, projectId, name as string, stored);
         if (dryRun) {
           if (await c.get(stored.id)) throw new DuplicateKeyError(String(name), stored.id);
+          await checkOnly({ documents: 1, bytes: jsonBytes(stored) });
           dryRun.record({ kind: 'models.insert', collection: name as string, document: stored });
           return stored;
         }
-        await c.insert(stored);
+        const limits = await quotas();
+        const collectionName = modelCollection(projectId, name);
+        await readStore.transaction(async (session) => {
+          await session.collection(collectionName).insert(stored);
+          await chargeDocuments(session, projectId, { documents: 1, bytes: jsonBytes(stored) }, limits);
+        });
         return stored;
       }),
     find: ([name, filter, options]) =>
@@ -261,18 +302,28 @@ export function modelOps(readStore: ReadStore, projectId: string, dryRun?: DryRu
           const after = applyUpdate(current, update);
           checkSize(after);
           await conform(readStore, projectId, name as string, after);
+          await checkOnly({ documents: 0, bytes: jsonBytes(after) - jsonBytes(current) });
           dryRun.record({ kind: 'models.update', collection: name as string, id: key, document: after });
           return after;
         }
-        // In one transaction: an update that makes the document too large is rolled back.
+        const limits = await quotas();
+        // In one transaction: an update that makes the document too large, or the project pass its quota, is
+        // rolled back.
         return readStore.transaction(async (session) => {
           const c = session.collection(collectionName);
-          if (!(await c.get(key))) return null;
+          const before = await c.get(key);
+          if (!before) return null;
           await c.patch(key, update);
           const after = await c.get(key);
           if (after) {
             checkSize(after);
             await conform(session, projectId, name as string, after);
+            await chargeDocuments(
+              session,
+              projectId,
+              { documents: 0, bytes: jsonBytes(after) - jsonBytes(before) },
+              limits,
+            );
           }
           return after;
         });
@@ -280,7 +331,7 @@ export function modelOps(readStore: ReadStore, projectId: string, dryRun?: DryRu
     delete: ([name, id]) =>
       asWorkerError(async () => {
         const key = checkId(id);
-        if (!dryRun) return collection(name).delete(key);
+        if (!dryRun) return deleteModelDocument(readStore, projectId, modelCollection(projectId, name), key);
         const existed = (await collection(name).get(key)) !== null;
         dryRun.record({ kind: 'models.delete', collection: name as string, id: key, existed });
         return existed;

@@ -2,6 +2,7 @@ import type { ReadStore } from '../ports/readStore.ts';
 import { WORKER_INVOCATIONS, WORKER_STATS_DAILY } from '../workers/readModel.ts';
 import { WORKER_DELIVERIES } from './deliveries.ts';
 import { modelCollectionPrefix } from './models.ts';
+import { PROJECT_LOG_USAGE, PROJECT_USAGE } from './projectUsage.ts';
 import { SCHEDULE_TICKS } from './scheduler.ts';
 
 /**
@@ -14,7 +15,14 @@ export async function deleteProjectData(readStore: ReadStore, projectId: string)
   for (const name of await readStore.listCollections()) {
     if (name.startsWith(prefix)) await readStore.dropCollection(name);
   }
-  for (const collection of [WORKER_INVOCATIONS, WORKER_STATS_DAILY, WORKER_DELIVERIES, SCHEDULE_TICKS]) {
+  for (const collection of [
+    WORKER_INVOCATIONS,
+    WORKER_STATS_DAILY,
+    WORKER_DELIVERIES,
+    SCHEDULE_TICKS,
+    PROJECT_LOG_USAGE,
+  ]) {
     await readStore.collection(collection).deleteMany({ projectId });
   }
+  await readStore.collection(PROJECT_USAGE).delete(projectId);
 }

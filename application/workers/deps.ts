@@ -1,3 +1,4 @@
+import type { QuotaDefaults } from '../../domain/projectQuotas.ts';
 import type { WorkerLimits } from '../../domain/worker.ts';
 import type { WorkerSandbox } from '../ports/workerSandbox.ts';
 import type { EnvironmentDeps } from '../projects/deps.ts';
@@ -10,6 +11,8 @@ export interface WorkerSettings {
   logRetentionDays: number;
   /** Longest chain of custom events (worker → event → worker → …) before `m3m.events.emit` refuses. */
   eventDepthLimit: number;
+  /** Each project's storage quotas unless a global admin set its own. Default `DEFAULT_QUOTAS`. */
+  quotas?: QuotaDefaults;
 }
 
 /**

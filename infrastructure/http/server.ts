@@ -31,6 +31,7 @@ import type { ModuleRouteDeps } from './routes/moduleSchemas.ts';
 import { moduleRoutes } from './routes/modules.ts';
 import type { ProjectRouteDeps } from './routes/projectSchemas.ts';
 import { projectRoutes } from './routes/projects.ts';
+import { adminQuotaRoutes, quotaRoutes } from './routes/quotas.ts';
 import { runTriggerRoutes } from './routes/runTrigger.ts';
 import { userRoutes } from './routes/users.ts';
 import type { WorkerRouteDeps } from './routes/workerSchemas.ts';
@@ -166,6 +167,8 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       invocationRoutes(workers),
       invocationStreamRoutes(workers),
       dryRunRoutes(workers),
+      quotaRoutes(workers),
+      adminQuotaRoutes(workers),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
     rootRoutes: [runTriggerRoutes(workers)],

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
         limits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000 },
         logRetentionDays: 7,
         allowPrivateFetch: false,
+        quotas: { documents: 100_000, documentBytes: 268_435_456, logBytes: 67_108_864 },
       },
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
@@ -61,6 +62,9 @@ describe('loadConfig', () => {
       M3M_WORKER_WALL_MS: '2000',
       M3M_LOG_RETENTION_DAYS: '30',
       M3M_ALLOW_PRIVATE_FETCH: 'true',
+      M3M_QUOTA_DOCUMENTS: '500',
+      M3M_QUOTA_DOCUMENT_BYTES: '10000000000',
+      M3M_QUOTA_LOG_BYTES: '0',
       M3M_SMTP_FROM: ' shop@example.com ',
       M3M_TEST_MONGO_URL: 'mongodb://test',
       M3M_BLANK: ' ',
@@ -81,6 +85,7 @@ describe('loadConfig', () => {
         limits: { memoryMb: 64, cpuMs: 250, wallMs: 2000 },
         logRetentionDays: 30,
         allowPrivateFetch: true,
+        quotas: { documents: 500, documentBytes: 10_000_000_000, logBytes: 0 },
       },
     });
   });

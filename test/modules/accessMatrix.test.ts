@@ -69,6 +69,7 @@ const ROUTES: [route: string, ...statuses: number[]][] = [
   ['DELETE /api/v1/projects/{id}/modules/{moduleCode}', /*      */ 401, 404, 404, 200, 403, 200, 200],
   ['GET /api/v1/me/module-licenses', /*                         */ 401, 200, 200, 200, 200, 200, 200],
   ['GET /api/v1/admin/projects', /*                             */ 401, 403, 403, 403, 403, 200, 200],
+  ['PUT /api/v1/admin/projects/{id}/quotas', /*                 */ 401, 403, 403, 403, 403, 200, 200],
   ['GET /api/v1/admin/users/{id}/licenses', /*                  */ 401, 403, 403, 403, 403, 200, 200],
   ['POST /api/v1/admin/users/{id}/licenses', /*                 */ 401, 403, 403, 403, 403, 201, 201],
   ['DELETE /api/v1/admin/users/{id}/licenses/{licenseId}', /*   */ 401, 403, 403, 403, 403, 204, 204],
@@ -266,6 +267,11 @@ describe('modules and licences: permission matrix', () => {
         return server.request('GET', '/api/v1/me/module-licenses', { token });
       case 'GET /api/v1/admin/projects':
         return server.request('GET', '/api/v1/admin/projects', { token });
+      case 'PUT /api/v1/admin/projects/{id}/quotas':
+        return server.request('PUT', `/api/v1/admin/projects/${projectId}/quotas`, {
+          token,
+          body: { documents: 10 },
+        });
       case 'GET /api/v1/admin/users/{id}/licenses':
         return server.request('GET', `/api/v1/admin/users/${target}/licenses`, { token });
       case 'POST /api/v1/admin/users/{id}/licenses':

@@ -40,6 +40,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['PUT /api/v1/projects/{id}/environment/{name}', /*      */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/projects/{id}/environment/{name}', /*   */ 401, 404, 404, 403, 403, 204, 204, 204],
   ['GET /api/v1/projects/{id}/collections', /*             */ 401, 404, 404, 200, 200, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/usage', /*                   */ 401, 404, 404, 200, 200, 200, 200, 200],
   ['GET /api/v1/projects/{id}/collections/{collection}/documents', 401, 404, 404, 200, 200, 200, 200, 200],
   [
     'GET /api/v1/projects/{id}/collections/{collection}/documents/{documentId}',
@@ -248,6 +249,8 @@ describe('projects, goals and environment: access matrix', () => {
         return server.request('DELETE', `${p}/environment/TOKEN`, { token });
       case 'GET /api/v1/projects/{id}/collections':
         return server.request('GET', `${p}/collections`, { token });
+      case 'GET /api/v1/projects/{id}/usage':
+        return server.request('GET', `${p}/usage`, { token });
       case 'GET /api/v1/projects/{id}/collections/{collection}/documents':
         return server.request('GET', `${p}/collections/notes/documents`, { token });
       case 'GET /api/v1/projects/{id}/collections/{collection}/documents/{documentId}':

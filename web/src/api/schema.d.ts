@@ -35,6 +35,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/projects/{id}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a project's own quotas over the installation's defaults
+         * @description Only the quotas named change; `null` puts one back to the installation's default. Answers the project's usage with the quotas now in force.
+         */
+        put: operations["setProjectQuotas"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users/{id}/licenses": {
         parameters: {
             query?: never;
@@ -703,6 +723,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the project stores against its quotas: worker documents, their bytes, log bytes
+         * @description Quotas are the installation's (`M3M_QUOTA_DOCUMENTS`, `M3M_QUOTA_DOCUMENT_BYTES`, `M3M_QUOTA_LOG_BYTES`) unless a global admin set the project's own. A worker write past a quota throws `QuotaExceededError`; log lines past the log quota are not kept.
+         */
+        get: operations["getProjectUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/workers": {
         parameters: {
             query?: never;
@@ -1214,7 +1254,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed` (each explained at `/api/v1/problems/<code>`). */
+        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed`, `quota_exceeded` (each explained at `/api/v1/problems/<code>`). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1375,6 +1415,68 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    setProjectQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description `null`: back to the installation's default */
+                    documentBytes?: number | null;
+                    /** @description `null`: back to the installation's default */
+                    documents?: number | null;
+                    /** @description `null`: back to the installation's default */
+                    logBytes?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Their size as UTF-8 JSON */
+                        documentBytes: {
+                            quota: number;
+                            used: number;
+                        };
+                        /** @description Documents of the project's workers (`m3m.models`) */
+                        documents: {
+                            quota: number;
+                            used: number;
+                        };
+                        /** @description Log lines kept with its invocation records, as UTF-8 JSON */
+                        logBytes: {
+                            quota: number;
+                            used: number;
+                        };
+                        /** @description The project's own quotas, set by a global admin */
+                        overrides: {
+                            /** @description `null`: back to the installation's default */
+                            documentBytes: number | null;
+                            /** @description `null`: back to the installation's default */
+                            documents: number | null;
+                            /** @description `null`: back to the installation's default */
+                            logBytes: number | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     listUserLicenses: {
@@ -3349,6 +3451,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getProjectUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Their size as UTF-8 JSON */
+                        documentBytes: {
+                            quota: number;
+                            used: number;
+                        };
+                        /** @description Documents of the project's workers (`m3m.models`) */
+                        documents: {
+                            quota: number;
+                            used: number;
+                        };
+                        /** @description Log lines kept with its invocation records, as UTF-8 JSON */
+                        logBytes: {
+                            quota: number;
+                            used: number;
+                        };
+                        /** @description The project's own quotas, set by a global admin */
+                        overrides: {
+                            /** @description `null`: back to the installation's default */
+                            documentBytes: number | null;
+                            /** @description `null`: back to the installation's default */
+                            documents: number | null;
+                            /** @description `null`: back to the installation's default */
+                            logBytes: number | null;
+                        };
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -531,6 +531,16 @@ export const ERRORS = {
     title: 'Quota exceeded',
     doc: "A write would take the project past one of its quotas (worker documents, their bytes, invocation log bytes). Workers see it as a `QuotaExceededError` naming the quota; log lines past the log quota are not kept and the record says so. Delete data, or ask a global admin to raise the project's quota (`PUT /api/v1/admin/projects/:id/quotas`); `GET /api/v1/projects/:id/usage` shows usage and quotas.",
   },
+  worker_throttled: {
+    status: 429,
+    title: 'Worker throttled',
+    doc: "The worker's invocations used its CPU budget for the last minute (`M3M_WORKER_CPU_BUDGET_MS`): `Retry-After` says when it runs again. Event deliveries wait for it on their own, without using an attempt.",
+  },
+  worker_suspended: {
+    status: 409,
+    title: 'Worker suspended',
+    doc: 'The worker kept running into its limits (`M3M_WORKER_BREAKER_THRESHOLD` invocations in a row) and is suspended until its cool-down ends (`Retry-After`, `M3M_WORKER_COOL_DOWN_MS`); the worker shows `suspension` with the reason. Fix it and resume it with `POST /api/v1/projects/:id/workers/:workerId/resume`. Event deliveries wait meanwhile.',
+  },
   invalid_quota: field(
     'body',
     'A quota is a whole number from 0 to 10¹², or `null` for the installation default.',

@@ -41,6 +41,10 @@ export interface WorkersConfig {
   allowPrivateFetch: boolean;
   /** Each project's quotas unless a global admin set its own (issue 12, item 5). */
   quotas: QuotaDefaults;
+  /** CPU ms per minute per worker, and the circuit breaker (issue 12, item 7). */
+  guard: { cpuBudgetMsPerMinute: number; breakerThreshold: number; coolDownMs: number };
+  /** `/health` turns `degraded` when a consumer of `$all` is this many positions behind its head. */
+  healthMaxLag: number;
 }
 
 export interface PluginsConfig {
@@ -141,6 +145,10 @@ const Env = z.object({
   M3M_WORKER_WALL_MS: integerBetween(1, 600_000).prefault('5000'),
   M3M_LOG_RETENTION_DAYS: integerBetween(1, 3650).prefault('7'),
   M3M_API_KEY_MAX_FAILURES: integerBetween(1, 1_000_000).prefault('20'),
+  M3M_WORKER_CPU_BUDGET_MS: integerBetween(1, 3_600_000).prefault('20000'),
+  M3M_WORKER_BREAKER_THRESHOLD: integerBetween(1, 1000).prefault('5'),
+  M3M_WORKER_COOL_DOWN_MS: integerBetween(1000, 86_400_000).prefault('600000'),
+  M3M_HEALTH_MAX_LAG: integerBetween(1, 1_000_000_000).prefault('1000'),
   M3M_QUOTA_DOCUMENTS: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documents)),
   M3M_QUOTA_DOCUMENT_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documentBytes)),
   M3M_QUOTA_LOG_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.logBytes)),
@@ -207,6 +215,12 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
         documentBytes: env.M3M_QUOTA_DOCUMENT_BYTES,
         logBytes: env.M3M_QUOTA_LOG_BYTES,
       },
+      guard: {
+        cpuBudgetMsPerMinute: env.M3M_WORKER_CPU_BUDGET_MS,
+        breakerThreshold: env.M3M_WORKER_BREAKER_THRESHOLD,
+        coolDownMs: env.M3M_WORKER_COOL_DOWN_MS,
+      },
+      healthMaxLag: env.M3M_HEALTH_MAX_LAG,
     },
   };
 }

@@ -2,24 +2,43 @@ import type { M3m } from './composition.ts';
 import type { HealthReport } from './http/app.ts';
 
 /**
- * `/health`: degraded while a projection or the runtime subscriber is failing, with each one's lag behind
- * `$all`; the scheduler; the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
+ * `/health`: degraded (with `reasons`) while a projection or the runtime subscriber is failing, the subscriber is
+ * paused, or either lags more than `M3M_HEALTH_MAX_LAG` positions behind `$all`; each one's lag; the scheduler; the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
  */
 export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const head = await m3m.eventStore.headPosition();
   const projectionStatus = m3m.runner.status().map((p) => ({ ...p, lag: Math.max(0, head - p.position) }));
   const subscriber = m3m.triggers.subscriber.status();
   const plugins = m3m.plugins.status();
-  const failing = projectionStatus.some((p) => p.state === 'retrying') || subscriber.state === 'retrying';
+  const maxLag = m3m.config.workers.healthMaxLag;
+  const subscriberLag = Math.max(0, head - subscriber.position);
+  // Degraded, with why: a consumer failing, paused (too much received and not settled), or too far behind.
+  const reasons = [
+    ...projectionStatus.flatMap((p) =>
+      p.state === 'retrying'
+        ? [`projection ${p.name} is retrying`]
+        : p.lag > maxLag
+          ? [`projection ${p.name} lags ${p.lag} behind the event log (M3M_HEALTH_MAX_LAG ${maxLag})`]
+          : [],
+    ),
+    ...(subscriber.state === 'retrying' ? ['the runtime subscriber is retrying'] : []),
+    ...(subscriber.state === 'paused'
+      ? ['the runtime subscriber is paused: its workers have too many events not yet handled']
+      : []),
+    ...(subscriberLag > maxLag
+      ? [`the runtime subscriber lags ${subscriberLag} behind the event log (M3M_HEALTH_MAX_LAG ${maxLag})`]
+      : []),
+  ];
   return {
-    status: failing ? 'degraded' : 'ok',
+    status: reasons.length > 0 ? 'degraded' : 'ok',
+    ...(reasons.length > 0 ? { reasons } : {}),
     eventStore: { kind: m3m.config.eventStore.kind, headPosition: head },
     readStore: { kind: m3m.config.readStore.kind },
     projections: projectionStatus,
     runtime: {
       subscriber: {
         ...subscriber,
-        lag: Math.max(0, head - subscriber.position),
+        lag: subscriberLag,
         retryQueue: await m3m.triggers.subscriber.backlog(),
       },
       scheduler: m3m.triggers.scheduler.status(),

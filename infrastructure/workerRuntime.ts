@@ -13,6 +13,7 @@ import {
   type RuntimeSubscriberOptions,
 } from '../application/runtime/runtimeSubscriber.ts';
 import { Scheduler } from '../application/runtime/scheduler.ts';
+import { WorkerGuard } from '../application/runtime/workerGuard.ts';
 import { projections } from '../projections/index.ts';
 import type { ProjectionRunner } from '../projections/projectionRunner.ts';
 import type { Config } from './config.ts';
@@ -90,6 +91,7 @@ export async function openWorkerRuntime(parts: {
     // Every type a projection reacts to, whatever module defines it: a worker can never forge one.
     reservedEventTypes: new Set([...BUILT_IN_EVENT_TYPES, ...projections.flatMap((p) => p.eventTypes ?? [])]),
     log: (level, obj, message) => runtimeLogger[level](obj, message),
+    guard: new WorkerGuard(readStore, clock, config.workers.guard),
   };
   await ensureInvocationIndexes(readStore);
   const sweep = () => sweepInvocations(readStore, clock.now(), config.workers.logRetentionDays);

@@ -13,6 +13,7 @@ import {
 } from './deliveries.ts';
 import { addEventRefs } from './deliveryEventRefs.ts';
 import type { InvokeWorkerRequest } from './invokeWorker.ts';
+import { RetryLaterError } from './workerGuard.ts';
 
 /**
  * Runs event deliveries (see `deliveries.ts`), at least once each. Each worker has its own lane: an
@@ -390,7 +391,14 @@ export class DeliveryQueue {
               );
       }
     } catch (err) {
-      if (err instanceof ApplicationError && SKIP_CODES.has(err.code)) {
+      if (err instanceof RetryLaterError) {
+        // Throttled or suspended: the delivery waits until the worker may run again, without using an attempt.
+        update = {
+          status: 'queued',
+          lastError: `${err.code}: ${err.message}`.slice(0, 2000),
+          dueAt: this.#o.clock.now().getTime() + err.retryAfterMs,
+        };
+      } else if (err instanceof ApplicationError && SKIP_CODES.has(err.code)) {
         update = { status: 'skipped', reason: err.code, lastError: err.message };
       } else {
         update = this.#failure(attempt, err instanceof Error ? err.message : String(err), null, 'error');

@@ -50,7 +50,8 @@ export interface Invocation extends InvocationRecord {
  * builds the host API, invokes the sandbox with the worker's limits, stores the invocation record (with the
  * daily statistics), publishes it to live followers and returns it. A failing worker is not an error here:
  * it is the record's `outcome`. Refused (ApplicationError) for an unknown worker (`worker_not_found`), a
- * disabled one (`worker_disabled`) and one never deployed (`worker_not_deployed`).
+ * disabled one (`worker_disabled`) and one never deployed (`worker_not_deployed`); with a guard, a suspended one
+ * (`worker_suspended`) and one over its CPU budget (`worker_throttled`), both `RetryLaterError`s.
  */
 export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerRequest): Promise<Invocation> {
   const worker = await deps.readStore.collection<WorkerDoc>(WORKERS).get(request.workerId);
@@ -73,6 +74,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     );
   }
 
+  await deps.guard?.admit(worker);
   const invocationId = request.invocationId ?? randomUUID();
   const startedAt = deps.clock.now().toISOString();
   const hostApi = await buildHostApi(deps, {
@@ -97,6 +99,10 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     invocationId,
   });
 
+  const suspended = await deps.guard?.record(worker, result.outcome, result.cpuMs);
+  const logs = suspended
+    ? [...result.logs, { level: 'error' as const, message: suspended, at: deps.clock.now().toISOString() }]
+    : result.logs;
   let record: InvocationRecord = {
     id: invocationId,
     workerId: worker.id,
@@ -112,7 +118,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     coldStart: result.coldStart,
     outcome: result.outcome,
     error: result.error ?? null,
-    logs: result.logs,
+    logs,
     resultPreview: resultPreview(result.result),
     seq: deps.feed.nextSeq(deps.clock.now()),
   };

@@ -10,6 +10,7 @@ import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
 import { findVisibleProject } from '../projects/queries.ts';
 import type { ProjectDoc } from '../projects/readModel.ts';
+import { readSuspensions, type Suspension } from '../runtime/workerGuard.ts';
 import { findVisibleWorker } from './access.ts';
 import type { WorkerDeps } from './deps.ts';
 import {
@@ -44,6 +45,8 @@ export interface WorkerView {
   undeployedChanges: boolean;
   /** The HTTP trigger's path (served only while `triggers.http` is on). */
   httpPath: string;
+  /** Set while the runtime holds the worker back for running into its limits again and again (issue 12, item 7). */
+  suspension: Suspension | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -53,7 +56,12 @@ export interface WorkerDetail extends WorkerView {
   draftSource: string | null;
 }
 
-export function workerView(deps: WorkerDeps, doc: WorkerDoc, project: Pick<ProjectDoc, 'slug'>): WorkerView {
+export function workerView(
+  deps: WorkerDeps,
+  doc: WorkerDoc,
+  project: Pick<ProjectDoc, 'slug'>,
+  suspension: Suspension | null = null,
+): WorkerView {
   return {
     id: doc.id,
     projectId: doc.projectId,
@@ -70,6 +78,7 @@ export function workerView(deps: WorkerDeps, doc: WorkerDoc, project: Pick<Proje
     draft: doc.draftHash === null ? null : { sourceHash: doc.draftHash, savedAt: doc.draftSavedAt },
     undeployedChanges: doc.draftHash !== null && doc.draftHash !== doc.activeSourceHash,
     httpPath: `/run/${project.slug}/${doc.slug}`,
+    suspension,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
@@ -78,7 +87,12 @@ export function workerView(deps: WorkerDeps, doc: WorkerDoc, project: Pick<Proje
 export async function listWorkers(deps: WorkerDeps, actor: Actor, projectId: string): Promise<WorkerView[]> {
   const project = await findVisibleProject(deps, actor, projectId);
   const docs = await findAll(deps.readStore.collection<WorkerDoc>(WORKERS), { projectId }, { name: 1 });
-  return docs.map((doc) => workerView(deps, doc, project));
+  const suspensions = await readSuspensions(
+    deps.readStore,
+    deps.clock,
+    docs.map((d) => d.id),
+  );
+  return docs.map((doc) => workerView(deps, doc, project, suspensions.get(doc.id) ?? null));
 }
 
 export async function getWorker(
@@ -89,7 +103,8 @@ export async function getWorker(
 ): Promise<WorkerDetail> {
   const { project, worker } = await findVisibleWorker(deps, actor, projectId, workerId);
   const draft = await deps.readStore.collection<WorkerDraftDoc>(WORKER_DRAFTS).get(workerId);
-  return { ...workerView(deps, worker, project), draftSource: draft?.source ?? null };
+  const suspension = (await readSuspensions(deps.readStore, deps.clock, [workerId])).get(workerId) ?? null;
+  return { ...workerView(deps, worker, project, suspension), draftSource: draft?.source ?? null };
 }
 
 export interface VersionView {

@@ -102,5 +102,13 @@ export function problemFromRefusal(error: unknown): ProblemError | null {
       refusal.message,
     );
   }
-  return new ProblemError(refusal.code, { detail: refusal.message, ...(errors ? { errors } : {}) });
+  const retryAfterMs = (refusal as { retryAfterMs?: unknown }).retryAfterMs;
+  return new ProblemError(refusal.code, {
+    detail: refusal.message,
+    ...(errors ? { errors } : {}),
+    // A refusal that says when to come back (a throttled or suspended worker): Retry-After in seconds.
+    ...(typeof retryAfterMs === 'number'
+      ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } }
+      : {}),
+  });
 }

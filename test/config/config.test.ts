@@ -33,6 +33,8 @@ describe('loadConfig', () => {
         logRetentionDays: 7,
         allowPrivateFetch: false,
         quotas: { documents: 100_000, documentBytes: 268_435_456, logBytes: 67_108_864 },
+        guard: { cpuBudgetMsPerMinute: 20_000, breakerThreshold: 5, coolDownMs: 600_000 },
+        healthMaxLag: 1000,
       },
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
@@ -63,6 +65,10 @@ describe('loadConfig', () => {
       M3M_LOG_RETENTION_DAYS: '30',
       M3M_ALLOW_PRIVATE_FETCH: 'true',
       M3M_QUOTA_DOCUMENTS: '500',
+      M3M_WORKER_CPU_BUDGET_MS: '5000',
+      M3M_WORKER_BREAKER_THRESHOLD: '3',
+      M3M_WORKER_COOL_DOWN_MS: '60000',
+      M3M_HEALTH_MAX_LAG: '50',
       M3M_QUOTA_DOCUMENT_BYTES: '10000000000',
       M3M_QUOTA_LOG_BYTES: '0',
       M3M_SMTP_FROM: ' shop@example.com ',
@@ -86,6 +92,8 @@ describe('loadConfig', () => {
         logRetentionDays: 30,
         allowPrivateFetch: true,
         quotas: { documents: 500, documentBytes: 10_000_000_000, logBytes: 0 },
+        guard: { cpuBudgetMsPerMinute: 5000, breakerThreshold: 3, coolDownMs: 60_000 },
+        healthMaxLag: 50,
       },
     });
   });

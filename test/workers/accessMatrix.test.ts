@@ -126,6 +126,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
     200,
     200,
   ],
+  ['POST /api/v1/projects/{id}/workers/{workerId}/resume', 401, 404, 403, 403, 200, 200],
   [
     'GET /api/v1/projects/{id}/workers/{workerId}/deliveries',
     /*              */ 401,
@@ -311,6 +312,8 @@ describe('workers: access matrix', () => {
         controller.abort();
         return { status: response.status, body, type };
       }
+      case 'POST /api/v1/projects/{id}/workers/{workerId}/resume':
+        return request('POST', `${w}/resume`);
       case 'GET /api/v1/projects/{id}/workers/{workerId}/deliveries':
         return request('GET', `${w}/deliveries`);
       case 'GET /api/v1/projects/{id}/workers/{workerId}/stats':

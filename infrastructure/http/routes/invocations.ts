@@ -5,6 +5,7 @@ import { listDeliveries } from '../../../application/runtime/deliveryQueries.ts'
 import type { InvocationQuery } from '../../../application/runtime/invocations.ts';
 import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
+import { resumeWorker } from '../../../application/runtime/resumeWorker.ts';
 import { findVisibleWorker } from '../../../application/workers/access.ts';
 import { BEARER_SECURITY, type HttpRoutes, originOf, problems, refuseNullBody } from '../routeKit.ts';
 import { DaySchema, ProjectIdParams } from './projectSchemas.ts';
@@ -13,6 +14,7 @@ import {
   InvocationFilterSchema,
   InvocationSchema,
   RunResultSchema,
+  WorkerDetailSchema,
   WorkerParams,
   type WorkerRouteDeps,
   WorkerStatsSchema,
@@ -153,6 +155,24 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
         const { id, invocationId } = request.params;
         return (await getInvocation(deps.app, auth.actorOf(request), id, invocationId)) as never;
       },
+    );
+
+    app.post(
+      '/projects/:id/workers/:workerId/resume',
+      {
+        schema: {
+          operationId: 'resumeWorker',
+          tags,
+          summary: "End the worker's suspension now (it kept running into its limits)",
+          description:
+            'For whoever may edit the worker. A worker is suspended after M3M_WORKER_BREAKER_THRESHOLD invocations in a row end at a limit, for M3M_WORKER_COOL_DOWN_MS; its event deliveries wait meanwhile. Resuming one that is not suspended changes nothing.',
+          security,
+          params: WorkerParams,
+          response: { 200: WorkerDetailSchema, ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request) =>
+        resumeWorker(deps.app, auth.actorOf(request), request.params.id, request.params.workerId),
     );
 
     app.get(

@@ -99,6 +99,10 @@ export const WorkerSchema = z.object({
   draft: z.object({ sourceHash: z.string(), savedAt: z.string().nullable() }).nullable(),
   undeployedChanges: z.boolean(),
   httpPath: z.string(),
+  suspension: z.object({ reason: z.string(), since: z.string(), until: z.string() }).nullable().meta({
+    description:
+      'Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now)',
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -897,6 +897,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/workers/{workerId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the worker's suspension now (it kept running into its limits)
+         * @description For whoever may edit the worker. A worker is suspended after M3M_WORKER_BREAKER_THRESHOLD invocations in a row end at a limit, for M3M_WORKER_COOL_DOWN_MS; its event deliveries wait meanwhile. Resuming one that is not suspended changes nothing.
+         */
+        post: operations["resumeWorker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/workers/{workerId}/run": {
         parameters: {
             query?: never;
@@ -1254,7 +1274,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed`, `quota_exceeded` (each explained at `/api/v1/problems/<code>`). */
+        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed`, `quota_exceeded`, `worker_suspended` (each explained at `/api/v1/problems/<code>`). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1299,7 +1319,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too Many Requests: a problem whose `code` is one of `too_many_requests` (each explained at `/api/v1/problems/<code>`). */
+        /** @description Too Many Requests: a problem whose `code` is one of `too_many_requests`, `worker_throttled` (each explained at `/api/v1/problems/<code>`). */
         TooManyRequests: {
             headers: {
                 [name: string]: unknown;
@@ -3553,6 +3573,12 @@ export interface operations {
                             name: string;
                             projectId: string;
                             slug: string;
+                            /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                            suspension: {
+                                reason: string;
+                                since: string;
+                                until: string;
+                            } | null;
                             triggers: {
                                 cron: string | null;
                                 events: string[];
@@ -3640,6 +3666,12 @@ export interface operations {
                         name: string;
                         projectId: string;
                         slug: string;
+                        /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                        suspension: {
+                            reason: string;
+                            since: string;
+                            until: string;
+                        } | null;
                         triggers: {
                             cron: string | null;
                             events: string[];
@@ -3703,6 +3735,12 @@ export interface operations {
                         name: string;
                         projectId: string;
                         slug: string;
+                        /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                        suspension: {
+                            reason: string;
+                            since: string;
+                            until: string;
+                        } | null;
                         triggers: {
                             cron: string | null;
                             events: string[];
@@ -3815,6 +3853,12 @@ export interface operations {
                         name: string;
                         projectId: string;
                         slug: string;
+                        /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                        suspension: {
+                            reason: string;
+                            since: string;
+                            until: string;
+                        } | null;
                         triggers: {
                             cron: string | null;
                             events: string[];
@@ -3930,6 +3974,12 @@ export interface operations {
                             name: string;
                             projectId: string;
                             slug: string;
+                            /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                            suspension: {
+                                reason: string;
+                                since: string;
+                                until: string;
+                            } | null;
                             triggers: {
                                 cron: string | null;
                                 events: string[];
@@ -3977,6 +4027,12 @@ export interface operations {
                             name: string;
                             projectId: string;
                             slug: string;
+                            /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                            suspension: {
+                                reason: string;
+                                since: string;
+                                until: string;
+                            } | null;
                             triggers: {
                                 cron: string | null;
                                 events: string[];
@@ -4047,6 +4103,12 @@ export interface operations {
                         name: string;
                         projectId: string;
                         slug: string;
+                        /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                        suspension: {
+                            reason: string;
+                            since: string;
+                            until: string;
+                        } | null;
                         triggers: {
                             cron: string | null;
                             events: string[];
@@ -4266,6 +4328,74 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    resumeWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                workerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeVersion: number | null;
+                        createdAt: string;
+                        deployedAt: string | null;
+                        draft: {
+                            savedAt: string | null;
+                            sourceHash: string;
+                        } | null;
+                        draftSource: string | null;
+                        effectiveLimits: {
+                            cpuMs: number;
+                            memoryMb: number;
+                            wallMs: number;
+                        };
+                        enabled: boolean;
+                        httpPath: string;
+                        id: string;
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        latestVersion: number;
+                        limits: {
+                            cpuMs?: number;
+                            memoryMb?: number;
+                            wallMs?: number;
+                        };
+                        name: string;
+                        projectId: string;
+                        slug: string;
+                        /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                        suspension: {
+                            reason: string;
+                            since: string;
+                            until: string;
+                        } | null;
+                        triggers: {
+                            cron: string | null;
+                            events: string[];
+                            http: boolean;
+                        };
+                        undeployedChanges: boolean;
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     runWorker: {
         parameters: {
             query?: never;
@@ -4482,6 +4612,12 @@ export interface operations {
                         name: string;
                         projectId: string;
                         slug: string;
+                        /** @description Set while the worker is suspended for running into its limits again and again: why, and until when (then it runs again by itself; `POST …/resume` ends it now) */
+                        suspension: {
+                            reason: string;
+                            since: string;
+                            until: string;
+                        } | null;
                         triggers: {
                             cron: string | null;
                             events: string[];

@@ -173,7 +173,17 @@ describe('PostgreSQL event store', () => {
       const other = await open(60_000);
       const seen: RecordedEvent[] = [];
       const subscription = server.subscribeAll().subscribe((e) => seen.push(e));
-      await sleep(500); // the LISTEN connection is set up asynchronously
+      // The LISTEN connection is set up asynchronously: wait until it has listened (a fixed pause was too short
+      // on a loaded machine, and the 60 s poll then made the test fail).
+      const admin = await connect();
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const { rows } = await admin.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'm3m event feed' AND query LIKE 'LISTEN%' AND state = 'idle'",
+        );
+        if (rows.length > 0) break;
+        await sleep(20);
+      }
       const started = Date.now();
       await other.append('x', [event('FromOther')], { expectedRevision: 'any' });
       await waitFor(() => seen.length === 1, 'the notified event', 10_000);
@@ -240,6 +250,67 @@ describe('PostgreSQL event store', () => {
       Array.from({ length: writers }, (_, i) => i),
     );
     expect(Math.max(...attempts)).toBeGreaterThan(1);
+  });
+
+  describe('an exact expectation meeting a writer in flight on its stream', () => {
+    /** Opens a transaction that holds the stream's lock: a guard (no events) or a write of one event. */
+    const holdStream = async (client: pg.Client, stream: string, expected: string, write: boolean) => {
+      const e = event('Held');
+      await client.query('BEGIN');
+      await client.query('SELECT * FROM m3m_append($1, $2, $3, $4, $5, $6, $7)', [
+        [stream],
+        [expected],
+        [write ? 1 : 0],
+        write ? [e.id] : [],
+        write ? [e.type] : [],
+        write ? [JSON.stringify(e.data)] : [],
+        write ? [JSON.stringify(e.metadata)] : [],
+      ]);
+    };
+
+    // The flaky "expected revision 0, actual 0": PostgreSQL reports a failed append to its client before the
+    // transaction has released its locks, so the next append found the row locked by a writer that was failing,
+    // and was refused although its expectation held.
+    it('waits for a writer that fails, and succeeds when its expectation still holds', async () => {
+      const store = await open();
+      await store.append('held', [event('A')], { expectedRevision: 'no_stream' });
+      const holder = await connect();
+      await holdStream(holder, 'held', '0', false);
+      const append = store.append('held', [event('B')], { expectedRevision: 0 });
+      const outcome = append.then(
+        () => 'settled',
+        () => 'settled',
+      );
+      expect(await Promise.race([outcome, sleep(300).then(() => 'waiting')])).toBe('waiting');
+      await holder.query('ROLLBACK');
+      expect((await append).nextRevision).toBe(1);
+      expect((await store.readStream('held')).map((e) => e.type)).toEqual(['A', 'B']);
+    });
+
+    it('loses to a writer that commits, and reports the revision it wrote', async () => {
+      const store = await open();
+      await store.append('held', [event('A')], { expectedRevision: 'no_stream' });
+      const holder = await connect();
+      await holdStream(holder, 'held', '0', true);
+      const append = store.append('held', [event('B')], { expectedRevision: 0 }).catch((e: unknown) => e);
+      await sleep(100);
+      await holder.query('COMMIT');
+      expect(await append).toMatchObject({ streamId: 'held', expected: 0, actual: 1 });
+    });
+
+    it('fails at once when its expectation is already stale', async () => {
+      const store = await open();
+      await store.append('held', [event('A'), event('B')], { expectedRevision: 'no_stream' });
+      const holder = await connect();
+      await holdStream(holder, 'held', '1', true);
+      const other = await open();
+      // Another process's store: it has not seen revision 1 written, so the server must answer.
+      const refused = await other
+        .append('held', [event('C')], { expectedRevision: 0 })
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ streamId: 'held', expected: 0, actual: 1 });
+      await holder.query('ROLLBACK');
+    });
   });
 
   describe('appendAtomically', () => {
@@ -318,7 +389,10 @@ describe('PostgreSQL event store', () => {
       const { rows } = await admin.query(
         "SELECT version, name FROM m3m_schema_migrations WHERE component = 'event_store' ORDER BY version",
       );
-      expect(rows).toEqual([{ version: 1, name: expect.any(String) }]);
+      expect(rows).toEqual([
+        { version: 1, name: expect.any(String) },
+        { version: 2, name: expect.any(String) },
+      ]);
       const reopened = await open();
       expect((await reopened.readStream('s')).map((e) => e.type)).toEqual(['A']);
     });

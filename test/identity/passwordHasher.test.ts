@@ -16,11 +16,17 @@ describe('bcrypt password hasher', () => {
     expect(await hasher.verify('correct-horse-1', null)).toBe(false); // warms the dummy hash up
     const time = async (candidate: string | null) => {
       const started = performance.now();
-      for (let i = 0; i < 5; i++) await hasher.verify('correct-horse-1', candidate);
+      await hasher.verify('correct-horse-1', candidate);
       return performance.now() - started;
     };
-    const known = await time(hash);
-    const unknown = await time(null);
-    expect(unknown).toBeGreaterThan(known * 0.5);
+    // Interleaved, and the fastest of each kind: load from other processes only ever adds time, so the minimum
+    // is what the comparison itself costs. Skipping the comparison for an unknown user makes it 100x cheaper.
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      known.push(await time(hash));
+      unknown.push(await time(null));
+    }
+    expect(Math.min(...unknown)).toBeGreaterThan(Math.min(...known) * 0.5);
   });
 });

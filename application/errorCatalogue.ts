@@ -563,6 +563,11 @@ export const ERRORS = {
     title: 'Password given twice',
     doc: '`m3m new-admin` takes the password either as an argument or with `--password-stdin`, not both.',
   },
+  data_dir_missing: {
+    status: null,
+    title: 'Data directory missing',
+    doc: 'A command that works on existing data (`m3m replay`) was pointed at a data directory that does not exist or holds no event store, usually a mistyped `M3M_DATA_DIR`. Nothing is created; the command exits with 1.',
+  },
   unknown_projection: {
     status: null,
     title: 'Unknown projection',

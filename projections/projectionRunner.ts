@@ -71,7 +71,10 @@ export interface RebuildProgress {
 
 export interface RebuildSummary {
   projection: string;
+  /** Events read from `$all`: every projection reads them all. */
   events: number;
+  /** Of those, the events this projection applied (the rest are not of a type it handles). */
+  applied: number;
   durationMs: number;
 }
 
@@ -108,6 +111,8 @@ interface Run {
   stored: number;
   /** Events per transaction now: `batchSize`, halved each time the store gives up on a transaction as too big. */
   chunk: number;
+  /** Events applied (committed) since the count was last reset: what a replay reports per projection. */
+  applied: number;
 }
 
 const silentLogger: RunnerLogger = { info: () => {}, error: () => {} };
@@ -150,6 +155,7 @@ export class ProjectionRunner {
         failures: 0,
         stored: 0,
         chunk: this.#options.batchSize,
+        applied: 0,
       });
     }
   }
@@ -192,8 +198,14 @@ export class ProjectionRunner {
       const run = this.#runs.get(name)!;
       await this.#stopRun(run);
       const startedAt = performance.now();
+      run.applied = 0;
       const events = await this.#rebuild(run, { resume: false, onProgress });
-      summaries.push({ projection: name, events, durationMs: performance.now() - startedAt });
+      summaries.push({
+        projection: name,
+        events,
+        applied: run.applied,
+        durationMs: performance.now() - startedAt,
+      });
       if (this.#started) this.#goLive(run);
       else run.status.state = 'idle';
     }
@@ -428,6 +440,7 @@ export class ProjectionRunner {
   ): Promise<number> {
     const relevant = chunk.some((event) => run.relevant(event.type));
     let covered = chunk.length;
+    let applied = 0;
     if (relevant || persistAlways) {
       const written = await this.#options.readStore.transaction(async (session) => {
         const started = performance.now();
@@ -436,16 +449,20 @@ export class ProjectionRunner {
         if (!lease && stored < run.stored) throw new CheckpointMovedBack(stored);
         const view = this.#view(session, run.projection, suffix);
         covered = 0;
+        applied = 0;
         for (const event of chunk) {
           if (covered > 0 && performance.now() - started >= this.#options.maxBatchMs) break;
           covered += 1;
           if (event.position <= stored || !run.relevant(event.type)) continue;
           await run.projection.apply(upcastEvent(this.#options.schemas, event), view);
+          applied += 1;
         }
         const position = Math.max(stored, chunk[covered - 1]!.position);
         await this.#writeCheckpoint(session, run, suffix, position);
         return position;
       });
+      // Counted once committed: a transaction the store gave up on is tried again with fewer events.
+      run.applied += applied;
       if (!lease) run.stored = written;
     }
     run.status.position = Math.max(run.status.position, chunk[covered - 1]!.position);

@@ -1,9 +1,10 @@
 import { text } from 'node:stream/consumers';
 import { Args, Command, Flags } from '@oclif/core';
-import { createAdmin } from '../../application/identity/createAdmin.ts';
+import { checkNewAdmin, createAdmin } from '../../application/identity/createAdmin.ts';
 import { PASSWORD_RULE } from '../../domain/password.ts';
 import { openM3m } from '../../infrastructure/composition.ts';
 import { loadCommandConfig } from '../bootstrap.ts';
+import { freshDataDir } from '../dataDir.ts';
 import { refuseCommand, withRefusals } from '../refusal.ts';
 
 export default class NewAdmin extends Command {
@@ -53,19 +54,26 @@ export default class NewAdmin extends Command {
       );
     }
 
+    const input = { email: args.email, password, ...(flags.name === undefined ? {} : { name: flags.name }) };
+    await withRefusals(this, async () => checkNewAdmin(input));
     const { config, logger } = loadCommandConfig(this, { log: { level: 'warn' } });
-    const m3m = await openM3m(config, logger);
+    // Files are created only by a command that succeeds: on a failure, whatever the open made goes again.
+    const fresh = freshDataDir(config.dataDir);
+    let created = false;
     try {
-      const admin = await withRefusals(this, () =>
-        createAdmin(
-          { commands: m3m.commands, hasher: m3m.hasher },
-          { email: args.email, password, ...(flags.name === undefined ? {} : { name: flags.name }) },
-        ),
-      );
-      const what = admin.role === 'root' ? 'root admin' : 'global admin';
-      this.log(`Created ${what} ${admin.email} (id ${admin.userId})`);
+      const m3m = await openM3m(config, logger);
+      try {
+        const admin = await withRefusals(this, () =>
+          createAdmin({ commands: m3m.commands, hasher: m3m.hasher }, input),
+        );
+        created = true;
+        const what = admin.role === 'root' ? 'root admin' : 'global admin';
+        this.log(`Created ${what} ${admin.email} (id ${admin.userId})`);
+      } finally {
+        await m3m.close();
+      }
     } finally {
-      await m3m.close();
+      if (!created) fresh.undo();
     }
   }
 }

@@ -1,7 +1,9 @@
 import { Command, Flags } from '@oclif/core';
 import { openM3m } from '../../infrastructure/composition.ts';
+import { projections } from '../../projections/index.ts';
 import type { RebuildProgress } from '../../projections/projectionRunner.ts';
 import { loadCommandConfig } from '../bootstrap.ts';
+import { requireExistingData } from '../dataDir.ts';
 import { ProgressBar } from '../progressBar.ts';
 import { refuseCommand } from '../refusal.ts';
 
@@ -22,19 +24,21 @@ export default class Replay extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Replay);
     // Progress goes to the terminal; only warnings and errors are logged meanwhile.
+    // A usage error first (exit 2), before any data is looked at.
+    const known = projections.map((p) => p.name);
+    const unknown = (flags.projection ?? []).filter((name) => !known.includes(name));
+    if (unknown.length > 0) {
+      refuseCommand(
+        this,
+        'unknown_projection',
+        `Unknown projection: ${unknown.join(', ')}. Known projections: ${known.join(', ')}`,
+        2,
+      );
+    }
     const { config, logger } = loadCommandConfig(this, { log: { level: 'warn' } });
+    requireExistingData(this, config);
     const m3m = await openM3m(config, logger);
     try {
-      const known = m3m.runner.projectionNames;
-      const unknown = (flags.projection ?? []).filter((name) => !known.includes(name));
-      if (unknown.length > 0) {
-        refuseCommand(
-          this,
-          'unknown_projection',
-          `Unknown projection: ${unknown.join(', ')}. Known projections: ${known.join(', ')}`,
-          2,
-        );
-      }
       const bar = new ProgressBar();
       let last: RebuildProgress | null = null;
       const summaries = await m3m.runner.replay(flags.projection, (progress) => {
@@ -46,15 +50,18 @@ export default class Replay extends Command {
         bar.update(progress);
       });
       if (last) bar.finish(last);
-      this.log('\nReplay summary');
+      // Every projection reads the whole store: its events are counted once, then what each projection applied.
+      const events = Math.max(0, ...summaries.map((s) => s.events));
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      const rate = (n: number, ms: number) => `${Math.round(n / Math.max(0.001, ms / 1000))} ev/s`;
+      this.log(`\nReplay summary: ${events} events in the store`);
       for (const s of summaries) {
-        const rate = Math.round(s.events / Math.max(0.001, s.durationMs / 1000));
         this.log(
-          `  ${s.projection.padEnd(28)} ${String(s.events).padStart(10)} events  ${(s.durationMs / 1000).toFixed(2)} s  ${rate} ev/s`,
+          `  ${s.projection.padEnd(28)} applied ${String(s.applied).padStart(10)}  ${seconds(s.durationMs).padStart(9)}  ${rate(s.events, s.durationMs)}`,
         );
       }
-      const total = summaries.reduce((n, s) => n + s.events, 0);
-      this.log(`  ${summaries.length} projection(s) rebuilt from ${total} events`);
+      const total = summaries.reduce((ms, s) => ms + s.durationMs, 0);
+      this.log(`  ${summaries.length} projection(s) rebuilt in ${seconds(total)}`);
     } finally {
       await m3m.close();
     }

@@ -1,34 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../infrastructure/eventStore/sqliteEventStore.ts';
 import { projections } from '../../projections/index.ts';
+import { runCli as m3m, spawnCli } from '../kit/cli.ts';
 import { appendDeposits } from '../kit/ledger.ts';
 
 const cli = join(import.meta.dirname, '../../cli/run.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function m3m(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    proc.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('m3m CLI', () => {
   let dataDir: string;
@@ -57,7 +38,11 @@ describe('m3m CLI', () => {
   });
 
   it('serve refuses a bad configuration, naming the variable', async () => {
-    const run = await m3m(['serve'], { M3M_DATA_DIR: dataDir, M3M_PORT: 'abc', M3M_EVENT_STORE: 'postgres' });
+    const run = await spawnCli(['serve'], {
+      M3M_DATA_DIR: dataDir,
+      M3M_PORT: 'abc',
+      M3M_EVENT_STORE: 'postgres',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('M3M_PORT: must be an integer between 0 and 65535 (got "abc")');
     expect(run.stderr).toContain('M3M_EVENT_STORE');
@@ -94,7 +79,7 @@ describe('m3m CLI', () => {
     expect(await exited).toBe(0);
   });
 
-  it('replay rebuilds from the event store with progress and a summary', async () => {
+  it('replay rebuilds from the event store with progress and a summary that counts the store once', async () => {
     const store = openSqliteEventStore({ path: join(dataDir, 'events.sqlite') });
     await appendDeposits(store, 1500);
     await store.close();
@@ -102,13 +87,27 @@ describe('m3m CLI', () => {
     const run = await m3m(['replay'], { M3M_DATA_DIR: dataDir });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/event_type_stats \[#+\] 100% 1500 events \d+ ev\/s/);
-    expect(run.stdout).toMatch(/event_type_stats\s+1500 events\s+[\d.]+ s\s+\d+ ev\/s/);
-    expect(run.stdout).toMatch(/users\s+1500 events/);
-    expect(run.stdout).toMatch(/goal_stats\s+1500 events/);
+    expect(run.stdout).toContain('Replay summary: 1500 events in the store');
+    // Per projection what it applied: every event counts for the type statistics, none for the users.
+    expect(run.stdout).toMatch(/event_type_stats\s+applied\s+1500\s+[\d.]+ s\s+\d+ ev\/s/);
+    expect(run.stdout).toMatch(/users\s+applied\s+0\s+[\d.]+ s/);
     expect(projections.length).toBeGreaterThanOrEqual(6);
-    expect(run.stdout).toContain(
-      `${projections.length} projection(s) rebuilt from ${projections.length * 1500} events`,
-    );
+    expect(run.stdout).toMatch(new RegExp(`${projections.length} projection\\(s\\) rebuilt in [\\d.]+ s`));
+    expect(run.stdout).not.toContain(String(projections.length * 1500));
+  });
+
+  it('replay refuses a data directory that does not exist or holds no events, and creates nothing', async () => {
+    const mistyped = join(dataDir, 'dtaa');
+    const missing = await m3m(['replay'], { M3M_DATA_DIR: mistyped });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`The data directory ${mistyped} does not exist`);
+    expect(missing.stderr).toContain('(data_dir_missing)');
+    expect(existsSync(mistyped)).toBe(false);
+
+    const empty = await m3m(['replay'], { M3M_DATA_DIR: dataDir });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('holds no event store (events.sqlite)');
+    expect(await readdir(dataDir)).toEqual([]);
   });
 
   it('replay --projection with an unknown name fails and lists the known ones', async () => {

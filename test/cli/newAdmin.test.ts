@@ -1,42 +1,24 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../infrastructure/eventStore/sqliteEventStore.ts';
+import { type CliRun, runCli, spawnCli } from '../kit/cli.ts';
 import { startTestServer } from '../kit/server.ts';
 
-const cli = join(import.meta.dirname, '../../cli/run.ts');
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('m3m new-admin', () => {
   let dataDir: string;
+  const env = () => ({ M3M_DATA_DIR: dataDir, M3M_BCRYPT_ROUNDS: '4', M3M_LOG_LEVEL: 'warn' });
 
-  /** Runs `node cli/run.ts new-admin …` against the temp data dir, optionally piping `stdin`. */
-  function newAdmin(args: string[], stdin?: string): Promise<Run> {
-    return new Promise((resolve) => {
-      const proc = spawn(process.execPath, [cli, 'new-admin', ...args], {
-        env: { ...process.env, M3M_DATA_DIR: dataDir, M3M_BCRYPT_ROUNDS: '4', M3M_LOG_LEVEL: 'warn' },
-      });
-      let stdout = '';
-      let stderr = '';
-      proc.stdout.on('data', (c) => {
-        stdout += c;
-      });
-      proc.stderr.on('data', (c) => {
-        stderr += c;
-      });
-      proc.on('close', (code) => resolve({ code, stdout, stderr }));
-      if (stdin !== undefined) proc.stdin.end(stdin);
-      else proc.stdin.end();
-    });
+  /** `m3m new-admin …` against the temp data dir: in this process, or a child process when `stdin` is piped. */
+  function newAdmin(args: string[], stdin?: string): Promise<CliRun> {
+    return stdin === undefined
+      ? runCli(['new-admin', ...args], env())
+      : spawnCli(['new-admin', ...args], env(), stdin);
   }
 
   async function events(): Promise<{ type: string; data: unknown }[]> {
@@ -111,12 +93,29 @@ describe('m3m new-admin', () => {
       'good-password-1\n',
       'not both',
     ],
-  ])('refuses %s: exit 1, a message, nothing written', async (_label, args, stdin, message) => {
+  ])('refuses %s: exit 1, a message, no file created', async (_label, args, stdin, message) => {
     const run = await newAdmin(args, stdin);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toContain(message);
-    expect(await events()).toEqual([]);
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('on a data directory that does not exist yet, creates it only when it succeeds', async () => {
+    const nested = join(dataDir, 'new');
+    const refused = await runCli(['new-admin', 'not-an-email', 'good-password-1'], {
+      ...env(),
+      M3M_DATA_DIR: nested,
+    });
+    expect(refused.code).toBe(1);
+    expect(existsSync(nested)).toBe(false);
+
+    const created = await runCli(['new-admin', 'first@example.com', 'good-password-1'], {
+      ...env(),
+      M3M_DATA_DIR: nested,
+    });
+    expect(created.code).toBe(0);
+    expect(await readdir(nested)).toContain('events.sqlite');
   });
 
   it('refuses an email already taken (in any case): exit 1, nothing more written', async () => {

@@ -85,6 +85,11 @@ export const ERRORS = {
     title: 'Internal server error',
     doc: 'Something failed inside m3m. Nothing is half-written; the server log has the details under the `requestId` of the response.',
   },
+  storage_full: {
+    status: 507,
+    title: 'Storage full',
+    doc: 'The disk (or database) m3m writes to is full. The write was refused whole: nothing of it is stored, and it can be sent again once space is freed. `/health` reports `degraded` with `storage.state: full` meanwhile.',
+  },
   read_models_behind: {
     status: 503,
     title: 'Read models behind',
@@ -562,6 +567,11 @@ export const ERRORS = {
     status: null,
     title: 'Password given twice',
     doc: '`m3m new-admin` takes the password either as an argument or with `--password-stdin`, not both.',
+  },
+  storage_unavailable: {
+    status: null,
+    title: 'Storage unavailable',
+    doc: 'm3m cannot open a store at start-up: the message names the file and the cause (a read-only file system, a directory it may not write, a full disk). The command exits with 1.',
   },
   data_dir_missing: {
     status: null,

@@ -13,6 +13,7 @@ import { bcryptHasher } from './auth/bcryptHasher.ts';
 import type { Config } from './config.ts';
 import { aesGcmCipher, loadSecretsKey } from './crypto/secretCipher.ts';
 import { type LoadedPlugins, loadPlugins, pluginFolders } from './plugins/pluginLoader.ts';
+import { StorageAlarm } from './storageAlarm.ts';
 import { openStores } from './stores.ts';
 import { openWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './workerRuntime.ts';
 
@@ -38,6 +39,8 @@ export interface M3m extends Omit<WorkerRuntime, 'close'> {
   modules: ModuleCatalog;
   /** The plugins found at start-up: loaded (their modules are in `modules`) and broken (skipped). */
   plugins: LoadedPlugins;
+  /** Whether the storage is full (writes refused with 507), for `/health`. */
+  storage: StorageAlarm;
   close(): Promise<void>;
 }
 
@@ -92,6 +95,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     projects: projectDeps,
     modules,
     plugins,
+    storage: new StorageAlarm(),
     sandbox: runtime.sandbox,
     workers: runtime.workers,
     sweepInvocations: runtime.sweepInvocations,

@@ -3,7 +3,8 @@ import type { HealthReport } from './http/app.ts';
 
 /**
  * `/health`: degraded (with `reasons`) while a projection or the runtime subscriber is failing, the subscriber is
- * paused, or either lags more than `M3M_HEALTH_MAX_LAG` positions behind `$all`; each one's lag; the scheduler; the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
+ * paused, either lags more than `M3M_HEALTH_MAX_LAG` positions behind `$all`, or the storage is full; each one's
+ * lag; the scheduler; the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
  */
 export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const head = await m3m.eventStore.headPosition();
@@ -11,6 +12,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const subscriber = m3m.triggers.subscriber.status();
   const plugins = m3m.plugins.status();
   const maxLag = m3m.config.workers.healthMaxLag;
+  const storage = m3m.storage.status();
   const subscriberLag = Math.max(0, head - subscriber.position);
   // Degraded, with why: a consumer failing, paused (too much received and not settled), or too far behind.
   const reasons = [
@@ -28,10 +30,12 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
     ...(subscriberLag > maxLag
       ? [`the runtime subscriber lags ${subscriberLag} behind the event log (M3M_HEALTH_MAX_LAG ${maxLag})`]
       : []),
+    ...(storage.state === 'full' ? ['the storage is full: writes are refused (507 storage_full)'] : []),
   ];
   return {
     status: reasons.length > 0 ? 'degraded' : 'ok',
     ...(reasons.length > 0 ? { reasons } : {}),
+    storage,
     eventStore: { kind: m3m.config.eventStore.kind, headPosition: head },
     readStore: { kind: m3m.config.readStore.kind },
     projections: projectionStatus,

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventStore } from '../application/ports/eventStore.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
@@ -41,8 +42,10 @@ async function openEventStore(
       return openKurrentEventStore({ connectionString: store.url });
     case 'postgres':
       return openPostgresEventStore({ url: store.url, onError });
-    default:
-      return openSqliteEventStore({ path: join(config.dataDir, 'events.sqlite') });
+    default: {
+      const path = join(config.dataDir, 'events.sqlite');
+      return embedded('event store', path, () => openSqliteEventStore({ path }));
+    }
   }
 }
 
@@ -57,7 +60,56 @@ async function openReadStore(
       return openMongoReadStore({ url: store.url, database: store.database, logger });
     case 'postgres':
       return openPostgresReadStore({ url: store.url, onError, logger });
-    default:
-      return openSqliteReadStore({ path: join(config.dataDir, 'read.sqlite'), logger });
+    default: {
+      const path = join(config.dataDir, 'read.sqlite');
+      return embedded('read store', path, () => openSqliteReadStore({ path, logger }));
+    }
   }
+}
+
+/** An embedded store's file cannot be opened: the message names the file and the cause. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/**
+ * Opens an embedded (SQLite) store; a failure names the file and why (SQLite alone says only "unable to open
+ * database file" when, say, the directory is read-only and its journal cannot be created).
+ */
+async function embedded<T>(what: string, file: string, open: () => T | Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    throw new StorageUnavailableError(`Cannot open the ${what} ${file}: ${whyNotWritable(file, error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function whyNotWritable(file: string, error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const reason = message ?? String(error);
+  const system: Record<string, string> = {
+    EROFS: 'it is on a read-only file system',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOSPC: 'no space left on the device',
+  };
+  const said = code && system[code] ? `${system[code]} (${reason})` : reason;
+  // Which part m3m cannot write, when the system's message does not say.
+  for (const [path, role] of [
+    [dirname(file), 'the data directory'],
+    [file, 'the file'],
+  ] as const) {
+    if (!existsSync(path)) continue;
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (denied) {
+      return `${said}; ${role} ${path} is not writable (${(denied as { code?: string }).code ?? 'denied'})`;
+    }
+  }
+  return said;
 }

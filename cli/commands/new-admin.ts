@@ -2,8 +2,7 @@ import { text } from 'node:stream/consumers';
 import { Args, Command, Flags } from '@oclif/core';
 import { checkNewAdmin, createAdmin } from '../../application/identity/createAdmin.ts';
 import { PASSWORD_RULE } from '../../domain/password.ts';
-import { openM3m } from '../../infrastructure/composition.ts';
-import { loadCommandConfig } from '../bootstrap.ts';
+import { loadCommandConfig, openForCommand } from '../bootstrap.ts';
 import { freshDataDir } from '../dataDir.ts';
 import { refuseCommand, withRefusals } from '../refusal.ts';
 
@@ -61,7 +60,7 @@ export default class NewAdmin extends Command {
     const fresh = freshDataDir(config.dataDir);
     let created = false;
     try {
-      const m3m = await openM3m(config, logger);
+      const m3m = await openForCommand(this, config, logger);
       try {
         const admin = await withRefusals(this, () =>
           createAdmin({ commands: m3m.commands, hasher: m3m.hasher }, input),

@@ -1,8 +1,7 @@
 import { Command, Flags } from '@oclif/core';
-import { openM3m } from '../../infrastructure/composition.ts';
 import { projections } from '../../projections/index.ts';
 import type { RebuildProgress } from '../../projections/projectionRunner.ts';
-import { loadCommandConfig } from '../bootstrap.ts';
+import { loadCommandConfig, openForCommand } from '../bootstrap.ts';
 import { requireExistingData } from '../dataDir.ts';
 import { ProgressBar } from '../progressBar.ts';
 import { refuseCommand } from '../refusal.ts';
@@ -37,7 +36,7 @@ export default class Replay extends Command {
     }
     const { config, logger } = loadCommandConfig(this, { log: { level: 'warn' } });
     requireExistingData(this, config);
-    const m3m = await openM3m(config, logger);
+    const m3m = await openForCommand(this, config, logger);
     try {
       const bar = new ProgressBar();
       let last: RebuildProgress | null = null;

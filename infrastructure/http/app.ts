@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ErrorCode } from '../../application/errorCatalogue.ts';
 import type { Config } from '../config.ts';
+import { isStorageFull, StorageAlarm } from '../storageAlarm.ts';
 import { registerJsonBodyParser } from './jsonBody.ts';
 import { openApiOptions, swaggerUiOptions } from './openApi.ts';
 import {
@@ -30,6 +31,8 @@ export interface HttpAppOptions {
   routes?: HttpRoutes[];
   /** Each is registered in its own encapsulated context at the root (e.g. the workers' `/run/…`). */
   rootRoutes?: HttpRoutes[];
+  /** Told of every write refused for a full disk, and of the next one that succeeds (see `/health`). */
+  storage?: StorageAlarm;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -40,17 +43,24 @@ const HealthReportSchema = z.looseObject({ status: z.enum(['ok', 'degraded']) })
 export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   // Typed with Fastify's base logger so route modules do not depend on pino's types.
   const logger: FastifyBaseLogger = options.logger;
+  const storage = options.storage ?? new StorageAlarm();
+  const answerError = errorSender(storage);
   const app: HttpApp = Fastify({
     loggerInstance: logger,
     // The router's own refusals (a malformed percent-encoding, a path parameter beyond its length limit) are
     // answered before any error handler runs; this makes them problems like every other 4xx.
-    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    frameworkErrors: (error, request, reply) => answerError(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Set before any route is registered: child contexts copy the handler in effect when they are created.
-  app.setErrorHandler(sendError);
+  app.setErrorHandler(answerError);
   registerJsonBodyParser(app);
+  // A write that succeeds after the disk was full: there is room again.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400)
+      storage.recovered(request.log);
+  });
 
   await app.register(fastifySwagger, openApiOptions);
   await app.register(fastifySwaggerUi, swaggerUiOptions(DOCS_PREFIX));
@@ -99,6 +109,18 @@ function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? request.url;
 }
 
+function errorSender(storage: StorageAlarm) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (!isStorageFull(error)) return sendError(error, request, reply);
+    storage.refused(error, request.log);
+    const full = problem(
+      'storage_full',
+      'The storage m3m writes to is full: nothing of this request was stored. Send it again once space is freed.',
+    );
+    return sendProblem(full, request, reply);
+  };
+}
+
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const problem = toProblemError(error);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -113,6 +135,10 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
       },
       'request rejected',
     );
+  return sendProblem(problem, request, reply);
+}
+
+function sendProblem(problem: ProblemError, request: FastifyRequest, reply: FastifyReply) {
   return reply
     .code(problem.status)
     .headers(problem.headers)

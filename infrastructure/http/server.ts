@@ -148,6 +148,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
     config: m3m.config,
     logger: m3m.logger,
     health: () => healthReport(m3m),
+    storage: m3m.storage,
     routes: [
       authRoutes(identity),
       meRoutes(identity),

@@ -5,6 +5,8 @@ import { DEFAULT_QUOTAS, MAX_QUOTA, type QuotaDefaults } from '../domain/project
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export type EventStoreConfig =
   | { kind: 'sqlite' }
@@ -21,7 +23,8 @@ export interface Config {
   /** Absolute path of the built admin SPA (may not exist when the UI has not been built). */
   webDir: string;
   http: { host: string; port: number };
-  log: { level: LogLevel };
+  /** `format: 'auto'` is pretty when standard output is a terminal, JSON otherwise. */
+  log: { level: LogLevel; format?: LogFormat };
   eventStore: EventStoreConfig;
   readStore: ReadStoreConfig;
   auth: AuthConfig;
@@ -113,6 +116,7 @@ const Env = z.object({
     .transform(Number)
     .prefault('3000'),
   M3M_LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).prefault('info'),
+  M3M_LOG_FORMAT: z.enum(LOG_FORMATS, `must be one of ${LOG_FORMATS.join(', ')}`).prefault('auto'),
   M3M_EVENT_STORE: z
     .enum(['sqlite', 'postgres', 'kurrentdb'], 'must be one of sqlite, postgres, kurrentdb')
     .prefault('sqlite'),
@@ -174,7 +178,7 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
     dataDir: resolve(env.M3M_DATA_DIR),
     webDir: resolve(env.M3M_WEB_DIR),
     http: { host: env.M3M_HOST, port: env.M3M_PORT },
-    log: { level: env.M3M_LOG_LEVEL },
+    log: { level: env.M3M_LOG_LEVEL, format: env.M3M_LOG_FORMAT },
     eventStore:
       env.M3M_EVENT_STORE === 'kurrentdb'
         ? { kind: 'kurrentdb', url: env.M3M_KURRENTDB_URL! }

@@ -22,11 +22,30 @@ export const REDACTED_PATHS = [
   '*.secret',
 ];
 
-/** `destination` is for tests that need to read what was logged; production writes to stdout. */
+/**
+ * JSON lines, or for a person at a terminal (`M3M_LOG_FORMAT=pretty`, or `auto` with standard output a TTY)
+ * coloured readable lines through pino's pretty printer, in a worker thread so the server does not pay for it.
+ * `destination` is for tests that need to read what was logged; production writes to stdout.
+ */
 export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
   const options = {
     level: config.log.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  const format = config.log.format ?? 'auto';
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  if (!pretty) return pino(options);
+  return pino(
+    options,
+    pino.transport({
+      target: 'pino-pretty',
+      options: {
+        colorize: process.stdout.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        singleLine: true,
+      },
+    }),
+  );
 }

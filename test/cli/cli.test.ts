@@ -48,31 +48,50 @@ describe('m3m CLI', () => {
     expect(run.stderr).toContain('M3M_EVENT_STORE');
   });
 
-  it('serve starts on the configured port, answers /health and the OpenAPI document, and stops on SIGTERM', async () => {
+  // A process of its own: its start takes long on a loaded machine.
+  it('serve starts on the configured port, prints where the UI and the API docs are, answers /health and the OpenAPI document, and stops on SIGTERM', {
+    timeout: 90_000,
+  }, async () => {
+    // Readable lines on request (a terminal gets them by default); JSON otherwise, as every other test sees it.
     const proc = spawn(process.execPath, [cli, 'serve'], {
-      env: { ...process.env, M3M_DATA_DIR: dataDir, M3M_PORT: '0', M3M_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        M3M_DATA_DIR: dataDir,
+        M3M_PORT: '0',
+        M3M_LOG_LEVEL: 'info',
+        M3M_LOG_FORMAT: 'pretty',
+      },
     });
     server = proc;
+    let out = '';
     const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
       proc.stdout!.on('data', (chunk) => {
         out += chunk;
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        const match = /API docs: (http:\/\/127\.0\.0\.1:\d+)\/api\/docs/.exec(out);
         if (match) resolve(match[1]!);
       });
       proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
     });
+    expect(out).toContain(`admin UI: ${url}/`);
+    const lines = out.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+    expect(out).toMatch(/INFO.*Server listening at/);
 
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
       status: 'ok',
       eventStore: { kind: 'sqlite' },
+      storage: { state: 'ok' },
       // Every read model m3m maintains, in the order of projections/index.ts.
       projections: projections.map((p) => ({ name: p.name, state: 'live', lag: 0 })),
     });
     const docs = await fetch(`${url}/api/docs/json`);
     expect(((await docs.json()) as { openapi: string }).openapi).toBe('3.1.0');
+    // Requests are logged readably too, with their request id.
+    for (let waited = 0; !out.includes('/health') && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(out.split('\n').find((line) => line.includes('/health'))).toMatch(/INFO.*req-\d+/);
 
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     proc.kill('SIGTERM');

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       dataDir: resolve('./data'),
       webDir: resolve(import.meta.dirname, '../../web/dist'),
       http: { host: '127.0.0.1', port: 3000 },
-      log: { level: 'info' },
+      log: { level: 'info', format: 'auto' },
       eventStore: { kind: 'sqlite' },
       readStore: { kind: 'sqlite' },
       auth: { jwtSecret: null, tokenTtlSeconds: 43200, bcryptRounds: 12, apiKeyMaxFailures: 20 },
@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       M3M_HOST: '0.0.0.0',
       M3M_PORT: '8080',
       M3M_LOG_LEVEL: 'debug',
+      M3M_LOG_FORMAT: 'pretty',
       M3M_EVENT_STORE: 'kurrentdb',
       M3M_KURRENTDB_URL: 'kurrentdb://localhost:2113?tls=false',
       M3M_READ_STORE: 'mongodb',
@@ -80,7 +81,7 @@ describe('loadConfig', () => {
       dataDir: resolve('var/m3m'),
       webDir: '/srv/m3m-ui',
       http: { host: '0.0.0.0', port: 8080 },
-      log: { level: 'debug' },
+      log: { level: 'debug', format: 'pretty' },
       eventStore: { kind: 'kurrentdb', url: 'kurrentdb://localhost:2113?tls=false' },
       readStore: { kind: 'mongodb', url: 'mongodb+srv://cluster.example.net', database: 'm3m_prod' },
       auth: { jwtSecret: 'x'.repeat(40), tokenTtlSeconds: 3600, bcryptRounds: 10, apiKeyMaxFailures: 20 },
@@ -102,7 +103,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ M3M_PORT: '0' }).http.port).toBe(0);
     expect(loadConfig({ M3M_PORT: '', M3M_LOG_LEVEL: '  ' })).toMatchObject({
       http: { port: 3000 },
-      log: { level: 'info' },
+      log: { level: 'info', format: 'auto' },
     });
   });
 

@@ -13,7 +13,7 @@ const suites = [
 const include = suites.filter(([variable]) => process.env[variable]?.trim()).map(([, file]) => file);
 if (include.length === 0) {
   throw new Error(
-    `npm run test:external needs a server: set ${suites.map(([v]) => v).join(' and/or ')} (see the README's Storage section).`,
+    `npm run test:external needs a server: set ${suites.map(([v]) => v).join(' and/or ')} (see docs/guide/storage.md).`,
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * The password rule, stated once: error messages, the CLI and the README quote `PASSWORD_RULE`.
+ * The password rule, stated once: error messages, the CLI and the docs quote `PASSWORD_RULE`.
  * 72 bytes is where bcrypt stops reading; a longer password would silently lose its tail.
  */
 export const PASSWORD_MIN_BYTES = 10;

@@ -1,6 +1,6 @@
 // The m3m plugin SDK: the one file a plugin imports from m3m (DESIGN.md §2). It has no imports of its own,
 // so a plugin depends on nothing else of m3m and this file can be copied next to a plugin that lives
-// outside the repository. See the README ("Plugins") and docs/adr/0009-triggers-and-plugins.md.
+// outside the repository. See docs/guide/plugins.md and docs/adr/0009-triggers-and-plugins.md.
 //
 // A plugin is a folder with an `index.ts` (or `index.js`) whose default export is a definition:
 //

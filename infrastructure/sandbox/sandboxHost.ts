@@ -76,6 +76,8 @@ export class SandboxHost {
   #spawnedAt = 0;
   #lastExit: SandboxStatus['lastExit'] = null;
   #fatal: { message: string; invocationIds: Set<string> } | null = null;
+  /** Invocations that ended `crashed` because another invocation's isolate brought the process down. */
+  readonly #bystanders = new Set<string>();
   #unresponsive = false;
   #restartTimer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
@@ -108,6 +110,26 @@ export class SandboxHost {
    * (SandboxUnavailableError) after `close()`.
    */
   async invoke(request: InvocationRequest): Promise<InvocationResult> {
+    const first = await this.#invokeOnce(request);
+    if (first.outcome !== 'crashed' || !this.#bystanders.delete(first.invocationId)) return first;
+    // Lost to a crash another invocation caused (issue 12, item 4): run it again, once. Like an event delivered
+    // twice, what it did through `m3m` before the crash may happen again.
+    const crash = first.error?.message ?? 'the runtime process crashed';
+    this.#logger?.warn(
+      { invocationId: first.invocationId, workerId: request.worker.id },
+      'invocation lost to a crash another invocation caused: running it again once',
+    );
+    const again = await this.#invokeOnce({ ...request, invocationId: first.invocationId });
+    this.#bystanders.delete(first.invocationId); // a second crash is final
+    const note = {
+      level: 'warn' as const,
+      message: `run again: the first attempt was lost to a crash another worker's invocation caused (${crash})`,
+      at: new Date().toISOString(),
+    };
+    return { ...again, logs: [note, ...again.logs], durationMs: again.durationMs + first.durationMs };
+  }
+
+  async #invokeOnce(request: InvocationRequest): Promise<InvocationResult> {
     if (this.#state === 'closed') throw new SandboxUnavailableError('the sandbox is closed');
     const { worker, handler } = request;
     checkWorker(worker);
@@ -352,6 +374,8 @@ export class SandboxHost {
           }),
         );
       } else {
+        // A catastrophic error that another invocation's isolate reported: this one did nothing wrong.
+        if (fatal && !fatal.invocationIds.has(id) && fatal.invocationIds.size > 0) this.#bystanders.add(id);
         pending.resolve(
           failed(id, pending.started, 'crashed', {
             name: 'SandboxCrashed',

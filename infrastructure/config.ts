@@ -46,6 +46,8 @@ export interface WorkersConfig {
   quotas: QuotaDefaults;
   /** CPU ms per minute per worker, and the circuit breaker (issue 12, item 7). */
   guard: { cpuBudgetMsPerMinute: number; breakerThreshold: number; coolDownMs: number };
+  /** One project's share of the runtime (issue 12, item 6). */
+  share: { maxConcurrent: number; emitsPerInvocation: number; emitsPerMinute: number };
   /** `/health` turns `degraded` when a consumer of `$all` is this many positions behind its head. */
   healthMaxLag: number;
 }
@@ -152,6 +154,9 @@ const Env = z.object({
   M3M_WORKER_CPU_BUDGET_MS: integerBetween(1, 3_600_000).prefault('20000'),
   M3M_WORKER_BREAKER_THRESHOLD: integerBetween(1, 1000).prefault('5'),
   M3M_WORKER_COOL_DOWN_MS: integerBetween(1000, 86_400_000).prefault('600000'),
+  M3M_PROJECT_MAX_CONCURRENT: integerBetween(1, 10_000).prefault('8'),
+  M3M_PROJECT_EMITS_PER_INVOCATION: integerBetween(1, 1000).prefault('100'),
+  M3M_PROJECT_EMITS_PER_MINUTE: integerBetween(1, 10_000_000).prefault('1000'),
   M3M_HEALTH_MAX_LAG: integerBetween(1, 1_000_000_000).prefault('1000'),
   M3M_QUOTA_DOCUMENTS: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documents)),
   M3M_QUOTA_DOCUMENT_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documentBytes)),
@@ -223,6 +228,11 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
         cpuBudgetMsPerMinute: env.M3M_WORKER_CPU_BUDGET_MS,
         breakerThreshold: env.M3M_WORKER_BREAKER_THRESHOLD,
         coolDownMs: env.M3M_WORKER_COOL_DOWN_MS,
+      },
+      share: {
+        maxConcurrent: env.M3M_PROJECT_MAX_CONCURRENT,
+        emitsPerInvocation: env.M3M_PROJECT_EMITS_PER_INVOCATION,
+        emitsPerMinute: env.M3M_PROJECT_EMITS_PER_MINUTE,
       },
       healthMaxLag: env.M3M_HEALTH_MAX_LAG,
     },

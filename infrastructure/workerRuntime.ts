@@ -8,6 +8,7 @@ import type { RuntimeDeps } from '../application/runtime/deps.ts';
 import { InvocationFeed } from '../application/runtime/invocationFeed.ts';
 import { ensureInvocationIndexes, sweepInvocations } from '../application/runtime/invocations.ts';
 import { invokeWorker } from '../application/runtime/invokeWorker.ts';
+import { ProjectShare } from '../application/runtime/projectShare.ts';
 import {
   RuntimeSubscriber,
   type RuntimeSubscriberOptions,
@@ -92,6 +93,7 @@ export async function openWorkerRuntime(parts: {
     reservedEventTypes: new Set([...BUILT_IN_EVENT_TYPES, ...projections.flatMap((p) => p.eventTypes ?? [])]),
     log: (level, obj, message) => runtimeLogger[level](obj, message),
     guard: new WorkerGuard(readStore, clock, config.workers.guard),
+    share: new ProjectShare(clock, config.workers.share),
   };
   await ensureInvocationIndexes(readStore);
   const sweep = () => sweepInvocations(readStore, clock.now(), config.workers.logRetentionDays);
@@ -112,6 +114,8 @@ export async function openWorkerRuntime(parts: {
     logger: logger.child({ component: 'triggers' }),
     maxAttempts: config.triggers.eventMaxAttempts,
     depthLimit: config.triggers.eventDepthLimit,
+    hasRoom: (projectId) => workers.share?.hasRoom(projectId) ?? true,
+    maxPerProject: config.workers.share.maxConcurrent,
     ...options.subscriber,
   });
   const scheduler = new Scheduler({

@@ -67,6 +67,13 @@ export interface DeliveryQueueOptions {
   claimMs: number;
   /** A failure of the background poll, for the owner's status. */
   reportError(err: unknown): void;
+  /**
+   * Whether a project may start another invocation now (its fair share, issue 12, item 6): lanes of a project at
+   * its limit are passed over, so its waiting deliveries never hold the slots other projects need. Default: yes.
+   */
+  hasRoom?(projectId: string): boolean;
+  /** Deliveries of one project running at once (its fair share). Default: no cap beyond `concurrency`. */
+  maxPerProject?: number;
 }
 
 export interface DeliveryStats {
@@ -117,6 +124,8 @@ export class DeliveryQueue {
   readonly #lanes = new Map<string, Lane>();
   readonly #ready: string[] = [];
   #running = 0;
+  /** Deliveries running per project. */
+  readonly #byProject = new Map<string, number>();
   readonly #runs = new Set<Promise<void>>();
   readonly #delivered = { succeeded: 0, failed: 0, retried: 0, skipped: 0, deferred: 0 };
 
@@ -138,7 +147,10 @@ export class DeliveryQueue {
   /** At start, once the subscription follows: lanes resume and the poll begins. */
   async resume(): Promise<void> {
     await this.#resumeDurableLanes();
-    this.#pollTimer = setInterval(() => this.#poll(), this.#o.pollMs);
+    this.#pollTimer = setInterval(() => {
+      this.#poll();
+      this.#pump(); // lanes passed over while their project was full (its HTTP runs end without telling us)
+    }, this.#o.pollMs);
     this.#pollTimer.unref();
   }
 
@@ -337,17 +349,30 @@ export class DeliveryQueue {
   }
 
   #pump(): void {
+    const passedOver: string[] = [];
     while (this.#running < this.#o.concurrency && this.#ready.length > 0) {
       const workerId = this.#ready.shift()!;
       const lane = this.#lanes.get(workerId);
       const job = lane?.jobs[0];
       if (!lane || !job || lane.running) continue;
+      const projectRunning = this.#byProject.get(job.projectId) ?? 0;
+      if (
+        projectRunning >= (this.#o.maxPerProject ?? Number.POSITIVE_INFINITY) ||
+        (this.#o.hasRoom && !this.#o.hasRoom(job.projectId))
+      ) {
+        passedOver.push(workerId); // its project is at its limit: its turn comes when the project has room
+        continue;
+      }
       lane.running = true;
       job.started = true;
       this.#running++;
+      this.#byProject.set(job.projectId, projectRunning + 1);
       const run = this.#run(job).finally(() => {
         this.#runs.delete(run);
         this.#running--;
+        const left = (this.#byProject.get(job.projectId) ?? 1) - 1;
+        if (left === 0) this.#byProject.delete(job.projectId);
+        else this.#byProject.set(job.projectId, left);
         lane.jobs.shift();
         lane.running = false;
         if (lane.jobs.length > 0) this.#ready.push(workerId);
@@ -357,6 +382,7 @@ export class DeliveryQueue {
       });
       this.#runs.add(run);
     }
+    this.#ready.unshift(...passedOver);
   }
 
   async #run(job: Job): Promise<void> {

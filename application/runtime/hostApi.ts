@@ -28,6 +28,8 @@ export interface HostApiContext {
   correlationId: string;
   /** Causation depth of the triggering event (0 for a trigger no worker caused: HTTP, schedule, run now). */
   eventDepth: number;
+  /** When the invocation's wall time ends (epoch ms): a host call that waits gives up by then. */
+  deadline?: number;
   /**
    * A dry run: every write, increment, emitted event and request is checked as usual, then recorded here
    * instead of made; `http.fetch` answers only from the canned responses; plugin functions are not called.
@@ -111,6 +113,7 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
     projectQuotas(deps.readStore, deps.settings.quotas, ctx.projectId),
   );
   let environment: Promise<Record<string, string>> | null = null;
+  let emits = 0;
   const origin = {
     source: `worker:${ctx.workerId}`,
     correlationId: ctx.correlationId,
@@ -149,6 +152,14 @@ export async function buildHostApi(deps: RuntimeDeps, ctx: HostApiContext): Prom
     'models.delete': (args) => models.delete(args),
     'events.emit': async (args) => {
       const [type, data] = parseArgs('events.emit(type, data)', EmitArgs, args);
+      const share = deps.share?.settings;
+      if (share && ++emits > share.emitsPerInvocation) {
+        throw new RangeError(
+          `m3m.events.emit: one invocation emits at most ${share.emitsPerInvocation} events (M3M_PROJECT_EMITS_PER_INVOCATION)`,
+        );
+      }
+      // The project's events per minute: past them this emit waits for room (within the invocation's wall time).
+      if (!dryRun) await deps.share?.takeEmit(ctx.projectId, ctx.deadline ?? Date.now());
       const { eventId } = await emitCustomEvent(
         deps.eventStore,
         {

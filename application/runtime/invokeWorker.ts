@@ -77,27 +77,36 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
   await deps.guard?.admit(worker);
   const invocationId = request.invocationId ?? randomUUID();
   const startedAt = deps.clock.now().toISOString();
-  const hostApi = await buildHostApi(deps, {
-    projectId: worker.projectId,
-    workerId: worker.id,
-    invocationId,
-    causationId: request.trigger.eventId ?? null,
-    correlationId: request.correlationId ?? invocationId,
-    eventDepth: request.eventDepth ?? 0,
-  });
-  const result = await deps.sandbox.invoke({
-    worker: {
-      id: worker.id,
-      version: version.version,
-      source: version.source,
-      language: languageOf(version.language),
-    },
-    handler: request.handler,
-    ...(request.input === undefined ? {} : { input: request.input }),
-    limits: effectiveLimits(deps.settings.limits, worker.limits),
-    hostApi,
-    invocationId,
-  });
+  const limits = effectiveLimits(deps.settings.limits, worker.limits);
+  // A project at its share of concurrent invocations waits here; other projects' invocations do not.
+  const release = await deps.share?.acquire(worker.projectId);
+  let result: Awaited<ReturnType<typeof deps.sandbox.invoke>>;
+  try {
+    const hostApi = await buildHostApi(deps, {
+      projectId: worker.projectId,
+      workerId: worker.id,
+      invocationId,
+      causationId: request.trigger.eventId ?? null,
+      correlationId: request.correlationId ?? invocationId,
+      eventDepth: request.eventDepth ?? 0,
+      deadline: Date.now() + limits.wallMs,
+    });
+    result = await deps.sandbox.invoke({
+      worker: {
+        id: worker.id,
+        version: version.version,
+        source: version.source,
+        language: languageOf(version.language),
+      },
+      handler: request.handler,
+      ...(request.input === undefined ? {} : { input: request.input }),
+      limits,
+      hostApi,
+      invocationId,
+    });
+  } finally {
+    release?.();
+  }
 
   const suspended = await deps.guard?.record(worker, result.outcome, result.cpuMs);
   const logs = suspended

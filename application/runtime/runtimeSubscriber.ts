@@ -56,6 +56,10 @@ export interface RuntimeSubscriberOptions {
   /** First retry delay; doubles per attempt (±20 % jitter) up to `retryMaxMs`. Default 1000 / 300 000. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Whether a project may start another invocation now (its fair share); lanes of a full one wait. */
+  hasRoom?(projectId: string): boolean;
+  /** Deliveries of one project running at once. Default: no cap beyond `concurrency`. */
+  maxPerProject?: number;
   /** Deliveries running at once, over all workers. Default 16. */
   concurrency?: number;
   /** Deliveries held in memory per worker; more are deferred to the durable queue. Default 100. */
@@ -153,6 +157,8 @@ export class RuntimeSubscriber {
       pollMs: options.pollMs ?? 1000,
       claimMs: options.claimMs ?? 120_000,
       reportError: (err) => this.#noteError(err),
+      ...(options.hasRoom ? { hasRoom: options.hasRoom } : {}),
+      ...(options.maxPerProject ? { maxPerProject: options.maxPerProject } : {}),
     });
   }
 

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         allowPrivateFetch: false,
         quotas: { documents: 100_000, documentBytes: 268_435_456, logBytes: 67_108_864 },
         guard: { cpuBudgetMsPerMinute: 20_000, breakerThreshold: 5, coolDownMs: 600_000 },
+        share: { maxConcurrent: 8, emitsPerInvocation: 100, emitsPerMinute: 1000 },
         healthMaxLag: 1000,
       },
     });
@@ -70,6 +71,9 @@ describe('loadConfig', () => {
       M3M_WORKER_BREAKER_THRESHOLD: '3',
       M3M_WORKER_COOL_DOWN_MS: '60000',
       M3M_HEALTH_MAX_LAG: '50',
+      M3M_PROJECT_MAX_CONCURRENT: '3',
+      M3M_PROJECT_EMITS_PER_INVOCATION: '10',
+      M3M_PROJECT_EMITS_PER_MINUTE: '50',
       M3M_QUOTA_DOCUMENT_BYTES: '10000000000',
       M3M_QUOTA_LOG_BYTES: '0',
       M3M_SMTP_FROM: ' shop@example.com ',
@@ -94,6 +98,7 @@ describe('loadConfig', () => {
         allowPrivateFetch: true,
         quotas: { documents: 500, documentBytes: 10_000_000_000, logBytes: 0 },
         guard: { cpuBudgetMsPerMinute: 5000, breakerThreshold: 3, coolDownMs: 60_000 },
+        share: { maxConcurrent: 3, emitsPerInvocation: 10, emitsPerMinute: 50 },
         healthMaxLag: 50,
       },
     });

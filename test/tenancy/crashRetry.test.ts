@@ -53,7 +53,10 @@ describe('an invocation lost to a crash another project caused is retried once',
       const survived = await victimRun;
       if (server.m3m.sandbox.status().restarts === restarts) continue; // contained in the isolate this time
       expect(bombed.json.outcome, JSON.stringify([bombed.json, survived.json])).toBe('memory_limit');
-      expect(survived.json, JSON.stringify([bombed.json, survived.json])).toMatchObject({ outcome: 'ok', result: 'done' });
+      expect(survived.json, JSON.stringify([bombed.json, survived.json])).toMatchObject({
+        outcome: 'ok',
+        result: 'done',
+      });
       expect(survived.json.logs).toContainEqual(
         expect.objectContaining({
           level: 'warn',

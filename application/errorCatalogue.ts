@@ -95,6 +95,11 @@ export const ERRORS = {
     title: 'Read models behind',
     doc: 'The change was recorded, but the read models did not catch up in time to answer with it: read it again after `Retry-After`.',
   },
+  event_store_unavailable: {
+    status: 503,
+    title: 'Event store unavailable',
+    doc: 'The event store cannot take the change (its file was deleted or replaced under the running server): nothing was recorded. `/health` says why; the operator restores the store and restarts m3m.',
+  },
   concurrent_modification: {
     status: 409,
     title: 'Concurrent modification',

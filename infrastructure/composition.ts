@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { CommandDeps } from '../application/context.ts';
+import { EventFeed } from '../application/eventFeed.ts';
 import { builtInCatalog, type ModuleCatalog } from '../application/modules/catalog.ts';
 import { type Clock, systemClock } from '../application/ports/clock.ts';
 import type { EventStore } from '../application/ports/eventStore.ts';
 import type { PasswordHasher } from '../application/ports/passwordHasher.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
+import { identityProblem } from '../application/storeConsistency.ts';
 import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
 import { bcryptHasher } from './auth/bcryptHasher.ts';
@@ -29,6 +31,8 @@ export interface M3m extends Omit<WorkerRuntime, 'close'> {
   logger: Logger;
   eventStore: EventStore;
   readStore: ReadStore;
+  /** The process's one follower of `$all`: projections and the runtime subscriber are its consumers. */
+  feed: EventFeed;
   runner: ProjectionRunner;
   commands: CommandDeps;
   clock: Clock;
@@ -51,13 +55,20 @@ export interface OpenOptions extends WorkerRuntimeOptions {
 
 export async function openM3m(config: Config, logger: Logger, options: OpenOptions = {}): Promise<M3m> {
   const clock = options.clock ?? systemClock;
-  const { eventStore, readStore } = await openStores(config, logger);
+  const { eventStore, readStore, eventStoreProblem } = await openStores(config, logger);
   const schemas = new EventSchemaRegistry();
+  const feed = new EventFeed({
+    eventStore,
+    logger: logger.child({ component: 'feed' }),
+    backoff: options.subscriber?.resubscribeBackoff,
+    verify: async () => eventStoreProblem() ?? (await identityProblem(eventStore, readStore)),
+  });
   const runner = new ProjectionRunner({
     eventStore,
     readStore,
     schemas,
     projections,
+    feed,
     logger: logger.child({ component: 'projections' }),
   });
   const projectDeps: EnvironmentDeps = {
@@ -81,6 +92,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     modules,
     plugins,
     runner,
+    feed,
     options,
   });
   return {
@@ -88,6 +100,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     logger,
     eventStore,
     readStore,
+    feed,
     runner,
     commands: { eventStore, schemas, clock },
     clock,
@@ -104,6 +117,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
       await runtime.close();
       await plugins.close();
       await runner.stop();
+      await feed.stop();
       await eventStore.close();
       await readStore.close();
     },

@@ -2,9 +2,11 @@ import type { M3m } from './composition.ts';
 import type { HealthReport } from './http/app.ts';
 
 /**
- * `/health`: degraded (with `reasons`) while a projection or the runtime subscriber is failing, the subscriber is
- * paused, either lags more than `M3M_HEALTH_MAX_LAG` positions behind `$all`, or the storage is full; each one's
- * lag; the scheduler; the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
+ * `/health`: degraded (with `reasons`) while a consumer of the feed (a projection, the runtime subscriber) is
+ * failing, the subscriber is paused, either lags more than `M3M_HEALTH_MAX_LAG` positions behind `$all`, the
+ * feed cannot read `$all` or has stopped every consumer (the read store does not match the event store), or the
+ * storage is full; each consumer's position, lag (positions and seconds), state and last error; the scheduler;
+ * the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
  */
 export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const head = await m3m.eventStore.headPosition();
@@ -15,7 +17,10 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const storage = m3m.storage.status();
   const subscriberLag = Math.max(0, head - subscriber.position);
   // Degraded, with why: a consumer failing, paused (too much received and not settled), or too far behind.
+  const halted = m3m.feed.halted;
   const reasons = [
+    ...(halted ? [`every consumer of the event feed is stopped: ${halted}`] : []),
+    ...(m3m.feed.lastError ? [`the event feed cannot read $all: ${m3m.feed.lastError}`] : []),
     ...projectionStatus.flatMap((p) =>
       p.state === 'retrying'
         ? [`projection ${p.name} is retrying`]
@@ -37,6 +42,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
     ...(reasons.length > 0 ? { reasons } : {}),
     storage,
     eventStore: { kind: m3m.config.eventStore.kind, headPosition: head },
+    feed: { halted, lastError: m3m.feed.lastError },
     readStore: { kind: m3m.config.readStore.kind },
     projections: projectionStatus,
     runtime: {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../application/ports/eventStore.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
 import type { Config } from './config.ts';
+import { guardEventStoreFile } from './eventStore/eventStoreFileGuard.ts';
 import { openKurrentEventStore } from './eventStore/kurrentEventStore.ts';
 import { openPostgresEventStore } from './eventStore/postgresEventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
@@ -15,17 +16,20 @@ import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
 export async function openStores(
   config: Pick<Config, 'dataDir' | 'eventStore' | 'readStore'>,
   logger: Logger,
-): Promise<{ eventStore: EventStore; readStore: ReadStore }> {
+): Promise<{ eventStore: EventStore; readStore: ReadStore; eventStoreProblem: () => string | null }> {
   const log = logger.child({ component: 'storage' });
   const report = (what: string) => (error: Error) => log.warn({ err: error }, `${what}: ${error.message}`);
-  const eventStore = await openEventStore(config, report('event store connection'));
+  const { store: eventStore, problem: eventStoreProblem } = await openEventStore(
+    config,
+    report('event store connection'),
+  );
   try {
     const readStore = await openReadStore(
       config,
       report('read store connection'),
       logger.child({ component: 'read-store' }),
     );
-    return { eventStore, readStore };
+    return { eventStore, readStore, eventStoreProblem };
   } catch (error) {
     await eventStore.close().catch(() => {});
     throw error;
@@ -35,16 +39,20 @@ export async function openStores(
 async function openEventStore(
   config: Pick<Config, 'dataDir' | 'eventStore'>,
   onError: (error: Error) => void,
-): Promise<EventStore> {
+): Promise<{ store: EventStore; problem: () => string | null }> {
   const store = config.eventStore;
   switch (store.kind) {
     case 'kurrentdb':
-      return openKurrentEventStore({ connectionString: store.url });
+      return { store: openKurrentEventStore({ connectionString: store.url }), problem: () => null };
     case 'postgres':
-      return openPostgresEventStore({ url: store.url, onError });
+      return { store: await openPostgresEventStore({ url: store.url, onError }), problem: () => null };
     default: {
+      // The embedded store's file may be deleted or replaced under a running server: noticed, not written on.
       const path = join(config.dataDir, 'events.sqlite');
-      return embedded('event store', path, () => openSqliteEventStore({ path }));
+      return guardEventStoreFile(
+        await embedded('event store', path, () => openSqliteEventStore({ path })),
+        path,
+      );
     }
   }
 }

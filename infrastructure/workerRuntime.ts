@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { EventFeed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import { moduleGate } from '../application/modules/queries.ts';
 import type { RuntimeExtensions } from '../application/ports/runtimeExtensions.ts';
@@ -70,9 +71,10 @@ export async function openWorkerRuntime(parts: {
   modules: ModuleCatalog;
   plugins: LoadedPlugins;
   runner: ProjectionRunner;
+  feed: EventFeed;
   options: WorkerRuntimeOptions;
 }): Promise<WorkerRuntime> {
-  const { config, logger, projects, modules, plugins, runner, options } = parts;
+  const { config, logger, projects, modules, plugins, runner, feed: eventFeed, options } = parts;
   const { eventStore, readStore, clock } = projects;
   const runtimeLogger = logger.child({ component: 'runtime' });
   const sandbox = new SandboxHost({ defaultLimits: config.workers.limits, logger: runtimeLogger });
@@ -108,6 +110,7 @@ export async function openWorkerRuntime(parts: {
     eventStore,
     readStore,
     clock,
+    feed: eventFeed,
     invoke: (request) => invokeWorker(workers, request),
     // Match each event against the workers as the read model has them once it includes that event.
     readModelsAt: (position) => runner.waitFor(position, 60_000),

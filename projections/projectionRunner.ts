@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { filter, firstValueFrom, Subject, type Subscription, timeout } from 'rxjs';
+import { filter, firstValueFrom, Subject, timeout } from 'rxjs';
 import type { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import { upcastEvent } from '../application/commands/loadAggregate.ts';
+import {
+  EventFeed,
+  type FeedConsumer,
+  type FeedPage,
+  passOnce,
+  ResumeFromCheckpoint,
+} from '../application/eventFeed.ts';
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import {
   type Doc,
@@ -14,7 +21,8 @@ import type { Projection, ProjectionView } from './projection.ts';
 
 const REBUILD_SUFFIX = '__rebuild';
 const CHECKPOINT_ID = 'checkpoint';
-const MAX_BACKOFF_MS = 30_000;
+/** A rebuild with nothing to apply still stores how far it has looked this often (and renews its lease). */
+const IDLE_CHECKPOINT_MS = 5000;
 const LEASES = 'm3m_projection_leases';
 /** A rebuild's swap that has started and not finished: repeated at the next start (MongoDB renames one by one). */
 const SWAPS = 'm3m_projection_swaps';
@@ -33,15 +41,6 @@ interface Lease extends Doc {
   expiresAt: number;
 }
 
-/** The stored checkpoint went backwards: another process swapped in an older rebuild. Resync from it. */
-class CheckpointMovedBack extends Error {
-  readonly stored: number;
-  constructor(stored: number) {
-    super(`checkpoint moved back to ${stored}`);
-    this.stored = stored;
-  }
-}
-
 class LeaseLost extends Error {}
 
 interface PendingSwap extends Doc {
@@ -49,7 +48,14 @@ interface PendingSwap extends Doc {
   startedAt: string;
 }
 
-export type ProjectionState = 'idle' | 'catching_up' | 'rebuilding' | 'live' | 'retrying' | 'stopped';
+export type ProjectionState =
+  | 'idle'
+  | 'catching_up'
+  | 'rebuilding'
+  | 'live'
+  | 'retrying'
+  | 'halted'
+  | 'stopped';
 
 export interface ProjectionStatus {
   name: string;
@@ -57,11 +63,14 @@ export interface ProjectionStatus {
   state: ProjectionState;
   /** Every event up to this `$all` position has been applied (or skipped as irrelevant). */
   position: number;
+  /** Seconds since it was last at the head of `$all` (0 while it is). */
+  lagSeconds: number;
   lastError: string | null;
   lastErrorAt: string | null;
 }
 
 export interface RebuildProgress {
+  /** The projection being rebuilt, or `N projections` when one pass rebuilds several. */
   projection: string;
   /** Events read from `$all` so far in this rebuild. */
   events: number;
@@ -71,7 +80,7 @@ export interface RebuildProgress {
 
 export interface RebuildSummary {
   projection: string;
-  /** Events read from `$all`: every projection reads them all. */
+  /** Events read from `$all` by the pass that rebuilt it (one pass for all rebuilt together). */
   events: number;
   /** Of those, the events this projection applied (the rest are not of a type it handles). */
   applied: number;
@@ -88,8 +97,10 @@ export interface ProjectionRunnerOptions {
   readStore: ReadStore;
   schemas: EventSchemaRegistry;
   projections: readonly Projection[];
+  /** The process's one follower of `$all`; a runner of its own when absent (tools, tests). */
+  feed?: EventFeed;
   logger?: RunnerLogger;
-  /** Events per read-store transaction at most (default 1000). */
+  /** Events per read-store transaction at most, and per page of `$all` (default 1000). */
   batchSize?: number;
   /**
    * A transaction stops taking more events once it has run this long (default 1000 ms), so that a slow
@@ -101,14 +112,13 @@ export interface ProjectionRunnerOptions {
 interface Run {
   projection: Projection;
   relevant: (type: string) => boolean;
-  status: ProjectionStatus;
-  subscription: Subscription | null;
-  queue: RecordedEvent[];
-  draining: Promise<void> | null;
-  retryTimer: NodeJS.Timeout | null;
-  failures: number;
+  status: Omit<ProjectionStatus, 'lagSeconds'>;
+  /** A consumer of the feed now (not while it rebuilds or is stopped). */
+  joined: boolean;
   /** The live checkpoint as this runner last read or wrote it. */
   stored: number;
+  /** When a checkpoint (per suffix) was last written. */
+  writtenAt: Map<string, number>;
   /** Events per transaction now: `batchSize`, halved each time the store gives up on a transaction as too big. */
   chunk: number;
   /** Events applied (committed) since the count was last reset: what a replay reports per projection. */
@@ -118,21 +128,33 @@ interface Run {
 const silentLogger: RunnerLogger = { info: () => {}, error: () => {} };
 
 /**
- * Keeps every projection's read model in step with `$all`. The checkpoint lives in a collection of the
- * projection's own, written in the same transaction as the model, and each batch re-reads it inside that
- * transaction: an event at or below the stored checkpoint is never applied twice, whoever else runs the
- * projection, and a checkpoint that moved backwards (another process swapped in a rebuild) makes this runner
- * resync from it. Rebuilds fill `<collection>__rebuild` under a lease, so one process at a time builds, and
- * swap it in (checkpoint included) once caught up.
+ * Keeps every projection's read model in step with `$all`, each projection a consumer of the process's one
+ * feed (`application/eventFeed.ts`). The checkpoint lives in a collection of the projection's own, written in
+ * the same transaction as the model, and each batch re-reads it inside that transaction: an event at or below
+ * the stored checkpoint is never applied twice, whoever else runs the projection, and a checkpoint that moved
+ * backwards (another process swapped in a rebuild) makes this projection resume from it. Rebuilds fill
+ * `<collection>__rebuild` under a lease, so one process at a time builds, in one pass over `$all` for all the
+ * projections rebuilt together, and swap it in (checkpoint included) once caught up.
  */
 export class ProjectionRunner {
-  readonly #options: Required<Omit<ProjectionRunnerOptions, 'logger'>> & { logger: RunnerLogger };
+  readonly #options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'feed'>> & { logger: RunnerLogger };
   readonly #runs = new Map<string, Run>();
   readonly #progress = new Subject<void>();
+  readonly #feed: EventFeed;
+  readonly #ownsFeed: boolean;
   #started = false;
 
   constructor(options: ProjectionRunnerOptions) {
     this.#options = { batchSize: 1000, maxBatchMs: 1000, logger: silentLogger, ...options };
+    this.#ownsFeed = !options.feed;
+    this.#feed =
+      options.feed ??
+      new EventFeed({
+        eventStore: options.eventStore,
+        logger: this.#options.logger,
+        pageSize: this.#options.batchSize,
+      });
+    this.#feed.progress.subscribe(() => this.#progress.next());
     for (const projection of options.projections) {
       if (!/^[a-z][a-z0-9_]*$/.test(projection.name))
         throw new Error(`Invalid projection name: ${projection.name}`);
@@ -148,12 +170,9 @@ export class ProjectionRunner {
           lastError: null,
           lastErrorAt: null,
         },
-        subscription: null,
-        queue: [],
-        draining: null,
-        retryTimer: null,
-        failures: 0,
+        joined: false,
         stored: 0,
+        writtenAt: new Map(),
         chunk: this.#options.batchSize,
         applied: 0,
       });
@@ -164,80 +183,157 @@ export class ProjectionRunner {
     return [...this.#runs.keys()];
   }
 
-  /** Catches every projection up (rebuilding those whose version changed), then follows `$all` live. */
+  /**
+   * Rebuilds those whose version changed (one pass), then joins the feed, which catches every projection up
+   * from the lowest checkpoint in one pass and follows `$all` live. Resolves once all reached the head as it
+   * was at the call; rejects when one fails before.
+   */
   async start(): Promise<void> {
     this.#started = true;
-    for (const run of this.#runs.values()) {
-      await this.#prepare(run);
-      this.#goLive(run);
-    }
+    const runs = [...this.#runs.values()];
+    const rebuild = await this.#prepareAll(runs);
+    if (rebuild.length > 0) await this.#rebuildAll(rebuild, { resume: true });
+    const head = await this.#options.eventStore.headPosition();
+    await this.#join(runs);
+    this.#feed.start();
+    await this.#reach(head);
   }
 
-  /** Catches every projection up once, without going live (used by tools that exit afterwards). */
+  /** Catches every projection up once, in one pass, without following (tools that exit afterwards). */
   async catchUp(): Promise<void> {
-    for (const run of this.#runs.values()) {
-      await this.#prepare(run);
-      run.status.state = 'idle';
-    }
+    const runs = [...this.#runs.values()];
+    const rebuild = await this.#prepareAll(runs);
+    if (rebuild.length > 0) await this.#rebuildAll(rebuild, { resume: true });
+    await passOnce({
+      eventStore: this.#options.eventStore,
+      pageSize: this.#options.batchSize,
+      consumers: runs.map((run) => ({
+        name: run.projection.name,
+        eventTypes: run.projection.eventTypes,
+        position: run.stored,
+        handle: (page) => this.#applyPage(run, '', page),
+      })),
+    });
+    for (const run of runs) run.status.state = 'idle';
   }
 
-  /** Rebuilds the named projections (all when none is named) from the first event and swaps them in. */
+  /**
+   * Rebuilds the named projections (all when none is named) in one pass over `$all` and swaps each in.
+   * `onProgress` follows the pass.
+   */
   async replay(
     names?: readonly string[],
     onProgress?: (progress: RebuildProgress) => void,
   ): Promise<RebuildSummary[]> {
-    const selected = names?.length ? names : this.projectionNames;
+    const selected = names?.length ? [...new Set(names)] : this.projectionNames;
     const unknown = selected.filter((name) => !this.#runs.has(name));
     if (unknown.length > 0) {
       throw new Error(
         `Unknown projection: ${unknown.join(', ')} (known: ${this.projectionNames.join(', ')})`,
       );
     }
-    const summaries: RebuildSummary[] = [];
-    for (const name of selected) {
-      const run = this.#runs.get(name)!;
-      await this.#stopRun(run);
-      const startedAt = performance.now();
-      run.applied = 0;
-      const events = await this.#rebuild(run, { resume: false, onProgress });
-      summaries.push({
-        projection: name,
-        events,
-        applied: run.applied,
-        durationMs: performance.now() - startedAt,
-      });
-      if (this.#started) this.#goLive(run);
-      else run.status.state = 'idle';
-    }
-    return summaries;
+    const runs = selected.map((name) => this.#runs.get(name)!);
+    await this.#leave(runs);
+    for (const run of runs) run.applied = 0;
+    const startedAt = performance.now();
+    const events = await this.#rebuildAll(runs, { resume: false, onProgress });
+    const durationMs = performance.now() - startedAt;
+    if (this.#started) await this.#join(runs);
+    else for (const run of runs) run.status.state = 'idle';
+    return runs.map((run) => ({ projection: run.projection.name, events, applied: run.applied, durationMs }));
   }
 
   status(): ProjectionStatus[] {
-    return [...this.#runs.values()].map((run) => ({ ...run.status }));
+    return [...this.#runs.values()].map((run) => {
+      const consumer = run.joined ? this.#feed.statusOf(run.projection.name) : null;
+      if (!consumer) return { ...run.status, lagSeconds: 0 };
+      return {
+        ...run.status,
+        state: consumer.state === 'starting' ? 'catching_up' : consumer.state,
+        position: consumer.position,
+        lagSeconds: consumer.lagSeconds,
+        lastError: consumer.lastError ?? run.status.lastError,
+        lastErrorAt: consumer.lastErrorAt ?? run.status.lastErrorAt,
+      };
+    });
   }
 
   /** Resolves once every projection has processed `$all` up to `position`. */
   async waitFor(position: number, timeoutMs = 10_000): Promise<void> {
-    const reached = () => [...this.#runs.values()].every((run) => run.status.position >= position);
+    const reached = () => this.status().every((run) => run.position >= position);
     if (reached()) return;
     await firstValueFrom(this.#progress.pipe(filter(reached), timeout(timeoutMs)));
   }
 
   async stop(): Promise<void> {
     this.#started = false;
-    await Promise.all([...this.#runs.values()].map((run) => this.#stopRun(run)));
+    await this.#leave([...this.#runs.values()]);
+    if (this.#ownsFeed) await this.#feed.stop();
+    for (const run of this.#runs.values()) run.status.state = 'stopped';
   }
 
-  async #prepare(run: Run): Promise<void> {
-    try {
-      await this.#prepareOnce(run);
-    } catch (error) {
-      if (!(error instanceof CheckpointMovedBack)) throw error;
-      await this.#prepareOnce(run);
+  /** Waits until every projection reached `position`; rejects with the error of one that fails first. */
+  async #reach(position: number): Promise<void> {
+    for (;;) {
+      const status = this.status();
+      if (status.every((run) => run.position >= position)) return;
+      const failing = status.find((run) => run.state === 'retrying');
+      if (failing) throw new Error(`Projection ${failing.name} failed: ${failing.lastError}`);
+      const halted = this.#feed.halted;
+      if (halted) return;
+      await firstValueFrom(this.#progress.pipe(timeout({ first: 50, with: () => [undefined] })));
     }
   }
 
-  async #prepareOnce(run: Run): Promise<void> {
+  async #join(runs: readonly Run[]): Promise<void> {
+    for (const run of runs) run.joined = true;
+    await this.#feed.join(runs.map((run) => this.#consumer(run)));
+  }
+
+  async #leave(runs: readonly Run[]): Promise<void> {
+    const joined = runs.filter((run) => run.joined);
+    for (const run of joined) run.joined = false;
+    const positions = joined.map((run) => this.#feed.statusOf(run.projection.name)?.position ?? 0);
+    await this.#feed.leave(joined.map((run) => run.projection.name));
+    // Pages with none of its events moved it on in memory only; store that, so a restart does not scan again.
+    await Promise.all(
+      joined.map(async (run, i) => {
+        if (positions[i]! <= run.stored) return;
+        await this.#applyChunk(run, '', [], positions[i]!).catch((err: unknown) =>
+          this.#options.logger.error(
+            { projection: run.projection.name, err },
+            'could not store the checkpoint',
+          ),
+        );
+      }),
+    );
+  }
+
+  #consumer(run: Run): FeedConsumer {
+    return {
+      name: run.projection.name,
+      eventTypes: run.projection.eventTypes,
+      resume: async () => {
+        const checkpoint = await this.#readCheckpoint(this.#options.readStore, run.projection, '');
+        run.stored = checkpoint?.position ?? 0;
+        run.status.position = run.stored;
+        return run.stored;
+      },
+      handle: (page) => this.#applyPage(run, '', page),
+    };
+  }
+
+  /** Finishes interrupted swaps and reads each checkpoint; returns the projections whose version changed. */
+  async #prepareAll(runs: readonly Run[]): Promise<Run[]> {
+    const rebuild: Run[] = [];
+    for (const run of runs) {
+      if (!(await this.#prepare(run))) rebuild.push(run);
+    }
+    return rebuild;
+  }
+
+  /** `true` when the stored model is of the projection's version (`run.stored` is then its checkpoint). */
+  async #prepare(run: Run): Promise<boolean> {
     const { readStore } = this.#options;
     if (await readStore.collection<PendingSwap>(SWAPS).get(run.projection.name)) {
       const lease = await this.#acquireLease(run.projection);
@@ -253,85 +349,113 @@ export class ProjectionRunner {
     const checkpoint = await this.#readCheckpoint(readStore, run.projection, '');
     if (checkpoint?.version === run.projection.version) {
       run.stored = checkpoint.position;
+      run.status.position = checkpoint.position;
       run.status.state = 'catching_up';
-      await this.#catchUp(run, '', checkpoint.position);
-      return;
+      return true;
     }
     this.#options.logger.info(
       { projection: run.projection.name, from: checkpoint?.version ?? null, to: run.projection.version },
       'projection version changed: rebuilding',
     );
-    await this.#rebuild(run, { resume: true });
+    return false;
   }
 
-  async #rebuild(
-    run: Run,
-    options: { resume: boolean; onProgress?: (p: RebuildProgress) => void },
-  ): Promise<number> {
-    const lease = await this.#acquireLease(run.projection);
-    try {
-      if (options.resume) {
-        // Another process may have finished the same rebuild while we waited for the lease.
-        const live = await this.#readCheckpoint(this.#options.readStore, run.projection, '');
-        if (live?.version === run.projection.version) {
-          run.stored = live.position;
-          run.status.state = 'catching_up';
-          return await this.#catchUp(run, '', live.position);
-        }
-      }
-      return await this.#rebuildHoldingLease(run, lease, options);
-    } finally {
-      await this.#releaseLease(run.projection, lease);
-    }
-  }
-
-  async #rebuildHoldingLease(
-    run: Run,
-    lease: string,
+  /**
+   * Rebuilds `runs` into their `__rebuild` collections in one pass over `$all`, each under its lease, and swaps
+   * each in. With `resume`, a rebuild cut off earlier continues from its checkpoint, and one another process
+   * finished meanwhile is taken as it is. Returns the events read.
+   */
+  async #rebuildAll(
+    runs: readonly Run[],
     options: { resume: boolean; onProgress?: (p: RebuildProgress) => void },
   ): Promise<number> {
     const { readStore, eventStore } = this.#options;
-    const { projection } = run;
-    // A swap cut off earlier must complete before its sources are dropped or written again.
-    await this.#finishSwap(projection, lease);
-    const pairs = [...Object.keys(projection.collections), checkpointCollection(projection)].map((name) => ({
+    const leases = new Map<Run, string>();
+    try {
+      const building: { run: Run; from: number }[] = [];
+      // Taken in one order by every process, so two replays never wait on each other's leases.
+      const ordered = [...runs].sort((a, b) => a.projection.name.localeCompare(b.projection.name));
+      for (const run of ordered) {
+        const { projection } = run;
+        const lease = await this.#acquireLease(projection);
+        leases.set(run, lease);
+        if (options.resume) {
+          // Another process may have finished the same rebuild while we waited for the lease.
+          const live = await this.#readCheckpoint(readStore, projection, '');
+          if (live?.version === projection.version) {
+            run.stored = live.position;
+            run.status.position = live.position;
+            run.status.state = 'catching_up';
+            continue;
+          }
+        }
+        // A swap cut off earlier must complete before its sources are dropped or written again.
+        await this.#finishSwap(projection, lease);
+        let from = 0;
+        const previous = await this.#readCheckpoint(readStore, projection, REBUILD_SUFFIX);
+        if (options.resume && previous?.version === projection.version) {
+          from = previous.position;
+        } else {
+          for (const name of this.#swapPairs(projection).map((pair) => pair.from)) {
+            await readStore.dropCollection(name);
+          }
+        }
+        for (const [name, indexes] of Object.entries(projection.collections)) {
+          await readStore.ensureIndexes(name + REBUILD_SUFFIX, indexes);
+        }
+        run.status.state = 'rebuilding';
+        run.status.position = from;
+        building.push({ run, from });
+      }
+      if (building.length === 0) return 0;
+      const headPosition = await eventStore.headPosition();
+      const label =
+        building.length === 1 ? building[0]!.run.projection.name : `${building.length} projections`;
+      const events = await passOnce({
+        eventStore,
+        pageSize: this.#options.batchSize,
+        consumers: building.map(({ run, from }) => ({
+          name: run.projection.name,
+          eventTypes: run.projection.eventTypes,
+          position: from,
+          handle: (page) => this.#applyPage(run, REBUILD_SUFFIX, page, leases.get(run)),
+        })),
+        onPage: (read, position) =>
+          options.onProgress?.({ projection: label, events: read, position, headPosition }),
+      });
+      for (const { run } of building) await this.#swapIn(run, leases.get(run)!, events);
+      return events;
+    } finally {
+      for (const [run, lease] of leases) await this.#releaseLease(run.projection, lease);
+    }
+  }
+
+  #swapPairs(projection: Projection): { from: string; to: string }[] {
+    return [...Object.keys(projection.collections), checkpointCollection(projection)].map((name) => ({
       from: name + REBUILD_SUFFIX,
       to: name,
     }));
-    let from = 0;
-    const previous = await this.#readCheckpoint(readStore, projection, REBUILD_SUFFIX);
-    if (options.resume && previous?.version === projection.version) {
-      from = previous.position;
-    } else {
-      for (const { from: name } of pairs) await readStore.dropCollection(name);
-    }
-    for (const [name, indexes] of Object.entries(projection.collections)) {
-      await readStore.ensureIndexes(name + REBUILD_SUFFIX, indexes);
-    }
-    run.status.state = 'rebuilding';
-    const headPosition = await eventStore.headPosition();
-    const events = await this.#catchUp(
-      run,
-      REBUILD_SUFFIX,
-      from,
-      (events, position) =>
-        options.onProgress?.({ projection: projection.name, events, position, headPosition }),
-      lease,
-    );
-    // An empty `$all` leaves no checkpoint behind; write one so the swapped-in model records its version.
-    // The swap is recorded with it: MongoDB renames one collection at a time, and a swap cut off half-way
-    // (a crash, a lost connection) leaves a model that is part old, part new until it is repeated.
-    await readStore.transaction(async (session) => {
+  }
+
+  /**
+   * Writes the rebuilt model's checkpoint (an empty `$all` leaves none behind) and records the swap with it:
+   * MongoDB renames one collection at a time, and a swap cut off half-way (a crash, a lost connection) leaves
+   * a model that is part old, part new until it is repeated. Then swaps.
+   */
+  async #swapIn(run: Run, lease: string, events: number): Promise<void> {
+    const { projection } = run;
+    await this.#options.readStore.transaction(async (session) => {
       await this.#renewLease(session, projection, lease);
       await this.#writeCheckpoint(session, run, REBUILD_SUFFIX, run.status.position);
-      await session
-        .collection<PendingSwap>(SWAPS)
-        .upsert({ id: projection.name, pairs, startedAt: new Date().toISOString() });
+      await session.collection<PendingSwap>(SWAPS).upsert({
+        id: projection.name,
+        pairs: this.#swapPairs(projection),
+        startedAt: new Date().toISOString(),
+      });
     });
     await this.#finishSwap(projection, lease);
     run.stored = run.status.position;
     this.#options.logger.info({ projection: projection.name, events }, 'projection rebuilt');
-    return events;
   }
 
   /** Repeats a recorded swap until it is done (the port makes a repeated swap lose nothing). Holds the lease. */
@@ -377,46 +501,45 @@ export class ProjectionRunner {
     });
   }
 
-  /** Applies `$all` from `from` to the current head in batches; returns how many events it read. */
-  async #catchUp(
-    run: Run,
-    suffix: string,
-    from: number,
-    onPage?: (events: number, position: number) => void,
-    lease?: string,
-  ): Promise<number> {
-    let position = from;
-    let events = 0;
-    run.status.position = from;
-    for (;;) {
-      const page = await this.#options.eventStore.readAll({
-        fromPosition: position,
-        limit: this.#options.batchSize,
-      });
-      if (page.length === 0) return events;
-      await this.#applyBatch(run, suffix, page, true, lease);
-      position = page.at(-1)!.position;
-      events += page.length;
-      onPage?.(events, position);
+  /**
+   * Applies one page of the feed (only events of the projection's types). A page with none moves the position
+   * in memory only: live, the checkpoint follows when the projection leaves the feed (a write per projection
+   * for each event of another's would slow every write that waits for the read models); a rebuild stores it
+   * at most every `IDLE_CHECKPOINT_MS`, which keeps its lease renewed.
+   */
+  async #applyPage(run: Run, suffix: string, page: FeedPage, lease?: string): Promise<void> {
+    const idle = !suffix || Date.now() - (run.writtenAt.get(suffix) ?? 0) < IDLE_CHECKPOINT_MS;
+    if (page.events.length === 0 && idle) {
+      run.status.position = Math.max(run.status.position, page.upTo);
+      if (!run.joined) this.#progress.next();
+      return;
     }
+    await this.#applyBatch(run, suffix, page.events, page.upTo, lease);
   }
 
   /**
    * Applies `batch` in as many transactions as it takes: each stops taking events after `maxBatchMs`, and one
-   * the store gave up on (too long, too large) is tried again with half as many events, down to one.
+   * the store gave up on (too long, too large) is tried again with half as many events, down to one. The last
+   * stores `upTo` as the checkpoint.
    */
   async #applyBatch(
     run: Run,
     suffix: string,
     batch: readonly RecordedEvent[],
-    persistAlways: boolean,
+    upTo: number,
     lease?: string,
   ): Promise<void> {
     let rest = batch;
-    while (rest.length > 0) {
+    do {
       let covered: number;
       try {
-        covered = await this.#applyChunk(run, suffix, rest.slice(0, run.chunk), persistAlways, lease);
+        covered = await this.#applyChunk(
+          run,
+          suffix,
+          rest.slice(0, run.chunk),
+          rest.length <= run.chunk ? upTo : null,
+          lease,
+        );
       } catch (error) {
         if (!(error instanceof TransactionLimitError) || run.chunk === 1) throw error;
         run.chunk = Math.max(1, Math.floor(Math.min(run.chunk, rest.length) / 2));
@@ -427,46 +550,51 @@ export class ProjectionRunner {
         continue;
       }
       rest = rest.slice(covered);
-    }
+    } while (rest.length > 0);
   }
 
-  /** One transaction over the first events of `chunk`; returns how many it covered (at least one). */
+  /**
+   * One transaction over the first events of `chunk`; returns how many it covered (at least one, unless the
+   * chunk is empty). When it covers them all and `upTo` is given, the checkpoint moves to `upTo`.
+   */
   async #applyChunk(
     run: Run,
     suffix: string,
     chunk: readonly RecordedEvent[],
-    persistAlways: boolean,
+    upTo: number | null,
     lease?: string,
   ): Promise<number> {
-    const relevant = chunk.some((event) => run.relevant(event.type));
     let covered = chunk.length;
+    let reached = 0;
     let applied = 0;
-    if (relevant || persistAlways) {
-      const written = await this.#options.readStore.transaction(async (session) => {
-        const started = performance.now();
-        if (lease) await this.#renewLease(session, run.projection, lease);
-        const stored = (await this.#readCheckpoint(session, run.projection, suffix))?.position ?? 0;
-        if (!lease && stored < run.stored) throw new CheckpointMovedBack(stored);
-        const view = this.#view(session, run.projection, suffix);
-        covered = 0;
-        applied = 0;
-        for (const event of chunk) {
-          if (covered > 0 && performance.now() - started >= this.#options.maxBatchMs) break;
-          covered += 1;
-          if (event.position <= stored || !run.relevant(event.type)) continue;
-          await run.projection.apply(upcastEvent(this.#options.schemas, event), view);
-          applied += 1;
-        }
-        const position = Math.max(stored, chunk[covered - 1]!.position);
-        await this.#writeCheckpoint(session, run, suffix, position);
-        return position;
-      });
-      // Counted once committed: a transaction the store gave up on is tried again with fewer events.
-      run.applied += applied;
-      if (!lease) run.stored = written;
-    }
-    run.status.position = Math.max(run.status.position, chunk[covered - 1]!.position);
-    this.#progress.next();
+    const written = await this.#options.readStore.transaction(async (session) => {
+      const started = performance.now();
+      if (lease) await this.#renewLease(session, run.projection, lease);
+      const stored = (await this.#readCheckpoint(session, run.projection, suffix))?.position ?? 0;
+      if (!lease && stored < run.stored) {
+        throw new ResumeFromCheckpoint(`checkpoint of ${run.projection.name} moved back to ${stored}`);
+      }
+      const view = this.#view(session, run.projection, suffix);
+      covered = 0;
+      applied = 0;
+      for (const event of chunk) {
+        if (covered > 0 && performance.now() - started >= this.#options.maxBatchMs) break;
+        covered += 1;
+        if (event.position <= stored || !run.relevant(event.type)) continue;
+        await run.projection.apply(upcastEvent(this.#options.schemas, event), view);
+        applied += 1;
+      }
+      reached = covered === chunk.length && upTo !== null ? upTo : chunk[covered - 1]!.position;
+      const position = Math.max(stored, reached);
+      await this.#writeCheckpoint(session, run, suffix, position);
+      return position;
+    });
+    // Counted once committed: a transaction the store gave up on is tried again with fewer events.
+    run.applied += applied;
+    run.writtenAt.set(suffix, Date.now());
+    if (!lease) run.stored = written;
+    run.status.position = Math.max(run.status.position, reached);
+    if (!run.joined) this.#progress.next();
     return covered;
   }
 
@@ -476,91 +604,6 @@ export class ProjectionRunner {
       throw new LeaseLost(`Rebuild of ${projection.name}: lease lost (another process took over)`);
     }
     await leases.upsert({ id: projection.name, owner, expiresAt: Date.now() + LEASE_MS });
-  }
-
-  #goLive(run: Run): void {
-    run.status.state = 'live';
-    run.subscription = this.#options.eventStore
-      .subscribeAll({ fromPosition: run.status.position })
-      .subscribe({
-        next: (event) => {
-          run.queue.push(event);
-          run.draining ??= this.#drain(run);
-        },
-        error: (error: unknown) => this.#fail(run, error),
-      });
-  }
-
-  async #drain(run: Run): Promise<void> {
-    try {
-      while (run.queue.length > 0) {
-        const batch = run.queue.splice(0, this.#options.batchSize);
-        await this.#applyBatch(run, '', batch, false);
-        run.failures = 0;
-      }
-    } catch (error) {
-      if (error instanceof CheckpointMovedBack) this.#resync(run, error.stored);
-      else this.#fail(run, error);
-    } finally {
-      run.draining = null;
-      if (run.queue.length > 0 && run.subscription) run.draining = this.#drain(run);
-    }
-  }
-
-  #resync(run: Run, stored: number): void {
-    this.#options.logger.info(
-      { projection: run.projection.name, position: stored },
-      'checkpoint moved back: resyncing',
-    );
-    run.subscription?.unsubscribe();
-    run.queue = [];
-    run.stored = stored;
-    run.status.position = stored;
-    this.#goLive(run);
-  }
-
-  /** Records the error, drops what is queued and resubscribes from the stored checkpoint after a backoff. */
-  #fail(run: Run, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.#options.logger.error(
-      { projection: run.projection.name, err: error },
-      'projection failed; will retry',
-    );
-    run.status.lastError = message;
-    run.status.lastErrorAt = new Date().toISOString();
-    run.status.state = 'retrying';
-    run.subscription?.unsubscribe();
-    run.subscription = null;
-    run.queue = [];
-    run.failures += 1;
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** run.failures);
-    run.retryTimer = setTimeout(() => {
-      run.retryTimer = null;
-      void this.#restart(run);
-    }, delay);
-    run.retryTimer.unref();
-  }
-
-  async #restart(run: Run): Promise<void> {
-    if (!this.#started) return;
-    try {
-      const checkpoint = await this.#readCheckpoint(this.#options.readStore, run.projection, '');
-      run.stored = checkpoint?.position ?? 0;
-      run.status.position = run.stored;
-      this.#goLive(run);
-    } catch (error) {
-      this.#fail(run, error);
-    }
-  }
-
-  async #stopRun(run: Run): Promise<void> {
-    run.subscription?.unsubscribe();
-    run.subscription = null;
-    if (run.retryTimer) clearTimeout(run.retryTimer);
-    run.retryTimer = null;
-    run.queue = [];
-    await run.draining;
-    run.status.state = 'stopped';
   }
 
   #view(session: ReadStoreSession, projection: Projection, suffix: string): ProjectionView {

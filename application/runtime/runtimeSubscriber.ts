@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import { EventFeed, type FeedConsumer, type FeedPage } from '../eventFeed.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
 import { findAll } from '../ports/findAll.ts';
@@ -19,7 +19,8 @@ import {
 import type { InvokeWorkerRequest } from './invokeWorker.ts';
 
 /**
- * The event trigger (DESIGN §4): follows `$all` from its own checkpoint and hands every event to the
+ * The event trigger (DESIGN §4): a consumer of the process's one feed of `$all` (`../eventFeed.ts`) with its
+ * own checkpoint; it hands every event to the
  * `DeliveryQueue` once for each enabled, deployed worker of the event's project that lists the event's type.
  * See docs/adr/0009-triggers-and-plugins.md for the scheme; in short:
  *
@@ -29,11 +30,13 @@ import type { InvokeWorkerRequest } from './invokeWorker.ts';
  *   queue. A crash replays at most the events after the checkpoint (their final deliveries are skipped, the
  *   others invoked again).
  * - Custom events deeper than `depthLimit` are not delivered (recorded `skipped`, reason `depth_limit`).
- * - A failing subscription (or read) is retried from the stored checkpoint with backoff; the state, lag and
- *   last error are on `/health`.
+ * - A failing match (or read) is retried by the feed from the stored checkpoint with backoff; the state, lag
+ *   and last error are on `/health`.
  */
 
 export const RUNTIME_CHECKPOINT = 'm3m_runtime_checkpoint';
+/** Its name in the feed. */
+export const RUNTIME_CONSUMER = 'runtime';
 const CHECKPOINT_ID = 'checkpoint';
 
 export type SubscriberLogger = DeliveryLogger;
@@ -42,6 +45,8 @@ export interface RuntimeSubscriberOptions {
   eventStore: EventStore;
   readStore: ReadStore;
   clock: Clock;
+  /** The process's one follower of `$all`; one of its own when absent (tests, benches). */
+  feed?: EventFeed;
   invoke(request: InvokeWorkerRequest): Promise<InvocationSummary>;
   /**
    * Resolves once the read models (the workers and their triggers) include every event up to `position`,
@@ -70,20 +75,33 @@ export interface RuntimeSubscriberOptions {
   pollMs?: number;
   /** How long an `in_flight` claim lasts before another run may take the delivery over. Default 120 000. */
   claimMs?: number;
-  /** Resubscribe delay after a failure: doubles from `initialMs` to `maxMs`. Default 250 / 30 000. */
+  /**
+   * Retry delay after a failure: doubles from `initialMs` to `maxMs`. Default 250 / 30 000. Only for a feed of
+   * its own: a shared feed has its own backoff.
+   */
   resubscribeBackoff?: { initialMs: number; maxMs: number };
   /** How often the checkpoint is written while events settle. Default 200. */
   checkpointIntervalMs?: number;
 }
 
-export type SubscriberState = 'idle' | 'starting' | 'live' | 'paused' | 'retrying' | 'stopped';
+export type SubscriberState =
+  | 'idle'
+  | 'starting'
+  | 'catching_up'
+  | 'live'
+  | 'paused'
+  | 'retrying'
+  | 'halted'
+  | 'stopped';
 
 export interface SubscriberStatus extends DeliveryStats {
   state: SubscriberState;
   /** Every event up to this `$all` position is settled (the stored checkpoint). */
   position: number;
-  /** The last event received from the subscription. */
+  /** The last event received from the feed. */
   received: number;
+  /** Seconds since it was last at the head of `$all` (0 while it is). */
+  lagSeconds: number;
   pendingEvents: number;
   lastError: string | null;
   lastErrorAt: string | null;
@@ -100,10 +118,7 @@ interface PendingEvent {
 const silent: SubscriberLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
 type Settings = Required<
-  Pick<
-    RuntimeSubscriberOptions,
-    'depthLimit' | 'maxPendingEvents' | 'resubscribeBackoff' | 'checkpointIntervalMs'
-  >
+  Pick<RuntimeSubscriberOptions, 'depthLimit' | 'maxPendingEvents' | 'checkpointIntervalMs'>
 > &
   Pick<RuntimeSubscriberOptions, 'eventStore' | 'readStore' | 'clock'> & {
     readModelsAt: (position: number) => Promise<void>;
@@ -113,20 +128,19 @@ type Settings = Required<
 export class RuntimeSubscriber {
   readonly #o: Settings;
   readonly #queue: DeliveryQueue;
-  #state: SubscriberState = 'idle';
-  #subscription: Subscription | null = null;
-  #inbox: RecordedEvent[] = [];
-  #matching: Promise<void> | null = null;
+  readonly #feed: EventFeed;
+  readonly #ownsFeed: boolean;
+  #state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
   #pending = new Map<number, PendingEvent>();
-  /** Bumped at every resubscribe: work of an older generation must not touch the new one's state. */
+  /** Bumped at every resume: work of an older generation must not touch the new one's state. */
   #generation = 0;
   #received = 0;
   #settled = 0;
   #stored = 0;
+  /** Pages waiting for room: too many events received and not settled. */
+  #roomWaiters: (() => void)[] = [];
   #checkpointTimer: NodeJS.Timeout | null = null;
   #checkpointWrite: Promise<void> = Promise.resolve();
-  #retryTimer: NodeJS.Timeout | null = null;
-  #failures = 0;
   #lastError: string | null = null;
   #lastErrorAt: string | null = null;
 
@@ -138,11 +152,18 @@ export class RuntimeSubscriber {
       clock: options.clock,
       depthLimit: options.depthLimit ?? 8,
       maxPendingEvents: options.maxPendingEvents ?? 1000,
-      resubscribeBackoff: options.resubscribeBackoff ?? { initialMs: 250, maxMs: 30_000 },
       checkpointIntervalMs: options.checkpointIntervalMs ?? 200,
       readModelsAt: options.readModelsAt ?? (async () => {}),
       logger,
     };
+    this.#ownsFeed = !options.feed;
+    this.#feed =
+      options.feed ??
+      new EventFeed({
+        eventStore: options.eventStore,
+        logger,
+        backoff: options.resubscribeBackoff,
+      });
     this.#queue = new DeliveryQueue({
       eventStore: options.eventStore,
       readStore: options.readStore,
@@ -163,33 +184,39 @@ export class RuntimeSubscriber {
   }
 
   /**
-   * Starts following `$all` after the stored checkpoint. The first start of an installation begins at the
-   * current head: history from before the runtime existed is never fed to workers.
+   * Joins the feed after the stored checkpoint. The first start of an installation begins at the current
+   * head: history from before the runtime existed is never fed to workers.
    */
   async start(): Promise<void> {
     this.#state = 'starting';
     await this.#queue.start();
-    let position = await this.#readCheckpoint();
-    if (position === null) {
-      position = await this.#o.eventStore.headPosition();
-      await this.#writeCheckpoint(position);
-    }
-    this.#stored = position;
-    this.#settled = position;
-    this.#subscribe(position);
+    await this.#feed.join([this.#consumer()]);
+    this.#feed.start();
+    this.#state = 'running';
     await this.#queue.resume();
   }
 
   status(): SubscriberStatus {
+    const consumer = this.#feed.statusOf(RUNTIME_CONSUMER);
+    const feedNewer = (consumer?.lastErrorAt ?? '') > (this.#lastErrorAt ?? '');
     return {
-      state: this.#state,
+      state: this.#publicState(consumer?.state),
       position: this.#stored,
       received: this.#received,
-      pendingEvents: this.#pending.size + this.#inbox.length,
+      lagSeconds: consumer?.lagSeconds ?? 0,
+      pendingEvents: this.#pending.size,
       ...this.#queue.stats(),
-      lastError: this.#lastError,
-      lastErrorAt: this.#lastErrorAt,
+      lastError: feedNewer ? consumer!.lastError : this.#lastError,
+      lastErrorAt: feedNewer ? consumer!.lastErrorAt : this.#lastErrorAt,
     };
+  }
+
+  #publicState(consumer: string | undefined): SubscriberState {
+    if (this.#state !== 'running' || !consumer) return this.#state === 'running' ? 'stopped' : this.#state;
+    if (consumer === 'live' || consumer === 'catching_up' || consumer === 'starting') {
+      return this.#roomWaiters.length > 0 ? 'paused' : consumer === 'starting' ? 'catching_up' : consumer;
+    }
+    return consumer as SubscriberState;
   }
 
   /** Deliveries waiting in the durable queue (retries and deferred ones). */
@@ -214,76 +241,81 @@ export class RuntimeSubscriber {
   }
 
   /**
-   * Stops following `$all`, lets running invocations finish (bounded), hands deliveries that had not
-   * started back to the durable queue, and stores the checkpoint.
+   * Leaves the feed, lets running invocations finish (bounded), hands deliveries that had not started back to
+   * the durable queue, and stores the checkpoint.
    */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#generation++;
-    this.#subscription?.unsubscribe();
-    this.#subscription = null;
-    for (const timer of [this.#retryTimer, this.#checkpointTimer]) if (timer) clearTimeout(timer);
-    this.#retryTimer = this.#checkpointTimer = null;
-    this.#inbox = [];
-    await this.#queue.stop(this.#matching ?? Promise.resolve());
+    this.#releaseRoom();
+    if (this.#checkpointTimer) clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = null;
+    const leaving = this.#feed.leave([RUNTIME_CONSUMER]);
+    await this.#queue.stop(leaving);
+    if (this.#ownsFeed) await this.#feed.stop();
     await this.#flushCheckpoint();
   }
 
-  // ── following $all ────────────────────────────────────────────────────────────────────────────────────
+  // ── the feed ──────────────────────────────────────────────────────────────────────────────────────────
 
-  #subscribe(from: number): void {
-    const generation = this.#generation;
-    this.#received = from;
-    this.#state = 'live';
-    this.#subscription = this.#o.eventStore.subscribeAll({ fromPosition: from }).subscribe({
-      next: (event) => {
-        if (generation !== this.#generation) return;
-        this.#received = event.position;
-        this.#inbox.push(event);
-        if (this.#inbox.length + this.#pending.size >= this.#o.maxPendingEvents) this.#pause();
-        this.#matching ??= this.#match(generation);
-      },
-      error: (err: unknown) => {
-        if (generation === this.#generation) this.#fail(err, 'runtime subscription failed');
-      },
-      complete: () => {
-        if (generation === this.#generation && this.#state !== 'stopped') {
-          this.#fail(new Error('the event store subscription ended'), 'runtime subscription ended');
-        }
-      },
-    });
+  #consumer(): FeedConsumer {
+    return {
+      name: RUNTIME_CONSUMER,
+      resume: () => this.#resume(),
+      handle: (page) => this.#handlePage(page),
+    };
   }
 
-  /** Too much received and not settled: stop reading until half of it has settled. */
-  #pause(): void {
-    if (this.#state !== 'live') return;
-    this.#state = 'paused';
-    this.#subscription?.unsubscribe();
-    this.#subscription = null;
-  }
-
-  #resumeIfRoom(): void {
-    if (this.#state !== 'paused') return;
-    if (this.#inbox.length + this.#pending.size > this.#o.maxPendingEvents / 2) return;
-    this.#subscribe(this.#received);
-  }
-
-  async #match(generation: number): Promise<void> {
-    try {
-      while (this.#inbox.length > 0 && generation === this.#generation) {
-        const event = this.#inbox.shift()!;
-        await this.#handle(event, generation);
-      }
-      if (generation === this.#generation) this.#failures = 0;
-    } catch (err) {
-      if (generation === this.#generation) this.#fail(err, 'runtime subscriber could not match an event');
-    } finally {
-      this.#matching = null;
-      const following = this.#state === 'live' || this.#state === 'paused';
-      if (following && this.#inbox.length > 0) this.#matching = this.#match(this.#generation);
-      else this.#resumeIfRoom();
+  /** Where the feed starts it (again): the stored checkpoint; whatever was received and not settled is dropped. */
+  async #resume(): Promise<number> {
+    this.#generation++;
+    this.#releaseRoom();
+    await this.#flushCheckpoint();
+    this.#pending = new Map();
+    let position = await this.#readCheckpoint();
+    if (position === null) {
+      position = await this.#o.eventStore.headPosition();
+      await this.#writeCheckpoint(position);
     }
+    this.#stored = position;
+    this.#settled = position;
+    this.#received = position;
+    return position;
+  }
+
+  async #handlePage(page: FeedPage): Promise<void> {
+    const generation = this.#generation;
+    for (const event of page.events) {
+      if (generation !== this.#generation) return;
+      this.#received = event.position;
+      await this.#handle(event, generation);
+      await this.#room(generation);
+    }
+    if (generation !== this.#generation) return;
+    // The page covers up to `upTo`: the checkpoint may pass what it held nothing of once the events are settled.
+    if (page.upTo > this.#received) {
+      this.#received = page.upTo;
+      const marker: PendingEvent = {
+        position: page.upTo,
+        outstanding: 0,
+        done: false,
+        settled: () => this.#settle(marker),
+      };
+      this.#pending.set(page.upTo, marker);
+      this.#settle(marker);
+    }
+  }
+
+  /** Too much received and not settled: the page waits until half of it has settled. */
+  async #room(generation: number): Promise<void> {
+    while (this.#pending.size >= this.#o.maxPendingEvents && generation === this.#generation) {
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
+  }
+
+  #releaseRoom(): void {
+    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   async #handle(event: RecordedEvent, generation: number): Promise<void> {
@@ -346,7 +378,7 @@ export class RuntimeSubscriber {
       this.#settled = Math.max(this.#settled, position);
     }
     this.#scheduleCheckpoint();
-    this.#resumeIfRoom();
+    if (this.#pending.size <= this.#o.maxPendingEvents / 2) this.#releaseRoom();
   }
 
   #scheduleCheckpoint(): void {
@@ -389,42 +421,6 @@ export class RuntimeSubscriber {
   }
 
   // ── failures ──────────────────────────────────────────────────────────────────────────────────────────
-
-  /** Drops what was received but not handled and resubscribes from the stored checkpoint after a backoff. */
-  #fail(err: unknown, message: string): void {
-    if (this.#state === 'stopped') return;
-    this.#noteError(err);
-    this.#o.logger.error({ err }, `${message}; resubscribing from the checkpoint`);
-    this.#state = 'retrying';
-    this.#generation++;
-    this.#subscription?.unsubscribe();
-    this.#subscription = null;
-    this.#inbox = [];
-    this.#pending = new Map();
-    this.#failures++;
-    const { initialMs, maxMs } = this.#o.resubscribeBackoff;
-    const delay = Math.min(maxMs, initialMs * 2 ** (this.#failures - 1));
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      void this.#resubscribe();
-    }, delay);
-    this.#retryTimer.unref();
-  }
-
-  async #resubscribe(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    try {
-      await this.#matching;
-      await this.#flushCheckpoint();
-      const stored = (await this.#readCheckpoint()) ?? this.#stored;
-      this.#stored = stored;
-      this.#settled = stored;
-      this.#subscribe(stored);
-    } catch (err) {
-      this.#fail(err, 'runtime subscriber could not resubscribe');
-    }
-  }
 
   #noteError(err: unknown): void {
     this.#lastError = err instanceof Error ? err.message : String(err);

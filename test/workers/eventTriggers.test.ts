@@ -438,7 +438,9 @@ describe('event triggers', () => {
     const recovering = subscriber({ eventStore: flaky, resubscribeBackoff: { initialMs: 100, maxMs: 200 } });
     await recovering.start();
     try {
-      expect(recovering.status()).toMatchObject({ state: 'retrying', lastError: 'connection reset by peer' });
+      await expect
+        .poll(() => recovering.status())
+        .toMatchObject({ state: 'retrying', lastError: 'connection reset by peer' });
       const event = await increment(7);
       await recovering.waitFor(event.position);
       expect(recovering.status().state).toBe('live');

@@ -33,6 +33,7 @@ import type { ProjectRouteDeps } from './routes/projectSchemas.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { adminQuotaRoutes, quotaRoutes } from './routes/quotas.ts';
 import { runTriggerRoutes } from './routes/runTrigger.ts';
+import { triggerHelpRoutes } from './routes/triggerHelp.ts';
 import { userRoutes } from './routes/users.ts';
 import type { WorkerRouteDeps } from './routes/workerSchemas.ts';
 import { workerRoutes } from './routes/workers.ts';
@@ -170,6 +171,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       dryRunRoutes(workers),
       quotaRoutes(workers),
       adminQuotaRoutes(workers),
+      triggerHelpRoutes(workers),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
     rootRoutes: [runTriggerRoutes(workers)],

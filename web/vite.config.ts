@@ -11,7 +11,14 @@ const server = process.env.M3M_DEV_API ?? 'http://127.0.0.1:3000';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [react(), tailwindcss(), precompress()],
-  resolve: { alias: { '@': src } },
+  resolve: {
+    alias: {
+      '@': src,
+      // Monaco's ESM files by path, for the worker pages' slim entry (features/workers/editor/monaco-slim.ts):
+      // the package's exports map would add `.js` to its CSS files.
+      'monaco-esm': fileURLToPath(new URL('../node_modules/monaco-editor/esm/vs', import.meta.url)),
+    },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

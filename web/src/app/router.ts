@@ -1,6 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { createRouter } from '@tanstack/react-router';
 import { authRoutes } from '@/features/auth/routes';
+import { dataRoutes } from '@/features/collections/routes';
 import { environmentRoutes } from '@/features/environment/routes';
 import { goalRoutes, projectGoalRoutes } from '@/features/goals/routes';
 import { homeRoutes } from '@/features/home/routes';
@@ -9,6 +10,7 @@ import { profileRoutes } from '@/features/profile/routes';
 import { projectRoute, projectRoutes } from '@/features/projects/routes';
 import { userRoutes } from '@/features/users/routes';
 import { webhookRoutes } from '@/features/webhooks/routes';
+import { workerRoutes } from '@/features/workers/routes';
 import { appRoute, rootRoute } from './routes';
 
 // One line per area: each area owns its routes (features/<area>/routes.ts).
@@ -26,6 +28,8 @@ const routeTree = rootRoute.addChildren([
       ...environmentRoutes,
       ...projectModuleRoutes,
       ...webhookRoutes,
+      ...workerRoutes,
+      ...dataRoutes,
     ]),
   ]),
 ]);

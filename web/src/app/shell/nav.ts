@@ -5,7 +5,17 @@
 import type { LinkProps } from '@tanstack/react-router';
 import type { ParseKeys } from 'i18next';
 import type { LucideIcon } from 'lucide-react';
-import { Blocks, Globe, House, LayoutDashboard, Settings, Users, Variable } from 'lucide-react';
+import {
+  Blocks,
+  Code,
+  Database,
+  Globe,
+  House,
+  LayoutDashboard,
+  Settings,
+  Users,
+  Variable,
+} from 'lucide-react';
 import type { User } from '@/api/types';
 import { hasPermission, isGlobalAdmin } from '@/features/auth/queries';
 
@@ -36,6 +46,8 @@ export interface ProjectNavItem {
 /** The first entry is followed by the pages of the project's enabled modules (app/modules.ts). */
 export const projectNav: ProjectNavItem[] = [
   { to: '/projects/$projectId', label: 'shell.nav.overview', icon: LayoutDashboard, exact: true },
+  { to: '/projects/$projectId/workers', label: 'shell.nav.workers', icon: Code },
+  { to: '/projects/$projectId/data', label: 'shell.nav.data', icon: Database },
   { to: '/projects/$projectId/environment', label: 'shell.nav.environment', icon: Variable },
   { to: '/projects/$projectId/modules', label: 'shell.nav.modules', icon: Blocks },
   { to: '/projects/$projectId/settings', label: 'shell.nav.settings', icon: Settings, manage: true },

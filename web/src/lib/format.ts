@@ -6,6 +6,8 @@ export function useFormat() {
   const locale = i18n.language;
   return {
     number: (n: number) => new Intl.NumberFormat(locale).format(n),
+    /** A duration in milliseconds: whole above 10 ms, one decimal below (timers measure microseconds). */
+    ms: (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: n < 10 ? 1 : 0 }).format(n),
     compact: (n: number) => new Intl.NumberFormat(locale, { notation: 'compact' }).format(n),
     date: (iso: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(iso)),
     dateTime: (iso: string) =>

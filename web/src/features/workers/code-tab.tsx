@@ -8,8 +8,6 @@ import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select';
 import { Skeleton } from '@/components/ui/skeleton';
-import { useEnvironment } from '@/features/environment/queries';
-import { useProjectGoals } from '@/features/goals/queries';
 import { problemMessage } from '@/lib/problem-message';
 import { LazyCodeEditor, loadEditorHelpers } from './editor/lazy';
 import type { SourceMarker } from './editor/monaco-editors';
@@ -62,22 +60,12 @@ export function CodeTab({
   const deploy = useDeploy(projectId, worker.id);
   const update = useUpdateWorker(projectId, worker.id);
   const dts = useRuntimeDts(projectId);
-  const env = useEnvironment(projectId);
-  const goals = useProjectGoals(projectId);
   const [marker, setMarker] = useState<SourceMarker | null>(null);
   const [deployError, setDeployError] = useState<string | null>(null);
 
   useEffect(() => {
     if (dts.data) void loadEditorHelpers().then((m) => m.setRuntimeLibrary(dts.data));
   }, [dts.data]);
-  useEffect(() => {
-    void loadEditorHelpers().then((m) =>
-      m.setProjectNames({
-        env: (env.data ?? []).map((v) => v.name),
-        goals: (goals.data ?? []).map((g) => g.slug),
-      }),
-    );
-  }, [env.data, goals.data]);
 
   const onDeploy = async () => {
     setDeployError(null);

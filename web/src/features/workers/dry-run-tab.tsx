@@ -237,7 +237,7 @@ function ResultCard({ result }: { result: Result }) {
             <span className="font-medium">{t('workers.dryRun.draftSide')}</span>
             <OutcomeBadge outcome={result.outcome} />
             <span className="text-muted-foreground">
-              {t('workers.run.duration', { ms: format.number(result.durationMs) })}
+              {t('workers.run.duration', { ms: format.ms(result.durationMs) })}
             </span>
           </div>
           <div className="text-xs font-medium text-muted-foreground uppercase">
@@ -270,7 +270,7 @@ function ResultCard({ result }: { result: Result }) {
                 </span>
                 <OutcomeBadge outcome={deployed.outcome} />
                 <span className="text-muted-foreground">
-                  {t('workers.run.duration', { ms: format.number(deployed.durationMs) })}
+                  {t('workers.run.duration', { ms: format.ms(deployed.durationMs) })}
                 </span>
               </div>
               {deployed.error && <ErrorBlock error={deployed.error} />}

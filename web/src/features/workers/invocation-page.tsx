@@ -53,8 +53,8 @@ export function InvocationPage() {
     [t('workers.invocation.trigger'), t(`workers.trigger.${r.trigger}`)],
     [t('workers.invocation.handler'), r.handler],
     [t('workers.invocation.version'), `v${r.version}`],
-    [t('workers.invocation.duration'), t('workers.run.duration', { ms: format.number(r.durationMs) })],
-    [t('workers.invocation.cpu'), t('workers.run.duration', { ms: format.number(r.cpuMs) })],
+    [t('workers.invocation.duration'), t('workers.run.duration', { ms: format.ms(r.durationMs) })],
+    [t('workers.invocation.cpu'), t('workers.run.duration', { ms: format.ms(r.cpuMs) })],
     [
       t('workers.invocation.coldStart'),
       r.coldStart ? t('workers.invocation.yes') : t('workers.invocation.no'),

@@ -131,7 +131,7 @@ function InvocationRow({
         <OutcomeBadge outcome={record.outcome} />
         <span>{t(`workers.trigger.${record.trigger}`)}</span>
         <span className="text-muted-foreground">
-          {t('workers.run.duration', { ms: format.number(record.durationMs) })}
+          {t('workers.run.duration', { ms: format.ms(record.durationMs) })}
         </span>
         <span className="text-muted-foreground">
           {t('workers.status.version', { version: record.version })}

@@ -88,7 +88,7 @@ export function RunTab({ projectId, worker }: { projectId: string; worker: Worke
               <div className="flex flex-wrap items-center gap-2 text-sm">
                 <OutcomeBadge outcome={result.outcome} />
                 <span className="text-muted-foreground" data-testid="run-duration">
-                  {t('workers.run.duration', { ms: format.number(result.durationMs) })}
+                  {t('workers.run.duration', { ms: format.ms(result.durationMs) })}
                 </span>
                 <span className="text-muted-foreground">
                   {t('workers.status.version', { version: result.version })}

@@ -17,8 +17,7 @@ export function StatsTab({ projectId, worker }: { projectId: string; worker: Wor
   const format = useFormat();
   const [days, setDays] = useState<(typeof RANGES)[number]>(30);
   const stats = useWorkerStats(projectId, worker.id, utcDay(days - 1), utcDay(0));
-  const ms = (n: number | null) =>
-    n === null ? '—' : t('workers.run.duration', { ms: format.number(Math.round(n)) });
+  const ms = (n: number | null) => (n === null ? '—' : t('workers.run.duration', { ms: format.ms(n) }));
 
   return (
     <div className="grid gap-4">

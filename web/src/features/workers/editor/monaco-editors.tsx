@@ -8,7 +8,7 @@ import { useTheme } from '@/app/theme';
 import { Skeleton } from '@/components/ui/skeleton';
 import { monaco } from './monaco';
 
-export { setProjectNames, setRuntimeLibrary } from './monaco';
+export { setRuntimeLibrary } from './monaco';
 
 export interface SourceMarker {
   line: number;

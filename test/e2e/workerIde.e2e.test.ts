@@ -167,8 +167,8 @@ async function walk(page: Page) {
   for (const name of ['env', 'events', 'goals', 'http', 'log', 'models']) {
     expect(offered.some((label) => label.startsWith(name))).toBe(true);
   }
-  await page.keyboard.press('Escape');
   await screenshot(page, 'worker-ide-completion');
+  await page.keyboard.press('Escape');
 
   // A syntax error: the deploy is refused and the marker sits on line 3.
   await replaceEditorText(page, BROKEN);
@@ -248,7 +248,9 @@ async function walk(page: Page) {
   await page.getByTestId('undeployed-badge').waitFor();
   await page.locator('[data-testid=draft-status][data-status=saved]').waitFor();
   await page.reload();
-  await page.locator('[data-testid=code-editor] .view-line', { hasText: 'second version answers' }).waitFor();
+  await page
+    .locator('[data-testid=code-editor] .view-line', { hasText: 'second version answers' })
+    .waitFor({ timeout: 60_000 });
   await page.getByTestId('undeployed-badge').waitFor();
   await page.getByRole('button', { name: 'Deploy' }).click();
   await page.getByText('Version 2 is live').waitFor();
@@ -277,7 +279,7 @@ async function walk(page: Page) {
   expect(await results.count()).toBe(5);
   for (let i = 0; i < 5; i++) {
     const effect = results.nth(i).locator('[data-kind="goals.increment"]');
-    expect(await effect.textContent()).toContain('"goal":"clicks"');
+    expect(await effect.textContent()).toContain('"goal":"web-shop-clicks"');
     await results.nth(i).getByTestId('deployed-side').waitFor();
   }
   expect(await page.getByTestId('dry-run-summary').textContent()).toContain(

@@ -93,13 +93,14 @@ async function onlyM3m(page: Page) {
 async function replaceEditorText(page: Page, text: string, scope = '[data-testid=code-editor]') {
   await page.locator(`${scope} .monaco-editor .view-lines`).click();
   await page.keyboard.press('ControlOrMeta+A');
-  await page.evaluate((pasted) => {
+  // A string, as the other walks do: the test project has no DOM types (and the page runs it, not Node).
+  await page.evaluate(`(() => {
     const data = new DataTransfer();
-    data.setData('text/plain', pasted);
-    document.activeElement?.dispatchEvent(
+    data.setData('text/plain', ${JSON.stringify(text)});
+    document.activeElement.dispatchEvent(
       new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
     );
-  }, text);
+  })()`);
   await page
     .locator(`${scope} .view-line`, { hasText: text.trim().split('\n').at(-1)?.trim() ?? '' })
     .first()

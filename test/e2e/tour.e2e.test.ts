@@ -202,7 +202,8 @@ describe('every page, as its users see it', () => {
       await page.goto('/');
       await switchLanguage(page, 'English');
       await page.getByRole('heading', { name: 'Hello, Root Admin' }).waitFor();
-    });
+      // Some forty pages twice, the worker pages with Monaco among them.
+    }, 400_000);
   }
 
   it('opens the menu as a drawer on a phone, and works with the keyboard', async () => {

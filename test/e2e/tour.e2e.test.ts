@@ -56,8 +56,6 @@ beforeAll(async () => {
     },
   });
   const visits = (await global.json()) as { id: string };
-  const worker = await seedWorker(shop.id, root);
-  const { invocationId } = worker;
   const p = (name: string, path: string, en: string, ru: string) =>
     pages.push({ name, path, heading: { en, ru } });
   p('home', '/', 'Hello, Root Admin', 'Здравствуйте, Root Admin');
@@ -91,77 +89,19 @@ beforeAll(async () => {
     'Подключить Вебхуки',
   );
   p('settings', `/projects/${shop.id}/settings`, 'Settings', 'Настройки');
-  p('workers', `/projects/${shop.id}/workers`, 'Workers', 'Воркеры');
-  const w = `/projects/${shop.id}/workers/${worker.id}`;
-  p('worker-code', w, 'Order intake', 'Order intake');
-  p('worker-triggers', `${w}?tab=triggers`, 'HTTP trigger', 'HTTP-триггер');
-  p('worker-run', `${w}?tab=run`, 'Input (JSON)', 'Входные данные (JSON)');
-  p('worker-logs', `${w}?tab=logs`, 'saved order', 'saved order');
-  p('worker-stats', `${w}?tab=stats`, 'Invocations', 'Вызовы');
-  p('worker-versions', `${w}?tab=versions`, 'Diff with draft', 'Сравнить с черновиком');
-  p(
-    'worker-dry-run',
-    `${w}?tab=dry-run`,
-    'Dry run against past events',
-    'Пробный прогон по прошлым событиям',
-  );
-  p('invocation', `${w}/invocations/${invocationId}`, 'Invocation', 'Вызов');
-  p('data', `/projects/${shop.id}/data`, 'Data', 'Данные');
-  p('collection', `/projects/${shop.id}/data/orders`, 'Model (JSON Schema)', 'Модель (JSON Schema)');
   p('empty-project', `/projects/${empty.id}`, 'Empty', 'Empty');
   p('empty-goals', `/projects/${empty.id}/goals`, 'No goals yet', 'Целей пока нет');
   p('empty-environment', `/projects/${empty.id}/environment`, 'No variables yet', 'Переменных пока нет');
-  p('empty-workers', `/projects/${empty.id}/workers`, 'No workers yet', 'Воркеров пока нет');
   p('not-found', '/no/such/page', 'This page does not exist', 'Такой страницы нет');
 });
 afterAll(() => e2e?.close());
-
-/** A deployed worker with two runs behind it, and the collection it wrote with a model. */
-async function seedWorker(projectId: string, token: string): Promise<{ id: string; invocationId: string }> {
-  const api = (method: string, path: string, body?: unknown) =>
-    e2e.server.request(method, `/api/v1/projects/${projectId}${path}`, { token, body });
-  const schema = {
-    type: 'object',
-    properties: { item: { type: 'string' }, total: { type: 'number', minimum: 0 } },
-    required: ['item', 'total'],
-  };
-  expect((await api('PUT', '/collections/orders/schema', { schema })).status).toBe(200);
-  const created = await api('POST', '/workers', {
-    name: 'Order intake',
-    slug: 'order-intake',
-    language: 'typescript',
-    triggers: { http: true, cron: '0 6 * * 1', events: ['GoalIncremented'] },
-  });
-  expect(created.status).toBe(201);
-  const { id } = (await created.json()) as { id: string };
-  const source = `export default {
-  async run(input) {
-    const order = input as { item: string; total: number };
-    await m3m.models.collection('orders').insert(order);
-    m3m.log.info('saved order', order.item);
-    return { saved: true };
-  },
-} satisfies m3m.Worker;
-`;
-  expect((await api('POST', `/workers/${id}/deploy`, { source })).status).toBe(201);
-  let invocationId = '';
-  for (const order of [
-    { item: 'Green tea', total: 4.5 },
-    { item: 'Oolong', total: 7 },
-  ]) {
-    const run = await api('POST', `/workers/${id}/run`, { input: order });
-    expect(run.status).toBe(200);
-    invocationId = ((await run.json()) as { invocationId: string }).invocationId;
-  }
-  return { id, invocationId };
-}
 
 async function check(page: Page, name: string, expected: string, viewport: keyof typeof VIEWPORTS) {
   await page.getByText(expected, { exact: false }).filter({ visible: true }).first().waitFor();
   // biome-ignore lint/performance/useDomNodeTextContent: what a person sees is the rendered text, innerText.
   const text = await page.locator('body').innerText();
   expect(text, `${name}: an untranslated key or placeholder`).not.toMatch(
-    /\{\{|\b(common|shell|errors|goals|users|projects|workers)\.[a-z]+[A-Za-z.]*\b/,
+    /\{\{|\b(common|shell|errors|goals|users|projects)\.[a-z]+[A-Za-z.]*\b/,
   );
   // A problem+json body shown as it came (the curl example's `{"by": 1}` is meant to be there).
   expect(text, `${name}: raw JSON on the page`).not.toMatch(/"(type|title|status|detail|code|errors)":/);
@@ -202,8 +142,7 @@ describe('every page, as its users see it', () => {
       await page.goto('/');
       await switchLanguage(page, 'English');
       await page.getByRole('heading', { name: 'Hello, Root Admin' }).waitFor();
-      // Some forty pages twice, the worker pages with Monaco among them.
-    }, 400_000);
+    });
   }
 
   it('opens the menu as a drawer on a phone, and works with the keyboard', async () => {

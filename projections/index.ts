@@ -1,3 +1,4 @@
+import { auditProjection } from './audit.ts';
 import { dataModelsProjection } from './dataModels.ts';
 import { environmentProjection } from './environment.ts';
 import { eventTypeStats } from './eventTypeStats.ts';
@@ -22,4 +23,5 @@ export const projections: readonly Projection[] = [
   moduleLicensesProjection,
   workersProjection,
   dataModelsProjection,
+  auditProjection,
 ];

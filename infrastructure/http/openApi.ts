@@ -36,6 +36,11 @@ export const API_TAGS = [
       "A project's worker data (`m3m.models`): collections, their documents, and their models (JSON Schemas).",
   },
   {
+    name: 'audit',
+    description:
+      'The audit log: who did what and when, every secret redacted; filtered, paged, exported as NDJSON or CSV.',
+  },
+  {
     name: 'runtime',
     description: "The HTTP trigger: calling a worker's fetch handler with the project's API key.",
   },

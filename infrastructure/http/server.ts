@@ -16,6 +16,7 @@ import type { HttpApp, HttpRoutes } from './routeKit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminModuleRoutes } from './routes/adminModules.ts';
 import { adminPluginRoutes } from './routes/adminPlugins.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { avatarRoutes } from './routes/avatars.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -172,6 +173,7 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       quotaRoutes(workers),
       adminQuotaRoutes(workers),
       triggerHelpRoutes(workers),
+      auditRoutes(projects),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
     rootRoutes: [runTriggerRoutes(workers)],

@@ -31,6 +31,8 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['DELETE /api/v1/users/{id}/projects/{projectId}', 401, 403, 403, 200, 200, 200],
   ['POST /api/v1/admin/users/{id}/password', /*   */ 401, 403, 403, 403, 204, 204],
   ['GET /api/v1/admin/plugins', /*                */ 401, 403, 403, 403, 200, 200],
+  ['GET /api/v1/admin/audit', /*                  */ 401, 403, 403, 403, 200, 200],
+  ['GET /api/v1/admin/audit/export', /*           */ 401, 403, 403, 403, 200, 200],
 ];
 
 /** The manager may grant only projects in their own list: they hold this one (created before the users). */
@@ -179,6 +181,10 @@ describe('access matrix', () => {
         });
       case 'GET /api/v1/admin/plugins':
         return server.request('GET', '/api/v1/admin/plugins', { token });
+      case 'GET /api/v1/admin/audit':
+        return server.request('GET', '/api/v1/admin/audit', { token });
+      case 'GET /api/v1/admin/audit/export':
+        return server.request('GET', '/api/v1/admin/audit/export?format=csv', { token });
       default:
         throw new Error(`No request for ${route}`);
     }

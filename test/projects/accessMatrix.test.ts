@@ -67,6 +67,8 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 200, 200, 200, 200, 200],
   ['PUT /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 403, 403, 204, 204, 204],
+  ['GET /api/v1/projects/{id}/audit', /*                   */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/audit/export', /*            */ 401, 404, 404, 403, 403, 200, 200, 200],
 ];
 
 interface Cell {
@@ -251,6 +253,10 @@ describe('projects, goals and environment: access matrix', () => {
         return server.request('GET', `${p}/collections`, { token });
       case 'GET /api/v1/projects/{id}/usage':
         return server.request('GET', `${p}/usage`, { token });
+      case 'GET /api/v1/projects/{id}/audit':
+        return server.request('GET', `${p}/audit`, { token });
+      case 'GET /api/v1/projects/{id}/audit/export':
+        return server.request('GET', `${p}/audit/export?format=csv`, { token });
       case 'GET /api/v1/projects/{id}/collections/{collection}/documents':
         return server.request('GET', `${p}/collections/notes/documents`, { token });
       case 'GET /api/v1/projects/{id}/collections/{collection}/documents/{documentId}':
@@ -271,7 +277,7 @@ describe('projects, goals and environment: access matrix', () => {
     }
   }
 
-  it('covers every project, goal, environment, collection and colour route of the OpenAPI document', async () => {
+  it('covers every project, goal, environment, collection, audit and colour route of the OpenAPI document', async () => {
     const doc = (await (await server.request('GET', '/api/docs/json')).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };

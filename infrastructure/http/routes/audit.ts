@@ -1,0 +1,242 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import {
+  EXPORT_CONTENT_TYPES,
+  EXPORT_FORMATS,
+  exportLines,
+} from '../../../application/audit/exportFormats.ts';
+import {
+  AUDIT_PAGE_MAX,
+  type AuditFilters,
+  assertCanReadAudit,
+  auditEntries,
+  auditPage,
+  projectAuditFilters,
+} from '../../../application/audit/queries.ts';
+import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
+import { ProjectIdParams, type ProjectRouteDeps } from './projectSchemas.ts';
+
+const tags = ['audit'];
+const security = BEARER_SECURITY;
+
+const isoTime = z
+  .string()
+  .max(40)
+  .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time')
+  // Entries hold `toISOString()` times: the same form compares in time order.
+  .transform((v) => new Date(v).toISOString());
+
+const position = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** `type=A&type=B` or `type=A,B`. */
+const types = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) =>
+    (Array.isArray(v) ? v : [v])
+      .flatMap((t) => t.split(','))
+      .map((t) => t.trim())
+      .filter(Boolean),
+  )
+  .refine((v) => v.length <= 50 && v.every((t) => t.length <= 100), 'at most 50 types of 100 characters')
+  .meta({ description: 'Event types: repeated (`type=A&type=B`) or comma-separated' });
+
+const FilterQuery = z.object({
+  actor: z.string().min(1).max(320).optional().meta({
+    description:
+      'A user id or email (renamed and deleted users too), or `cli`, `system`, `api-key` (a project API key), `worker:<id>`',
+  }),
+  type: types.optional(),
+  stream: z
+    .string()
+    .min(1)
+    .max(300)
+    .optional()
+    .meta({ description: 'A stream id (`project-<id>`, `user-<id>`…)' }),
+  since: isoTime.optional().meta({ description: 'From this time (ISO 8601, inclusive)' }),
+  until: isoTime.optional().meta({ description: 'Up to this time (ISO 8601, inclusive)' }),
+  fromPosition: position.optional().meta({ description: 'From this `$all` position (inclusive)' }),
+  toPosition: position.optional().meta({ description: 'Up to this `$all` position (inclusive)' }),
+});
+const AdminFilterQuery = FilterQuery.extend({
+  project: z.uuid().optional().meta({ description: 'A project id (deleted projects too)' }),
+});
+const PageQuery = {
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: '`nextCursor` (older) or `prevCursor` (newer)' }),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(100),
+};
+const ExportQuery = { format: z.enum(EXPORT_FORMATS).default('ndjson') };
+
+const ActorSchema = z
+  .object({
+    kind: z.enum(['user', 'api_key', 'cli', 'system', 'worker']),
+    id: z.string().nullable(),
+    name: z.string().optional(),
+    email: z.string().nullable().optional(),
+    deleted: z.boolean().optional().meta({ description: 'The user was deleted since' }),
+    display: z.string().meta({ description: 'Who it was, readably' }),
+  })
+  .meta({ title: 'AuditActor' });
+
+const EntrySchema = z
+  .object({
+    position: z.number(),
+    time: z.string(),
+    type: z.string(),
+    stream: z.string(),
+    revision: z.number(),
+    eventId: z.string(),
+    projectId: z.string().nullable(),
+    actor: ActorSchema,
+    source: z.string().meta({ description: '`api`, `cli`, `worker:<id>` or `system`' }),
+    correlationId: z.string(),
+    causationId: z.string().nullable(),
+    data: z.unknown().meta({ description: 'The event data, every secret as "[redacted]"' }),
+  })
+  .meta({ title: 'AuditEntry' });
+
+const PageSchema = z.object({
+  items: z.array(EntrySchema),
+  nextCursor: z.string().nullable(),
+  prevCursor: z.string().nullable(),
+});
+
+const ExportText = z.string();
+const exportResponse = {
+  description: 'One entry per line (NDJSON) or row (CSV), newest first, streamed',
+  content: {
+    'application/x-ndjson': { schema: ExportText },
+    'text/csv': { schema: ExportText },
+  },
+};
+
+type FilterInput = z.output<typeof AdminFilterQuery>;
+const filtersOf = (q: FilterInput): AuditFilters => ({
+  ...(q.actor !== undefined ? { actor: q.actor } : {}),
+  ...(q.type !== undefined ? { types: q.type } : {}),
+  ...(q.stream !== undefined ? { stream: q.stream } : {}),
+  ...(q.project !== undefined ? { projectId: q.project } : {}),
+  ...(q.since !== undefined ? { since: q.since } : {}),
+  ...(q.until !== undefined ? { until: q.until } : {}),
+  ...(q.fromPosition !== undefined ? { fromPosition: q.fromPosition } : {}),
+  ...(q.toPosition !== undefined ? { toPosition: q.toPosition } : {}),
+});
+
+const FILTERS_DOC =
+  'Filters combine (all must match). Newest first; `limit` ≤ 500 (default 100); `nextCursor` pages to older entries, `prevCursor` to newer ones. Secrets in the data (password and key hashes, encrypted values, signing secrets) are `"[redacted]"`.';
+
+/**
+ * The audit log (the audit read model, never the event log): all of it for global admins, a project's part for
+ * its owner; a page at a time or as a streamed NDJSON/CSV export.
+ */
+export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
+  const { auth } = deps;
+  const readStore = deps.app.readStore;
+  const sendExport = (
+    reply: import('fastify').FastifyReply,
+    filters: AuditFilters,
+    format: (typeof EXPORT_FORMATS)[number],
+  ) =>
+    reply
+      .type(EXPORT_CONTENT_TYPES[format])
+      .header('content-disposition', `attachment; filename="m3m-audit.${format}"`)
+      .send(Readable.from(exportLines(auditEntries(readStore, filters), format)));
+
+  return (app) => {
+    app.addHook('onRequest', auth.authenticate);
+
+    app.get(
+      '/admin/audit',
+      {
+        schema: {
+          operationId: 'listAuditEntries',
+          tags,
+          summary: 'The audit log: every event, filtered (global admins)',
+          description: FILTERS_DOC,
+          security,
+          querystring: AdminFilterQuery.extend(PageQuery),
+          response: { 200: PageSchema, ...problems(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        assertCanReadAudit(auth.actorOf(request));
+        const { cursor, limit, ...filters } = request.query;
+        return auditPage(readStore, filtersOf(filters), { ...(cursor ? { cursor } : {}), limit });
+      },
+    );
+
+    app.get(
+      '/admin/audit/export',
+      {
+        schema: {
+          operationId: 'exportAuditEntries',
+          tags,
+          summary: 'The audit log, filtered, as an NDJSON or CSV file (global admins)',
+          security,
+          querystring: AdminFilterQuery.extend(ExportQuery),
+          response: { 200: exportResponse, ...problems(400, 401, 403) },
+        },
+      },
+      async (request, reply) => {
+        assertCanReadAudit(auth.actorOf(request));
+        const { format, ...filters } = request.query;
+        return sendExport(reply, filtersOf(filters), format);
+      },
+    );
+
+    app.get(
+      '/projects/:id/audit',
+      {
+        schema: {
+          operationId: 'listProjectAuditEntries',
+          tags,
+          summary:
+            "A project's audit log: its events and its goals', environment's, modules', workers' (owner)",
+          description: FILTERS_DOC,
+          security,
+          params: ProjectIdParams,
+          querystring: FilterQuery.extend(PageQuery),
+          response: { 200: PageSchema, ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const { cursor, limit, ...filters } = request.query;
+        const scoped = await projectAuditFilters(
+          deps.app,
+          auth.actorOf(request),
+          request.params.id,
+          filtersOf(filters),
+        );
+        return auditPage(readStore, scoped, { ...(cursor ? { cursor } : {}), limit });
+      },
+    );
+
+    app.get(
+      '/projects/:id/audit/export',
+      {
+        schema: {
+          operationId: 'exportProjectAuditEntries',
+          tags,
+          summary: "A project's audit log, filtered, as an NDJSON or CSV file (owner)",
+          security,
+          params: ProjectIdParams,
+          querystring: FilterQuery.extend(ExportQuery),
+          response: { 200: exportResponse, ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        const { format, ...filters } = request.query;
+        const scoped = await projectAuditFilters(
+          deps.app,
+          auth.actorOf(request),
+          request.params.id,
+          filtersOf(filters),
+        );
+        return sendExport(reply, scoped, format);
+      },
+    );
+  };
+}

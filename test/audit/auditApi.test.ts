@@ -78,7 +78,9 @@ describe('audit API', () => {
     expect(created.status, created.text).toBe(201);
     projectId = created.json.id as string;
     apiKeys.push(created.json.apiKey as string);
-    const rotated = await send(server, 'POST', `/api/v1/projects/${projectId}/api-key`, { token: owner.token });
+    const rotated = await send(server, 'POST', `/api/v1/projects/${projectId}/api-key`, {
+      token: owner.token,
+    });
     apiKeys.push(rotated.json.apiKey as string);
     expect(
       (
@@ -164,7 +166,9 @@ describe('audit API', () => {
     const project = await page(`/api/v1/admin/audit?project=${projectId}&limit=500`);
     expect(project.items.map((e) => e.position)).toEqual(
       events
-        .filter((e) => (e.data as { projectId?: string }).projectId === projectId || e.streamId.endsWith(projectId))
+        .filter(
+          (e) => (e.data as { projectId?: string }).projectId === projectId || e.streamId.endsWith(projectId),
+        )
         .map((e) => e.position)
         .reverse(),
     );
@@ -213,7 +217,9 @@ describe('audit API', () => {
 
     const forged = await get('/api/v1/admin/audit?cursor=bm9wZQ');
     expect(forged.status).toBe(400);
-    expect(forged.json.errors).toEqual([expect.objectContaining({ field: 'querystring.cursor', code: 'invalid_cursor' })]);
+    expect(forged.json.errors).toEqual([
+      expect.objectContaining({ field: 'querystring.cursor', code: 'invalid_cursor' }),
+    ]);
     const tooMany = await get('/api/v1/admin/audit?limit=501');
     expect(tooMany.status).toBe(400);
     expect((tooMany.json.errors as { field: string }[]).map((e) => e.field)).toEqual(['querystring.limit']);
@@ -238,7 +244,10 @@ describe('audit API', () => {
     expect((await page(`/api/v1/projects/${projectId}/audit`, root)).items.length).toBeGreaterThan(3);
     const asMember = await get(`/api/v1/projects/${projectId}/audit`, member.token);
     expect([asMember.status, asMember.json.code]).toEqual([403, 'not_project_manager']);
-    for (const path of [`/api/v1/projects/${projectId}/audit`, `/api/v1/projects/${projectId}/audit/export`]) {
+    for (const path of [
+      `/api/v1/projects/${projectId}/audit`,
+      `/api/v1/projects/${projectId}/audit/export`,
+    ]) {
       const asOutsider = await get(path, outsider.token);
       expect([asOutsider.status, asOutsider.json.code]).toEqual([404, 'project_not_found']);
     }
@@ -248,16 +257,24 @@ describe('audit API', () => {
     const ndjson = await download(`/api/v1/admin/audit/export?format=ndjson&project=${projectId}`);
     expect(ndjson.status).toBe(200);
     expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = ndjson.text.trimEnd().split('\n').map((l) => JSON.parse(l) as Entry);
+    const lines = ndjson.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Entry);
     const listed = await page(`/api/v1/admin/audit?project=${projectId}&limit=500`);
     expect(lines).toEqual(listed.items);
 
-    const csv = await download(`/api/v1/projects/${projectId}/audit/export?format=csv&type=EnvVariableSet`, owner.token);
+    const csv = await download(
+      `/api/v1/projects/${projectId}/audit/export?format=csv&type=EnvVariableSet`,
+      owner.token,
+    );
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="m3m-audit.csv"');
     const rows = csv.text.trimEnd().split('\r\n');
-    expect(rows[0]).toBe('position,time,type,stream,actor,actorId,source,projectId,correlationId,causationId,data');
+    expect(rows[0]).toBe(
+      'position,time,type,stream,actor,actorId,source,projectId,correlationId,causationId,data',
+    );
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain(',EnvVariableSet,');
     expect(rows[1]).toContain('"Olga Owner (owner@example.com)"'.replaceAll('"', ''));
@@ -268,9 +285,9 @@ describe('audit API', () => {
     const events = await allEvents();
     const secrets = new Set<string>([SECRET_VALUE, ROOT.password, ...PASSWORDS, ...apiKeys]);
     const collect = (value: unknown, key = ''): void => {
-      if (typeof value === 'string' && /hash$|encrypted/i.test(key) && key !== 'sourceHash') secrets.add(value);
-      if (value && typeof value === 'object')
-        for (const [k, v] of Object.entries(value)) collect(v, k);
+      if (typeof value === 'string' && /hash$|encrypted/i.test(key) && key !== 'sourceHash')
+        secrets.add(value);
+      if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collect(v, k);
     };
     for (const event of events) collect(event.data);
     // Known to be in the events: bcrypt hashes, the API keys' SHA-256, the secret variable's ciphertext.

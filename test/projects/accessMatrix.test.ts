@@ -21,6 +21,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['PATCH /api/v1/projects/{id}', /*                       */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/projects/{id}', /*                      */ 401, 404, 404, 403, 403, 204, 204, 204],
   ['POST /api/v1/projects/{id}/api-key', /*                */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/members', /*                 */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['POST /api/v1/projects/{id}/members', /*                */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/projects/{id}/members/{userId}', /*     */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['GET /api/v1/projects/{id}/goals', /*                   */ 401, 404, 404, 200, 200, 200, 200, 200],
@@ -207,6 +208,8 @@ describe('projects, goals and environment: access matrix', () => {
         return server.request('DELETE', p, { token, body: { confirm: f.slug } });
       case 'POST /api/v1/projects/{id}/api-key':
         return server.request('POST', `${p}/api-key`, { token });
+      case 'GET /api/v1/projects/{id}/members':
+        return server.request('GET', `${p}/members`, { token });
       case 'POST /api/v1/projects/{id}/members':
         return server.request('POST', `${p}/members`, { token, body: { userId: spareUserId } });
       case 'DELETE /api/v1/projects/{id}/members/{userId}':

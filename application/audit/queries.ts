@@ -2,6 +2,7 @@ import { normalizeEmail } from '../../domain/email.ts';
 import type { Actor } from '../context.ts';
 import { refuse } from '../errors.ts';
 import { assertCanUseAdminRoutes } from '../identity/authorization.ts';
+import { SIGN_IN_LOCKED_OUT } from '../identity/signIns.ts';
 import type { Filter, ReadStore } from '../ports/readStore.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findManageableProject } from '../projects/queries.ts';
@@ -43,7 +44,7 @@ export type AuditActor =
       /** A readable line: `Ann (ann@example.com)`, `Ann (ann@example.com, deleted)`. */
       display: string;
     }
-  | { kind: 'api_key' | 'cli' | 'system' | 'worker'; id: string | null; display: string };
+  | { kind: 'anonymous' | 'api_key' | 'cli' | 'system' | 'worker'; id: string | null; display: string };
 
 export interface AuditEntry {
   position: number;
@@ -198,6 +199,9 @@ function resolveActor(doc: AuditEntryDoc, people: ReadonlyMap<string, AuditActor
       display: `${person.name} (${person.email}${suffix})`,
     };
   }
+  // A lock-out is recorded because nobody managed to sign in: the address is in the data.
+  if (doc.type === SIGN_IN_LOCKED_OUT)
+    return { kind: 'anonymous', id: null, display: 'someone not signed in' };
   if (doc.source === 'cli') return { kind: 'cli', id: null, display: 'the CLI' };
   if (doc.source.startsWith('worker:')) {
     const id = doc.source.slice('worker:'.length);

@@ -72,7 +72,7 @@ const ExportQuery = { format: z.enum(EXPORT_FORMATS).default('ndjson') };
 
 const ActorSchema = z
   .object({
-    kind: z.enum(['user', 'api_key', 'cli', 'system', 'worker']),
+    kind: z.enum(['user', 'anonymous', 'api_key', 'cli', 'system', 'worker']),
     id: z.string().nullable(),
     name: z.string().optional(),
     email: z.string().nullable().optional(),

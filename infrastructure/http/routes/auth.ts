@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ApplicationError } from '../../../application/errors.ts';
 import { login } from '../../../application/identity/login.ts';
+import { recordLockOut, recordSignIn } from '../../../application/identity/signIns.ts';
+import { normalizeEmail } from '../../../domain/email.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import { problem } from '../problem.ts';
 import { type HttpRoutes, PUBLIC, problems } from '../routeKit.ts';
@@ -37,7 +39,7 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
           tags: ['auth'],
           summary: 'Log in with email and password; returns a bearer token',
           description:
-            'Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After.',
+            'Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After. A sign-in (`UserSignedIn`) and the start of a lock-out (`SignInLockedOut`) are recorded with the address, for the audit log.',
           security: PUBLIC,
           body: z.object({ email: EmailSchema, password: GivenPasswordSchema }).strict(),
           response: {
@@ -57,6 +59,11 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
         try {
           const result = await login({ ...deps, hasher: deps.commands.hasher }, request.body);
           deps.loginLimiter.recordSuccess(key);
+          await recordSignIn(deps.commands.commands, {
+            userId: result.user.id,
+            email: result.user.email,
+            address: request.ip,
+          });
           return {
             token: result.token,
             tokenType: 'Bearer' as const,
@@ -66,6 +73,18 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
         } catch (error) {
           if (error instanceof ApplicationError && error.code === 'invalid_credentials') {
             deps.loginLimiter.recordFailure(key);
+            const retryAfterSeconds = deps.loginLimiter.retryAfterSeconds(key);
+            // This failure starts a lock-out: the next attempts get 429. Recorded once, as a security event.
+            if (retryAfterSeconds > 0) {
+              const email = normalizeEmail(request.body.email);
+              const user = await deps.directory.byEmail(email);
+              await recordLockOut(deps.commands.commands, {
+                email,
+                userId: user?.id ?? null,
+                address: request.ip,
+                retryAfterSeconds,
+              });
+            }
           }
           throw error;
         }

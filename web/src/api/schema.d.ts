@@ -161,7 +161,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with email and password; returns a bearer token
-         * @description Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After.
+         * @description Wrong credentials get 401 whether or not the email exists. After 5 failures for one email from one address within 15 minutes, attempts get 429 with Retry-After. A sign-in (`UserSignedIn`) and the start of a lock-out (`SignInLockedOut`) are recorded with the address, for the audit log.
          */
         post: operations["login"];
         delete?: never;
@@ -1514,7 +1514,7 @@ export interface operations {
                                 email?: string | null;
                                 id: string | null;
                                 /** @enum {string} */
-                                kind: "user" | "api_key" | "cli" | "system" | "worker";
+                                kind: "user" | "anonymous" | "api_key" | "cli" | "system" | "worker";
                                 name?: string;
                             };
                             causationId: string | null;
@@ -2947,7 +2947,7 @@ export interface operations {
                                 email?: string | null;
                                 id: string | null;
                                 /** @enum {string} */
-                                kind: "user" | "api_key" | "cli" | "system" | "worker";
+                                kind: "user" | "anonymous" | "api_key" | "cli" | "system" | "worker";
                                 name?: string;
                             };
                             causationId: string | null;

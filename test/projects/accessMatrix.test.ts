@@ -68,6 +68,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 200, 200, 200, 200, 200],
   ['PUT /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 403, 403, 200, 200, 200],
   ['DELETE /api/v1/projects/{id}/collections/{collection}/schema', 401, 404, 404, 403, 403, 204, 204, 204],
+  ['GET /api/v1/projects/{id}/event-types', /*             */ 401, 404, 404, 200, 200, 200, 200, 200],
   ['GET /api/v1/projects/{id}/audit', /*                   */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['GET /api/v1/projects/{id}/audit/export', /*            */ 401, 404, 404, 403, 403, 200, 200, 200],
 ];
@@ -256,6 +257,8 @@ describe('projects, goals and environment: access matrix', () => {
         return server.request('GET', `${p}/collections`, { token });
       case 'GET /api/v1/projects/{id}/usage':
         return server.request('GET', `${p}/usage`, { token });
+      case 'GET /api/v1/projects/{id}/event-types':
+        return server.request('GET', `${p}/event-types`, { token });
       case 'GET /api/v1/projects/{id}/audit':
         return server.request('GET', `${p}/audit`, { token });
       case 'GET /api/v1/projects/{id}/audit/export':

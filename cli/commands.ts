@@ -1,3 +1,4 @@
+import Audit from './commands/audit.ts';
 import NewAdmin from './commands/new-admin.ts';
 import Replay from './commands/replay.ts';
 import Serve from './commands/serve.ts';
@@ -7,4 +8,5 @@ export const commands = {
   serve: Serve,
   replay: Replay,
   'new-admin': NewAdmin,
+  audit: Audit,
 };

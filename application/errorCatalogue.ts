@@ -154,6 +154,11 @@ export const ERRORS = {
     'A project id is 1–64 letters, digits, `_` or `-`.',
     'Invalid project id',
   ),
+  unsupported_stream: field(
+    'querystring.stream',
+    'Time travel folds users, projects, goals, workers, environments, project modules, data models and licences: name one of their streams (`project-<id>`…).',
+    'Unsupported stream',
+  ),
   invalid_cursor: field(
     'querystring.cursor',
     'The cursor is not one m3m handed out: pass the `nextCursor` of the previous page as it is.',

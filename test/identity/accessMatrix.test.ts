@@ -33,6 +33,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/admin/plugins', /*                */ 401, 403, 403, 403, 200, 200],
   ['GET /api/v1/admin/audit', /*                  */ 401, 403, 403, 403, 200, 200],
   ['GET /api/v1/admin/audit/export', /*           */ 401, 403, 403, 403, 200, 200],
+  ['GET /api/v1/admin/audit/state', /*            */ 401, 403, 403, 403, 200, 200],
 ];
 
 /** The manager may grant only projects in their own list: they hold this one (created before the users). */
@@ -183,6 +184,8 @@ describe('access matrix', () => {
         return server.request('GET', '/api/v1/admin/plugins', { token });
       case 'GET /api/v1/admin/audit':
         return server.request('GET', '/api/v1/admin/audit', { token });
+      case 'GET /api/v1/admin/audit/state':
+        return server.request('GET', `/api/v1/admin/audit/state?stream=user-${await target()}`, { token });
       case 'GET /api/v1/admin/audit/export':
         return server.request('GET', '/api/v1/admin/audit/export?format=csv', { token });
       default:

@@ -13,6 +13,7 @@ import {
   auditPage,
   projectAuditFilters,
 } from '../../../application/audit/queries.ts';
+import { type Moment, stateAt } from '../../../application/audit/timeTravel.ts';
 import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import { ProjectIdParams, type ProjectRouteDeps } from './projectSchemas.ts';
 
@@ -236,6 +237,53 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
           filtersOf(filters),
         );
         return sendExport(reply, scoped, format);
+      },
+    );
+
+    app.get(
+      '/admin/audit/state',
+      {
+        schema: {
+          operationId: 'getAuditEntityState',
+          tags,
+          summary: 'An entity as it was at an event position or a time, folded by the domain (global admins)',
+          description:
+            'Users, projects, goals, workers, environments (secrets redacted), project modules, data models, licences: the stream is `<kind>-<id>`. `at` is a position (every event up to it) or an ISO 8601 time; absent, the head.',
+          security,
+          querystring: z.object({
+            stream: z.string().min(1).max(300),
+            at: z
+              .string()
+              .max(40)
+              .refine(
+                (v) => /^\d+$/.test(v) || (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v))),
+                'must be an event position or an ISO 8601 time',
+              )
+              .optional(),
+          }),
+          response: {
+            200: z.object({
+              stream: z.string(),
+              entity: z.string(),
+              asOf: z
+                .object({ position: z.number(), time: z.string(), type: z.string(), revision: z.number() })
+                .nullable(),
+              state: z.unknown(),
+            }),
+            ...problems(400, 401, 403),
+          },
+        },
+      },
+      async (request) => {
+        assertCanReadAudit(auth.actorOf(request));
+        const { stream, at } = request.query;
+        const moment: Moment =
+          at === undefined
+            ? { position: Number.MAX_SAFE_INTEGER }
+            : /^\d+$/.test(at)
+              ? { position: Number(at) }
+              : { time: new Date(at).toISOString() };
+        return stateAt(deps.app, stream, moment);
       },
     );
   };

@@ -38,6 +38,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An entity as it was at an event position or a time, folded by the domain (global admins)
+         * @description Users, projects, goals, workers, environments (secrets redacted), project modules, data models, licences: the stream is `<kind>-<id>`. `at` is a position (every event up to it) or an ISO 8601 time; absent, the head.
+         */
+        get: operations["getAuditEntityState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/plugins": {
         parameters: {
             query?: never;
@@ -1576,6 +1596,42 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getAuditEntityState: {
+        parameters: {
+            query: {
+                at?: string;
+                stream: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        asOf: {
+                            position: number;
+                            revision: number;
+                            time: string;
+                            type: string;
+                        } | null;
+                        entity: string;
+                        state: unknown;
+                        stream: string;
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];

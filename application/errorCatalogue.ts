@@ -410,6 +410,33 @@ export const ERRORS = {
     doc: "A plugin's module has no valid name, description or `isCore`: the plugin is reported broken and skipped.",
   },
 
+  // ── webhooks ─────────────────────────────────────────────────────────────────────────────────────────
+  webhook_not_found: {
+    status: 404,
+    title: 'Webhook not found',
+    doc: 'The project has no such webhook endpoint (or the caller cannot see the project).',
+  },
+  webhook_exists: {
+    status: 409,
+    title: 'Webhook exists',
+    doc: 'A webhook endpoint with this id exists already.',
+  },
+  webhook_message_not_found: {
+    status: 404,
+    title: 'Webhook message not found',
+    doc: 'The webhook endpoint has no message with this id (it may have passed the log retention).',
+  },
+  invalid_webhook_url: field(
+    'body.url',
+    'A webhook URL is an absolute `https` URL without credentials (`http` only where `M3M_WEBHOOKS_ALLOW_HTTP=true`), at most 2000 characters.',
+    'Invalid webhook URL',
+  ),
+  invalid_webhook_event_type: field(
+    'body.eventTypes',
+    'Each event type is one of the public webhook event types (the `webhooks` section of the OpenAPI document) or `custom.<Type>` for events emitted by workers.',
+    'Invalid webhook event type',
+  ),
+
   // ── workers ──────────────────────────────────────────────────────────────────────────────────────────
   worker_not_found: {
     status: 404,

@@ -17,6 +17,7 @@ import { aesGcmCipher, loadSecretsKey } from './crypto/secretCipher.ts';
 import { type LoadedPlugins, loadPlugins, pluginFolders } from './plugins/pluginLoader.ts';
 import { StorageAlarm } from './storageAlarm.ts';
 import { openStores } from './stores.ts';
+import { openWebhooks, type WebhookOptions, type Webhooks } from './webhooks.ts';
 import { openWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './workerRuntime.ts';
 
 export type { Triggers } from './workerRuntime.ts';
@@ -45,12 +46,16 @@ export interface M3m extends Omit<WorkerRuntime, 'close'> {
   plugins: LoadedPlugins;
   /** Whether the storage is full (writes refused with 507), for `/health`. */
   storage: StorageAlarm;
+  /** The `webhooks` module's outbox and sender; `start()` them after the projections (`serve` does). */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
 export interface OpenOptions extends WorkerRuntimeOptions {
   /** Tests move time on (token expiry, the login rate limit) without sleeping. */
   clock?: Clock;
+  /** Tests shorten the webhook sender's polling. */
+  webhooks?: WebhookOptions;
 }
 
 export async function openM3m(config: Config, logger: Logger, options: OpenOptions = {}): Promise<M3m> {
@@ -95,6 +100,14 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     feed,
     options,
   });
+  const webhooks = openWebhooks({
+    config,
+    logger,
+    projects: projectDeps,
+    schemas,
+    modules,
+    ...(options.webhooks ? { options: options.webhooks } : {}),
+  });
   return {
     config,
     logger,
@@ -113,7 +126,9 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     workers: runtime.workers,
     sweepInvocations: runtime.sweepInvocations,
     triggers: runtime.triggers,
+    webhooks,
     async close() {
+      await webhooks.close();
       await runtime.close();
       await plugins.close();
       await runner.stop();

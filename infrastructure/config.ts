@@ -33,6 +33,14 @@ export interface Config {
   plugins: PluginsConfig;
   triggers: TriggersConfig;
   workers: WorkersConfig;
+  webhooks: WebhooksConfig;
+}
+
+export interface WebhooksConfig {
+  /** Development only: endpoints may have `http:` URLs. */
+  allowHttp: boolean;
+  /** Delays (ms) before each retry of a message; once they are used up the message is failed. */
+  retrySchedule: number[];
 }
 
 export interface WorkersConfig {
@@ -104,6 +112,13 @@ const integerBetween = (min: number, max: number) =>
     )
     .transform(Number);
 
+const DURATION = /^(\d{1,9})(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+function durationMs(text: string): number {
+  const [, amount, unit] = DURATION.exec(text)!;
+  return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+}
+
 const urlWithScheme = (schemes: string[]) =>
   z.string().refine((v) => schemes.some((s) => v.startsWith(s)), `must start with ${schemes.join(', ')}`);
 
@@ -162,6 +177,15 @@ const Env = z.object({
   M3M_QUOTA_DOCUMENT_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.documentBytes)),
   M3M_QUOTA_LOG_BYTES: integerBetween(0, MAX_QUOTA).prefault(String(DEFAULT_QUOTAS.logBytes)),
   M3M_ALLOW_PRIVATE_FETCH: z.enum(['true', 'false'], 'must be true or false').prefault('false'),
+  M3M_WEBHOOKS_ALLOW_HTTP: z.enum(['true', 'false'], 'must be true or false').prefault('false'),
+  M3M_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((d) => DURATION.test(d.trim())) && v.split(',').length <= 50,
+      'must be a comma-separated list of at most 50 durations such as 5s,5m,30m,2h (units ms, s, m, h)',
+    )
+    .transform((v) => v.split(',').map((d) => durationMs(d.trim())))
+    .prefault('5s,5m,30m,2h,5h,10h,10h'),
 });
 
 /** Variables whose value an error message must not repeat. */
@@ -235,6 +259,10 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
         emitsPerMinute: env.M3M_PROJECT_EMITS_PER_MINUTE,
       },
       healthMaxLag: env.M3M_HEALTH_MAX_LAG,
+    },
+    webhooks: {
+      allowHttp: env.M3M_WEBHOOKS_ALLOW_HTTP === 'true',
+      retrySchedule: env.M3M_WEBHOOK_RETRY_SCHEDULE,
     },
   };
 }

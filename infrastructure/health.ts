@@ -13,6 +13,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const projectionStatus = m3m.runner.status().map((p) => ({ ...p, lag: Math.max(0, head - p.position) }));
   const subscriber = m3m.triggers.subscriber.status();
   const plugins = m3m.plugins.status();
+  const outbox = m3m.webhooks.outbox.status().map((p) => ({ ...p, lag: Math.max(0, head - p.position) }));
   const maxLag = m3m.config.workers.healthMaxLag;
   const storage = m3m.storage.status();
   const subscriberLag = Math.max(0, head - subscriber.position);
@@ -32,6 +33,13 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
     ...(subscriber.state === 'paused'
       ? ['the runtime subscriber is paused: its workers have too many events not yet handled']
       : []),
+    ...outbox.flatMap((p) =>
+      p.state === 'retrying'
+        ? ['the webhook outbox is retrying']
+        : p.lag > maxLag
+          ? [`the webhook outbox lags ${p.lag} behind the event log (M3M_HEALTH_MAX_LAG ${maxLag})`]
+          : [],
+    ),
     ...(subscriberLag > maxLag
       ? [`the runtime subscriber lags ${subscriberLag} behind the event log (M3M_HEALTH_MAX_LAG ${maxLag})`]
       : []),
@@ -53,6 +61,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
       },
       scheduler: m3m.triggers.scheduler.status(),
     },
+    webhooks: { outbox: outbox[0] ?? null, sender: m3m.webhooks.sender.status() },
     // Names only: /health answers anyone; folders and errors are at /api/v1/admin/plugins.
     plugins: {
       loaded: plugins.loaded.map((p) => ({ name: p.name })),

@@ -9,6 +9,7 @@ import type { Projection } from './projection.ts';
 import { projectModulesProjection } from './projectModules.ts';
 import { projectsProjection } from './projects.ts';
 import { usersProjection } from './users.ts';
+import { webhooksProjection } from './webhooks.ts';
 import { workersProjection } from './workers.ts';
 
 /** Every read model m3m maintains. */
@@ -24,4 +25,5 @@ export const projections: readonly Projection[] = [
   workersProjection,
   dataModelsProjection,
   auditProjection,
+  webhooksProjection,
 ];

@@ -7,6 +7,7 @@ import { PROJECT_EVENT_TYPES } from '../../domain/project.ts';
 import { PROJECT_MODULE_EVENT_TYPES } from '../../domain/projectModules.ts';
 import { SLUG_RESERVATION_EVENT_TYPES } from '../../domain/slugReservation.ts';
 import { USER_EVENT_TYPES } from '../../domain/user.ts';
+import { WEBHOOK_EVENT_TYPES } from '../../domain/webhook.ts';
 import { EVENT_TYPE_PATTERN, WORKER_EVENT_TYPES } from '../../domain/worker.ts';
 import { eventMetadata, storedMetadata } from '../context.ts';
 import type { EventStore } from '../ports/eventStore.ts';
@@ -45,6 +46,7 @@ export const BUILT_IN_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...LICENSE_EVENT_TYPES,
   ...WORKER_EVENT_TYPES,
   ...DATA_MODEL_EVENT_TYPES,
+  ...WEBHOOK_EVENT_TYPES,
 ]);
 
 export interface EmitContext {

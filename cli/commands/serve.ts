@@ -30,6 +30,7 @@ export default class Serve extends Command {
       await rebuildReadModels(m3m);
       await m3m.feed.recheck();
     }
+    await m3m.webhooks.start();
     const app = await buildServer(m3m);
     const drainer = connectionDrainer(app.server);
     await app.listen({ host: config.http.host, port: config.http.port });

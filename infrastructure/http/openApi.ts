@@ -7,6 +7,7 @@ import { ERRORS } from '../../application/errorCatalogue.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { ProblemSchema } from './routeKit.ts';
+import { webhooksSection } from './webhookPayloads.ts';
 
 /**
  * The OpenAPI document (`/api/docs/json`) and its page (`/api/docs`). The routes' zod schemas make the
@@ -39,6 +40,11 @@ export const API_TAGS = [
     name: 'audit',
     description:
       'The audit log: who did what and when, every secret redacted; filtered, paged, exported as NDJSON or CSV.',
+  },
+  {
+    name: 'webhooks',
+    description:
+      "The `webhooks` module: a project's endpoints, their signing secrets and delivery log (Standard Webhooks). The messages' payloads are in the document's `webhooks` section.",
   },
   {
     name: 'runtime',
@@ -76,9 +82,10 @@ export const openApiOptions: FastifyDynamicSwaggerOptions = {
   // Picks the JSON Schema target from the document version: draft-2020-12 for 3.1.x.
   transform: jsonSchemaTransform,
   transformObject: (document) =>
-    withProblemResponses(jsonSchemaTransformObject(document) as ApiDocument) as ReturnType<
-      typeof jsonSchemaTransformObject
-    >,
+    ({
+      ...withProblemResponses(jsonSchemaTransformObject(document) as ApiDocument),
+      webhooks: webhooksSection(),
+    }) as ReturnType<typeof jsonSchemaTransformObject>,
 };
 
 type Responses = Record<string, { content?: Record<string, unknown> } | { $ref: string }>;

@@ -36,6 +36,7 @@ import { adminQuotaRoutes, quotaRoutes } from './routes/quotas.ts';
 import { runTriggerRoutes } from './routes/runTrigger.ts';
 import { triggerHelpRoutes } from './routes/triggerHelp.ts';
 import { userRoutes } from './routes/users.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import type { WorkerRouteDeps } from './routes/workerSchemas.ts';
 import { workerRoutes } from './routes/workers.ts';
 
@@ -174,6 +175,12 @@ export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): P
       adminQuotaRoutes(workers),
       triggerHelpRoutes(workers),
       auditRoutes(projects),
+      webhookRoutes({
+        app: m3m.webhooks.deps,
+        auth: identity.auth,
+        sender: m3m.webhooks.sender,
+        waitFor: identity.waitFor,
+      }),
       ...(options.extraRoutes?.({ identity, projects, modules }) ?? []),
     ],
     rootRoutes: [runTriggerRoutes(workers)],

@@ -21,6 +21,10 @@ export interface OutboundFetchOptions {
   allowPrivate?: boolean;
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /** Keep the first `maxResponseBytes` of a longer response instead of failing (webhooks' delivery log). */
+  truncateResponse?: boolean;
+  /** Who calls out, in error messages (default `m3m.http.fetch`). */
+  label?: string;
 }
 
 const blocked = new BlockList();
@@ -101,28 +105,35 @@ export class OutboundFetchError extends Error {
   override name = 'FetchError';
 }
 
-const refused = (address: string) =>
+const refused = (address: string, label = 'm3m.http.fetch') =>
   new OutboundFetchError(
-    `m3m.http.fetch refuses private, loopback and link-local addresses (${address}); only public destinations are allowed`,
+    `${label} refuses private, loopback and link-local addresses (${address}); only public destinations are allowed`,
   );
 
 /** `dns.lookup`, then refuses the connection when any resolved address is forbidden. */
-export const safeLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err, '', 0);
-    const bad = addresses.find((a) => isForbiddenAddress(a.address));
-    if (bad) return callback(refused(bad.address), '', 0);
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    const first = addresses[0];
-    if (!first) return callback(new OutboundFetchError(`${hostname} has no address`), '', 0);
-    return callback(null, first.address, first.family);
-  });
-};
+export const safeLookup: LookupFunction = (hostname, options, callback) =>
+  safeLookupFor('m3m.http.fetch')(hostname, options, callback);
+
+const safeLookupFor =
+  (label: string): LookupFunction =>
+  (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const bad = addresses.find((a) => isForbiddenAddress(a.address));
+      if (bad) return callback(refused(bad.address, label), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(new OutboundFetchError(`${hostname} has no address`), '', 0);
+      return callback(null, first.address, first.family);
+    });
+  };
 
 export function outboundFetch(options: OutboundFetchOptions = {}): OutboundFetch {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxResponseBytes ?? 1024 * 1024;
   const allowPrivate = options.allowPrivate ?? false;
+  const label = options.label ?? 'm3m.http.fetch';
+  const lookup = safeLookupFor(label);
 
   return {
     fetch(request: OutboundRequest): Promise<OutboundResponse> {
@@ -130,34 +141,34 @@ export function outboundFetch(options: OutboundFetchOptions = {}): OutboundFetch
       try {
         url = new URL(request.url);
       } catch {
-        return Promise.reject(new TypeError(`m3m.http.fetch: not a URL: ${request.url.slice(0, 200)}`));
+        return Promise.reject(new TypeError(`${label}: not a URL: ${request.url.slice(0, 200)}`));
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        return Promise.reject(new TypeError('m3m.http.fetch: only http and https URLs are allowed'));
+        return Promise.reject(new TypeError(`${label}: only http and https URLs are allowed`));
       }
       if (url.username || url.password) {
         return Promise.reject(
-          new TypeError('m3m.http.fetch: credentials in the URL are not allowed; send a header'),
+          new TypeError(`${label}: credentials in the URL are not allowed; send a header`),
         );
       }
       const host = url.hostname.replace(/^\[|\]$/g, '');
-      if (!allowPrivate && isIP(host) && isForbiddenAddress(host)) return Promise.reject(refused(host));
-      if (!allowPrivate && /^localhost$|\.localhost$/i.test(host)) return Promise.reject(refused(host));
+      if (!allowPrivate && isIP(host) && isForbiddenAddress(host))
+        return Promise.reject(refused(host, label));
+      if (!allowPrivate && /^localhost$|\.localhost$/i.test(host))
+        return Promise.reject(refused(host, label));
 
       return new Promise<OutboundResponse>((resolve, reject) => {
         const client = url.protocol === 'https:' ? https : http;
         const req = client.request(url, {
           method: request.method,
           headers: request.headers,
-          ...(allowPrivate ? {} : { lookup: safeLookup }),
+          ...(allowPrivate ? {} : { lookup }),
           agent: false,
         });
         let response: http.IncomingMessage | null = null;
         let settled = false;
         const timer = setTimeout(() => {
-          const err = new OutboundFetchError(
-            `m3m.http.fetch: no complete answer within ${timeoutMs / 1000} s`,
-          );
+          const err = new OutboundFetchError(`${label}: no complete answer within ${timeoutMs / 1000} s`);
           fail(err);
           if (response) response.destroy(err);
           else req.destroy(err);
@@ -169,7 +180,7 @@ export function outboundFetch(options: OutboundFetchOptions = {}): OutboundFetch
           reject(
             err instanceof OutboundFetchError || err instanceof TypeError
               ? err
-              : new OutboundFetchError(`m3m.http.fetch failed: ${err.message}`),
+              : new OutboundFetchError(`${label} failed: ${err.message}`),
           );
         };
         req.on('error', fail);
@@ -177,20 +188,7 @@ export function outboundFetch(options: OutboundFetchOptions = {}): OutboundFetch
           response = res;
           const chunks: Buffer[] = [];
           let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxBytes) {
-              const err = new OutboundFetchError(
-                `m3m.http.fetch: the response is larger than ${maxBytes} bytes`,
-              );
-              fail(err);
-              res.destroy(err);
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', fail);
-          res.on('end', () => {
+          const finish = () => {
             clearTimeout(timer);
             if (settled) return;
             settled = true;
@@ -201,9 +199,27 @@ export function outboundFetch(options: OutboundFetchOptions = {}): OutboundFetch
             resolve({
               status: res.statusCode ?? 0,
               headers,
-              body: Buffer.concat(chunks).toString('utf8'),
+              body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8'),
             });
+          };
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes && options.truncateResponse) {
+              chunks.push(chunk);
+              finish();
+              res.destroy();
+              return;
+            }
+            if (size > maxBytes) {
+              const err = new OutboundFetchError(`${label}: the response is larger than ${maxBytes} bytes`);
+              fail(err);
+              res.destroy(err);
+              return;
+            }
+            chunks.push(chunk);
           });
+          res.on('error', fail);
+          res.on('end', finish);
         });
         req.end(request.body);
       });

@@ -37,6 +37,10 @@ describe('loadConfig', () => {
         share: { maxConcurrent: 8, emitsPerInvocation: 100, emitsPerMinute: 1000 },
         healthMaxLag: 1000,
       },
+      webhooks: {
+        allowHttp: false,
+        retrySchedule: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      },
     });
     expect(isAbsolute(config.dataDir)).toBe(true);
   });
@@ -76,6 +80,8 @@ describe('loadConfig', () => {
       M3M_PROJECT_EMITS_PER_MINUTE: '50',
       M3M_QUOTA_DOCUMENT_BYTES: '10000000000',
       M3M_QUOTA_LOG_BYTES: '0',
+      M3M_WEBHOOKS_ALLOW_HTTP: 'true',
+      M3M_WEBHOOK_RETRY_SCHEDULE: '100ms, 2s,1m,1h',
       M3M_SMTP_FROM: ' shop@example.com ',
       M3M_TEST_MONGO_URL: 'mongodb://test',
       M3M_BLANK: ' ',
@@ -101,6 +107,7 @@ describe('loadConfig', () => {
         share: { maxConcurrent: 3, emitsPerInvocation: 10, emitsPerMinute: 50 },
         healthMaxLag: 50,
       },
+      webhooks: { allowHttp: true, retrySchedule: [100, 2000, 60_000, 3_600_000] },
     });
   });
 
@@ -168,6 +175,11 @@ describe('loadConfig', () => {
       'M3M_LOG_RETENTION_DAYS: must be an integer between 1 and 3650 (got "0")',
     ],
     ['M3M_ALLOW_PRIVATE_FETCH', 'yes', 'M3M_ALLOW_PRIVATE_FETCH: must be true or false (got "yes")'],
+    [
+      'M3M_WEBHOOK_RETRY_SCHEDULE',
+      '5s,soon',
+      'M3M_WEBHOOK_RETRY_SCHEDULE: must be a comma-separated list of at most 50 durations such as 5s,5m,30m,2h (units ms, s, m, h) (got "5s,soon")',
+    ],
     ['M3M_BCRYPT_ROUNDS', '3', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "3")'],
     ['M3M_BCRYPT_ROUNDS', '16', 'M3M_BCRYPT_ROUNDS: must be an integer between 4 and 15 (got "16")'],
     ['M3M_EVENT_MAX_ATTEMPTS', '0', 'M3M_EVENT_MAX_ATTEMPTS: must be an integer between 1 and 100 (got "0")'],

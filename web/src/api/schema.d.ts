@@ -877,6 +877,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's endpoints (never their secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Create an endpoint (owner or global admin); the answer carries its secret, this once */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint (never its secret) */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete an endpoint and its pending messages (owner or global admin) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Change an endpoint (owner or global admin); `enabled: true` switches one m3m disabled back on */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/webhooks/{webhookId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's messages with their attempts, newest first
+         * @description Filter by `status` (`pending`, `succeeded`, `failed`). Pages of `limit` (≤ 100); pass `nextCursor` as `cursor` for older ones. Kept M3M_LOG_RETENTION_DAYS days.
+         */
+        get: operations["listWebhookMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/webhooks/{webhookId}/messages/{messageId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a settled message again now (owner or global admin), with a fresh round of retries */
+        post: operations["redeliverWebhookMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/webhooks/{webhookId}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again every failed message made since `since` (owner or global admin) */
+        post: operations["recoverWebhookMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/webhooks/{webhookId}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the signing secret (owner or global admin): the new one is shown this once; the old one keeps signing for 24 hours */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` message to the endpoint now (owner or global admin) and show the attempt
+         * @description One attempt, not retried; the answer is 200 whatever the receiver answered: see `attempt`.
+         */
+        post: operations["sendWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/workers": {
         parameters: {
             query?: never;
@@ -1359,7 +1487,161 @@ export interface paths {
         trace: operations["callWorkerPathTrace"];
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "custom.Type": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An event a worker emitted with m3m.events.emit(Type, payload): `custom.<Type>` */
+        post: operations["webhookCustomType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "goal.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A goal was defined in the project */
+        post: operations["webhookGoalCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "goal.incremented": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A goal was incremented */
+        post: operations["webhookGoalIncremented"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "module.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A module was disabled in the project */
+        post: operations["webhookModuleDisabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "module.enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A module was enabled in the project */
+        post: operations["webhookModuleEnabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "project.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The project was deleted (the last message its endpoints get) */
+        post: operations["webhookProjectDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "project.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The project was renamed, recoloured or given a new slug (only the changed field is present) */
+        post: operations["webhookProjectUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** "Send test event": sent to one endpoint on request */
+        post: operations["webhookWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "worker.deployed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A worker version was deployed */
+        post: operations["webhookWorkerDeployed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -1408,7 +1690,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed`, `quota_exceeded`, `worker_suspended` (each explained at `/api/v1/problems/<code>`). */
+        /** @description Conflict: a problem whose `code` is one of `concurrent_modification`, `email_taken`, `user_exists`, `root_assigned`, `project_exists`, `slug_taken`, `goal_exists`, `module_is_core`, `module_already_active`, `license_exists`, `webhook_exists`, `worker_exists`, `worker_disabled`, `worker_not_deployed`, `quota_exceeded`, `worker_suspended` (each explained at `/api/v1/problems/<code>`). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1435,7 +1717,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Not Found: a problem whose `code` is one of `route_not_found`, `not_found`, `user_not_found`, `project_not_found`, `member_not_found`, `goal_not_found`, `env_variable_not_found`, `module_not_found`, `license_not_found`, `worker_not_found`, `version_not_found`, `document_not_found`, `model_not_found`, `invocation_not_found` (each explained at `/api/v1/problems/<code>`). */
+        /** @description Not Found: a problem whose `code` is one of `route_not_found`, `not_found`, `user_not_found`, `project_not_found`, `member_not_found`, `goal_not_found`, `env_variable_not_found`, `module_not_found`, `license_not_found`, `webhook_not_found`, `webhook_message_not_found`, `worker_not_found`, `version_not_found`, `document_not_found`, `model_not_found`, `invocation_not_found` (each explained at `/api/v1/problems/<code>`). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -3985,6 +4267,434 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            createdAt: string;
+                            description: string;
+                            disabledDetail: string | null;
+                            /** @description `gone` (the receiver answered 410) or `failing` (5 days of failures) when m3m switched it off */
+                            disabledReason: string | null;
+                            enabled: boolean;
+                            eventTypes: string[] | null;
+                            id: string;
+                            /** @description Until then deliveries are signed with the previous secret too */
+                            previousSecretExpiresAt: string | null;
+                            projectId: string;
+                            rateLimit: number;
+                            secretRotatedAt: string | null;
+                            updatedAt: string;
+                            url: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    enabled?: boolean;
+                    /** @description The public event types to receive (see the `webhooks` section), `custom.<Type>` for events emitted by workers; null or absent: all of them */
+                    eventTypes?: string[] | null;
+                    /** @description Messages per second at most (per m3m process); default 10 */
+                    rateLimit?: number;
+                    /** @description https (http only where the installation sets M3M_WEBHOOKS_ALLOW_HTTP=true) */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        description: string;
+                        disabledDetail: string | null;
+                        /** @description `gone` (the receiver answered 410) or `failing` (5 days of failures) when m3m switched it off */
+                        disabledReason: string | null;
+                        enabled: boolean;
+                        eventTypes: string[] | null;
+                        id: string;
+                        /** @description Until then deliveries are signed with the previous secret too */
+                        previousSecretExpiresAt: string | null;
+                        projectId: string;
+                        rateLimit: number;
+                        /** @description The signing secret (`whsec_` + base64), shown this once: store it in the receiver */
+                        secret: string;
+                        secretRotatedAt: string | null;
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        description: string;
+                        disabledDetail: string | null;
+                        /** @description `gone` (the receiver answered 410) or `failing` (5 days of failures) when m3m switched it off */
+                        disabledReason: string | null;
+                        enabled: boolean;
+                        eventTypes: string[] | null;
+                        id: string;
+                        /** @description Until then deliveries are signed with the previous secret too */
+                        previousSecretExpiresAt: string | null;
+                        projectId: string;
+                        rateLimit: number;
+                        secretRotatedAt: string | null;
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    enabled?: boolean;
+                    /** @description The public event types to receive (see the `webhooks` section), `custom.<Type>` for events emitted by workers; null or absent: all of them */
+                    eventTypes?: string[] | null;
+                    /** @description Messages per second at most (per m3m process); default 10 */
+                    rateLimit?: number;
+                    /** @description https (http only where the installation sets M3M_WEBHOOKS_ALLOW_HTTP=true) */
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        description: string;
+                        disabledDetail: string | null;
+                        /** @description `gone` (the receiver answered 410) or `failing` (5 days of failures) when m3m switched it off */
+                        disabledReason: string | null;
+                        enabled: boolean;
+                        eventTypes: string[] | null;
+                        id: string;
+                        /** @description Until then deliveries are signed with the previous secret too */
+                        previousSecretExpiresAt: string | null;
+                        projectId: string;
+                        rateLimit: number;
+                        secretRotatedAt: string | null;
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listWebhookMessages: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            attemptLog: {
+                                at: string;
+                                durationMs: number;
+                                error: string | null;
+                                id: string;
+                                /** @enum {string} */
+                                outcome: "succeeded" | "failed";
+                                /** @description The first 4 KB of the response body */
+                                responseBody: string;
+                                statusCode: number | null;
+                                /** @enum {string} */
+                                trigger: "scheduled" | "test";
+                            }[];
+                            attempts: number;
+                            createdAt: string;
+                            eventId: string | null;
+                            eventType: string;
+                            /** @description The `webhook-id` header: the same on every attempt */
+                            id: string;
+                            lastAttemptAt: string | null;
+                            lastError: string | null;
+                            lastStatusCode: number | null;
+                            nextAttemptAt: string | null;
+                            /** @description The JSON body as sent: `{ type, timestamp, data }` */
+                            payload: unknown;
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    redeliverWebhookMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                messageId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messageId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    recoverWebhookMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        since: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        previousSecretExpiresAt: string;
+                        /** @description The signing secret (`whsec_` + base64), shown this once: store it in the receiver */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    sendWebhookTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attempt: {
+                            at: string;
+                            durationMs: number;
+                            error: string | null;
+                            id: string;
+                            /** @enum {string} */
+                            outcome: "succeeded" | "failed";
+                            /** @description The first 4 KB of the response body */
+                            responseBody: string;
+                            statusCode: number | null;
+                            /** @enum {string} */
+                            trigger: "scheduled" | "test";
+                        };
+                        messageId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     listWorkers: {
         parameters: {
             query?: never;
@@ -5976,6 +6686,438 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    webhookCustomType: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description What the worker emitted */
+                        payload: unknown;
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @description custom.<Type> */
+                    type: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookGoalCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        goalId: string;
+                        /** @enum {string} */
+                        goalType: "counter" | "daily_counter";
+                        name: string;
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        slug: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "goal.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookGoalIncremented: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        by: number;
+                        /** @description The UTC day counted, YYYY-MM-DD */
+                        day: string;
+                        goalId: string;
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        slug: string;
+                        /** @description `api`, `cli`, `worker:<id>` or `system` */
+                        source: string;
+                        /** @description The goal’s total after this increment */
+                        total: number;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "goal.incremented";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookModuleDisabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        moduleCode: string;
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "module.disabled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookModuleEnabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        moduleCode: string;
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "module.enabled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookProjectDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        slug: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "project.deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookProjectUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        color?: ("red" | "orange" | "amber" | "yellow" | "lime" | "green" | "emerald" | "teal" | "cyan" | "sky" | "blue" | "indigo" | "violet" | "purple" | "fuchsia" | "pink") | null;
+                        name?: string;
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        slug?: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "project.updated";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        webhookId: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "webhook.test";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookWorkerDeployed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @enum {string} */
+                        language: "javascript" | "typescript";
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        version: number;
+                        workerId: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "worker.deployed";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

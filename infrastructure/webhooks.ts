@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
+import type { ModuleCatalog } from '../application/modules/catalog.ts';
+import type { EnvironmentDeps } from '../application/projects/deps.ts';
+import type { WebhookDeps } from '../application/webhooks/deps.ts';
+import { WebhookSender, type WebhookSenderOptions } from '../application/webhooks/sender.ts';
+import { ProjectionRunner } from '../projections/projectionRunner.ts';
+import { webhookOutboxProjection } from '../projections/webhookOutbox.ts';
+import type { Config } from './config.ts';
+import { outboundFetch } from './net/outboundFetch.ts';
+
+/** The webhooks of one m3m process: the outbox consumer and the sender. `start()` them after the projections. */
+export interface Webhooks {
+  deps: WebhookDeps;
+  /** Follows the event feed into the outbox (`webhook_outbox`), with its own checkpoint. */
+  outbox: ProjectionRunner;
+  sender: WebhookSender;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Tests shorten the sender's polling and leases. */
+export type WebhookOptions = Partial<Pick<WebhookSenderOptions, 'pollMs' | 'leaseMs' | 'failingDisableMs'>>;
+
+/** A send's time limit (the issue's 15 s) and how much of a response the delivery log keeps. */
+const SEND_TIMEOUT_MS = 15_000;
+const RESPONSE_KEPT_BYTES = 4096;
+
+export function openWebhooks(parts: {
+  config: Config;
+  logger: Logger;
+  projects: EnvironmentDeps;
+  schemas: EventSchemaRegistry;
+  modules: ModuleCatalog;
+  options?: WebhookOptions;
+}): Webhooks {
+  const { config, logger, projects, schemas, modules } = parts;
+  const deps: WebhookDeps = { ...projects, modules, allowHttp: config.webhooks.allowHttp };
+  let sender: WebhookSender | null = null;
+  const outbox = new ProjectionRunner({
+    eventStore: projects.eventStore,
+    readStore: projects.readStore,
+    schemas,
+    projections: [webhookOutboxProjection(() => sender?.nudge())],
+    logger: logger.child({ component: 'webhook-outbox' }),
+  });
+  sender = new WebhookSender({
+    deps,
+    // The same guard as the workers' http.fetch: M3M_ALLOW_PRIVATE_FETCH=true lets both reach private targets.
+    fetcher: outboundFetch({
+      allowPrivate: config.workers.allowPrivateFetch,
+      timeoutMs: SEND_TIMEOUT_MS,
+      maxResponseBytes: RESPONSE_KEPT_BYTES,
+      truncateResponse: true,
+      label: 'webhook delivery',
+    }),
+    logger: logger.child({ component: 'webhooks' }),
+    retrySchedule: config.webhooks.retrySchedule,
+    retentionDays: config.workers.logRetentionDays,
+    ...parts.options,
+  });
+  const theSender = sender;
+  return {
+    deps,
+    outbox,
+    sender: theSender,
+    async start() {
+      await outbox.start();
+      await theSender.start();
+    },
+    async close() {
+      await outbox.stop();
+      await theSender.stop();
+    },
+  };
+}

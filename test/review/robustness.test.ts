@@ -184,6 +184,22 @@ describe('robustness: malformed input on every documented route', () => {
         body: { moduleCode: 'webhooks', scope: 'all_projects' },
       })
     ).json()) as { id: string };
+    // The webhooks module on, with an endpoint (subscribed to nothing that happens here) and a test message, so
+    // that the webhook routes are reached with real ids. Its loopback URL is refused at send time.
+    const enabled = await server.request('POST', `/api/v1/projects/${project.id}/modules`, {
+      token,
+      body: { moduleCode: 'webhooks' },
+    });
+    expect(enabled.status).toBe(200);
+    const hook = (await (
+      await server.request('POST', `/api/v1/projects/${project.id}/webhooks`, {
+        token,
+        body: { url: 'https://127.0.0.1/hook', eventTypes: ['custom.Nothing'] },
+      })
+    ).json()) as { id: string };
+    const tested = (await (
+      await server.request('POST', `/api/v1/projects/${project.id}/webhooks/${hook.id}/test`, { token })
+    ).json()) as { messageId: string };
     const worker = await createWorker(
       server,
       token,
@@ -216,6 +232,8 @@ describe('robustness: malformed input on every documented route', () => {
       name: 'TOKEN',
       moduleCode: 'webhooks',
       licenseId: license.id,
+      webhookId: hook.id,
+      messageId: tested.messageId,
       file: `${'0'.repeat(64)}.png`,
     };
     projectId = project.id;

@@ -44,21 +44,34 @@ export async function identityProblem(eventStore: EventStore, readStore: ReadSto
   return `the read store belongs to another event store (its first event was ${recorded.firstEventId}, this event store's is ${current}): ${REPLAY_ADVICE}`;
 }
 
+/** A checkpoint that only ever moves forward from now on: replaying history through it would act twice. */
+export interface ForwardOnlyCheckpoint {
+  collection: string;
+  id: string;
+}
+
 /**
- * After every projection was rebuilt: records the event store's identity, and moves the runtime's checkpoint
- * back to the head when it is beyond it or belonged to another store (workers get the events that come from
- * now on, never a history they would see twice or never).
+ * After every projection was rebuilt: records the event store's identity, and moves the checkpoints of the
+ * consumers that act on the world (the runtime's, and `forwardOnly`: the webhook outbox's) back to the head
+ * when they are beyond it or belonged to another store: workers and receivers get the events that come from
+ * now on, never a history they would see twice or never.
  */
-export async function realignAfterReplay(eventStore: EventStore, readStore: ReadStore): Promise<void> {
+export async function realignAfterReplay(
+  eventStore: EventStore,
+  readStore: ReadStore,
+  forwardOnly: ForwardOnlyCheckpoint[] = [],
+): Promise<void> {
   const head = await eventStore.headPosition();
   const current = await firstEventId(eventStore);
   const identities = readStore.collection<IdentityDoc>(IDENTITY);
   const recorded = await identities.get(IDENTITY_ID);
   const otherStore = recorded !== null && current !== null && recorded.firstEventId !== current;
-  const runtime = readStore.collection<Doc & { position: number; updatedAt: string }>(RUNTIME_CHECKPOINT);
-  const checkpoint = await runtime.get('checkpoint');
-  if (checkpoint && (checkpoint.position > head || otherStore)) {
-    await runtime.upsert({ id: 'checkpoint', position: head, updatedAt: new Date().toISOString() });
+  for (const { collection, id } of [{ collection: RUNTIME_CHECKPOINT, id: 'checkpoint' }, ...forwardOnly]) {
+    const checkpoints = readStore.collection<Doc & { position: number; updatedAt: string }>(collection);
+    const checkpoint = await checkpoints.get(id);
+    if (checkpoint && (checkpoint.position > head || otherStore)) {
+      await checkpoints.upsert({ ...checkpoint, position: head, updatedAt: new Date().toISOString() });
+    }
   }
   if (current === null) await identities.delete(IDENTITY_ID);
   else

@@ -106,6 +106,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     projects: projectDeps,
     schemas,
     modules,
+    feed,
     ...(options.webhooks ? { options: options.webhooks } : {}),
   });
   return {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
+import type { EventFeed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
 import type { WebhookDeps } from '../application/webhooks/deps.ts';
@@ -32,9 +33,11 @@ export function openWebhooks(parts: {
   projects: EnvironmentDeps;
   schemas: EventSchemaRegistry;
   modules: ModuleCatalog;
+  /** The process's one event feed: the outbox is one more of its consumers. */
+  feed: EventFeed;
   options?: WebhookOptions;
 }): Webhooks {
-  const { config, logger, projects, schemas, modules } = parts;
+  const { config, logger, projects, schemas, modules, feed } = parts;
   const deps: WebhookDeps = { ...projects, modules, allowHttp: config.webhooks.allowHttp };
   let sender: WebhookSender | null = null;
   const outbox = new ProjectionRunner({
@@ -42,6 +45,7 @@ export function openWebhooks(parts: {
     readStore: projects.readStore,
     schemas,
     projections: [webhookOutboxProjection(() => sender?.nudge())],
+    feed,
     logger: logger.child({ component: 'webhook-outbox' }),
   });
   sender = new WebhookSender({

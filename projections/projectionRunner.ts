@@ -636,5 +636,10 @@ export class ProjectionRunner {
 }
 
 function checkpointCollection(projection: Projection): string {
-  return `m3m_checkpoint_${projection.name}`;
+  return checkpointCollectionOf(projection.name);
+}
+
+/** Where a projection keeps its checkpoint (document id `checkpoint`). */
+export function checkpointCollectionOf(projectionName: string): string {
+  return `m3m_checkpoint_${projectionName}`;
 }

@@ -40,9 +40,12 @@ export function messageId(webhookId: string, eventId: string): string {
   return `msg_${createHash('sha256').update(`${webhookId}:${eventId}`).digest('base64url').slice(0, 27)}`;
 }
 
+/** The outbox's projection name: `m3m replay` never rebuilds it (that would send history again). */
+export const WEBHOOK_OUTBOX = 'webhook_outbox';
+
 export function webhookOutboxProjection(onQueued: () => void = () => {}): Projection {
   return {
-    name: 'webhook_outbox',
+    name: WEBHOOK_OUTBOX,
     version: 1,
     collections: {
       [OUTBOX_ENDPOINTS]: [{ fields: ['projectId'] }],

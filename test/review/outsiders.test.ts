@@ -30,6 +30,9 @@ const BODIES: Record<string, unknown> = {
     eventTypes: ['GoalIncremented'],
   },
   'PUT /api/v1/projects/{id}/collections/{collection}/schema': { schema: { type: 'object' } },
+  'POST /api/v1/projects/{id}/webhooks': { url: 'https://hooks.example.com/m3m' },
+  'PATCH /api/v1/projects/{id}/webhooks/{webhookId}': { description: 'CRM' },
+  'POST /api/v1/projects/{id}/webhooks/{webhookId}/recover': { since: '2026-01-01T00:00:00.000Z' },
 };
 
 interface Operation {
@@ -87,6 +90,9 @@ describe('project-scoped routes and who may know a project exists', () => {
       userId: memberUser.user.id,
       collection: 'notes',
       documentId: 'n1',
+      // Well-formed ids are enough: an outsider must be refused before anything looks them up.
+      webhookId: randomUUID(),
+      messageId: 'msg_outsider',
     };
     const doc = (await (await server.request('GET', '/api/docs/json')).json()) as {
       paths: Record<string, Record<string, { requestBody?: unknown }>>;

@@ -142,38 +142,47 @@ export function webhookOutboxProjection(onQueued: () => void = () => {}): Projec
         default:
           break;
       }
-      const made = publicMessageOf(recorded, goal);
-      if (!made) return;
-      const setting = await view.collection<ModuleDoc>(OUTBOX_MODULES).get(made.projectId);
-      if (!isOn(setting, new Date(at))) return;
-      const subscribed = (await findAll(endpoints, { projectId: made.projectId })).filter(
-        (e) => e.enabled && (e.eventTypes === null || e.eventTypes.includes(made.message.type)),
-      );
-      if (subscribed.length === 0) return;
-      const body = JSON.stringify(made.message);
-      for (const endpoint of subscribed) {
-        const id = messageId(endpoint.id, recorded.id);
-        if (await messages.get(id)) continue;
-        await messages.insert({
-          id,
-          webhookId: endpoint.id,
-          projectId: made.projectId,
-          eventId: recorded.id,
-          eventType: made.message.type,
-          body,
-          createdAt: at,
-          status: 'pending',
-          attempts: 0,
-          roundAttempts: 0,
-          dueAt: Date.parse(at),
-          leaseOwner: null,
-          lastAttemptAt: null,
-          lastStatusCode: null,
-          lastError: null,
-          updatedAt: at,
-        });
+      const enqueue = async () => {
+        const made = publicMessageOf(recorded, goal);
+        if (!made) return;
+        const setting = await view.collection<ModuleDoc>(OUTBOX_MODULES).get(made.projectId);
+        if (!isOn(setting, new Date(at))) return;
+        const subscribed = (await findAll(endpoints, { projectId: made.projectId })).filter(
+          (e) => e.enabled && (e.eventTypes === null || e.eventTypes.includes(made.message.type)),
+        );
+        if (subscribed.length === 0) return;
+        const body = JSON.stringify(made.message);
+        for (const endpoint of subscribed) {
+          const id = messageId(endpoint.id, recorded.id);
+          if (await messages.get(id)) continue;
+          await messages.insert({
+            id,
+            webhookId: endpoint.id,
+            projectId: made.projectId,
+            eventId: recorded.id,
+            eventType: made.message.type,
+            body,
+            createdAt: at,
+            status: 'pending',
+            attempts: 0,
+            roundAttempts: 0,
+            dueAt: Date.parse(at),
+            leaseOwner: null,
+            lastAttemptAt: null,
+            lastStatusCode: null,
+            lastError: null,
+            updatedAt: at,
+          });
+        }
+        onQueued();
+      };
+      await enqueue();
+      // The project's last message (project.deleted) is queued above; nothing is kept to route its events by.
+      if (recorded.type === 'ProjectDeleted') {
+        const { projectId } = recorded.data as { projectId: string };
+        await view.collection<ModuleDoc>(OUTBOX_MODULES).delete(projectId);
+        await endpoints.deleteMany({ projectId });
       }
-      onQueued();
     },
   };
 }

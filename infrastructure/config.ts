@@ -55,7 +55,7 @@ export interface WorkersConfig {
   /** CPU ms per minute per worker, and the circuit breaker (issue 12, item 7). */
   guard: { cpuBudgetMsPerMinute: number; breakerThreshold: number; coolDownMs: number };
   /** One project's share of the runtime (issue 12, item 6). */
-  share: { maxConcurrent: number; emitsPerInvocation: number; emitsPerMinute: number };
+  share: { maxConcurrent: number; maxIsolates: number; emitsPerInvocation: number; emitsPerMinute: number };
   /** `/health` turns `degraded` when a consumer of `$all` is this many positions behind its head. */
   healthMaxLag: number;
 }
@@ -170,6 +170,7 @@ const Env = z.object({
   M3M_WORKER_BREAKER_THRESHOLD: integerBetween(1, 1000).prefault('5'),
   M3M_WORKER_COOL_DOWN_MS: integerBetween(1000, 86_400_000).prefault('600000'),
   M3M_PROJECT_MAX_CONCURRENT: integerBetween(1, 10_000).prefault('8'),
+  M3M_PROJECT_MAX_ISOLATES: integerBetween(1, 10_000).prefault('10'),
   M3M_PROJECT_EMITS_PER_INVOCATION: integerBetween(1, 1000).prefault('100'),
   M3M_PROJECT_EMITS_PER_MINUTE: integerBetween(1, 10_000_000).prefault('1000'),
   M3M_HEALTH_MAX_LAG: integerBetween(1, 1_000_000_000).prefault('1000'),
@@ -255,6 +256,7 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
       },
       share: {
         maxConcurrent: env.M3M_PROJECT_MAX_CONCURRENT,
+        maxIsolates: env.M3M_PROJECT_MAX_ISOLATES,
         emitsPerInvocation: env.M3M_PROJECT_EMITS_PER_INVOCATION,
         emitsPerMinute: env.M3M_PROJECT_EMITS_PER_MINUTE,
       },

@@ -77,7 +77,11 @@ export async function openWorkerRuntime(parts: {
   const { config, logger, projects, modules, plugins, runner, feed: eventFeed, options } = parts;
   const { eventStore, readStore, clock } = projects;
   const runtimeLogger = logger.child({ component: 'runtime' });
-  const sandbox = new SandboxHost({ defaultLimits: config.workers.limits, logger: runtimeLogger });
+  const sandbox = new SandboxHost({
+    defaultLimits: config.workers.limits,
+    maxIsolatesPerProject: config.workers.share.maxIsolates,
+    logger: runtimeLogger,
+  });
   const feed = new InvocationFeed();
   const workers: RuntimeDeps = {
     ...projects,

@@ -51,6 +51,8 @@ export interface SandboxInvocation {
   limits?: Partial<SandboxLimits>;
   hostApi?: HostApi;
   invocationId?: string;
+  /** The worker's project: its isolates count against the project's share of the pool. */
+  projectId?: string;
 }
 
 export interface SandboxResult {

@@ -193,6 +193,7 @@ export async function dryRunWorker(
         limits,
         hostApi,
         invocationId,
+        projectId,
       });
       results.push({
         event: {

@@ -103,6 +103,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
       limits,
       hostApi,
       invocationId,
+      projectId: worker.projectId,
     });
   } finally {
     release?.();

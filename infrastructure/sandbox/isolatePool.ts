@@ -1,6 +1,8 @@
 // The runtime process's warm isolates: one per worker version, LRU-capped by count and by the sum of
 // their memory limits, invocations of one worker version run one after another (a "lane"), different
-// versions run concurrently on isolated-vm's threads.
+// versions run concurrently on isolated-vm's threads. One project holds at most `maxIsolatesPerProject` of
+// them (issue 12, item 6): a project at its limit replaces its own least recently used idle isolate, or waits
+// for one of its own to finish; it never evicts another project's isolates beyond the pool's own LRU.
 import type { RuntimeConfig } from './limits.ts';
 import type { WireResult } from './protocol.ts';
 import type { IsolateInfo } from './types.ts';
@@ -16,6 +18,8 @@ export class IsolatePool {
   /** Per worker version: the tail of its queue and how many invocations wait or run on it. */
   readonly #lanes = new Map<string, { tail: Promise<unknown>; size: number }>();
   readonly #byInvocation = new Map<string, WorkerIsolate>();
+  /** Per project: jobs waiting for one of the project's isolates to become idle. */
+  readonly #projectWaiters = new Map<string, (() => void)[]>();
 
   constructor(config: RuntimeConfig, hooks: WorkerIsolateHooks) {
     this.#config = config;
@@ -45,6 +49,7 @@ export class IsolatePool {
       if (entry.workerId !== workerId || (version !== null && entry.version !== version)) continue;
       this.#entries.delete(key);
       if (!entry.busy) entry.dispose();
+      if (entry.projectId !== undefined) this.#wake(entry.projectId);
       count++;
     }
     return count;
@@ -56,6 +61,7 @@ export class IsolatePool {
       entries.map(async (entry) => ({
         workerId: entry.workerId,
         version: entry.version,
+        ...(entry.projectId === undefined ? {} : { projectId: entry.projectId }),
         memoryMb: entry.memoryMb,
         invocations: entry.invocations,
         busy: entry.busy,
@@ -75,6 +81,9 @@ export class IsolatePool {
     if (entry) {
       this.#entries.delete(key); // re-insert: most recently used
     } else {
+      // A project at its share of isolates waits for one of its own; other projects' jobs do not wait here.
+      while (job.projectId !== undefined && !this.#projectRoom(job.projectId))
+        await this.#projectTurn(job.projectId);
       this.#makeRoom(job.limits.memoryMb);
       entry = new WorkerIsolate(job, this.#config, this.#hooks);
     }
@@ -89,7 +98,44 @@ export class IsolatePool {
       } else if (this.#entries.get(key) !== entry) {
         entry.dispose(); // dropped by dispose() while it ran
       }
+      if (entry.projectId !== undefined) this.#wake(entry.projectId);
     }
+  }
+
+  /**
+   * Makes room now for one more isolate of `projectId` within its share, by evicting the project's own least
+   * recently used idle isolate if it must; false when all the isolates it holds are busy. Synchronous, so that the
+   * caller creates its isolate before another job of the project looks.
+   */
+  #projectRoom(projectId: string): boolean {
+    let held = 0;
+    let oldestIdle: [string, WorkerIsolate] | null = null;
+    for (const [key, entry] of this.#entries) {
+      if (entry.projectId !== projectId) continue;
+      held++;
+      if (!oldestIdle && !entry.busy) oldestIdle = [key, entry];
+    }
+    if (held < this.#config.maxIsolatesPerProject) return true;
+    if (!oldestIdle) return false;
+    this.#entries.delete(oldestIdle[0]);
+    oldestIdle[1].dispose();
+    return true;
+  }
+
+  /** Resolves when one of the project's isolates finishes an invocation or is dropped. */
+  #projectTurn(projectId: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const queue = this.#projectWaiters.get(projectId) ?? [];
+      queue.push(resolve);
+      this.#projectWaiters.set(projectId, queue);
+    });
+  }
+
+  #wake(projectId: string): void {
+    const queue = this.#projectWaiters.get(projectId);
+    if (!queue) return;
+    this.#projectWaiters.delete(projectId);
+    for (const resolve of queue) resolve();
   }
 
   /** Evicts idle isolates, oldest first, until one more of `memoryMb` fits; busy ones are never evicted. */

@@ -12,6 +12,7 @@ export const LIMIT_BOUNDS: Readonly<Record<keyof Limits, { min: number; max: num
 /** Settings of the runtime process, fixed when it starts. */
 export interface RuntimeConfig {
   maxIsolates: number;
+  maxIsolatesPerProject: number;
   maxPoolMemoryMb: number;
   maxResultBytes: number;
   maxHostCallBytes: number;
@@ -33,6 +34,7 @@ export function runtimeConfig(options: SandboxHostOptions): RuntimeConfig {
   };
   return {
     maxIsolates: positive('maxIsolates', options.maxIsolates, 50),
+    maxIsolatesPerProject: positive('maxIsolatesPerProject', options.maxIsolatesPerProject, 10),
     maxPoolMemoryMb: positive('maxPoolMemoryMb', options.maxPoolMemoryMb, 4096),
     maxResultBytes: positive('maxResultBytes', options.maxResultBytes, MiB),
     maxHostCallBytes: positive('maxHostCallBytes', options.maxHostCallBytes, MiB),

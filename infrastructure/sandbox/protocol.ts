@@ -14,6 +14,7 @@ export type HostToRuntime =
   | {
       type: 'invoke';
       invocationId: string;
+      projectId?: string;
       worker: WorkerCode;
       handler: HandlerName;
       /** `undefined` when the input is `undefined`. */

@@ -182,6 +182,7 @@ export class SandboxHost {
       this.#post(child, {
         type: 'invoke',
         invocationId,
+        ...(request.projectId === undefined ? {} : { projectId: request.projectId }),
         worker: {
           id: worker.id,
           version: worker.version,

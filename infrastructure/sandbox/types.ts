@@ -53,6 +53,8 @@ export interface InvocationRequest {
   hostApi?: HostApi;
   /** Defaults to a random UUID; echoed in the result and in every host call's context. */
   invocationId?: string;
+  /** The worker's project: its isolates count against `maxIsolatesPerProject`. Absent: no project share. */
+  projectId?: string;
 }
 
 export type Outcome = 'ok' | 'error' | 'timeout' | 'cpu_limit' | 'memory_limit' | 'crashed';
@@ -99,6 +101,7 @@ export type CompileResult =
 /** What the runtime process holds for one worker version. */
 export interface IsolateInfo {
   workerId: string;
+  projectId?: string;
   version: number;
   memoryMb: number;
   invocations: number;
@@ -132,6 +135,11 @@ export interface SandboxHostOptions {
   defaultLimits?: Partial<Limits>;
   /** Warm isolates kept in the runtime process (LRU). Default 50. */
   maxIsolates?: number;
+  /**
+   * Isolates one project (`InvocationRequest.projectId`) may hold in the runtime process, busy or warm. Default 10.
+   * A project at its limit replaces its own least recently used idle isolate, or waits for one of its own.
+   */
+  maxIsolatesPerProject?: number;
   /** Sum of the isolates' `memoryMb` the pool keeps warm before evicting idle ones (LRU). Default 4096. */
   maxPoolMemoryMb?: number;
   /** Largest JSON result, in UTF-8 bytes. Default 1 MiB. */

@@ -18,6 +18,8 @@ const ABANDONED = 'Promise was abandoned';
 
 export interface InvokeJob {
   invocationId: string;
+  /** The worker's project: its isolates count against the project's share of the pool. */
+  projectId?: string;
   worker: WorkerCode;
   handler: HandlerName;
   inputJson: string | undefined;
@@ -60,6 +62,7 @@ type Fn = (...args: unknown[]) => unknown;
 
 export class WorkerIsolate {
   readonly workerId: string;
+  readonly projectId: string | undefined;
   readonly version: number;
   readonly memoryMb: number;
   readonly #source: string;
@@ -81,6 +84,7 @@ export class WorkerIsolate {
 
   constructor(job: InvokeJob, config: RuntimeConfig, hooks: WorkerIsolateHooks) {
     this.workerId = job.worker.id;
+    this.projectId = job.projectId;
     this.version = job.worker.version;
     this.memoryMb = job.limits.memoryMb;
     this.#source = job.worker.source;

@@ -103,3 +103,61 @@ describe("a project's fair share of the runtime", () => {
     expect((await run(quiet.id, other.id)).json.result).toMatchObject({ sent: 5 });
   });
 });
+
+/**
+ * Issue 12, item 6, the isolates: one project could fill the runtime process's whole pool of warm isolates (50) and
+ * push every other project's isolates out. A project holds at most M3M_PROJECT_MAX_ISOLATES: past it, it replaces
+ * its own least recently used idle isolate, or waits for one of its own to finish; others do not wait.
+ */
+describe("a project's share of the isolate pool", () => {
+  let server: TestServer;
+  let root: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: { M3M_PROJECT_MAX_ISOLATES: '2', M3M_PROJECT_MAX_CONCURRENT: '4', M3M_WORKER_CPU_MS: '3000' },
+    });
+    root = await server.signInAsRoot();
+  });
+  afterAll(() => server?.close());
+
+  const run = (projectId: string, workerId: string) =>
+    expectStatus(
+      send(server, 'POST', `/api/v1/projects/${projectId}/workers/${workerId}/run`, {
+        token: root,
+        body: {},
+      }),
+      200,
+    );
+  const busy =
+    'export default { run() { const start = Date.now(); while (Date.now() - start < 600) {} return { start, end: Date.now() }; } };';
+
+  it('a project with more workers than its share runs at most M3M_PROJECT_MAX_ISOLATES at once; another project does not wait, and keeps its warm isolate', async () => {
+    const crowd = await createProject(server, root, 'isolate-crowd');
+    const solo = await createProject(server, root, 'isolate-solo');
+    const workers = [];
+    for (let i = 0; i < 3; i++) {
+      workers.push(await createWorker(server, root, crowd.id, { name: `I${i}`, slug: `i${i}` }, busy));
+    }
+    const alone = await createWorker(server, root, solo.id, { name: 'Alone', slug: 'alone' }, busy);
+    await run(solo.id, alone.id); // warm
+
+    const crowdRuns = workers.map((w) => run(crowd.id, w.id));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const soloRun = run(solo.id, alone.id);
+    const spans = (await Promise.all(crowdRuns)).map((r) => r.json.result as { start: number; end: number });
+    const soloSpan = (await soloRun).json.result as { start: number; end: number };
+
+    // Three runs were allowed at once (M3M_PROJECT_MAX_CONCURRENT is 4), but only two isolates: never three overlap…
+    const overlapping = (at: number) => spans.filter((s) => s.start <= at && at < s.end).length;
+    expect(Math.max(...spans.map((s) => overlapping(s.start)))).toBe(2);
+    const firstEnd = Math.min(...spans.map((s) => s.end));
+    expect(Math.max(...spans.map((s) => s.start))).toBeGreaterThanOrEqual(firstEnd);
+    // …while the other project's run started at once, and its isolate stayed warm.
+    expect(soloSpan.start).toBeLessThan(firstEnd);
+
+    const isolates = await server.m3m.sandbox.isolates();
+    expect(isolates.filter((i) => i.projectId === crowd.id)).toHaveLength(2);
+    expect(isolates.filter((i) => i.projectId === solo.id).map((i) => i.workerId)).toEqual([alone.id]);
+  });
+});

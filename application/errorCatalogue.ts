@@ -100,6 +100,16 @@ export const ERRORS = {
     title: 'Event store unavailable',
     doc: 'The event store cannot take the change (its file was deleted or replaced under the running server): nothing was recorded. `/health` says why; the operator restores the store and restarts m3m.',
   },
+  stream_deleted: {
+    status: 410,
+    title: 'Stream deleted in the event store',
+    doc: "The item's history was deleted in the event store itself (an operator deleted or tombstoned its stream on KurrentDB): m3m can neither read nor change it any more. Nothing was recorded. The operator restores the stream from a backup, or the item is gone for good.",
+  },
+  append_too_large: {
+    status: 413,
+    title: 'Change too large for the event store',
+    doc: "The event store refused the change as larger than it accepts in one append (KurrentDB's `MaxAppendSize` / `MaxAppendEventSize`): nothing was recorded. Send a smaller change, or the operator raises the store's limit.",
+  },
   concurrent_modification: {
     status: 409,
     title: 'Concurrent modification',

@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/decider.ts';
 import { ConcurrencyError } from './commands/handleCommand.ts';
 import { ERRORS, type ErrorCode, type ErrorEntry, isErrorCode } from './errorCatalogue.ts';
+import { AppendTooLargeError, StreamDeletedError } from './ports/eventStore.ts';
 import { InvalidCursorError } from './ports/readStore.ts';
 
 /** What kind of refusal a code is, from its status: what a caller (the sandbox's guest errors) needs to know. */
@@ -56,6 +57,19 @@ export function asRefusal(error: unknown): unknown {
   if (error instanceof InvalidCursorError) return refuse('invalid_cursor', error.message);
   if (error instanceof ConcurrencyError) {
     return refuse('concurrent_modification', 'Too many concurrent changes to the same item; try again.');
+  }
+  // The event store adapters' own refusals (KurrentDB): a client's answer, not a 500.
+  if (error instanceof StreamDeletedError) {
+    return refuse(
+      'stream_deleted',
+      "This item's history was deleted in the event store: it can no longer be read or changed.",
+    );
+  }
+  if (error instanceof AppendTooLargeError) {
+    return refuse(
+      'append_too_large',
+      'The event store refused this change as too large: nothing was recorded.',
+    );
   }
   return error;
 }

@@ -1726,7 +1726,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Payload Too Large: a problem whose `code` is one of `payload_too_large`, `avatar_too_large` (each explained at `/api/v1/problems/<code>`). */
+        /** @description Payload Too Large: a problem whose `code` is one of `payload_too_large`, `append_too_large`, `avatar_too_large` (each explained at `/api/v1/problems/<code>`). */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;

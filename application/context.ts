@@ -58,6 +58,8 @@ export interface RequestOrigin {
   causationId?: string | null;
   /** A worker's writes: the causation depth of the events they append (see `EventMetadata.depth`). */
   depth?: number;
+  /** The HTTP request's id in the server's log (see `EventMetadata.requestId`). */
+  requestId?: string;
 }
 
 /** The actor with the origin of the request, as one value (the identity use cases take it so). */
@@ -76,6 +78,8 @@ export interface CommandContext {
   causationId?: string | null;
   /** Causation depth of the events appended (a worker's writes only). */
   depth?: number;
+  /** The HTTP request's id in the server's log. */
+  requestId?: string;
 }
 
 /**
@@ -92,6 +96,7 @@ export function eventMetadata(
     correlationId: origin.correlationId ?? randomUUID(),
     ...(origin.causationId !== undefined ? { causationId: origin.causationId } : {}),
     ...(origin.depth !== undefined ? { depth: origin.depth } : {}),
+    ...(origin.requestId !== undefined ? { requestId: origin.requestId } : {}),
   };
 }
 
@@ -109,5 +114,6 @@ export function storedMetadata(
     schemaVersion,
     timestamp: at.toISOString(),
     ...(context.depth !== undefined && context.depth > 0 ? { depth: context.depth } : {}),
+    ...(context.requestId !== undefined ? { requestId: context.requestId } : {}),
   };
 }

@@ -620,6 +620,16 @@ export const ERRORS = {
     title: 'Storage unavailable',
     doc: 'm3m cannot open a store at start-up: the message names the file and the cause (a read-only file system, a directory it may not write, a full disk). The command exits with 1.',
   },
+  event_chain_broken: {
+    status: null,
+    title: 'Event chain broken',
+    doc: '`m3m audit verify` found the SQLite event store file altered outside m3m: the message names the first position whose event was edited, deleted, inserted or moved, and how many events before it were intact. Restore the file from a backup and compare. The command exits with 1.',
+  },
+  event_chain_unavailable: {
+    status: null,
+    title: 'No event chain',
+    doc: '`m3m audit verify` checks the tamper-evidence chain of the embedded SQLite event store; with `M3M_EVENT_STORE=postgres` or `kurrentdb` there is none (those engines keep their own history and access control). The command exits with 1.',
+  },
   data_dir_missing: {
     status: null,
     title: 'Data directory missing',

@@ -1,4 +1,5 @@
 import Audit from './commands/audit.ts';
+import AuditVerify from './commands/auditVerify.ts';
 import NewAdmin from './commands/new-admin.ts';
 import Replay from './commands/replay.ts';
 import Serve from './commands/serve.ts';
@@ -9,4 +10,5 @@ export const commands = {
   replay: Replay,
   'new-admin': NewAdmin,
   audit: Audit,
+  'audit:verify': AuditVerify,
 };

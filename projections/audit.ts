@@ -18,7 +18,7 @@ import type { Projection } from './projection.ts';
  */
 export const auditProjection: Projection = {
   name: 'audit',
-  version: 1,
+  version: 2,
   collections: {
     [AUDIT_LOG]: [
       { fields: ['actorId', 'id'] },
@@ -46,6 +46,7 @@ export const auditProjection: Projection = {
       source: metadata.source,
       correlationId: metadata.correlationId,
       causationId: metadata.causationId ?? null,
+      requestId: metadata.requestId ?? null,
       schemaVersion: metadata.schemaVersion,
       data: redact(event.data),
     });

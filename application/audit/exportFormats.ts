@@ -25,6 +25,8 @@ const CSV_COLUMNS = [
   'correlationId',
   'causationId',
   'data',
+  // Added after `data`: columns only ever come after the existing ones, so a reader by position keeps working.
+  'requestId',
 ] as const;
 
 /**
@@ -54,6 +56,7 @@ export function csvRow(entry: AuditEntry): string {
     entry.correlationId,
     entry.causationId,
     JSON.stringify(entry.data),
+    entry.requestId,
   ];
   return `${cells.map(csvField).join(',')}\r\n`;
 }

@@ -59,6 +59,8 @@ export interface AuditEntry {
   source: string;
   correlationId: string;
   causationId: string | null;
+  /** The id of the HTTP request that caused the event, as the server's log names it; null for no request. */
+  requestId: string | null;
   /** The event's data, every secret as `"[redacted]"`. */
   data: unknown;
 }
@@ -172,6 +174,7 @@ export async function presentEntries(
     source: doc.source,
     correlationId: doc.correlationId,
     causationId: doc.causationId,
+    requestId: doc.requestId ?? null,
     data: doc.data,
   }));
 }

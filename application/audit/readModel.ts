@@ -33,6 +33,8 @@ export interface AuditEntryDoc extends Doc {
   source: string;
   correlationId: string;
   causationId: string | null;
+  /** The HTTP request's id in the server's log, when a request caused the event. */
+  requestId?: string | null;
   schemaVersion: number;
   /** The event's data with every secret as `"[redacted]"` (application/audit/redact.ts). */
   data: unknown;

@@ -1,4 +1,4 @@
-import { type CommandDeps, eventMetadata, storedMetadata } from '../context.ts';
+import { type CommandDeps, eventMetadata, type RequestOrigin, storedMetadata } from '../context.ts';
 
 /**
  * Sign-ins are security events (issue 16): a successful sign-in and the start of a login lock-out (the limiter's
@@ -21,8 +21,9 @@ export const signInStream = (userId: string | null) => `sign-ins-${userId ?? 'un
 export async function recordSignIn(
   deps: CommandDeps,
   signIn: { userId: string; email: string; address: string },
+  origin: RequestOrigin = { source: 'api' },
 ): Promise<number> {
-  const metadata = storedMetadata(eventMetadata(null, { source: 'api' }), 1, deps.clock.now());
+  const metadata = storedMetadata(eventMetadata(null, origin), 1, deps.clock.now());
   const result = await deps.eventStore.append(
     signInStream(signIn.userId),
     [{ type: USER_SIGNED_IN, data: signIn, metadata: { ...metadata, actorId: signIn.userId } }],
@@ -35,8 +36,9 @@ export async function recordSignIn(
 export async function recordLockOut(
   deps: CommandDeps,
   lockOut: { email: string; userId: string | null; address: string; retryAfterSeconds: number },
+  origin: RequestOrigin = { source: 'api' },
 ): Promise<number> {
-  const metadata = storedMetadata(eventMetadata(null, { source: 'api' }), 1, deps.clock.now());
+  const metadata = storedMetadata(eventMetadata(null, origin), 1, deps.clock.now());
   const result = await deps.eventStore.append(
     signInStream(lockOut.userId),
     [{ type: SIGN_IN_LOCKED_OUT, data: lockOut, metadata }],

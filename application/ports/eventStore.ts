@@ -17,6 +17,12 @@ export interface EventMetadata {
    * loops through any event type, built-in or custom.
    */
   depth?: number;
+  /**
+   * The id of the HTTP request that caused the event, as the server's log names it (`req-1a`: Fastify counts in base 36 from 1
+   * at each start, so the timestamp tells the run apart). Absent on what no request caused (the CLI, schedules,
+   * workers reacting to events).
+   */
+  requestId?: string;
 }
 
 export interface NewEvent {

@@ -20,6 +20,7 @@ import {
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
 import { makePrivateDatabaseFile } from '../files/privateFiles.ts';
+import { type ChainVerdict, type ChainWriter, openChain, verifyEventChain } from './sqliteEventChain.ts';
 
 export interface SqliteEventStoreOptions {
   /** File path (parent folders are created) or `:memory:`. */
@@ -76,6 +77,7 @@ export class SqliteEventStore implements EventStore {
   readonly #maxPosition: StatementSync;
   readonly #headPosition: StatementSync;
   readonly #dataVersionStmt: StatementSync;
+  readonly #chain: ChainWriter;
 
   constructor(options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -85,6 +87,7 @@ export class SqliteEventStore implements EventStore {
     // NORMAL in WAL mode can lose the last commits on power loss but never corrupts the file.
     this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec(SCHEMA);
+    this.#chain = openChain(this.#db);
 
     this.#lastOfStream = this.#db.prepare(
       'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
@@ -123,17 +126,27 @@ export class SqliteEventStore implements EventStore {
       }
       let revision = actual ?? -1;
       let position = last?.position ?? 0;
+      let link = events.length > 0 ? this.#chain.head() : undefined;
       for (const event of events) {
         revision += 1;
-        const inserted = this.#insert.run(
-          streamId,
+        const row = {
+          stream_id: streamId,
           revision,
-          event.id ?? randomUUID(),
-          event.type,
-          JSON.stringify(event.data) ?? 'null',
-          JSON.stringify(event.metadata),
+          id: event.id ?? randomUUID(),
+          type: event.type,
+          data: JSON.stringify(event.data) ?? 'null',
+          metadata: JSON.stringify(event.metadata),
+        };
+        const inserted = this.#insert.run(
+          row.stream_id,
+          row.revision,
+          row.id,
+          row.type,
+          row.data,
+          row.metadata,
         );
         position = Number(inserted.lastInsertRowid);
+        link = this.#chain.link(link!, { position, ...row });
       }
       this.#db.exec('COMMIT');
       result = { nextRevision: revision, position };
@@ -237,6 +250,18 @@ export class SqliteEventStore implements EventStore {
         this.#removeListener();
       };
     });
+  }
+
+  /** Checks the tamper-evidence chain from the first event (`m3m audit verify`). */
+  verifyChain(): ChainVerdict {
+    this.#assertOpen();
+    // One read transaction: the walk sees one snapshot even while another process appends.
+    this.#db.exec('BEGIN');
+    try {
+      return verifyEventChain(this.#db);
+    } finally {
+      this.#db.exec('COMMIT');
+    }
   }
 
   async headPosition(): Promise<number> {

@@ -67,9 +67,11 @@ export function problems<const S extends readonly number[]>(...statuses: S) {
 }
 
 /** Where a request comes from, for the metadata of the events it appends. */
-export const originOf = (_request: FastifyRequest): RequestOrigin => ({
+export const originOf = (request: FastifyRequest): RequestOrigin => ({
   source: 'api',
   correlationId: randomUUID(),
+  // Fastify's own id (`req-<n>`), never a client's header: it names the request in the server's log.
+  requestId: request.id,
 });
 
 /**

@@ -13,6 +13,7 @@ interface Entry {
   source: string;
   correlationId: string;
   causationId: string | null;
+  requestId: string | null;
   data: Record<string, unknown>;
 }
 interface Page {
@@ -273,12 +274,46 @@ describe('audit API', () => {
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="m3m-audit.csv"');
     const rows = csv.text.trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'position,time,type,stream,actor,actorId,source,projectId,correlationId,causationId,data',
+      'position,time,type,stream,actor,actorId,source,projectId,correlationId,causationId,data,requestId',
     );
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain(',EnvVariableSet,');
     expect(rows[1]).toContain('"Olga Owner (owner@example.com)"'.replaceAll('"', ''));
     expect(rows[1]).toContain('""encrypted"":""[redacted]""');
+  });
+
+  it('names the HTTP request each change came from, and keeps metadata to who, why and where', async () => {
+    const renamed = await send(server, 'PATCH', `/api/v1/projects/${projectId}`, {
+      token: owner.token,
+      body: { name: 'Traced shop' },
+    });
+    expect(renamed.status, renamed.text).toBe(200);
+    const [entry] = (await page(`/api/v1/projects/${projectId}/audit?limit=1`, owner.token)).items;
+    expect(entry!.requestId).toMatch(/^req-[0-9a-z]+$/);
+    // The same id the server's error answers carry: a refused request names its own.
+    const refused = await send(server, 'PATCH', `/api/v1/projects/${projectId}`, {
+      token: owner.token,
+      body: { name: '' },
+    });
+    const refusedId = Number.parseInt(String(refused.json.requestId).slice(4), 36);
+    expect(refusedId).toBeGreaterThan(Number.parseInt(entry!.requestId!.slice(4), 36));
+    // What the CLI did has no request.
+    const cliEntries = (await allEvents()).filter((e) => e.metadata.source === 'cli');
+    expect(cliEntries.every((e) => e.metadata.requestId === undefined)).toBe(true);
+    // Metadata holds only these fields: no header, token or body part goes into the event log.
+    const allowed = new Set([
+      'actorId',
+      'correlationId',
+      'causationId',
+      'source',
+      'schemaVersion',
+      'timestamp',
+      'depth',
+      'requestId',
+    ]);
+    for (const event of await allEvents()) {
+      for (const key of Object.keys(event.metadata)) expect(allowed.has(key), key).toBe(true);
+    }
   });
 
   it('shows no secret, hash or key in any audit output', async () => {

@@ -5,7 +5,7 @@ import { recordLockOut, recordSignIn } from '../../../application/identity/signI
 import { normalizeEmail } from '../../../domain/email.ts';
 import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import { problem } from '../problem.ts';
-import { type HttpRoutes, PUBLIC, problems } from '../routeKit.ts';
+import { type HttpRoutes, originOf, PUBLIC, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
 import { EmailSchema, GivenPasswordSchema, TokenSchema, toUserJson, UserSchema } from './identitySchemas.ts';
 
@@ -59,11 +59,15 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
         try {
           const result = await login({ ...deps, hasher: deps.commands.hasher }, request.body);
           deps.loginLimiter.recordSuccess(key);
-          await recordSignIn(deps.commands.commands, {
-            userId: result.user.id,
-            email: result.user.email,
-            address: request.ip,
-          });
+          await recordSignIn(
+            deps.commands.commands,
+            {
+              userId: result.user.id,
+              email: result.user.email,
+              address: request.ip,
+            },
+            originOf(request),
+          );
           return {
             token: result.token,
             tokenType: 'Bearer' as const,
@@ -78,12 +82,16 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
             if (retryAfterSeconds > 0) {
               const email = normalizeEmail(request.body.email);
               const user = await deps.directory.byEmail(email);
-              await recordLockOut(deps.commands.commands, {
-                email,
-                userId: user?.id ?? null,
-                address: request.ip,
-                retryAfterSeconds,
-              });
+              await recordLockOut(
+                deps.commands.commands,
+                {
+                  email,
+                  userId: user?.id ?? null,
+                  address: request.ip,
+                  retryAfterSeconds,
+                },
+                originOf(request),
+              );
             }
           }
           throw error;

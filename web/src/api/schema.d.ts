@@ -1826,6 +1826,8 @@ export interface operations {
                             eventId: string;
                             position: number;
                             projectId: string | null;
+                            /** @description The HTTP request's id in the server's log (`req-1a`), null when no request caused it */
+                            requestId: string | null;
                             revision: number;
                             /** @description `api`, `cli`, `worker:<id>` or `system` */
                             source: string;
@@ -3295,6 +3297,8 @@ export interface operations {
                             eventId: string;
                             position: number;
                             projectId: string | null;
+                            /** @description The HTTP request's id in the server's log (`req-1a`), null when no request caused it */
+                            requestId: string | null;
                             revision: number;
                             /** @description `api`, `cli`, `worker:<id>` or `system` */
                             source: string;

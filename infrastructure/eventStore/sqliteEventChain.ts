@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+/**
+ * Tamper evidence for the SQLite event store (ADR 0021): every stored event has a SHA-256 link in
+ * `event_chain`, computed over the previous link and the event as stored (position, stream, revision, id, type,
+ * data and metadata text), written in the append's transaction. Editing, deleting, inserting or reordering a
+ * row in the file with anything but m3m breaks the chain at that position, and `verifyEventChain` names it.
+ * A plain hash has no secret: someone who edits a row and recomputes every later link is caught only by
+ * comparing the head link with one noted earlier (`m3m audit verify` prints it).
+ */
+
+export const CHAIN_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS event_chain (
+    position INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+  ) STRICT;
+`;
+
+/** The link before the first event. */
+export const GENESIS: Uint8Array = new Uint8Array(32);
+
+export interface ChainedRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/** The link of `row` after `previous`. */
+export function chainLink(previous: Uint8Array, row: ChainedRow): Uint8Array {
+  return createHash('sha256')
+    .update(previous)
+    .update(
+      JSON.stringify([row.position, row.stream_id, row.revision, row.id, row.type, row.data, row.metadata]),
+    )
+    .digest();
+}
+
+/** Writes links in the caller's transaction, each after the one before. */
+export class ChainWriter {
+  readonly #last: StatementSync;
+  readonly #insert: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#last = db.prepare('SELECT hash FROM event_chain ORDER BY position DESC LIMIT 1');
+    this.#insert = db.prepare('INSERT INTO event_chain (position, hash) VALUES (?, ?)');
+  }
+
+  /** The newest link: read inside the write transaction, since another process may have appended. */
+  head(): Uint8Array {
+    const row = this.#last.get() as { hash: Uint8Array } | undefined;
+    return row ? row.hash : GENESIS;
+  }
+
+  /** Links `row` after `previous`; returns the new link. */
+  link(previous: Uint8Array, row: ChainedRow): Uint8Array {
+    const hash = chainLink(previous, row);
+    this.#insert.run(row.position, hash);
+    return hash;
+  }
+}
+
+/**
+ * Creates the chain table; when it is new and the file already holds events (a store from before the chain),
+ * links them all, once: the chain then vouches for them from that moment on. Runs in its own write
+ * transaction, so two processes opening the same old file do not both link it.
+ */
+export function openChain(db: DatabaseSync): ChainWriter {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const exists = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_chain'")
+      .get();
+    if (!exists) {
+      db.exec(CHAIN_SCHEMA);
+      const writer = new ChainWriter(db);
+      const page = db.prepare(
+        'SELECT position, stream_id, revision, id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT 1000',
+      );
+      let previous = GENESIS;
+      for (let after = 0; ; ) {
+        const rows = page.all(after) as unknown as ChainedRow[];
+        for (const row of rows) previous = writer.link(previous, row);
+        if (rows.length < 1000) break;
+        after = rows.at(-1)!.position;
+      }
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return new ChainWriter(db);
+}
+
+export type ChainVerdict =
+  | { intact: true; checked: number; head: string }
+  | {
+      intact: false;
+      /** Links that held, from the first event up to the break. */
+      checked: number;
+      /** The first position whose event or place in the order is not the one m3m stored. */
+      position: number;
+      problem: 'altered' | 'deleted' | 'inserted';
+      detail: string;
+    };
+
+/**
+ * Walks the chain from the first event, a page at a time, and names the first position where it breaks: an
+ * event whose content or position changed (`altered`), a linked event that is gone (`deleted`), or an event
+ * without a link (`inserted` into the file by something else than m3m).
+ */
+export function verifyEventChain(db: DatabaseSync): ChainVerdict {
+  const exists = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_chain'")
+    .get();
+  if (!exists)
+    return { intact: false, checked: 0, position: 0, problem: 'deleted', detail: 'the chain table is gone' };
+  const page = db.prepare(
+    `SELECT c.position AS link_position, c.hash AS hash, e.position AS position, e.stream_id AS stream_id,
+            e.revision AS revision, e.id AS id, e.type AS type, e.data AS data, e.metadata AS metadata
+       FROM event_chain c LEFT JOIN events e ON e.position = c.position
+      WHERE c.position > ? ORDER BY c.position LIMIT 1000`,
+  );
+  const unlinked = db.prepare(
+    'SELECT MIN(position) AS position FROM events WHERE position NOT IN (SELECT position FROM event_chain)',
+  );
+  const firstUnlinked = (unlinked.get() as { position: number | null }).position;
+  let previous = GENESIS;
+  let checked = 0;
+  type Row = ChainedRow & { link_position: number; hash: Uint8Array; position: number | null };
+  const broken = (position: number, problem: 'altered' | 'deleted', detail: string): ChainVerdict =>
+    firstUnlinked !== null && firstUnlinked < position
+      ? inserted(firstUnlinked, checked)
+      : { intact: false, checked, position, problem, detail };
+  for (let after = 0; ; ) {
+    const rows = page.all(after) as unknown as Row[];
+    for (const row of rows) {
+      if (firstUnlinked !== null && firstUnlinked < row.link_position)
+        return inserted(firstUnlinked, checked);
+      if (row.position === null) {
+        return broken(row.link_position, 'deleted', `the event at position ${row.link_position} was deleted`);
+      }
+      const expected = chainLink(previous, row);
+      if (!Buffer.from(expected).equals(Buffer.from(row.hash))) {
+        return broken(
+          row.link_position,
+          'altered',
+          `the event at position ${row.link_position} (${row.type} in ${row.stream_id}) or its place in the order was altered`,
+        );
+      }
+      previous = row.hash;
+      checked += 1;
+    }
+    if (rows.length < 1000) break;
+    after = rows.at(-1)!.link_position;
+  }
+  if (firstUnlinked !== null) return inserted(firstUnlinked, checked);
+  return { intact: true, checked, head: Buffer.from(previous).toString('hex') };
+}
+
+function inserted(position: number, checked: number): ChainVerdict {
+  return {
+    intact: false,
+    checked,
+    position,
+    problem: 'inserted',
+    detail: `the event at position ${position} was not stored by m3m (it has no link in the chain)`,
+  };
+}

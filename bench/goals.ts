@@ -1,11 +1,16 @@
-// npm run bench:goals — goal increments over HTTP with a project API key, against m3m (event appended, statistics
-// projection running) and against a baseline Fastify server that does a plain SQLite UPDATE, no events.
-// Each server runs in a child process; autocannon drives it from this one. BENCH_DURATION (seconds, default 10)
-// and BENCH_CONNECTIONS (default 50) change the load.
-import { fork } from 'node:child_process';
+// npm run bench:goals — goal increments over HTTP with a project API key, against m3m as `m3m serve` runs it (the
+// CLI's own process: projections, runtime subscriber and scheduler on, webhooks, logging at info as JSON lines to a
+// file) and against a baseline Fastify server that does a plain SQLite UPDATE, no events. autocannon drives each
+// from this process; the servers' CPU time is read from /proc. BENCH_DURATION (seconds, default 10),
+// BENCH_CONNECTIONS (default 50) and BENCH_RUNS (default 3: the ratio is their median) change the load;
+// `-- --store postgres` runs m3m on PostgreSQL (M3M_POSTGRES_URL, else a throw-away cluster) beside SQLite.
+// BENCH_PROFILE=<dir> writes a CPU profile of each server there.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
@@ -13,54 +18,106 @@ import Fastify from 'fastify';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SLUG = 'bench-hits';
 const PATH = `/api/v1/goals/${SLUG}/increment`;
+const ROOT = join(import.meta.dirname, '..');
 
 type Ready = { url: string; key: string };
 type Message = { ready: Ready } | { total: number; catchUpMs: number };
+type Store = 'sqlite' | 'postgres';
 
-// ---------------------------------------------------------------------------------------------- child: m3m
-async function serveM3m(dir: string): Promise<void> {
+/** Seconds of CPU (user + system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name; in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- m3m, as served
+/** Environment of the `m3m serve` under test: its data dir, port, logging at info, the chosen stores. */
+function m3mEnv(dir: string, port: number, postgresUrl: string | null): Record<string, string> {
+  return {
+    M3M_DATA_DIR: dir,
+    M3M_HOST: '127.0.0.1',
+    M3M_PORT: String(port),
+    M3M_LOG_LEVEL: 'info',
+    M3M_LOG_FORMAT: 'json',
+    ...(postgresUrl
+      ? { M3M_EVENT_STORE: 'postgres', M3M_READ_STORE: 'postgres', M3M_POSTGRES_URL: postgresUrl }
+      : {}),
+  };
+}
+
+/** The project, its key and the goal, made through the application as the admin UI would, before serving. */
+async function seed(env: Record<string, string>): Promise<{ key: string; goalId: string }> {
   const { loadConfig } = await import('../infrastructure/config.ts');
   const { createLogger } = await import('../infrastructure/logging.ts');
   const { openM3m } = await import('../infrastructure/composition.ts');
-  const { buildServer } = await import('../infrastructure/http/server.ts');
   const { createProject } = await import('../application/projects/createProject.ts');
   const { defineGoal } = await import('../application/goals/defineGoal.ts');
-  const { GOAL_TOTALS } = await import('../application/projects/readModel.ts');
-
-  const config = loadConfig({ M3M_DATA_DIR: dir, M3M_PORT: '0', M3M_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ ...env, M3M_LOG_LEVEL: 'silent' });
   const m3m = await openM3m(config, createLogger(config));
-  await m3m.runner.start();
-  const app = await buildServer(m3m);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const system = { kind: 'system' } as const;
-  const project = await createProject(m3m.projects, system, { name: 'Bench', slug: 'bench' });
-  await m3m.runner.waitFor(project.position);
-  const goal = await defineGoal(m3m.projects, system, project.projectId, {
-    slug: 'hits',
-    name: 'Hits',
-    type: 'counter',
-  });
-  await m3m.runner.waitFor(goal.position);
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
-  process.send!({
-    ready: { url: `http://127.0.0.1:${address.port}`, key: project.apiKey },
-  } satisfies Message);
-
-  process.on('message', async (message) => {
-    if (message !== 'total') return;
-    // How long the statistics projection needs, after the load stops, to have counted every increment.
-    const started = performance.now();
-    await m3m.runner.waitFor(await m3m.eventStore.headPosition(), 120_000);
-    const catchUpMs = performance.now() - started;
-    const total = (await m3m.readStore.collection(GOAL_TOTALS).get(goal.goalId))?.total as number;
-    process.send!({ total, catchUpMs } satisfies Message);
-    await app.close();
+  try {
+    await m3m.runner.start();
+    const system = { kind: 'system' } as const;
+    const project = await createProject(m3m.projects, system, { name: 'Bench', slug: 'bench' });
+    await m3m.runner.waitFor(project.position);
+    const goal = await defineGoal(m3m.projects, system, project.projectId, {
+      slug: 'hits',
+      name: 'Hits',
+      type: 'counter',
+    });
+    await m3m.runner.waitFor(goal.position);
+    return { key: project.apiKey, goalId: goal.goalId };
+  } finally {
     await m3m.close();
-    process.exit(0);
-  });
+  }
+}
+
+/** The goal's total as the statistics projection has it, read from the store beside the running server. */
+async function totalReader(env: Record<string, string>, goalId: string) {
+  const { loadConfig } = await import('../infrastructure/config.ts');
+  const { GOAL_TOTALS } = await import('../application/projects/readModel.ts');
+  const config = loadConfig({ ...env, M3M_LOG_LEVEL: 'silent' });
+  const readStore =
+    config.readStore.kind === 'postgres'
+      ? await (await import('../infrastructure/readStore/postgresReadStore.ts')).openPostgresReadStore({
+          url: config.readStore.url,
+        })
+      : (await import('../infrastructure/readStore/sqliteReadStore.ts')).openSqliteReadStore({
+          path: join(config.dataDir, 'read.sqlite'),
+        });
+  return {
+    total: async () => ((await readStore.collection(GOAL_TOTALS).get(goalId))?.total as number) ?? 0,
+    close: () => readStore.close(),
+  };
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`m3m serve exited (${child.exitCode})`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('m3m serve did not become healthy within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 // ----------------------------------------------------------------------------------------- child: baseline
@@ -122,37 +179,113 @@ interface Run {
   result: autocannon.Result;
   total: number;
   catchUpMs: number;
+  /** Server CPU seconds from the start of the load until every increment was counted. */
+  cpu: number;
 }
 
-async function run(name: string, mode: 'm3m' | 'baseline'): Promise<Run> {
-  const dir = await mkdtemp(join(tmpdir(), `m3m-bench-goals-${mode}-`));
-  const child = fork(import.meta.filename, [mode, dir], {
+const load = (ready: Ready) =>
+  autocannon({
+    url: ready.url + PATH,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers: { 'content-type': 'application/json', 'x-api-key': ready.key },
+    body: '{"by":1}',
+  });
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  // Time to drain and (for BENCH_PROFILE) write its profile.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const profileArgs = (name: string) =>
+  process.env.BENCH_PROFILE
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+
+async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
+  const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-goals-m3m-'));
+  const port = await freePort();
+  const env = m3mEnv(dir, port, postgresUrl);
+  const { key, goalId } = await seed(env);
+  const log = openSync(join(dir, 'server.log'), 'a');
+  const child = spawn(
+    process.execPath,
+    [...profileArgs(`m3m-${store}`), join(ROOT, 'cli', 'run.ts'), 'serve'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+    },
+  );
+  const reader = await totalReader(env, goalId);
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHealth(url, child);
+    const cpuBefore = cpuSeconds(child.pid!);
+    const result = await load({ url, key });
+    // How long the statistics projection needs, after the load stops, to have counted every answered increment.
+    const stopped = performance.now();
+    let total = await reader.total();
+    while (total < result['2xx'] && performance.now() - stopped < 120_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      total = await reader.total();
+    }
+    const catchUpMs = performance.now() - stopped;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
+    return { name: `m3m serve (${store})`, result, total, catchUpMs, cpu };
+  } finally {
+    await reader.close();
+    await stopChild(child);
+    if (postgresUrl) await dropAll(postgresUrl);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Empties the PostgreSQL database between runs, so each starts on a new store. */
+async function dropAll(url: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  } finally {
+    await client.end();
+  }
+}
+
+async function runBaseline(): Promise<Run> {
+  const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-goals-baseline-'));
+  const child = fork(import.meta.filename, ['baseline', dir], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+    execArgv: profileArgs('baseline'),
   });
   const next = () =>
     new Promise<Message>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Message));
-      child.once('exit', (code) => reject(new Error(`${name} server exited (${code})`)));
+      child.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
     });
   try {
     const ready = await next();
     if (!('ready' in ready)) throw new Error('unexpected message');
-    const result = await autocannon({
-      url: ready.ready.url + PATH,
-      method: 'POST',
-      connections: CONNECTIONS,
-      duration: DURATION,
-      headers: { 'content-type': 'application/json', 'x-api-key': ready.ready.key },
-      body: '{"by":1}',
-    });
+    const cpuBefore = cpuSeconds(child.pid!);
+    const result = await load(ready.ready);
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
     const done = next();
     child.send('total');
     const counted = await done;
     if (!('total' in counted)) throw new Error('unexpected message');
-    return { name, result, total: counted.total, catchUpMs: counted.catchUpMs };
+    return { name: 'baseline (SQLite UPDATE)', result, total: counted.total, catchUpMs: 0, cpu };
   } finally {
-    // The child exits by itself once it has reported; give it time to (for BENCH_PROFILE) write its profile.
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       const timer = setTimeout(() => child.kill(), 10_000);
@@ -163,42 +296,98 @@ async function run(name: string, mode: 'm3m' | 'baseline'): Promise<Run> {
   }
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
 async function main(): Promise<void> {
+  const storeArg = process.argv.indexOf('--store');
+  const wanted = storeArg === -1 ? 'sqlite' : process.argv[storeArg + 1];
+  if (wanted !== 'sqlite' && wanted !== 'postgres') {
+    console.error('usage: npm run bench:goals [-- --store postgres]');
+    process.exit(2);
+  }
+  const stores: Store[] = wanted === 'postgres' ? ['sqlite', 'postgres'] : ['sqlite'];
   console.log(
-    `m3m bench:goals — POST ${PATH} with X-Api-Key, ${CONNECTIONS} connections, ${DURATION} s per server\n` +
-      `Node ${process.version}, ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? 'unknown'}); servers run in child processes\n`,
+    `m3m bench:goals — POST ${PATH} with X-Api-Key, ${CONNECTIONS} connections, ${DURATION} s per server, ${RUNS} run(s)\n` +
+      `Node ${process.version}, ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? 'unknown'}); ` +
+      `m3m as \`m3m serve\` runs it (runtime subscriber, scheduler, logging at info), each server in a process of its own\n` +
+      `load average before: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
   );
-  const runs = [
-    await run('m3m (event + projections)', 'm3m'),
-    await run('baseline (SQLite UPDATE)', 'baseline'),
-  ];
+  let cluster: { url: string; stop(): Promise<void> } | null = null;
+  let postgresUrl = process.env.M3M_POSTGRES_URL ?? null;
+  if (stores.includes('postgres') && !postgresUrl) {
+    const { startPostgresCluster } = await import('../test/kit/postgresCluster.ts');
+    cluster = await startPostgresCluster({ durability: 'durable' });
+    postgresUrl = cluster.url;
+  }
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   console.log(
-    `${'server'.padEnd(28)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('2xx', 10)}${pad('non-2xx', 9)}${pad('errors', 8)}`,
+    `${'run  server'.padEnd(33)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('2xx', 9)}${pad('non-2xx', 8)}${pad('errors', 7)}${pad('CPU µs/inc', 11)}`,
   );
-  for (const { name, result } of runs) {
+  const all: Run[] = [];
+  const ratios = new Map<Store, number[]>(stores.map((s) => [s, []]));
+  const p99s = new Map<Store, number[]>(stores.map((s) => [s, []]));
+  const cpus_ = new Map<string, number[]>();
+  try {
+    for (let i = 1; i <= RUNS; i++) {
+      const baseline = await runBaseline();
+      const runs = [baseline];
+      for (const store of stores) {
+        const m3m = await runM3m(store, store === 'postgres' ? postgresUrl : null);
+        runs.push(m3m);
+        ratios.get(store)!.push(m3m.result.requests.average / baseline.result.requests.average);
+        p99s.get(store)!.push(m3m.result.latency.p99);
+      }
+      for (const r of runs) {
+        const perIncrement = r.result['2xx'] > 0 ? (r.cpu * 1e6) / r.result['2xx'] : 0;
+        cpus_.set(r.name, [...(cpus_.get(r.name) ?? []), perIncrement]);
+        console.log(
+          `${`${i}    ${r.name}`.padEnd(33)}${pad(Math.round(r.result.requests.average), 9)}${pad(r.result.latency.p50, 8)}${pad(r.result.latency.p99, 8)}` +
+            `${pad(r.result['2xx'], 9)}${pad(r.result.non2xx, 8)}${pad(r.result.errors, 7)}${pad(Math.round(perIncrement), 11)}`,
+        );
+      }
+      all.push(...runs);
+    }
+  } finally {
+    await cluster?.stop();
+  }
+  console.log(
+    `\nload average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  for (const [name, values] of cpus_) {
+    console.log(`CPU per increment, ${name}: median ${Math.round(median(values))} µs`);
+  }
+  for (const store of stores) {
+    const values = ratios.get(store)!;
     console.log(
-      `${name.padEnd(28)}${pad(Math.round(result.requests.average), 10)}${pad(result.latency.p50, 9)}${pad(result.latency.p99, 9)}` +
-        `${pad(result['2xx'], 10)}${pad(result.non2xx, 9)}${pad(result.errors, 8)}`,
+      `m3m serve (${store}): ratios ${values.map((r) => r.toFixed(2)).join(', ')}; p99 ${p99s.get(store)!.join(', ')} ms`,
     );
   }
-  const [m3m, baseline] = runs as [Run, Run];
-  console.log(
-    `\nthroughput ratio m3m / baseline: ${(m3m.result.requests.average / baseline.result.requests.average).toFixed(2)}`,
-  );
+  for (const store of stores) {
+    const label = stores.length > 1 ? ` (${store})` : '';
+    console.log(`ratio m3m/baseline${label}: ${median(ratios.get(store)!).toFixed(2)}`);
+  }
   // autocannon stops counting at the deadline: requests still in flight then (at most one per connection) may
   // have been applied without being counted as 2xx. Exact means: every 2xx is counted, nothing beyond what was sent.
   const exact = (r: Run) => r.total >= r.result['2xx'] && r.total <= r.result.requests.sent;
-  for (const r of runs) {
+  for (const r of all.filter((run) => !exact(run))) {
     console.log(
-      `${r.name}: total ${r.total}; ${r.result['2xx']} answered 2xx, ${r.result.requests.sent} sent ${exact(r) ? '(consistent)' : '(LOST OR EXTRA INCREMENTS)'}` +
-        (r.catchUpMs ? `; statistics caught up ${Math.round(r.catchUpMs)} ms after the load stopped` : ''),
+      `${r.name}: total ${r.total}; ${r.result['2xx']} answered 2xx, ${r.result.requests.sent} sent (LOST OR EXTRA INCREMENTS)`,
     );
   }
-  if (!runs.every(exact)) process.exitCode = 1;
+  const catchUp = all.filter((r) => r.catchUpMs > 0).map((r) => Math.round(r.catchUpMs));
+  if (catchUp.length) console.log(`statistics caught up ${catchUp.join(', ')} ms after the load stopped`);
+  console.log(all.every(exact) ? 'every answered increment counted (consistent)' : 'INCONSISTENT');
+  if (!all.every(exact)) process.exitCode = 1;
 }
 
 const [mode, dir] = process.argv.slice(2);
-if (mode === 'm3m') await serveM3m(dir!);
-else if (mode === 'baseline') await serveBaseline(dir!);
+if (mode === 'baseline') await serveBaseline(dir!);
 else await main();

@@ -52,6 +52,14 @@ const SCHEMA = `
   ) STRICT;
 `;
 
+interface QueuedAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -65,6 +73,8 @@ export class SqliteEventStore implements EventStore {
   /** Ticks after every commit, ours (immediately) or another connection's (polled). */
   readonly #changes = new Subject<void>();
   readonly #pageStatements = new Map<string, StatementSync>();
+  /** Appends waiting for the group commit of this turn of the event loop. */
+  #queued: QueuedAppend[] = [];
   #listeners = 0;
   #pollTimer: NodeJS.Timeout | undefined;
   #dataVersion = 0;
@@ -106,56 +116,107 @@ export class SqliteEventStore implements EventStore {
     this.#dataVersionStmt = this.#db.prepare('PRAGMA data_version');
   }
 
-  async append(
+  /**
+   * Group commit: appends made in one turn of the event loop are queued and written by one transaction at the
+   * next `setImmediate`, each inside its own savepoint so that one expected-revision conflict (or any error of
+   * its own) rolls back only that append. Every caller is answered once the transaction holding its events has
+   * committed, and live subscriptions are woken once per group. One WAL commit for many requests is what lets
+   * the increment path keep up with a plain SQLite `UPDATE` (docs/adr/0019-increment-path-and-replay.md).
+   */
+  append(
     streamId: string,
     events: readonly NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
-    this.#assertOpen();
-    const expected = options.expectedRevision;
-    assertAppendable(events, expected);
-    // IMMEDIATE takes the write lock up front, so the revision check and the inserts are one atomic step
-    // even against other processes writing the same file.
-    this.#db.exec('BEGIN IMMEDIATE');
-    let result: AppendResult;
     try {
-      const last = this.#lastOfStream.get(streamId) as { revision: number; position: number } | undefined;
-      const actual = last ? last.revision : null;
-      if (!revisionMatches(expected, actual)) {
-        throw new WrongExpectedRevisionError(streamId, expected, actual);
-      }
-      let revision = actual ?? -1;
-      let position = last?.position ?? 0;
-      let link = events.length > 0 ? this.#chain.head() : undefined;
-      for (const event of events) {
-        revision += 1;
-        const row = {
-          stream_id: streamId,
-          revision,
-          id: event.id ?? randomUUID(),
-          type: event.type,
-          data: JSON.stringify(event.data) ?? 'null',
-          metadata: JSON.stringify(event.metadata),
-        };
-        const inserted = this.#insert.run(
-          row.stream_id,
-          row.revision,
-          row.id,
-          row.type,
-          row.data,
-          row.metadata,
-        );
-        position = Number(inserted.lastInsertRowid);
-        link = this.#chain.link(link!, { position, ...row });
+      this.#assertOpen();
+      assertAppendable(events, options.expectedRevision);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queued.push({ streamId, events, expected: options.expectedRevision, resolve, reject });
+      if (this.#queued.length === 1) setImmediate(() => this.#commitQueued());
+    });
+  }
+
+  /** Writes every queued append in one IMMEDIATE transaction (the write lock taken up front, even against other processes). */
+  #commitQueued(): void {
+    const group = this.#queued;
+    if (group.length === 0) return;
+    this.#queued = [];
+    if (this.#closed) {
+      for (const append of group) append.reject(new Error('SQLite event store is closed'));
+      return;
+    }
+    const outcomes: ({ ok: AppendResult } | { error: unknown })[] = [];
+    let wrote = false;
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      const savepoints = group.length > 1;
+      for (const append of group) {
+        if (savepoints) this.#db.exec('SAVEPOINT append');
+        try {
+          const result = this.#write(append);
+          if (savepoints) this.#db.exec('RELEASE append');
+          if (append.events.length > 0) wrote = true;
+          outcomes.push({ ok: result });
+        } catch (error) {
+          if (!savepoints) throw error;
+          // Undoes this append's inserts only; the transaction and the others' stay.
+          this.#db.exec('ROLLBACK TO append');
+          this.#db.exec('RELEASE append');
+          outcomes.push({ error });
+        }
       }
       this.#db.exec('COMMIT');
-      result = { nextRevision: revision, position };
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
+      if (this.#db.isOpen && this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      // Nothing of the group is stored: every caller hears why (for a single append, its own error).
+      for (const append of group) append.reject(error);
+      return;
     }
-    if (events.length > 0) this.#changes.next();
-    return result;
+    group.forEach((append, i) => {
+      const outcome = outcomes[i]!;
+      if ('ok' in outcome) append.resolve(outcome.ok);
+      else append.reject(outcome.error);
+    });
+    if (wrote) this.#changes.next();
+  }
+
+  /** One append's revision check and inserts, inside the group's transaction. */
+  #write({ streamId, events, expected }: QueuedAppend): AppendResult {
+    const last = this.#lastOfStream.get(streamId) as { revision: number; position: number } | undefined;
+    const actual = last ? last.revision : null;
+    if (!revisionMatches(expected, actual)) {
+      throw new WrongExpectedRevisionError(streamId, expected, actual);
+    }
+    let revision = actual ?? -1;
+    let position = last?.position ?? 0;
+    // Read per append, inside the transaction: the previous append of the group may have been rolled back.
+    let link = events.length > 0 ? this.#chain.head() : undefined;
+    for (const event of events) {
+      revision += 1;
+      const row = {
+        stream_id: streamId,
+        revision,
+        id: event.id ?? randomUUID(),
+        type: event.type,
+        data: JSON.stringify(event.data) ?? 'null',
+        metadata: JSON.stringify(event.metadata),
+      };
+      const inserted = this.#insert.run(
+        row.stream_id,
+        row.revision,
+        row.id,
+        row.type,
+        row.data,
+        row.metadata,
+      );
+      position = Number(inserted.lastInsertRowid);
+      link = this.#chain.link(link!, { position, ...row });
+    }
+    return { nextRevision: revision, position };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -272,6 +333,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Appends already accepted are written (or refused) before the connection goes.
+    this.#commitQueued();
     this.#closed = true;
     this.#stopPolling();
     this.#changes.complete();

@@ -21,6 +21,9 @@ function serialize<T extends Doc>(doc: T): [string, string] {
   return [id, JSON.stringify(rest)];
 }
 
+type SortKeys = ReturnType<typeof sortKeys>;
+const empty = { items: [], nextCursor: null };
+
 function toDoc<T extends Doc>(row: Row): T {
   return { id: row.id as string, ...JSON.parse(row.doc as string) } as T;
 }
@@ -41,57 +44,77 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
     const keys = sortKeys(options.sort);
     const limit = pageLimit(options.limit);
     const after = options.cursor ? [keysetSql(keys, decodeCursor(keys, options.cursor))] : [];
-    return access.read((c): Page<T> => {
-      if (!c.hasTable(name)) return { items: [], nextCursor: null };
-      const where = and([whereSql(conditions), ...after]);
-      const sortValues = keys
-        .map(([field], i) => `${fieldSql(field).value} AS k${i}, ${fieldSql(field).type} AS t${i}`)
-        .join(', ');
-      const rows = c.all({
-        sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)} LIMIT ?`,
-        params: [...where.params, limit + 1],
-      });
-      const more = rows.length > limit;
-      const items = more ? rows.slice(0, limit) : rows;
-      const last = items.at(-1);
-      const nextCursor =
-        more && last
-          ? encodeCursor(
-              keys,
-              // json_extract gives an object or array as its JSON text: its type says what it was.
-              keys.map(([field], i) =>
-                sortValue(
-                  last[`t${i}`] === 'object' || last[`t${i}`] === 'array' ? {} : last[`k${i}`],
-                  field,
-                ),
-              ),
-            )
-          : null;
-      return { items: items.map((row) => toDoc<T>(row)), nextCursor };
+    const where = and([whereSql(conditions), ...after]);
+    return access.read((c) => c.readTable(name, () => findIn(c, where, keys, limit), empty));
+  };
+
+  const findIn = (c: SqliteConnection, where: Sql, keys: SortKeys, limit: number): Page<T> => {
+    const sortValues = keys
+      .map(([field], i) => `${fieldSql(field).value} AS k${i}, ${fieldSql(field).type} AS t${i}`)
+      .join(', ');
+    const rows = c.all({
+      sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)} LIMIT ?`,
+      params: [...where.params, limit + 1],
     });
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    const last = items.at(-1);
+    const nextCursor =
+      more && last
+        ? encodeCursor(
+            keys,
+            // json_extract gives an object or array as its JSON text: its type says what it was.
+            keys.map(([field], i) =>
+              sortValue(last[`t${i}`] === 'object' || last[`t${i}`] === 'array' ? {} : last[`k${i}`], field),
+            ),
+          )
+        : null;
+    return { items: items.map((row) => toDoc<T>(row)), nextCursor };
+  };
+
+  /**
+   * The first document by id that matches. Looked for without a sort first (on a unique field, the index finds
+   * the one row; sorting it by id cost a temporary B-tree per lookup); only when two match is the order needed.
+   */
+  const findOne = async (filter: Filter): Promise<T | null> => {
+    const where = whereSql(parseFilter(filter));
+    return access.read((c) =>
+      c.readTable(
+        name,
+        () => {
+          const rows = c.all({
+            sql: `SELECT id, doc FROM ${t} WHERE ${where.sql} LIMIT 2`,
+            params: where.params,
+          });
+          if (rows.length < 2) return rows[0] ? toDoc<T>(rows[0]) : null;
+          return findIn(c, where, sortKeys(undefined), 1).items[0] ?? null;
+        },
+        null,
+      ),
+    );
   };
 
   return {
     get: async (id) =>
-      access.read((c) => {
-        if (!c.hasTable(name)) return null;
-        const row = c.get({ sql: `SELECT id, doc FROM ${t} WHERE id = ?`, params: [id] });
-        return row ? toDoc<T>(row) : null;
-      }),
+      access.read((c) =>
+        c.readTable(
+          name,
+          () => {
+            const row = c.get({ sql: `SELECT id, doc FROM ${t} WHERE id = ?`, params: [id] });
+            return row ? toDoc<T>(row) : null;
+          },
+          null,
+        ),
+      ),
 
-    findOne: async (filter) => (await find(filter, { limit: 1 })).items[0] ?? null,
+    findOne,
 
     find,
 
     count: async (filter = {}) => {
       const where = whereSql(parseFilter(filter));
-      return access.read((c) =>
-        c.hasTable(name)
-          ? Number(
-              c.get({ sql: `SELECT count(*) AS n FROM ${t} WHERE ${where.sql}`, params: where.params })?.n,
-            )
-          : 0,
-      );
+      const sql = `SELECT count(*) AS n FROM ${t} WHERE ${where.sql}`;
+      return access.read((c) => c.readTable(name, () => Number(c.get({ sql, params: where.params })?.n), 0));
     },
 
     insert: async (doc) => {
@@ -118,14 +141,13 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
       const onRow = updateSql('doc', parsed);
       const onEmpty = updateSql(`'{}'`, parsed);
       return write((c) => {
-        if (options.upsert) c.ensureTable(name);
-        else if (!c.hasTable(name)) return false;
+        const update = () =>
+          c.run({ sql: `UPDATE ${t} SET doc = ${onRow.sql} WHERE id = ?`, params: [...onRow.params, id] });
+        if (!options.upsert) return c.readTable(name, update, 0) > 0;
+        c.ensureTable(name);
         // Both statements run under the writer lock with no await in between: nothing can slip in.
-        const changed = c.run({
-          sql: `UPDATE ${t} SET doc = ${onRow.sql} WHERE id = ?`,
-          params: [...onRow.params, id],
-        });
-        if (changed > 0 || !options.upsert) return changed > 0;
+        const changed = update();
+        if (changed > 0) return true;
         c.run({
           sql: `INSERT INTO ${t} (id, doc) VALUES (?, ${onEmpty.sql})`,
           params: [id, ...onEmpty.params],
@@ -135,12 +157,18 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
     },
 
     delete: async (id) =>
-      write((c) => c.hasTable(name) && c.run({ sql: `DELETE FROM ${t} WHERE id = ?`, params: [id] }) > 0),
+      write(
+        (c) => c.readTable(name, () => c.run({ sql: `DELETE FROM ${t} WHERE id = ?`, params: [id] }), 0) > 0,
+      ),
 
     deleteMany: async (filter) => {
       const where = whereSql(parseFilter(filter));
       return write((c) =>
-        c.hasTable(name) ? c.run({ sql: `DELETE FROM ${t} WHERE ${where.sql}`, params: where.params }) : 0,
+        c.readTable(
+          name,
+          () => c.run({ sql: `DELETE FROM ${t} WHERE ${where.sql}`, params: where.params }),
+          0,
+        ),
       );
     },
   };

@@ -5,6 +5,7 @@ import { type Sql, TABLE_PREFIX, table } from './sqliteSql.ts';
 export type Row = Record<string, SQLOutputValue>;
 
 const STATEMENT_CACHE_SIZE = 256;
+const MISSING_TABLES_REMEMBERED = 1000;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
@@ -14,6 +15,8 @@ export class SqliteConnection {
   readonly #statements = new Map<string, StatementSync>();
   /** Tables this connection created or saw; forgotten whenever DDL might have been undone. */
   readonly #knownTables = new Set<string>();
+  /** Tables looked for and not found, with the schema version they were missing at. */
+  readonly #missingTables = new Map<string, number>();
 
   constructor(path: string) {
     this.db = new DatabaseSync(path, { timeout: 5_000 });
@@ -45,10 +48,44 @@ export class SqliteConnection {
     return Number(this.#statement(query.sql).run(...query.params).changes);
   }
 
+  /**
+   * Whether the collection's table exists. A table found is remembered (the reader as well as the writer: an
+   * existence query before every read was a tenth of a goal increment's CPU); one dropped since, by this process or
+   * another, is noticed by `readTable`. Absence is remembered only while the schema version stays the same.
+   */
   hasTable(collection: string): boolean {
     if (this.#knownTables.has(collection)) return true;
+    const version = this.#schemaVersion();
+    if (this.#missingTables.get(collection) === version) return false;
     const sql = "SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE";
-    return this.get({ sql, params: [TABLE_PREFIX + collection] }) !== undefined;
+    const found = this.get({ sql, params: [TABLE_PREFIX + collection] }) !== undefined;
+    if (found) {
+      this.#knownTables.add(collection);
+      this.#missingTables.delete(collection);
+    } else {
+      if (this.#missingTables.size >= MISSING_TABLES_REMEMBERED) this.#missingTables.clear();
+      this.#missingTables.set(collection, version);
+    }
+    return found;
+  }
+
+  /**
+   * Runs a read of a collection's table, or answers `absent` when there is none. A remembered table that another
+   * connection dropped makes the statement fail with "no such table": it is forgotten and looked up once more.
+   */
+  readTable<T>(collection: string, work: () => T, absent: T): T {
+    if (!this.hasTable(collection)) return absent;
+    try {
+      return work();
+    } catch (error) {
+      if (!/no such table/i.test((error as Error | null)?.message ?? '')) throw error;
+      this.forgetTables();
+      return this.hasTable(collection) ? work() : absent;
+    }
+  }
+
+  #schemaVersion(): number {
+    return Number(this.#statement('PRAGMA schema_version').get()?.schema_version);
   }
 
   /** Writer only: creates the collection's table on first use. */
@@ -58,10 +95,12 @@ export class SqliteConnection {
       `CREATE TABLE IF NOT EXISTS ${table(collection)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL) STRICT`,
     );
     this.#knownTables.add(collection);
+    this.#missingTables.delete(collection);
   }
 
   forgetTables(): void {
     this.#knownTables.clear();
+    this.#missingTables.clear();
   }
 
   /** Runs synchronous work in one SQL transaction. */

@@ -167,6 +167,7 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
       await exclusive(() => {
         writer.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
         writer.forgetTables();
+        reader.forgetTables();
       });
     },
 
@@ -184,6 +185,7 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
           });
         } finally {
           writer.forgetTables();
+          reader.forgetTables();
         }
       });
     },

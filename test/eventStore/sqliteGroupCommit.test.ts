@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type NewEvent, WrongExpectedRevisionError } from '../../application/ports/eventStore.ts';
+import {
+  openSqliteEventStore,
+  type SqliteEventStore,
+} from '../../infrastructure/eventStore/sqliteEventStore.ts';
+
+function event(type: string, data: unknown = {}): NewEvent {
+  return {
+    type,
+    data,
+    metadata: {
+      actorId: null,
+      correlationId: randomUUID(),
+      causationId: null,
+      source: 'cli',
+      schemaVersion: 1,
+      timestamp: new Date().toISOString(),
+    },
+  };
+}
+
+describe('SQLite event store: group commit', () => {
+  let dir: string;
+  let path: string;
+  let store: SqliteEventStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'm3m-group-'));
+    path = join(dir, 'events.sqlite');
+    store = openSqliteEventStore({ path });
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('appends of one turn commit together; one expected-revision conflict fails alone', async () => {
+    await store.append('s-conflict', [event('A')], { expectedRevision: 'no_stream' });
+    const appends = [
+      store.append('s-1', [event('A')], { expectedRevision: 'no_stream' }),
+      store.append('s-conflict', [event('B')], { expectedRevision: 5 }),
+      store.append('s-2', [event('A'), event('B')], { expectedRevision: 'no_stream' }),
+      store.append('s-conflict', [event('C')], { expectedRevision: 0 }),
+    ];
+    const outcomes = await Promise.allSettled(appends);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+    // In call order, with the refused append leaving nothing behind.
+    const positions = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.position] : []));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect((await store.readStream('s-conflict')).map((e) => e.type)).toEqual(['A', 'C']);
+    expect((await store.readStream('s-2')).map((e) => e.revision)).toEqual([0, 1]);
+    expect((await store.readAll()).map((e) => `${e.streamId}:${e.type}`)).toEqual([
+      's-conflict:A',
+      's-1:A',
+      's-2:A',
+      's-2:B',
+      's-conflict:C',
+    ]);
+  });
+
+  it('an append that cannot be stored (its data does not serialize) does not sink the others of its group', async () => {
+    const bad = { big: 1n };
+    const outcomes = await Promise.allSettled([
+      store.append('ok-1', [event('A')], { expectedRevision: 'any' }),
+      store.append('bad', [event('A'), event('B', bad)], { expectedRevision: 'any' }),
+      store.append('ok-2', [event('A')], { expectedRevision: 'any' }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.readStream('bad')).toEqual([]);
+    expect((await store.readAll()).map((e) => e.streamId)).toEqual(['ok-1', 'ok-2']);
+  });
+
+  it('answers each caller only once its events are committed: another connection already reads them', async () => {
+    const other = new DatabaseSync(path, { readOnly: true });
+    try {
+      const seen: number[] = [];
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store
+            .append(`d-${i % 7}`, [event('Durable', { i })], { expectedRevision: 'any' })
+            .then((result) => {
+              // Read through a separate connection at the moment this caller hears back.
+              const row = other
+                .prepare('SELECT position FROM events WHERE position = ?')
+                .get(result.position);
+              if (row) seen.push(result.position);
+            }),
+        ),
+      );
+      expect(seen).toHaveLength(50);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('closing the store writes the appends already accepted', async () => {
+    const pending = store.append('late', [event('A')], { expectedRevision: 'no_stream' });
+    await store.close();
+    await expect(pending).resolves.toMatchObject({ nextRevision: 0 });
+    const reopened = openSqliteEventStore({ path });
+    try {
+      expect((await reopened.readStream('late')).map((e) => e.type)).toEqual(['A']);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a live subscription receives every event of a group, in order', async () => {
+    const received: string[] = [];
+    const subscription = store.subscribeAll().subscribe((e) => received.push(e.streamId));
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.append(`w-${i}`, [event('W')], { expectedRevision: 'any' }),
+        ),
+      );
+      const deadline = Date.now() + 10_000;
+      while (received.length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(received).toEqual(Array.from({ length: 20 }, (_, i) => `w-${i}`));
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+});

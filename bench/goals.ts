@@ -198,7 +198,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   // Time to drain and (for BENCH_PROFILE) write its profile.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => {
+    console.error('m3m serve did not stop within 20 s of SIGTERM: killed');
+    child.kill('SIGKILL');
+  }, 20_000);
   await exited;
   clearTimeout(timer);
 }
@@ -247,7 +250,8 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
     await reader.close();
     await stopChild(child);
     if (postgresUrl) await dropAll(postgresUrl);
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type ReadStoreSession,
   TransactionLimitError,
 } from '../application/ports/readStore.ts';
+import { checkpointCollectionOf } from '../application/readModelMemo.ts';
 import type { Projection, ProjectionView } from './projection.ts';
 
 const REBUILD_SUFFIX = '__rebuild';
@@ -639,7 +640,4 @@ function checkpointCollection(projection: Projection): string {
   return checkpointCollectionOf(projection.name);
 }
 
-/** Where a projection keeps its checkpoint (document id `checkpoint`). */
-export function checkpointCollectionOf(projectionName: string): string {
-  return `m3m_checkpoint_${projectionName}`;
-}
+export { checkpointCollectionOf };

@@ -17,6 +17,7 @@ import {
   PROJECTS,
   type ProjectDoc,
 } from '../projects/readModel.ts';
+import { readModelMemo } from '../readModelMemo.ts';
 
 export interface GoalView {
   id: string;
@@ -69,11 +70,14 @@ async function withTotals(deps: ProjectDeps, docs: GoalDoc[]): Promise<GoalView[
 /** A goal by id or by slug, whoever asks; `null` when there is none. */
 export async function findGoal(deps: ProjectDeps, idOrSlug: string): Promise<GoalDoc | null> {
   const goals = deps.readStore.collection<GoalDoc>(GOALS);
-  if (UUID.test(idOrSlug)) {
-    const byId = await goals.get(idOrSlug.toLowerCase());
-    if (byId) return byId;
-  }
-  return goals.findOne({ slug: idOrSlug });
+  // The goals projection owns the model: its checkpoint says when the memo must be dropped.
+  return readModelMemo<GoalDoc>(deps.readStore, 'goals', 'idOrSlug').get(idOrSlug, async () => {
+    if (UUID.test(idOrSlug)) {
+      const byId = await goals.get(idOrSlug.toLowerCase());
+      if (byId) return byId;
+    }
+    return goals.findOne({ slug: idOrSlug });
+  });
 }
 
 /** A goal the actor may see (and therefore increment); 404 otherwise. */

@@ -2,6 +2,7 @@ import type { Color } from '../../domain/colors.ts';
 import { type Actor, isGlobalAdmin } from '../context.ts';
 import { refuse } from '../errors.ts';
 import { findAll } from '../ports/findAll.ts';
+import { readModelMemo } from '../readModelMemo.ts';
 import {
   type AccessibleProjects,
   canManageProject,
@@ -102,5 +103,9 @@ export async function getProject(deps: ProjectDeps, actor: Actor, projectId: str
 /** The live project whose current API key this is, or `null`. */
 export async function projectForApiKey(deps: ProjectDeps, key: string): Promise<ProjectDoc | null> {
   if (!looksLikeApiKey(key)) return null;
-  return deps.readStore.collection<ProjectDoc>(PROJECTS).findOne({ apiKeyHash: hashApiKey(key) });
+  const hash = hashApiKey(key);
+  // The projects projection owns the model: its checkpoint says when the memo must be dropped (a rotated key).
+  return readModelMemo<ProjectDoc>(deps.readStore, 'projects', 'apiKeyHash').get(hash, () =>
+    deps.readStore.collection<ProjectDoc>(PROJECTS).findOne({ apiKeyHash: hash }),
+  );
 }

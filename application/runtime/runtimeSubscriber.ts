@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { Doc, ReadStore } from '../ports/readStore.ts';
+import { readModelMemo } from '../readModelMemo.ts';
 import {
   WORKER_EVENT_TRIGGERS,
   WORKERS,
@@ -353,6 +354,18 @@ export class RuntimeSubscriber {
 
   async #workersFor(eventType: string, projectId: string): Promise<WorkerDoc[]> {
     const { readStore } = this.#o;
+    // The (project, type) pairs some worker listens to, from memory while the workers projection has not moved:
+    // an event no worker listens to costs no query.
+    const listened = await readModelMemo<Set<string>>(readStore, 'workers', 'eventTriggerPairs').get(
+      'all',
+      async () =>
+        new Set(
+          (await findAll(readStore.collection<WorkerEventTriggerDoc>(WORKER_EVENT_TRIGGERS))).map((t) =>
+            triggerPair(t.projectId, t.eventType),
+          ),
+        ),
+    );
+    if (!listened?.has(triggerPair(projectId, eventType))) return [];
     const triggers = await findAll(readStore.collection<WorkerEventTriggerDoc>(WORKER_EVENT_TRIGGERS), {
       eventType,
       projectId,
@@ -427,6 +440,8 @@ export class RuntimeSubscriber {
     this.#lastErrorAt = new Date().toISOString();
   }
 }
+
+const triggerPair = (projectId: string, eventType: string) => `${projectId}\u0000${eventType}`;
 
 /** The project an event belongs to: `data.projectId` (built-in events and custom ones carry it). */
 function projectOf(event: RecordedEvent): string | null {

@@ -47,6 +47,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const answerError = errorSender(storage);
   const app: HttpApp = Fastify({
     loggerInstance: logger,
+    // Fastify's own two lines per request (each with the request serialized and run through redaction) cost a
+    // twentieth of a goal increment: one compact line is written in `onResponse` below instead.
+    disableRequestLogging: true,
     // The router's own refusals (a malformed percent-encoding, a path parameter beyond its length limit) are
     // answered before any error handler runs; this makes them problems like every other 4xx.
     frameworkErrors: (error, request, reply) => answerError(error, request, reply),
@@ -56,6 +59,18 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   // Set before any route is registered: child contexts copy the handler in effect when they are created.
   app.setErrorHandler(answerError);
   registerJsonBodyParser(app);
+  // One line per request at info: method, path (without the query, which may carry a token), status, time.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: pathOf(request),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
   // A write that succeeds after the disk was full: there is room again.
   app.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400)

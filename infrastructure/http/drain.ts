@@ -42,8 +42,10 @@ export function connectionDrainer(server: HttpServer) {
   return {
     async drain({ timeoutMs = 10_000, idleGraceMs = 300 }: DrainOptions = {}): Promise<{ forced: number }> {
       draining = true;
-      // net.Server's own close: stop listening without http.Server's closing of idle connections.
-      await new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // net.Server's own close: stop listening without http.Server's closing of idle connections. Its callback
+      // comes only once every connection has ended, which is what the loop below brings about: not awaited here
+      // (a client that keeps its idle keep-alive connections open held the stop until they closed).
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       const deadline = Date.now() + timeoutMs;
       while (sockets.size > 0 && Date.now() < deadline) {
         const now = Date.now();
@@ -54,6 +56,7 @@ export function connectionDrainer(server: HttpServer) {
       }
       const forced = sockets.size;
       for (const socket of sockets.keys()) socket.destroy();
+      await closed;
       return { forced };
     },
   };

@@ -4,7 +4,7 @@ import { PROJECTS } from '../../application/projects/readModel.ts';
 import { loadJwtSecret } from '../auth/jwtSecret.ts';
 import { jwtTokens } from '../auth/jwtTokens.ts';
 import { LoginRateLimiter } from '../auth/loginRateLimiter.ts';
-import { StoreRateLimiter } from '../auth/storeRateLimiter.ts';
+import { RATE_LIMITS, StoreRateLimiter } from '../auth/storeRateLimiter.ts';
 import type { M3m } from '../composition.ts';
 import { fileAvatarStore } from '../files/avatarStore.ts';
 import { healthReport } from '../health.ts';
@@ -134,6 +134,9 @@ export interface BuildServerOptions {
 }
 
 export async function buildServer(m3m: M3m, options: BuildServerOptions = {}): Promise<HttpApp> {
+  // The table every X-Api-Key request looks in: made up front, so the lookup is a plain read (a missing table
+  // is looked for again after each schema change) and the sweep of expired entries has its index.
+  await m3m.readStore.ensureIndexes(RATE_LIMITS, [{ fields: ['expiresAt'] }]);
   const identity = await identityRouteDeps(m3m, options.readModelWaitMs);
   const projects = projectRouteDeps(m3m, identity);
   const modules = moduleRouteDeps(m3m, identity);

@@ -63,6 +63,8 @@ describe('SQLite event store: group commit', () => {
       's-2:B',
       's-conflict:C',
     ]);
+    // The tamper-evidence chain links exactly the events that stayed, in order (ADR 0021).
+    expect(store.verifyChain()).toMatchObject({ intact: true, checked: 5 });
   });
 
   it('an append that cannot be stored (its data does not serialize) does not sink the others of its group', async () => {
@@ -75,6 +77,7 @@ describe('SQLite event store: group commit', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await store.readStream('bad')).toEqual([]);
     expect((await store.readAll()).map((e) => e.streamId)).toEqual(['ok-1', 'ok-2']);
+    expect(store.verifyChain()).toMatchObject({ intact: true, checked: 2 });
   });
 
   it('answers each caller only once its events are committed: another connection already reads them', async () => {

@@ -2,10 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
+import { ROOT, startTestServer, type TestServer, type TestServerOptions } from '../kit/server.ts';
 import { launchChromium } from './browser.ts';
 
-export const SCREENSHOTS = join(import.meta.dirname, '../../test-results/screenshots');
+/** `M3M_SCREENSHOTS=/tmp/shots` puts them elsewhere (outside the worktree). */
+export const SCREENSHOTS =
+  process.env.M3M_SCREENSHOTS ?? join(import.meta.dirname, '../../test-results/screenshots');
 
 export const VIEWPORTS = {
   desktop: { width: 1280, height: 860 },
@@ -23,8 +25,11 @@ export interface E2e {
 }
 
 /** A real m3m on a temp data dir serving the UI built for this run, and Debian's Chromium. */
-export async function startE2e(): Promise<E2e> {
-  const server = await startTestServer({ env: { M3M_WEB_DIR: inject('webDir') } });
+export async function startE2e(options: TestServerOptions = {}): Promise<E2e> {
+  const server = await startTestServer({
+    ...options,
+    env: { ...options.env, M3M_WEB_DIR: inject('webDir') },
+  });
   const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   const pageErrors: Error[] = [];
@@ -70,7 +75,7 @@ export async function signIn(page: Page, email: string, password: string) {
   await page.waitForURL((url) => url.pathname !== '/sign-in');
 }
 
-/** Saves `test-results/screenshots/<name>.png` (full page) once the page has settled. */
+/** Saves `<SCREENSHOTS>/<name>.png` (full page) once the page has settled. */
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.waitForLoadState('networkidle');

@@ -9,5 +9,12 @@ export const webhooksRoute = createRoute({
   component: lazyRouteComponent(() => import('./webhooks-page'), 'WebhooksPage'),
 });
 
+export const webhookRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'webhooks/$webhookId',
+  beforeLoad: (ctx) => requireModule('webhooks')(ctx),
+  component: lazyRouteComponent(() => import('./webhook-page'), 'WebhookPage'),
+});
+
 /** Under `/projects/$projectId`, behind the module guard. */
-export const webhookRoutes = [webhooksRoute];
+export const webhookRoutes = [webhooksRoute, webhookRoute];

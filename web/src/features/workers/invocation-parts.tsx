@@ -1,4 +1,7 @@
 import { useTranslation } from 'react-i18next';
+
+export { JsonBlock } from '@/components/json-block';
+
 import { Badge } from '@/components/ui/badge';
 import { cn } from '@/lib/utils';
 import type { Invocation, Outcome } from './queries';
@@ -48,18 +51,6 @@ export function LogLines({ logs }: { logs: readonly LogLine[] }) {
 }
 
 /** A value a worker returned, formatted; `undefined` (nothing returned) as a dash. */
-export function JsonBlock({ value, testId }: { value: unknown; testId?: string }) {
-  const text = value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  return (
-    <pre
-      className="max-h-80 overflow-auto rounded-lg border bg-muted/30 p-3 font-mono text-xs leading-relaxed"
-      data-testid={testId}
-    >
-      {text}
-    </pre>
-  );
-}
-
 export function ErrorBlock({ error }: { error: { name: string; message: string; stack?: string } }) {
   return (
     <pre

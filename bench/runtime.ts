@@ -1,10 +1,11 @@
 // npm run bench:runtime — the worker sandbox on this machine: cold start, warm invocation latency and
 // throughput through SandboxHost (server → runtime process → isolate and back), beside the same handler
 // called as a plain function in this process. BENCH_INVOCATIONS sets the warm sample size (default 5000).
-// Then event → worker latency through a whole m3m and its runtime subscriber (BENCH_EVENTS_STEADY,
-// BENCH_EVENTS_BURST).
+// Then the cost of running projects in several runtime processes (RuntimePool, docs/adr/0022-runtime-processes.md)
+// beside one: memory of each process, start, warm latency and throughput. Then event → worker latency through a
+// whole m3m and its runtime subscriber (BENCH_EVENTS_STEADY, BENCH_EVENTS_BURST).
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,7 @@ import { createWorker, deployWorker } from '../application/workers/commands.ts';
 import { openM3m } from '../infrastructure/composition.ts';
 import { loadConfig } from '../infrastructure/config.ts';
 import { createLogger } from '../infrastructure/logging.ts';
+import { RuntimePool } from '../infrastructure/sandbox/runtimePool.ts';
 import { SandboxHost } from '../infrastructure/sandbox/sandboxHost.ts';
 import type { InvocationRequest, InvocationResult } from '../infrastructure/sandbox/types.ts';
 
@@ -46,7 +48,7 @@ const fmt = (ms: number) =>
     : ms < 1
       ? `${(ms * 1000).toFixed(0)} µs`
       : `${ms.toFixed(2)} ms`;
-const report = (what: string, value: string) => console.log(`${what.padEnd(52)} ${value}`);
+const report = (what: string, value: string) => console.log(`${what.padEnd(60)} ${value}`);
 function latencies(label: string, samples: number[]): void {
   const sorted = [...samples].sort((a, b) => a - b);
   report(label, `p50 ${fmt(percentile(sorted, 0.5))}   p99 ${fmt(percentile(sorted, 0.99))}`);
@@ -56,7 +58,10 @@ function expectOk(result: InvocationResult): void {
   if (result.outcome !== 'ok') throw new Error(`bench invocation failed: ${JSON.stringify(result.error)}`);
 }
 
-async function timed(host: SandboxHost, request: InvocationRequest): Promise<[number, InvocationResult]> {
+async function timed(
+  host: SandboxHost | RuntimePool,
+  request: InvocationRequest,
+): Promise<[number, InvocationResult]> {
   const t = performance.now();
   const result = await host.invoke(request);
   const ms = performance.now() - t;
@@ -64,98 +69,175 @@ async function timed(host: SandboxHost, request: InvocationRequest): Promise<[nu
   return [ms, result];
 }
 
-const host = new SandboxHost();
-try {
-  console.log(
-    `m3m bench:runtime — Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), isolated-vm sandbox\n`,
-  );
-  let t = performance.now();
-  await host.start();
-  report('runtime process start (fork → ready)', fmt(performance.now() - t));
+// BENCH_EVENTS_ONLY=1 skips to the event → worker figures (e.g. to compare BENCH_RUNTIME_PROCESSES=1 and 2).
+if (!process.env.BENCH_EVENTS_ONLY) {
+  await sandboxFigures();
+  await runtimeProcesses();
+}
+await eventToWorker();
 
-  // Cold start: every invocation is a new worker version, so a new isolate, context, bootstrap and module.
-  const cold: number[] = [];
-  const coldInside: number[] = [];
-  for (let i = 0; i < COLD; i++) {
-    const [ms, result] = await timed(host, {
-      worker: { id: `cold-${i}`, version: 1, source },
-      handler: 'run',
-      input,
-    });
-    if (!result.coldStart) throw new Error('expected a cold start');
-    cold.push(ms);
-    coldInside.push(result.durationMs);
-    await host.dispose(`cold-${i}`);
+async function sandboxFigures(): Promise<void> {
+  const host = new SandboxHost();
+  try {
+    console.log(
+      `m3m bench:runtime — Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), isolated-vm sandbox\n`,
+    );
+    let t = performance.now();
+    await host.start();
+    report('runtime process start (fork → ready)', fmt(performance.now() - t));
+
+    // Cold start: every invocation is a new worker version, so a new isolate, context, bootstrap and module.
+    const cold: number[] = [];
+    const coldInside: number[] = [];
+    for (let i = 0; i < COLD; i++) {
+      const [ms, result] = await timed(host, {
+        worker: { id: `cold-${i}`, version: 1, source },
+        handler: 'run',
+        input,
+      });
+      if (!result.coldStart) throw new Error('expected a cold start');
+      cold.push(ms);
+      coldInside.push(result.durationMs);
+      await host.dispose(`cold-${i}`);
+    }
+    latencies(`cold start, round trip (${COLD} new isolates)`, cold);
+    latencies('cold start, inside the runtime process', coldInside);
+
+    // Warm, sequential: one worker, one invocation at a time.
+    const worker = { id: 'warm', version: 1, source };
+    for (let i = 0; i < 200; i++) await timed(host, { worker, handler: 'run', input }); // warm-up
+    const warm: number[] = [];
+    t = performance.now();
+    for (let i = 0; i < WARM; i++) warm.push((await timed(host, { worker, handler: 'run', input }))[0]);
+    const warmRate = WARM / ((performance.now() - t) / 1000);
+    latencies(`warm invocation, sequential (${WARM})`, warm);
+    report('warm invocations/s, sequential', `${Math.round(warmRate)} /s`);
+
+    // Warm with one host API call (guest → runtime process → server → back).
+    let total = 0;
+    const hostApi = { 'goals.increment': (args: unknown[]) => (total += args[1] as number) };
+    const api = { id: 'api', version: 1, source: withHostCall };
+    for (let i = 0; i < 200; i++)
+      await timed(host, { worker: api, handler: 'run', input: { goal: 'g' }, hostApi });
+    const withApi: number[] = [];
+    for (let i = 0; i < Math.min(WARM, 3000); i++) {
+      withApi.push((await timed(host, { worker: api, handler: 'run', input: { goal: 'g' }, hostApi }))[0]);
+    }
+    latencies('warm invocation with one m3m host call', withApi);
+
+    // Concurrent: N workers, each invoked back to back (N invocations in flight).
+    const workers = Array.from({ length: CONCURRENT_WORKERS }, (_, i) => ({
+      id: `conc-${i}`,
+      version: 1,
+      source,
+    }));
+    await Promise.all(workers.map((w) => timed(host, { worker: w, handler: 'run', input })));
+    const concurrent: number[] = [];
+    const perWorker = Math.ceil(WARM / CONCURRENT_WORKERS);
+    t = performance.now();
+    await Promise.all(
+      workers.map(async (w) => {
+        for (let i = 0; i < perWorker; i++)
+          concurrent.push((await timed(host, { worker: w, handler: 'run', input }))[0]);
+      }),
+    );
+    const concurrentRate = concurrent.length / ((performance.now() - t) / 1000);
+    latencies(`warm invocation, ${CONCURRENT_WORKERS} workers concurrently`, concurrent);
+    report(
+      `warm invocations/s, ${CONCURRENT_WORKERS} workers concurrently`,
+      `${Math.round(concurrentRate)} /s`,
+    );
+
+    // Baseline: the very same module imported into this process, its handler called as a plain function.
+    const plain = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as {
+      default: { run(input: unknown): Promise<unknown> };
+    };
+    for (let i = 0; i < 10_000; i++) await plain.default.run(input);
+    const base: number[] = [];
+    const BASE = 100_000;
+    t = performance.now();
+    for (let i = 0; i < BASE; i++) {
+      const s = performance.now();
+      await plain.default.run(input);
+      base.push(performance.now() - s);
+    }
+    const baseRate = BASE / ((performance.now() - t) / 1000);
+    latencies('baseline: same handler as a plain function', base);
+    report('baseline calls/s', `${Math.round(baseRate)} /s`);
+  } finally {
+    await host.close();
   }
-  latencies(`cold start, round trip (${COLD} new isolates)`, cold);
-  latencies('cold start, inside the runtime process', coldInside);
-
-  // Warm, sequential: one worker, one invocation at a time.
-  const worker = { id: 'warm', version: 1, source };
-  for (let i = 0; i < 200; i++) await timed(host, { worker, handler: 'run', input }); // warm-up
-  const warm: number[] = [];
-  t = performance.now();
-  for (let i = 0; i < WARM; i++) warm.push((await timed(host, { worker, handler: 'run', input }))[0]);
-  const warmRate = WARM / ((performance.now() - t) / 1000);
-  latencies(`warm invocation, sequential (${WARM})`, warm);
-  report('warm invocations/s, sequential', `${Math.round(warmRate)} /s`);
-
-  // Warm with one host API call (guest → runtime process → server → back).
-  let total = 0;
-  const hostApi = { 'goals.increment': (args: unknown[]) => (total += args[1] as number) };
-  const api = { id: 'api', version: 1, source: withHostCall };
-  for (let i = 0; i < 200; i++)
-    await timed(host, { worker: api, handler: 'run', input: { goal: 'g' }, hostApi });
-  const withApi: number[] = [];
-  for (let i = 0; i < Math.min(WARM, 3000); i++) {
-    withApi.push((await timed(host, { worker: api, handler: 'run', input: { goal: 'g' }, hostApi }))[0]);
-  }
-  latencies('warm invocation with one m3m host call', withApi);
-
-  // Concurrent: N workers, each invoked back to back (N invocations in flight).
-  const workers = Array.from({ length: CONCURRENT_WORKERS }, (_, i) => ({
-    id: `conc-${i}`,
-    version: 1,
-    source,
-  }));
-  await Promise.all(workers.map((w) => timed(host, { worker: w, handler: 'run', input })));
-  const concurrent: number[] = [];
-  const perWorker = Math.ceil(WARM / CONCURRENT_WORKERS);
-  t = performance.now();
-  await Promise.all(
-    workers.map(async (w) => {
-      for (let i = 0; i < perWorker; i++)
-        concurrent.push((await timed(host, { worker: w, handler: 'run', input }))[0]);
-    }),
-  );
-  const concurrentRate = concurrent.length / ((performance.now() - t) / 1000);
-  latencies(`warm invocation, ${CONCURRENT_WORKERS} workers concurrently`, concurrent);
-  report(
-    `warm invocations/s, ${CONCURRENT_WORKERS} workers concurrently`,
-    `${Math.round(concurrentRate)} /s`,
-  );
-
-  // Baseline: the very same module imported into this process, its handler called as a plain function.
-  const plain = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as {
-    default: { run(input: unknown): Promise<unknown> };
-  };
-  for (let i = 0; i < 10_000; i++) await plain.default.run(input);
-  const base: number[] = [];
-  const BASE = 100_000;
-  t = performance.now();
-  for (let i = 0; i < BASE; i++) {
-    const s = performance.now();
-    await plain.default.run(input);
-    base.push(performance.now() - s);
-  }
-  const baseRate = BASE / ((performance.now() - t) / 1000);
-  latencies('baseline: same handler as a plain function', base);
-  report('baseline calls/s', `${Math.round(baseRate)} /s`);
-} finally {
-  await host.close();
 }
 
-await eventToWorker();
+/** Resident memory of a process, from /proc (Linux), in MiB. */
+async function rssMb(pid: number | null): Promise<number> {
+  if (pid === null) return Number.NaN;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/**
+ * The cost of the isolation of issue 12, item 4: the same warm work through one runtime process (as before) and
+ * through a RuntimePool of two shared processes with 8 projects spread over them; each process's memory, idle and
+ * with 8 warm isolates; the time to start them.
+ */
+async function runtimeProcesses(): Promise<void> {
+  console.log('\nruntime processes: one (as before ADR 0022) beside a pool of two shared processes');
+  const N = Math.min(WARM, 4000);
+  const projects = Array.from({ length: CONCURRENT_WORKERS }, (_, i) => ({
+    projectId: `project-${i}`,
+    worker: { id: `proc-${i}`, version: 1, source },
+  }));
+  const measure = async (
+    label: string,
+    sandbox: SandboxHost | RuntimePool,
+    pids: () => (number | null)[],
+  ) => {
+    let t = performance.now();
+    await sandbox.start();
+    report(`${label}: start (fork → ready)`, fmt(performance.now() - t));
+    const idle = await Promise.all(pids().map(rssMb));
+    await Promise.all(projects.map((p) => timed(sandbox, { ...p, handler: 'run', input })));
+    const warmRss = await Promise.all(pids().map(rssMb));
+    report(
+      `${label}: RSS per process, idle → 8 warm isolates`,
+      idle.map((mb, i) => `${mb.toFixed(0)} → ${warmRss[i]!.toFixed(0)} MiB`).join(', '),
+    );
+    const sequential: number[] = [];
+    for (let i = 0; i < N; i++)
+      sequential.push(
+        (await timed(sandbox, { ...projects[i % projects.length]!, handler: 'run', input }))[0],
+      );
+    latencies(`${label}: warm invocation, sequential (${N})`, sequential);
+    const concurrent: number[] = [];
+    t = performance.now();
+    await Promise.all(
+      projects.map(async (p) => {
+        for (let i = 0; i < Math.ceil(N / projects.length); i++)
+          concurrent.push((await timed(sandbox, { ...p, handler: 'run', input }))[0]);
+      }),
+    );
+    const rate = concurrent.length / ((performance.now() - t) / 1000);
+    latencies(`${label}: warm, ${projects.length} projects concurrently`, concurrent);
+    report(
+      `${label}: warm invocations/s, ${projects.length} projects concurrently`,
+      `${Math.round(rate)} /s`,
+    );
+  };
+  const one = new SandboxHost();
+  try {
+    await measure('1 process', one, () => [one.status().pid]);
+  } finally {
+    await one.close();
+  }
+  const pool = new RuntimePool({ processes: 2 });
+  try {
+    await measure('pool of 2', pool, () => pool.status().processes.map((p) => p.pid));
+  } finally {
+    await pool.close();
+  }
+}
 
 /**
  * Event → worker: a whole m3m (SQLite stores in a temp folder, projections, the runtime subscriber, its own
@@ -165,8 +247,18 @@ await eventToWorker();
  * delivery). First at a steady 200 events/s, then as a burst appended as fast as 8 writers can.
  */
 async function eventToWorker(): Promise<void> {
+  console.log(
+    `\nevent → worker through a whole m3m (${process.env.BENCH_RUNTIME_PROCESSES ?? 'default'} runtime processes)`,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-runtime-'));
-  const config = loadConfig({ M3M_DATA_DIR: dir, M3M_LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    M3M_DATA_DIR: dir,
+    M3M_LOG_LEVEL: 'silent',
+    // BENCH_RUNTIME_PROCESSES=1 measures the event path with one runtime process, as before ADR 0022.
+    ...(process.env.BENCH_RUNTIME_PROCESSES
+      ? { M3M_RUNTIME_PROCESSES: process.env.BENCH_RUNTIME_PROCESSES }
+      : {}),
+  });
   const m3m = await openM3m(config, createLogger(config));
   const STEADY = Number(process.env.BENCH_EVENTS_STEADY ?? 1000);
   const BURST = Number(process.env.BENCH_EVENTS_BURST ?? 5000);

@@ -56,6 +56,8 @@ export interface WorkersConfig {
   guard: { cpuBudgetMsPerMinute: number; breakerThreshold: number; coolDownMs: number };
   /** One project's share of the runtime (issue 12, item 6). */
   share: { maxConcurrent: number; maxIsolates: number; emitsPerInvocation: number; emitsPerMinute: number };
+  /** Runtime processes shared by the projects, and those for projects that crashed one (issue 12, item 4). */
+  runtime: { processes: number; quarantineProcesses: number };
   /** `/health` turns `degraded` when a consumer of `$all` is this many positions behind its head. */
   healthMaxLag: number;
 }
@@ -171,6 +173,8 @@ const Env = z.object({
   M3M_WORKER_COOL_DOWN_MS: integerBetween(1000, 86_400_000).prefault('600000'),
   M3M_PROJECT_MAX_CONCURRENT: integerBetween(1, 10_000).prefault('8'),
   M3M_PROJECT_MAX_ISOLATES: integerBetween(1, 10_000).prefault('10'),
+  M3M_RUNTIME_PROCESSES: integerBetween(1, 64).prefault('2'),
+  M3M_RUNTIME_QUARANTINE_PROCESSES: integerBetween(0, 64).prefault('2'),
   M3M_PROJECT_EMITS_PER_INVOCATION: integerBetween(1, 1000).prefault('100'),
   M3M_PROJECT_EMITS_PER_MINUTE: integerBetween(1, 10_000_000).prefault('1000'),
   M3M_HEALTH_MAX_LAG: integerBetween(1, 1_000_000_000).prefault('1000'),
@@ -259,6 +263,10 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
         maxIsolates: env.M3M_PROJECT_MAX_ISOLATES,
         emitsPerInvocation: env.M3M_PROJECT_EMITS_PER_INVOCATION,
         emitsPerMinute: env.M3M_PROJECT_EMITS_PER_MINUTE,
+      },
+      runtime: {
+        processes: env.M3M_RUNTIME_PROCESSES,
+        quarantineProcesses: env.M3M_RUNTIME_QUARANTINE_PROCESSES,
       },
       healthMaxLag: env.M3M_HEALTH_MAX_LAG,
     },

@@ -21,7 +21,7 @@ import type { ProjectionRunner } from '../projections/projectionRunner.ts';
 import type { Config } from './config.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
 import type { LoadedPlugins } from './plugins/pluginLoader.ts';
-import { SandboxHost } from './sandbox/sandboxHost.ts';
+import { RuntimePool } from './sandbox/runtimePool.ts';
 
 /** The event and schedule triggers; `start()` them after the projections (`serve` does). */
 export interface Triggers {
@@ -32,8 +32,8 @@ export interface Triggers {
 
 /** The worker runtime of one m3m process, wired from configuration. */
 export interface WorkerRuntime {
-  /** The isolated-vm runtime process; started at the first invocation. */
-  sandbox: SandboxHost;
+  /** The isolated-vm runtime processes (each started at its first invocation), projects assigned to them. */
+  sandbox: RuntimePool;
   /**
    * What the worker use cases and `invokeWorker` run on: one shared object, so a plugin loader may replace
    * `workers.extensions` at start-up and every later invocation sees it.
@@ -77,9 +77,11 @@ export async function openWorkerRuntime(parts: {
   const { config, logger, projects, modules, plugins, runner, feed: eventFeed, options } = parts;
   const { eventStore, readStore, clock } = projects;
   const runtimeLogger = logger.child({ component: 'runtime' });
-  const sandbox = new SandboxHost({
+  const sandbox = new RuntimePool({
     defaultLimits: config.workers.limits,
     maxIsolatesPerProject: config.workers.share.maxIsolates,
+    processes: config.workers.runtime.processes,
+    quarantineProcesses: config.workers.runtime.quarantineProcesses,
     logger: runtimeLogger,
   });
   const feed = new InvocationFeed();

@@ -40,6 +40,7 @@ export class SandboxUnavailableError extends Error {
 interface PendingInvocation {
   child: ChildProcess;
   started: number;
+  projectId: string | undefined;
   workerId: string;
   version: number;
   hostApi: HostApi;
@@ -63,6 +64,7 @@ export class SandboxHost {
   readonly #backoff: { initialMs: number; maxMs: number };
   readonly #heartbeatMs: number;
   readonly #logger: SandboxLogger | undefined;
+  readonly #onCatastrophe: SandboxHostOptions['onCatastrophe'];
   #state: SandboxState = 'idle';
   #child: ChildProcess | null = null;
   #ready = false;
@@ -97,6 +99,7 @@ export class SandboxHost {
     this.#delayMs = this.#backoff.initialMs;
     this.#heartbeatMs = options.heartbeatMs ?? 5000;
     this.#logger = options.logger;
+    this.#onCatastrophe = options.onCatastrophe;
   }
 
   /** Starts the runtime process now rather than at the first call. */
@@ -173,6 +176,7 @@ export class SandboxHost {
       this.#invocations.set(invocationId, {
         child,
         started,
+        projectId: request.projectId,
         workerId: worker.id,
         version: worker.version,
         hostApi,
@@ -364,6 +368,12 @@ export class SandboxHost {
             : `exited with code ${String(code)}`;
     this.#lastExit = { code, signal, at: new Date().toISOString(), reason };
 
+    // The projects whose invocation's isolate reported the catastrophic error: the culprits.
+    const culprits = new Set<string>();
+    for (const [id, pending] of this.#invocations) {
+      if (pending.child === child && fatal?.invocationIds.has(id) && pending.projectId !== undefined)
+        culprits.add(pending.projectId);
+    }
     for (const [id, pending] of this.#invocations) {
       if (pending.child !== child) continue;
       this.#invocations.delete(id);
@@ -375,14 +385,28 @@ export class SandboxHost {
           }),
         );
       } else {
-        // A catastrophic error that another invocation's isolate reported: this one did nothing wrong.
-        if (fatal && !fatal.invocationIds.has(id) && fatal.invocationIds.size > 0) this.#bystanders.add(id);
+        // A catastrophic error that another invocation's isolate reported: this one did nothing wrong, unless it
+        // belongs to the same project (that project's other invocations are not run again where they did harm).
+        if (
+          fatal &&
+          !fatal.invocationIds.has(id) &&
+          fatal.invocationIds.size > 0 &&
+          (pending.projectId === undefined || !culprits.has(pending.projectId))
+        )
+          this.#bystanders.add(id);
         pending.resolve(
           failed(id, pending.started, 'crashed', {
             name: 'SandboxCrashed',
             message: `the runtime process ${reason} during this invocation${closed ? '' : '; it is being restarted'}`,
           }),
         );
+      }
+    }
+    if (fatal && culprits.size > 0 && !closed) {
+      try {
+        this.#onCatastrophe?.({ projectIds: [...culprits], message: fatal.message });
+      } catch (err) {
+        this.#logger?.error({ err }, 'sandbox: onCatastrophe failed');
       }
     }
     for (const [id, pending] of this.#requests) {

@@ -165,4 +165,9 @@ export interface SandboxHostOptions {
   /** Ping interval; a runtime process that misses two answers is killed and restarted. Default 5000. */
   heartbeatMs?: number;
   logger?: SandboxLogger;
+  /**
+   * Called when an isolate's catastrophic V8 error took the runtime process down, with the projects whose
+   * invocations caused it (`InvocationRequest.projectId`); before the invocations lost with it are run again.
+   */
+  onCatastrophe?: (crash: { projectIds: string[]; message: string }) => void;
 }

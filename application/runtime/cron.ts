@@ -1,5 +1,8 @@
+import { Cron } from 'croner';
+
 /**
- * Cron expressions for scheduled workers: the classic five fields, evaluated in UTC.
+ * Cron expressions for scheduled workers: the classic five fields, evaluated in UTC, read and stepped through by
+ * `croner` (ADR 9).
  *
  *   ┌ minute        0–59
  *   │ ┌ hour        0–23
@@ -9,9 +12,11 @@
  *   * * * * *
  *
  * Each field is `*`, a value, a range `a-b`, a step `*\/n`, `a-b/n` or `a/n` (from a to the end), or a
- * comma-separated list of those. `@yearly` (`@annually`), `@monthly`, `@weekly`, `@daily` (`@midnight`)
- * and `@hourly` stand for their usual expansions. As in Vixie cron, when both the day of the month and the
- * weekday are restricted (neither starts with `*`), a day matches when either does.
+ * comma-separated list of those; croner adds `L` (last day of the month, `5L` the last Friday), `W` (nearest
+ * weekday) and `#` (`5#2`, the second Friday). `@yearly` (`@annually`), `@monthly`, `@weekly`, `@daily`
+ * (`@midnight`) and `@hourly` stand for their usual expansions. As in Vixie cron, when both the day of the month
+ * and the weekday are restricted (neither starts with `*`), a day matches when either does; when one of them is a
+ * `*`-step (`*\/2`), both must hold.
  */
 
 export class CronError extends Error {
@@ -23,7 +28,7 @@ export interface CronSchedule {
   readonly expression: string;
   /** Whether the minute containing `date` (UTC) is a tick. */
   matches(date: Date): boolean;
-  /** The first tick strictly after `after` (UTC, at a whole minute), or `null` when there is none within 50 years. */
+  /** The first tick strictly after `after` (UTC, at a whole minute), or `null` when there is none. */
   next(after: Date): Date | null;
 }
 
@@ -31,37 +36,23 @@ interface Field {
   name: string;
   min: number;
   max: number;
-  names?: readonly string[];
+  names?: string;
 }
 
 const FIELDS: readonly Field[] = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
-  {
-    name: 'month',
-    min: 1,
-    max: 12,
-    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
-  },
-  { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+  { name: 'month', min: 1, max: 12, names: 'JAN–DEC' },
+  { name: 'day of week', min: 0, max: 7, names: 'SUN–SAT' },
 ];
 
-const MACROS: Readonly<Record<string, string>> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-
+const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 const MAX_EXPRESSION_LENGTH = 200;
-const SEARCH_YEARS = 50;
 const MINUTE_MS = 60_000;
-/** The largest day each month can have (February: 29, in leap years). */
-const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const croner = (pattern: string) =>
+  new Cron(pattern, { timezone: 'Etc/UTC', mode: '5-part', sloppyRanges: true, domAndDow: false });
 
 /** Parses an expression, or throws a `CronError` saying which field is wrong and why. */
 export function parseCron(expression: string): CronSchedule {
@@ -71,85 +62,32 @@ export function parseCron(expression: string): CronSchedule {
   if (trimmed.length > MAX_EXPRESSION_LENGTH) {
     throw new CronError(`A cron expression is at most ${MAX_EXPRESSION_LENGTH} characters.`);
   }
-  let body = trimmed;
+  let pattern = trimmed;
   if (trimmed.startsWith('@')) {
-    const macro = MACROS[trimmed.toLowerCase()];
-    if (!macro) {
-      throw new CronError(`Unknown cron macro "${trimmed}" (known: ${Object.keys(MACROS).join(', ')}).`);
+    if (!MACROS.includes(trimmed.toLowerCase())) {
+      throw new CronError(`Unknown cron macro "${trimmed}" (known: ${MACROS.join(', ')}).`);
     }
-    body = macro;
+  } else {
+    const parts = trimmed.split(/\s+/);
+    if (parts.length !== 5) {
+      throw new CronError(
+        `A cron expression has 5 fields (minute hour day-of-month month day-of-week), "${trimmed}" has ${parts.length}.`,
+      );
+    }
+    pattern = vixieDays(parts).join(' ');
   }
-  const parts = body.split(/\s+/);
-  if (parts.length !== 5) {
-    throw new CronError(
-      `A cron expression has 5 fields (minute hour day-of-month month day-of-week), "${trimmed}" has ${parts.length}.`,
-    );
+  let cron: Cron;
+  try {
+    cron = croner(pattern);
+  } catch (err) {
+    throw new CronError(explain(trimmed, err));
   }
-  const sets = parts.map((part, i) => parseField(part, FIELDS[i]!));
-  const [minutes, hours, days, months, weekdays] = sets as [
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-  ];
-  if (weekdays.has(7)) {
-    weekdays.delete(7);
-    weekdays.add(0);
-  }
-  // Vixie cron's rule: a field starting with `*` (`*`, `*/2`) does not restrict the day.
-  const dayRestricted = !parts[2]!.startsWith('*');
-  const weekdayRestricted = !parts[4]!.startsWith('*');
-  if (
-    dayRestricted &&
-    !weekdayRestricted &&
-    ![...months].some((m) => [...days].some((d) => d <= MONTH_DAYS[m - 1]!))
-  ) {
-    throw new CronError(`"${trimmed}" never matches: none of its months has such a day.`);
-  }
-
-  const dayMatches = (date: Date): boolean => {
-    const inMonth = days.has(date.getUTCDate());
-    const inWeek = weekdays.has(date.getUTCDay());
-    if (dayRestricted && weekdayRestricted) return inMonth || inWeek;
-    return inMonth && inWeek;
-  };
-  const matches = (date: Date): boolean =>
-    minutes.has(date.getUTCMinutes()) &&
-    hours.has(date.getUTCHours()) &&
-    months.has(date.getUTCMonth() + 1) &&
-    dayMatches(date);
+  if (cron.nextRun(new Date()) === null) throw new CronError(`"${trimmed}" never matches: no date has it.`);
 
   return {
     expression: trimmed,
-    matches,
-    next(after: Date): Date | null {
-      // Walk forward, skipping a whole month, day or hour whenever that unit cannot match.
-      const t = new Date(Math.floor(after.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
-      const limit = Date.UTC(after.getUTCFullYear() + SEARCH_YEARS, 0, 1);
-      while (t.getTime() < limit) {
-        if (!months.has(t.getUTCMonth() + 1)) {
-          t.setUTCMonth(t.getUTCMonth() + 1, 1);
-          t.setUTCHours(0, 0, 0, 0);
-          continue;
-        }
-        if (!dayMatches(t)) {
-          t.setUTCDate(t.getUTCDate() + 1);
-          t.setUTCHours(0, 0, 0, 0);
-          continue;
-        }
-        if (!hours.has(t.getUTCHours())) {
-          t.setUTCHours(t.getUTCHours() + 1, 0, 0, 0);
-          continue;
-        }
-        if (!minutes.has(t.getUTCMinutes())) {
-          t.setUTCMinutes(t.getUTCMinutes() + 1, 0, 0);
-          continue;
-        }
-        return t;
-      }
-      return null;
-    },
+    matches: (date) => cron.match(new Date(Math.floor(date.getTime() / MINUTE_MS) * MINUTE_MS)),
+    next: (after) => cron.nextRun(after),
   };
 }
 
@@ -164,55 +102,41 @@ export function cronProblem(expression: string): string | null {
   }
 }
 
-function parseField(text: string, field: Field): Set<number> {
-  const values = new Set<number>();
-  for (const item of text.split(',')) {
-    if (item === '') throw new CronError(`The ${field.name} field "${text}" has an empty list item.`);
-    const [range, stepText, extra] = item.split('/');
-    if (extra !== undefined) throw new CronError(`The ${field.name} field "${item}" has more than one "/".`);
-    let step = 1;
-    if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) < 1 || Number(stepText) > field.max) {
-        throw new CronError(
-          `The ${field.name} field "${item}": the step must be a whole number from 1 to ${field.max}.`,
-        );
-      }
-      step = Number(stepText);
-    }
-    let from: number;
-    let to: number;
-    if (range === '*') {
-      from = field.min;
-      to = field.max;
-    } else {
-      const bounds = range!.split('-');
-      if (bounds.length > 2) throw new CronError(`The ${field.name} field "${item}" is not a valid range.`);
-      from = value(bounds[0]!, field, item);
-      // `a/n` runs from a to the end of the field, as in Vixie cron.
-      to = bounds.length === 2 ? value(bounds[1]!, field, item) : stepText !== undefined ? field.max : from;
-      if (from > to) {
-        throw new CronError(
-          `The ${field.name} field "${item}": the range must go upwards (${from} > ${to}).`,
-        );
-      }
-    }
-    for (let v = from; v <= to; v += step) values.add(v);
-  }
-  return values;
+/**
+ * Vixie cron's day rule in croner's terms: croner ORs a restricted day of month and weekday unless either is
+ * exactly `*`; Vixie ANDs them as soon as either starts with `*` (`*\/2`). A `+` before the weekday asks croner
+ * for AND.
+ */
+function vixieDays(parts: string[]): string[] {
+  const [dom, dow] = [parts[2]!, parts[4]!];
+  if (dom === '*' || dow === '*' || !(dom.startsWith('*') || dow.startsWith('*'))) return parts;
+  return [...parts.slice(0, 4), `+${dow}`];
 }
 
-function value(text: string, field: Field, item: string): number {
-  const index = field.names?.indexOf(text.toUpperCase()) ?? -1;
-  if (index >= 0) return index + (field.name === 'month' ? 1 : 0);
-  if (!/^\d{1,2}$/.test(text)) {
-    const names = field.names ? ` or ${field.names[0]}–${field.names.at(-1)}` : '';
-    throw new CronError(
-      `The ${field.name} field "${item}": "${text}" is not a number from ${field.min} to ${field.max}${names}.`,
-    );
+/** croner's reason, with the field at fault named as m3m names it (found by reading each field alone). */
+function explain(expression: string, err: unknown): string {
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern:\s*/, '');
+  if (expression.startsWith('@')) return `"${expression}": ${reason}`;
+  const parts = expression.split(/\s+/);
+  for (const [i, field] of FIELDS.entries()) {
+    const alone = FIELDS.map((_, j) => (j === i ? parts[i]! : '*')).join(' ');
+    try {
+      croner(alone);
+    } catch (fieldErr) {
+      return `The ${field.name} field "${parts[i]}": ${fieldReason(field, parts[i]!, fieldErr)}.`;
+    }
   }
-  const n = Number(text);
-  if (n < field.min || n > field.max) {
-    throw new CronError(`The ${field.name} field "${item}": ${n} is outside ${field.min}–${field.max}.`);
-  }
-  return n;
+  return `"${expression}": ${reason}`;
+}
+
+function fieldReason(field: Field, text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const range = `${field.min}–${field.max}${field.names ? ` or ${field.names}` : ''}`;
+  if (/Invalid value for/.test(message)) return `a value is outside ${range}`;
+  if (/illegal characters|is not a number|NaN/.test(message))
+    return `"${text}" is not made of numbers from ${range}`;
+  if (/larger than to value/.test(message)) return 'the range must go upwards';
+  if (/stepping|steps/.test(message)) return `the step must be a whole number from 1 to ${field.max}`;
+  if (/is empty/.test(message)) return 'it has an empty list item';
+  return message.replace(/^CronPattern:\s*/, '');
 }

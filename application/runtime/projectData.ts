@@ -4,10 +4,12 @@ import { WORKER_DELIVERIES } from './deliveries.ts';
 import { modelCollectionPrefix } from './models.ts';
 import { PROJECT_LOG_USAGE, PROJECT_USAGE } from './projectUsage.ts';
 import { SCHEDULE_TICKS } from './scheduler.ts';
+import { WORKER_BREAKERS } from './workerGuard.ts';
 
 /**
  * What the runtime keeps for a project that no projection owns: its workers' data (`m3m.models`) and what
- * running them recorded (invocation records, daily statistics, event deliveries, schedule ticks). Primary
+ * running them recorded (invocation records, daily statistics, event deliveries, schedule ticks, their workers'
+ * circuit breakers, its quota usage). Primary
  * data, but the project's: it goes when the project does. Safe to repeat.
  */
 export async function deleteProjectData(readStore: ReadStore, projectId: string): Promise<void> {
@@ -21,6 +23,7 @@ export async function deleteProjectData(readStore: ReadStore, projectId: string)
     WORKER_DELIVERIES,
     SCHEDULE_TICKS,
     PROJECT_LOG_USAGE,
+    WORKER_BREAKERS,
   ]) {
     await readStore.collection(collection).deleteMany({ projectId });
   }

@@ -95,12 +95,9 @@ const EntrySchema = z
     source: z.string().meta({ description: '`api`, `cli`, `worker:<id>` or `system`' }),
     correlationId: z.string(),
     causationId: z.string().nullable(),
-    requestId: z
-      .string()
-      .nullable()
-      .meta({
-        description: "The HTTP request's id in the server's log (`req-1a`), null when no request caused it",
-      }),
+    requestId: z.string().nullable().meta({
+      description: "The HTTP request's id in the server's log (`req-1a`), null when no request caused it",
+    }),
     data: z.unknown().meta({ description: 'The event data, every secret as "[redacted]"' }),
   })
   .meta({ title: 'AuditEntry' });

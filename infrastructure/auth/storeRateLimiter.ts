@@ -1,5 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../application/ports/clock.ts';
 import type { ReadStore } from '../../application/ports/readStore.ts';
+
+/**
+ * The sign-in limiter's key: the client's address and the email tried (case and spaces ignored), hashed so that
+ * the emails people mistype never sit in the read store. `password-change:<userId>` stands for the email when a
+ * signed-in user's current password is checked.
+ */
+export function signInKey(ip: string, email: string): string {
+  return createHash('sha256').update(`${ip}\u0000${email.trim().toLowerCase()}`).digest('base64url');
+}
 
 /** Failure times per key, shared by every m3m process on the read store. Operational data, not a read model. */
 export const RATE_LIMITS = 'm3m_rate_limits';

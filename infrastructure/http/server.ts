@@ -3,12 +3,16 @@ import { peopleLookup, userDirectory } from '../../application/identity/userDire
 import { PROJECTS } from '../../application/projects/readModel.ts';
 import { loadJwtSecret } from '../auth/jwtSecret.ts';
 import { jwtTokens } from '../auth/jwtTokens.ts';
-import { LoginRateLimiter } from '../auth/loginRateLimiter.ts';
 import { RATE_LIMITS, StoreRateLimiter } from '../auth/storeRateLimiter.ts';
 import type { M3m } from '../composition.ts';
 import { fileAvatarStore } from '../files/avatarStore.ts';
 import { healthReport } from '../health.ts';
 import { API_KEY_WINDOW_MS } from './apiKeys.ts';
+
+/** Failed sign-ins one address may make for one email (and wrong current passwords per user) in the window. */
+const SIGN_IN_MAX_FAILURES = 5;
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
+
 import { buildHttpApp } from './app.ts';
 import { httpAuth } from './auth.ts';
 import { problem } from './problem.ts';
@@ -60,7 +64,15 @@ export async function identityRouteDeps(m3m: M3m, readModelWaitMs = 10_000): Pro
     },
     directory,
     tokens,
-    loginLimiter: new LoginRateLimiter({ clock: m3m.clock }),
+    // Failed sign-ins per address and email, and wrong current passwords: 5 per 15 minutes, in the read store so
+    // that the limit holds across m3m processes (ADR 23).
+    loginLimiter: new StoreRateLimiter({
+      readStore: m3m.readStore,
+      clock: m3m.clock,
+      scope: 'login',
+      maxFailures: SIGN_IN_MAX_FAILURES,
+      windowMs: SIGN_IN_WINDOW_MS,
+    }),
     apiKeyLimiter: new StoreRateLimiter({
       readStore: m3m.readStore,
       clock: m3m.clock,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginRateLimiter } from '../../infrastructure/auth/loginRateLimiter.ts';
+import { RATE_LIMITS, StoreRateLimiter, signInKey } from '../../infrastructure/auth/storeRateLimiter.ts';
 import { problemOf } from '../kit/http.ts';
-import { ROOT, startTestServer, TestClock, type TestServer } from '../kit/server.ts';
+import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 describe('login', () => {
   let server: TestServer;
@@ -112,31 +112,59 @@ describe('login', () => {
   });
 });
 
-describe('LoginRateLimiter', () => {
-  it('counts per key over a sliding window', () => {
-    const clock = new TestClock();
-    const limiter = new LoginRateLimiter({ clock, maxFailures: 3, windowMs: 60_000 });
-    const key = LoginRateLimiter.key('10.0.0.1', 'A@B.co');
-    expect(key).toBe(LoginRateLimiter.key('10.0.0.1', 'a@b.co'));
-    limiter.recordFailure(key);
-    clock.advance(20_000);
-    limiter.recordFailure(key);
-    limiter.recordFailure(key);
-    expect(limiter.retryAfterSeconds(key)).toBe(40);
-    expect(limiter.retryAfterSeconds(LoginRateLimiter.key('10.0.0.2', 'a@b.co'))).toBe(0);
-    clock.advance(40_000);
-    expect(limiter.retryAfterSeconds(key)).toBe(0); // the first failure left the window
-    limiter.recordFailure(key);
-    expect(limiter.retryAfterSeconds(key)).toBe(20);
-    limiter.recordSuccess(key);
-    expect(limiter.retryAfterSeconds(key)).toBe(0);
+describe('the sign-in limiter (in the read store)', () => {
+  let first: TestServer;
+  let second: TestServer;
+
+  beforeAll(async () => {
+    first = await startTestServer();
+    await first.createAdmin(ROOT.email, ROOT.password);
+    // A second m3m process on the same data directory, as behind a load balancer.
+    second = await startTestServer({ dataDir: first.dataDir });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
   });
 
-  it('forgets the stalest keys beyond its capacity', () => {
-    const limiter = new LoginRateLimiter({ clock: new TestClock(), maxFailures: 1, maxKeys: 2 });
-    for (const key of ['a', 'b', 'c']) limiter.recordFailure(key);
-    expect(limiter.retryAfterSeconds('a')).toBe(0);
-    expect(limiter.retryAfterSeconds('b')).toBeGreaterThan(0);
-    expect(limiter.retryAfterSeconds('c')).toBeGreaterThan(0);
+  it('counts per key over a sliding window', async () => {
+    const clock = first.clock;
+    const limiter = new StoreRateLimiter({
+      readStore: first.m3m.readStore,
+      clock,
+      scope: 'test',
+      maxFailures: 3,
+      windowMs: 60_000,
+    });
+    const key = signInKey('10.0.0.1', 'A@B.co ');
+    expect(key).toBe(signInKey('10.0.0.1', 'a@b.co'));
+    await limiter.recordFailure(key);
+    clock.advance(20_000);
+    await limiter.recordFailure(key);
+    await limiter.recordFailure(key);
+    expect(await limiter.retryAfterSeconds(key)).toBe(40);
+    expect(await limiter.retryAfterSeconds(signInKey('10.0.0.2', 'a@b.co'))).toBe(0);
+    clock.advance(40_000);
+    expect(await limiter.retryAfterSeconds(key)).toBe(0); // the first failure left the window
+    await limiter.recordFailure(key);
+    expect(await limiter.retryAfterSeconds(key)).toBe(20);
+    await limiter.recordSuccess(key);
+    expect(await limiter.retryAfterSeconds(key)).toBe(0);
+  });
+
+  it('holds across two m3m processes on one store, and keeps no email in it', async () => {
+    const attempt = (server: TestServer) =>
+      server.request('POST', '/api/v1/auth/login', {
+        body: { email: ROOT.email, password: 'wrong-password-1' },
+      });
+    for (let i = 0; i < 3; i++) expect((await attempt(first)).status).toBe(401);
+    for (let i = 0; i < 2; i++) expect((await attempt(second)).status).toBe(401);
+    // Five failures in all, split over the two processes: both refuse the sixth.
+    const limited = await attempt(second);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await attempt(first)).status).toBe(429);
+    const stored = await first.m3m.readStore.collection(RATE_LIMITS).find({});
+    expect(JSON.stringify(stored)).not.toContain(ROOT.email);
   });
 });

@@ -3,7 +3,7 @@ import { ApplicationError } from '../../../application/errors.ts';
 import { login } from '../../../application/identity/login.ts';
 import { recordLockOut, recordSignIn } from '../../../application/identity/signIns.ts';
 import { normalizeEmail } from '../../../domain/email.ts';
-import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
+import { signInKey } from '../../auth/storeRateLimiter.ts';
 import { problem } from '../problem.ts';
 import { type HttpRoutes, originOf, PUBLIC, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
@@ -49,8 +49,8 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
         },
       },
       async (request) => {
-        const key = LoginRateLimiter.key(request.ip, request.body.email);
-        const wait = deps.loginLimiter.retryAfterSeconds(key);
+        const key = signInKey(request.ip, request.body.email);
+        const wait = await deps.loginLimiter.retryAfterSeconds(key);
         if (wait > 0) {
           throw problem('too_many_requests', 'Too many failed logins: wait before trying again.', {
             headers: { 'retry-after': String(wait) },
@@ -58,7 +58,7 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
         }
         try {
           const result = await login({ ...deps, hasher: deps.commands.hasher }, request.body);
-          deps.loginLimiter.recordSuccess(key);
+          await deps.loginLimiter.recordSuccess(key);
           await recordSignIn(
             deps.commands.commands,
             {
@@ -76,8 +76,8 @@ export function authRoutes(deps: IdentityRouteDeps): HttpRoutes {
           };
         } catch (error) {
           if (error instanceof ApplicationError && error.code === 'invalid_credentials') {
-            deps.loginLimiter.recordFailure(key);
-            const retryAfterSeconds = deps.loginLimiter.retryAfterSeconds(key);
+            await deps.loginLimiter.recordFailure(key);
+            const retryAfterSeconds = await deps.loginLimiter.retryAfterSeconds(key);
             // This failure starts a lock-out: the next attempts get 429. Recorded once, as a security event.
             if (retryAfterSeconds > 0) {
               const email = normalizeEmail(request.body.email);

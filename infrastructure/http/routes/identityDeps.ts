@@ -2,7 +2,6 @@ import type { AvatarDeps } from '../../../application/identity/setAvatar.ts';
 import type { ProjectGrantDeps } from '../../../application/identity/userCommands.ts';
 import type { UserDirectory } from '../../../application/identity/userDirectory.ts';
 import type { TokenService } from '../../../application/ports/tokenService.ts';
-import type { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
 import type { StoreRateLimiter } from '../../auth/storeRateLimiter.ts';
 import type { FileAvatarStore } from '../../files/avatarStore.ts';
 import type { HttpAuth } from '../auth.ts';
@@ -12,7 +11,8 @@ export interface IdentityRouteDeps {
   commands: AvatarDeps & ProjectGrantDeps;
   directory: UserDirectory;
   tokens: TokenService;
-  loginLimiter: LoginRateLimiter;
+  /** Failed sign-ins (per address and email) and wrong current passwords, across processes. */
+  loginLimiter: StoreRateLimiter;
   /** Wrong `X-Api-Key` values per client address, across processes (`apiKeys.ts`). */
   apiKeyLimiter: StoreRateLimiter;
   auth: HttpAuth;

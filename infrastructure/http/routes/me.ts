@@ -8,7 +8,7 @@ import {
   setAvatar,
 } from '../../../application/identity/setAvatar.ts';
 import { updateProfile } from '../../../application/identity/updateProfile.ts';
-import { LoginRateLimiter } from '../../auth/loginRateLimiter.ts';
+import { signInKey } from '../../auth/storeRateLimiter.ts';
 import { problem } from '../problem.ts';
 import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import type { IdentityRouteDeps } from './identityDeps.ts';
@@ -84,8 +84,8 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
       async (request) => {
         const caller = auth.callerOf(request);
         // A stolen token must not become a way to guess the current password.
-        const key = LoginRateLimiter.key(request.ip, `password-change:${auth.actorOf(request).userId}`);
-        const wait = deps.loginLimiter.retryAfterSeconds(key);
+        const key = signInKey(request.ip, `password-change:${auth.actorOf(request).userId}`);
+        const wait = await deps.loginLimiter.retryAfterSeconds(key);
         if (wait > 0) {
           throw problem('too_many_requests', 'Too many wrong passwords: wait before trying again.', {
             headers: { 'retry-after': String(wait) },
@@ -96,11 +96,11 @@ export function meRoutes(deps: IdentityRouteDeps): HttpRoutes {
           result = await changeOwnPassword(deps.commands, caller, request.body);
         } catch (error) {
           if (error instanceof ApplicationError && error.code === 'wrong_password') {
-            deps.loginLimiter.recordFailure(key);
+            await deps.loginLimiter.recordFailure(key);
           }
           throw error;
         }
-        deps.loginLimiter.recordSuccess(key);
+        await deps.loginLimiter.recordSuccess(key);
         await deps.waitFor(result.position);
         const user = await deps.directory.get(result.userId);
         if (!user) throw problem('user_not_found', 'There is no such user.');

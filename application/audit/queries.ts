@@ -3,7 +3,7 @@ import type { Actor } from '../context.ts';
 import { refuse } from '../errors.ts';
 import { assertCanUseAdminRoutes } from '../identity/authorization.ts';
 import { SIGN_IN_LOCKED_OUT } from '../identity/signIns.ts';
-import type { Filter, ReadStore } from '../ports/readStore.ts';
+import type { Collection, Filter, ReadStore } from '../ports/readStore.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findManageableProject } from '../projects/queries.ts';
 import { AUDIT_ACTORS, AUDIT_LOG, type AuditActorDoc, type AuditEntryDoc, auditKey } from './readModel.ts';
@@ -124,8 +124,8 @@ export async function auditFilter(readStore: ReadStore, filters: AuditFilters): 
     if (!byActor) return null;
     Object.assign(filter, byActor);
   }
-  if (filters.types?.length)
-    filter.type = filters.types.length === 1 ? filters.types[0]! : { $in: filters.types };
+  const types = [...new Set(filters.types ?? [])];
+  if (types.length) filter.type = types.length === 1 ? types[0]! : { $in: types };
   if (filters.stream !== undefined) filter.streamId = filters.stream;
   if (filters.projectId !== undefined) filter.projectId = filters.projectId;
   if (filters.since !== undefined || filters.until !== undefined) {
@@ -148,6 +148,33 @@ function narrowed(filter: Filter, bound: { $lt: string } | { $gt: string }): Fil
   const range = (filter.id ?? {}) as Record<string, string>;
   return { ...filter, id: { ...range, ...bound } };
 }
+
+type AuditLog = Collection<AuditEntryDoc>;
+
+/**
+ * Entries matching `filter` in position order (`direction`), at most `limit`. Several types are asked one type
+ * at a time, each an index range already in position order, and merged: as one `type IN (…)`, SQLite would
+ * sort every match of every type to return the first page.
+ */
+async function findByPosition(
+  log: AuditLog,
+  filter: Filter,
+  direction: 1 | -1,
+  limit: number,
+): Promise<AuditEntryDoc[]> {
+  const types = (filter.type as { $in?: string[] } | undefined)?.$in;
+  if (!types) return (await log.find(filter, { sort: { id: direction }, limit })).items;
+  const parts = await Promise.all(
+    types.map((type) => log.find({ ...filter, type }, { sort: { id: direction }, limit })),
+  );
+  return parts
+    .flatMap((part) => part.items)
+    .sort((a, b) => (a.id < b.id ? -direction : a.id > b.id ? direction : 0))
+    .slice(0, limit);
+}
+
+const anyMatch = async (log: AuditLog, filter: Filter) =>
+  (await findByPosition(log, filter, 1, 1)).length > 0;
 
 /** Turns entries into what the API shows: actors resolved to names (one lookup per page). */
 export async function presentEntries(
@@ -225,26 +252,33 @@ export async function auditPage(
   if (!filter) return { items: [], nextCursor: null, prevCursor: null };
   const log = readStore.collection<AuditEntryDoc>(AUDIT_LOG);
   const limit = Math.min(Math.max(1, page.limit), AUDIT_PAGE_MAX);
+  // One entry more than the page tells whether there are more in the direction read; the other direction needs
+  // a probe only after a cursor (the first page starts at the newest entry).
   let docs: AuditEntryDoc[];
+  let olderExists: boolean;
+  let newerExists: boolean;
   if (cursor && 'after' in cursor) {
     // Newer than the cursor: the oldest `limit` of them, shown newest first like every page.
-    const found = await log.find(narrowed(filter, { $gt: auditKey(cursor.after) }), {
-      sort: { id: 1 },
-      limit,
-    });
-    docs = found.items.reverse();
+    const found = await findByPosition(log, narrowed(filter, { $gt: auditKey(cursor.after) }), 1, limit + 1);
+    newerExists = found.length > limit;
+    docs = found.slice(0, limit).reverse();
+    const oldest = docs.at(-1);
+    olderExists = oldest !== undefined && (await anyMatch(log, narrowed(filter, { $lt: oldest.id })));
   } else {
     const scoped = cursor ? narrowed(filter, { $lt: auditKey(cursor.before) }) : filter;
-    docs = (await log.find(scoped, { sort: { id: -1 }, limit })).items;
+    const found = await findByPosition(log, scoped, -1, limit + 1);
+    olderExists = found.length > limit;
+    docs = found.slice(0, limit);
+    const newest = docs[0];
+    newerExists =
+      cursor !== null && newest !== undefined && (await anyMatch(log, narrowed(filter, { $gt: newest.id })));
   }
   const newest = docs[0];
   const oldest = docs.at(-1);
-  const olderExists = oldest && (await log.findOne(narrowed(filter, { $lt: oldest.id }))) !== null;
-  const newerExists = newest && (await log.findOne(narrowed(filter, { $gt: newest.id }))) !== null;
   return {
     items: await presentEntries(readStore, docs),
-    nextCursor: olderExists ? encodeAuditCursor({ before: oldest.position }) : null,
-    prevCursor: newerExists ? encodeAuditCursor({ after: newest.position }) : null,
+    nextCursor: olderExists && oldest ? encodeAuditCursor({ before: oldest.position }) : null,
+    prevCursor: newerExists && newest ? encodeAuditCursor({ after: newest.position }) : null,
   };
 }
 
@@ -256,7 +290,7 @@ export async function* auditEntries(readStore: ReadStore, filters: AuditFilters)
   let before: string | null = null;
   for (;;) {
     const scoped = before ? narrowed(filter, { $lt: before }) : filter;
-    const { items } = await log.find(scoped, { sort: { id: -1 }, limit: AUDIT_PAGE_MAX });
+    const items = await findByPosition(log, scoped, -1, AUDIT_PAGE_MAX);
     if (items.length === 0) return;
     yield* await presentEntries(readStore, items);
     if (items.length < AUDIT_PAGE_MAX) return;

@@ -28,6 +28,32 @@ function toDoc<T extends Doc>(row: Row): T {
   return { id: row.id as string, ...JSON.parse(row.doc as string) } as T;
 }
 
+function findParts(filter: Filter, options: FindOptions) {
+  const keys = sortKeys(options.sort);
+  const after = options.cursor ? [keysetSql(keys, decodeCursor(keys, options.cursor))] : [];
+  return { where: and([whereSql(parseFilter(filter)), ...after]), keys, limit: pageLimit(options.limit) };
+}
+
+/** One page's statement: one row more than `limit`, to tell whether a next page exists. */
+function selectSql(t: string, where: Sql, keys: SortKeys, limit: number): Sql {
+  const sortValues = keys
+    .map(([field], i) => `${fieldSql(field).value} AS k${i}, ${fieldSql(field).type} AS t${i}`)
+    .join(', ');
+  return {
+    sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)} LIMIT ?`,
+    params: [...where.params, limit + 1],
+  };
+}
+
+/**
+ * The statement `find` runs on a collection, exported so that tests can ask SQLite how it plans it
+ * (`EXPLAIN QUERY PLAN`) and see the indexes it uses.
+ */
+export function findSql(name: string, filter: Filter = {}, options: FindOptions = {}): Sql {
+  const { where, keys, limit } = findParts(filter, options);
+  return selectSql(table(name), where, keys, limit);
+}
+
 export function sqliteCollection<T extends Doc>(name: string, access: ConnectionAccess): Collection<T> {
   const t = table(name);
   const write = <R>(work: (c: SqliteConnection) => R) =>
@@ -40,22 +66,12 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
     });
 
   const find = async (filter: Filter = {}, options: FindOptions = {}): Promise<Page<T>> => {
-    const conditions = parseFilter(filter);
-    const keys = sortKeys(options.sort);
-    const limit = pageLimit(options.limit);
-    const after = options.cursor ? [keysetSql(keys, decodeCursor(keys, options.cursor))] : [];
-    const where = and([whereSql(conditions), ...after]);
+    const { where, keys, limit } = findParts(filter, options);
     return access.read((c) => c.readTable(name, () => findIn(c, where, keys, limit), empty));
   };
 
   const findIn = (c: SqliteConnection, where: Sql, keys: SortKeys, limit: number): Page<T> => {
-    const sortValues = keys
-      .map(([field], i) => `${fieldSql(field).value} AS k${i}, ${fieldSql(field).type} AS t${i}`)
-      .join(', ');
-    const rows = c.all({
-      sql: `SELECT id, doc, ${sortValues} FROM ${t} WHERE ${where.sql} ORDER BY ${orderBySql(keys)} LIMIT ?`,
-      params: [...where.params, limit + 1],
-    });
+    const rows = c.all(selectSql(t, where, keys, limit));
     const more = rows.length > limit;
     const items = more ? rows.slice(0, limit) : rows;
     const last = items.at(-1);

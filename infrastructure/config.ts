@@ -74,6 +74,8 @@ export interface TriggersConfig {
   eventMaxAttempts: number;
   /** Events emitted by workers deeper than this (event → worker → event …) are not delivered. */
   eventDepthLimit: number;
+  /** How long a process's lease (its claims on deliveries) holds without renewal; see application/processLease.ts. */
+  processLeaseMs: number;
 }
 
 export interface AuthConfig {
@@ -163,6 +165,7 @@ const Env = z.object({
   M3M_PLUGINS_DIR: z.string().optional(),
   M3M_EVENT_MAX_ATTEMPTS: integerBetween(1, 100).prefault('5'),
   M3M_EVENT_DEPTH_LIMIT: integerBetween(1, 100).prefault('8'),
+  M3M_PROCESS_LEASE_SECONDS: integerBetween(2, 3600).prefault('15'),
   M3M_WORKER_MEMORY_MB: integerBetween(8, 4096).prefault('128'),
   M3M_WORKER_CPU_MS: integerBetween(1, 600_000).prefault('1000'),
   M3M_WORKER_WALL_MS: integerBetween(1, 600_000).prefault('5000'),
@@ -239,6 +242,7 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
     triggers: {
       eventMaxAttempts: env.M3M_EVENT_MAX_ATTEMPTS,
       eventDepthLimit: env.M3M_EVENT_DEPTH_LIMIT,
+      processLeaseMs: env.M3M_PROCESS_LEASE_SECONDS * 1000,
     },
     workers: {
       limits: {

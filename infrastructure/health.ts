@@ -6,7 +6,8 @@ import type { HealthReport } from './http/app.ts';
  * failing, the subscriber is paused, either lags more than `M3M_HEALTH_MAX_LAG` positions behind `$all`, the
  * feed cannot read `$all` or has stopped every consumer (the read store does not match the event store), or the
  * storage is full; each consumer's position, lag (positions and seconds), state and last error; the scheduler;
- * the plugins (a broken plugin is listed, but m3m runs without it: not degraded).
+ * the plugins (a broken plugin is listed, but m3m runs without it: not degraded); `node`: this process (its boot
+ * id) and every m3m process registered on the store as this one sees it (live or gone), see ADR 20.
  */
 export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const head = await m3m.eventStore.headPosition();
@@ -53,6 +54,7 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
     feed: { halted, lastError: m3m.feed.lastError },
     readStore: { kind: m3m.config.readStore.kind },
     projections: projectionStatus,
+    node: await nodeView(m3m),
     runtime: {
       subscriber: {
         ...subscriber,
@@ -67,5 +69,26 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
       loaded: plugins.loaded.map((p) => ({ name: p.name })),
       broken: plugins.broken.map((p) => ({ name: p.name })),
     },
+  };
+}
+
+/**
+ * This process and the others on the store, as this one sees them (others' state never degrades this one). No
+ * PIDs or hostnames: /health answers anyone.
+ */
+async function nodeView(m3m: M3m) {
+  const { lease } = m3m.triggers;
+  return {
+    bootId: lease.bootId,
+    startedAt: lease.startedAt,
+    leaseHeld: lease.holds(),
+    leaseError: lease.lastError,
+    processes: (await lease.view()).map(({ bootId, startedAt, renewedAt, alive, self }) => ({
+      bootId,
+      startedAt,
+      renewedAt,
+      alive,
+      self,
+    })),
   };
 }

@@ -3,6 +3,7 @@ import type { EventFeed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import { moduleGate } from '../application/modules/queries.ts';
 import type { RuntimeExtensions } from '../application/ports/runtimeExtensions.ts';
+import { ProcessLease } from '../application/processLease.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
 import { BUILT_IN_EVENT_TYPES } from '../application/runtime/customEvents.ts';
 import type { RuntimeDeps } from '../application/runtime/deps.ts';
@@ -21,12 +22,15 @@ import type { ProjectionRunner } from '../projections/projectionRunner.ts';
 import type { Config } from './config.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
 import type { LoadedPlugins } from './plugins/pluginLoader.ts';
+import { hostIdentity } from './processIdentity.ts';
 import { RuntimePool } from './sandbox/runtimePool.ts';
 
 /** The event and schedule triggers; `start()` them after the projections (`serve` does). */
 export interface Triggers {
   subscriber: RuntimeSubscriber;
   scheduler: Scheduler;
+  /** This process's lease: the owner of its claims, beside the other processes on the store. */
+  lease: ProcessLease;
   start(): Promise<void>;
 }
 
@@ -112,10 +116,18 @@ export async function openWorkerRuntime(parts: {
     sweeping = sweepSoon();
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const lease = new ProcessLease({
+    readStore,
+    clock,
+    host: hostIdentity(),
+    ttlMs: config.triggers.processLeaseMs,
+    logger: runtimeLogger,
+  });
   const subscriber = new RuntimeSubscriber({
     eventStore,
     readStore,
     clock,
+    owners: lease,
     feed: eventFeed,
     invoke: (request) => invokeWorker(workers, request),
     // Match each event against the workers as the read model has them once it includes that event.
@@ -130,6 +142,7 @@ export async function openWorkerRuntime(parts: {
   const scheduler = new Scheduler({
     readStore,
     clock,
+    owner: lease.bootId,
     run: ({ workerId, projectId, scheduledAt, cron }) =>
       invokeWorker(workers, {
         workerId,
@@ -148,7 +161,9 @@ export async function openWorkerRuntime(parts: {
     triggers: {
       subscriber,
       scheduler,
+      lease,
       async start() {
+        await lease.start();
         await subscriber.start();
         await scheduler.start();
       },
@@ -158,6 +173,7 @@ export async function openWorkerRuntime(parts: {
       await sweeping;
       await scheduler.stop();
       await subscriber.stop();
+      await lease.stop();
       feed.complete();
       await sandbox.close();
     },

@@ -6,7 +6,8 @@ import type { Doc } from '../ports/readStore.ts';
  * id is the idempotency key). `in_flight` (being invoked, claimed until `dueAt`), the durable queue's `queued`
  * (a retry, due at `dueAt`) and `deferred` (waiting since `dueAt` because its worker had too much in memory),
  * and the final `succeeded`, `failed` (after `maxAttempts`) and `skipped` (depth limit; worker disabled,
- * undeployed or deleted meanwhile). A final delivery is never invoked again.
+ * undeployed or deleted meanwhile). A final delivery is never invoked again. An `in_flight` claim names its owning
+ * process (`owner`): another process takes it over only once that process is gone.
  */
 
 export const WORKER_DELIVERIES = 'worker_deliveries';
@@ -49,6 +50,13 @@ export interface DeliveryDoc extends Doc {
    * and another run may take it over.
    */
   dueAt: number | null;
+  /**
+   * `in_flight`: the boot id of the process that claimed it (`../processLease.ts`). The claim holds while that
+   * process lives, whatever `dueAt` says; absent on claims made before m3m kept owners (those lapse at `dueAt`).
+   */
+  owner?: string | null;
+  /** The boot id of a process that died holding this delivery's claim, when another took it over. */
+  takenOverFrom?: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
@@ -20,9 +21,14 @@ import { RetryLaterError } from './workerGuard.ts';
  * in-memory queue of at most `maxQueuePerWorker` deliveries, run one at a time (so a worker sees its events in
  * order unless one is retried), with at most `concurrency` deliveries running over all lanes. Beyond that a
  * worker's deliveries are deferred to the durable queue, and its lane refills from there (oldest first) as
- * it drains; its retries wait there for their time. So a slow or failing worker delays only itself. A poll
- * every `pollMs` takes over `in_flight` claims that lapsed and durable deliveries nobody picked up for
- * `claimMs` (their process died).
+ * it drains; its retries wait there for their time. So a slow or failing worker delays only itself.
+ *
+ * Several processes may share the store (docs/adr/0020-several-processes.md). An `in_flight` delivery is claimed
+ * by its owner, a process's boot id (`ClaimOwners`, `../processLease.ts`): it is never taken over while that
+ * process lives, and at once when it is gone (a poll every `pollMs`, and at start). Deliveries refilled from
+ * the durable queue are claimed only when they are about to run, one by one, so a process that dies strands
+ * nothing beyond what it was running and the deliveries it had just been handed. Durable deliveries nobody
+ * picked up for `claimMs` are refilled by the poll too.
  *
  * Whoever hands a delivery in (the runtime subscriber) passes a `Waiter`: it is told once every delivery it
  * waits for is settled, i.e. final or in the durable queue.
@@ -46,8 +52,26 @@ export interface Waiter {
   settled(): void;
 }
 
+/** Who owns claims: this process's boot id, and whether another owner is gone (`ProcessLease` implements it). */
+export interface ClaimOwners {
+  readonly bootId: string;
+  isGone(owner: string): Promise<boolean>;
+  /** Registered processes that are gone: their claims are taken over. */
+  goneOwners(): Promise<string[]>;
+  /** Forgets a gone process once none of its claims is left. */
+  forget?(owner: string): Promise<void>;
+}
+
+/** One process alone on its store (tools, tests): every other owner is a predecessor, gone. */
+export function soloOwner(): ClaimOwners {
+  const bootId = randomUUID();
+  return { bootId, isGone: async (owner) => owner !== bootId, goneOwners: async () => [] };
+}
+
 export interface DeliveryQueueOptions {
   eventStore: EventStore;
+  /** Whose claims are whose. Default: `soloOwner()`. */
+  owners?: ClaimOwners;
   readStore: ReadStore;
   clock: Clock;
   invoke(request: InvokeWorkerRequest): Promise<InvocationSummary>;
@@ -63,7 +87,10 @@ export interface DeliveryQueueOptions {
   maxQueuePerWorker: number;
   /** How often lapsed claims and forgotten durable deliveries are looked for. */
   pollMs: number;
-  /** How long an `in_flight` claim lasts before another run may take the delivery over. */
+  /**
+   * How long a durable delivery may wait unnoticed before the poll refills its lane, and when an `in_flight`
+   * claim without an owner (recorded by an older m3m) lapses. Claims with an owner hold while it lives.
+   */
   claimMs: number;
   /** A failure of the background poll, for the owner's status. */
   reportError(err: unknown): void;
@@ -96,6 +123,11 @@ interface Job {
   /** Who waits for this delivery to settle (the checkpoint may not pass their events before). */
   waiters: Waiter[];
   started: boolean;
+  /**
+   * Null: claimed by this process (`in_flight`, owner us). Otherwise the durable delivery as it was read: it is
+   * claimed when it is about to run, if nobody changed it meanwhile.
+   */
+  unclaimed: { status: DeliveryDoc['status']; dueAt: number | null } | null;
 }
 
 /** One worker's deliveries in this process. */
@@ -117,6 +149,7 @@ const DRAIN_ON_STOP_MS = 10_000;
 
 export class DeliveryQueue {
   readonly #o: DeliveryQueueOptions;
+  readonly #owners: ClaimOwners;
   #stopped = false;
   #pollTimer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
@@ -131,6 +164,7 @@ export class DeliveryQueue {
 
   constructor(options: DeliveryQueueOptions) {
     this.#o = options;
+    this.#owners = options.owners ?? soloOwner();
   }
 
   /** Prepares the collection (and deliveries recorded by an older m3m). */
@@ -140,12 +174,15 @@ export class DeliveryQueue {
       { fields: ['workerId', 'status', 'dueAt'] },
       { fields: ['workerId', 'createdAt'] },
       { fields: ['eventId'] },
+      { fields: ['status', 'owner'] },
     ]);
     await addEventRefs(this.#o.eventStore, this.#o.readStore, this.#o.logger);
   }
 
   /** At start, once the subscription follows: lanes resume and the poll begins. */
   async resume(): Promise<void> {
+    // Claims of processes that are gone (this one before a SIGKILL) are taken over now, not after a lapse.
+    await this.pollNow();
     await this.#resumeDurableLanes();
     this.#pollTimer = setInterval(() => {
       this.#poll();
@@ -194,6 +231,7 @@ export class DeliveryQueue {
     const now = this.#o.clock.now();
     for (const job of waiting) {
       this.#active.delete(job.id);
+      if (job.unclaimed) continue; // still in the durable queue, as it was
       await this.#deliveries()
         .patch(job.id, { $set: { status: 'deferred', dueAt: now.getTime(), updatedAt: now.toISOString() } })
         .catch(() => {});
@@ -222,15 +260,11 @@ export class DeliveryQueue {
     if (existing) {
       // Final, or waiting in the durable queue: settled as far as the checkpoint is concerned.
       if (existing.status !== 'in_flight') return;
-      // In flight in no process we know of (this one before a restart): take it over.
-      attempts = existing.attempts;
-      await deliveries.patch(id, {
-        $set: {
-          status: defer ? 'deferred' : 'in_flight',
-          dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
-          updatedAt: now.toISOString(),
-        },
-      });
+      // Claimed by a process that lives (another one, at the same moment): it settles it, and should it die
+      // the poll takes it over. Claimed by one that is gone (this one before a restart): take it over.
+      const taken = await this.#takeOver(existing, defer);
+      if (!taken) return;
+      attempts = taken.attempts;
     } else {
       try {
         await deliveries.insert({
@@ -248,6 +282,8 @@ export class DeliveryQueue {
           lastInvocationId: null,
           reason: null,
           dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
+          owner: defer ? null : this.#owners.bootId,
+          takenOverFrom: null,
           createdAt: now.toISOString(),
           updatedAt: now.toISOString(),
         });
@@ -275,6 +311,41 @@ export class DeliveryQueue {
       attempts,
       waiters: [waiter],
       started: false,
+      unclaimed: null,
+    });
+  }
+
+  /**
+   * Takes over the `in_flight` claim of a process that is gone, unless it changed meanwhile (compare-and-set in
+   * one transaction). Returns the delivery as it was, or null when its owner lives or someone else was faster.
+   */
+  async #takeOver(seen: DeliveryDoc, defer: boolean): Promise<DeliveryDoc | null> {
+    const self = this.#owners.bootId;
+    const owner = seen.owner ?? null;
+    if (owner === self ? this.#active.has(seen.id) : owner !== null && !(await this.#owners.isGone(owner))) {
+      return null;
+    }
+    return this.#o.readStore.transaction(async (session) => {
+      const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+      const current = await c.get(seen.id);
+      if (
+        current?.status !== 'in_flight' ||
+        (current.owner ?? null) !== owner ||
+        current.dueAt !== seen.dueAt
+      ) {
+        return null;
+      }
+      const now = this.#o.clock.now();
+      await c.patch(seen.id, {
+        $set: {
+          status: defer ? 'deferred' : 'in_flight',
+          dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
+          owner: defer ? null : self,
+          ...(owner !== self ? { takenOverFrom: owner } : {}),
+          updatedAt: now.toISOString(),
+        },
+      });
+      return current;
     });
   }
 
@@ -386,6 +457,22 @@ export class DeliveryQueue {
   }
 
   async #run(job: Job): Promise<void> {
+    if (job.unclaimed) {
+      let claimed: DeliveryDoc | null;
+      try {
+        claimed = await this.#claim(job);
+      } catch (err) {
+        this.#o.logger.error({ err, deliveryId: job.id }, 'could not claim an event delivery');
+        claimed = null;
+      }
+      if (!claimed) {
+        // Another process claimed it first (or it changed): nothing to do here.
+        this.#release(job);
+        return;
+      }
+      job.attempts = claimed.attempts;
+      job.unclaimed = null;
+    }
     const attempt = job.attempts + 1;
     let update: Partial<DeliveryDoc>;
     try {
@@ -454,6 +541,10 @@ export class DeliveryQueue {
       // The delivery stays `in_flight` with its claim: the poll takes it over when the claim lapses.
       this.#o.logger.error({ err, deliveryId: job.id }, 'could not record an event delivery');
     }
+    this.#release(job);
+  }
+
+  #release(job: Job): void {
     this.#active.delete(job.id);
     for (const waiter of job.waiters) {
       waiter.outstanding--;
@@ -531,10 +622,9 @@ export class DeliveryQueue {
       { workerId, status: { $in: DURABLE }, dueAt: { $lte: now } },
       { sort: { dueAt: 1, position: 1 }, limit: room },
     );
-    const claimed = await this.#claim(due.items);
-    for (const doc of claimed) {
+    for (const doc of due.items) {
       if (this.#stopped) return;
-      this.#enqueue(jobOf(doc));
+      if (!this.#active.has(doc.id)) this.#enqueue(jobOf(doc));
     }
     if (due.items.length === room) return; // full again: the lane refills when it drains
     const [next] = (
@@ -547,23 +637,23 @@ export class DeliveryQueue {
     else this.#wakeAt(workerId, lane, soon);
   }
 
-  /** Claims (in one transaction) the durable deliveries nobody changed since they were read. */
-  async #claim(docs: readonly DeliveryDoc[]): Promise<DeliveryDoc[]> {
-    if (docs.length === 0) return [];
+  /** Claims a durable delivery about to run, if nobody changed it since it was read (one transaction). */
+  async #claim(job: Job): Promise<DeliveryDoc | null> {
+    const seen = job.unclaimed!;
     return this.#o.readStore.transaction(async (session) => {
       const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+      const current = await c.get(job.id);
+      if (!current || current.status !== seen.status || current.dueAt !== seen.dueAt) return null;
       const at = this.#o.clock.now();
-      const claimed: DeliveryDoc[] = [];
-      for (const doc of docs) {
-        if (this.#active.has(doc.id)) continue;
-        const current = await c.get(doc.id);
-        if (!current || current.status !== doc.status || current.dueAt !== doc.dueAt) continue;
-        await c.patch(doc.id, {
-          $set: { status: 'in_flight', dueAt: at.getTime() + this.#o.claimMs, updatedAt: at.toISOString() },
-        });
-        claimed.push(current);
-      }
-      return claimed;
+      await c.patch(job.id, {
+        $set: {
+          status: 'in_flight',
+          dueAt: at.getTime() + this.#o.claimMs,
+          owner: this.#owners.bootId,
+          updatedAt: at.toISOString(),
+        },
+      });
+      return current;
     });
   }
 
@@ -595,32 +685,63 @@ export class DeliveryQueue {
   }
 
   /**
-   * Recovers what a dead process left behind: `in_flight` claims that lapsed go back to the durable queue,
-   * and workers with durable deliveries nobody picked up for `claimMs` get their lane refilled here.
+   * Recovers what a dead process left behind: `in_flight` claims of processes that are gone (and claims
+   * without an owner that lapsed) go back to the durable queue, oldest first, and workers with durable
+   * deliveries nobody picked up for `claimMs` get their lane refilled here.
    */
   async #pollOnce(): Promise<void> {
     const now = this.#o.clock.now().getTime();
     const deliveries = this.#deliveries();
+    const self = this.#owners.bootId;
+    const orphaned: DeliveryDoc[] = [];
+    for (const owner of await this.#owners.goneOwners()) {
+      const page = await deliveries.find({ status: 'in_flight', owner }, { limit: 500 });
+      orphaned.push(...page.items);
+      if (page.items.length === 0) await this.#owners.forget?.(owner);
+    }
     const lapsed = await deliveries.find({ status: 'in_flight', dueAt: { $lte: now } }, { limit: 100 });
+    for (const doc of lapsed.items) {
+      if (orphaned.some((d) => d.id === doc.id) || this.#active.has(doc.id)) continue;
+      // Without an owner (an older m3m's), ours but forgotten (its result could not be recorded), or an owner
+      // whose lease is gone from the store: taken over. A live owner's claim is never taken over.
+      if (!doc.owner || doc.owner === self || (await this.#owners.isGone(doc.owner))) orphaned.push(doc);
+    }
     const stale = await deliveries.find(
       { status: { $in: DURABLE }, dueAt: { $lte: now - this.#o.claimMs } },
       { limit: 100 },
     );
     const workers = new Set(stale.items.map((d) => d.workerId));
+    orphaned.sort((a, b) => a.position - b.position);
     const released = await this.#o.readStore.transaction(async (session) => {
       const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
       const ids: DeliveryDoc[] = [];
-      for (const doc of lapsed.items) {
+      for (const doc of orphaned) {
         if (this.#active.has(doc.id)) continue;
         const current = await c.get(doc.id);
-        if (current?.status !== 'in_flight' || current.dueAt !== doc.dueAt) continue;
+        if (current?.status !== 'in_flight' || current.dueAt !== doc.dueAt || current.owner !== doc.owner) {
+          continue;
+        }
+        // Waiting since it was created: it goes before deliveries deferred later.
+        const since = Math.min(now, Date.parse(current.createdAt) || now);
         await c.patch(doc.id, {
-          $set: { status: 'deferred', dueAt: now, updatedAt: new Date(now).toISOString() },
+          $set: {
+            status: 'deferred',
+            dueAt: since,
+            owner: null,
+            ...(current.owner && current.owner !== self ? { takenOverFrom: current.owner } : {}),
+            updatedAt: new Date(now).toISOString(),
+          },
         });
         ids.push(current);
       }
       return ids;
     });
+    if (released.length > 0) {
+      this.#o.logger.info(
+        { deliveries: released.length, from: [...new Set(released.map((d) => d.owner ?? null))] },
+        'took over event deliveries claimed by processes that are gone',
+      );
+    }
     for (const doc of released) workers.add(doc.workerId);
     for (const workerId of workers) {
       if (this.#stopped) return;
@@ -648,5 +769,6 @@ function jobOf(doc: DeliveryDoc): Job {
     attempts: doc.attempts,
     waiters: [],
     started: false,
+    unclaimed: { status: doc.status, dueAt: doc.dueAt },
   };
 }

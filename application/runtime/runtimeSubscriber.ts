@@ -12,6 +12,7 @@ import {
 } from '../workers/readModel.ts';
 import { depthOf } from './deliveries.ts';
 import {
+  type ClaimOwners,
   type DeliveryLogger,
   DeliveryQueue,
   type DeliveryStats,
@@ -49,6 +50,8 @@ export interface RuntimeSubscriberOptions {
   /** The process's one follower of `$all`; one of its own when absent (tests, benches). */
   feed?: EventFeed;
   invoke(request: InvokeWorkerRequest): Promise<InvocationSummary>;
+  /** Whose delivery claims are whose (the process lease); default: a process alone on its store. */
+  owners?: ClaimOwners;
   /**
    * Resolves once the read models (the workers and their triggers) include every event up to `position`,
    * so an event is matched against the workers as they were when it happened. Default: no wait.
@@ -74,7 +77,10 @@ export interface RuntimeSubscriberOptions {
   maxPendingEvents?: number;
   /** How often lapsed claims and forgotten durable deliveries are looked for. Default 1000. */
   pollMs?: number;
-  /** How long an `in_flight` claim lasts before another run may take the delivery over. Default 120 000. */
+  /**
+   * How long a durable delivery waits unnoticed before the poll refills it, and when a claim without an owner
+   * lapses. Default 120 000.
+   */
   claimMs?: number;
   /**
    * Retry delay after a failure: doubles from `initialMs` to `maxMs`. Default 250 / 30 000. Only for a feed of
@@ -179,6 +185,7 @@ export class RuntimeSubscriber {
       pollMs: options.pollMs ?? 1000,
       claimMs: options.claimMs ?? 120_000,
       reportError: (err) => this.#noteError(err),
+      ...(options.owners ? { owners: options.owners } : {}),
       ...(options.hasRoom ? { hasRoom: options.hasRoom } : {}),
       ...(options.maxPerProject ? { maxPerProject: options.maxPerProject } : {}),
     });

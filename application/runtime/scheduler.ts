@@ -11,6 +11,8 @@ import { type CronSchedule, parseCron } from './cron.ts';
  * "Each tick runs once": before running a worker for a tick, the scheduler claims it by inserting
  * `{ id: '<workerId>:<tickIso>' }` into `worker_schedule_ticks` (unique by id). Whoever inserts first runs it;
  * a `DuplicateKeyError` means another scheduler (a second process, or this one before a restart) already did.
+ * A tick is claimed only once a slot is free to run it at once, so a process that dies strands no tick it
+ * claimed and did not start (it is at most once: a tick whose process died while running it is not run again).
  * Ticks missed while no scheduler ran are not replayed: after a restart only the current minute and later
  * ones run (a daily job that should not be skipped can check its own last run in its models). Within one
  * process's life, minutes skipped because the event loop was blocked are caught up (at most
@@ -30,6 +32,8 @@ export interface ScheduleTickDoc extends Doc {
   scheduledAt: string;
   cron: string;
   claimedAt: string;
+  /** The boot id of the process that claimed it (`../processLease.ts`). */
+  owner?: string;
   /** Filled in once the invocation has ended. */
   invocationId?: string;
   outcome?: string;
@@ -51,6 +55,8 @@ export interface SchedulerLogger {
 export interface SchedulerOptions {
   readStore: ReadStore;
   clock: Clock;
+  /** This process's boot id, recorded with its claims. */
+  owner?: string;
   /** Runs the worker's `scheduled` handler for the tick; resolves to the invocation's id and outcome. */
   run(tick: ScheduledRun): Promise<{ id: string; outcome: string }>;
   logger?: SchedulerLogger;
@@ -78,6 +84,7 @@ const silent: SchedulerLogger = { info: () => {}, warn: () => {}, error: () => {
 export class Scheduler {
   readonly #readStore: ReadStore;
   readonly #clock: Clock;
+  readonly #owner: string | undefined;
   readonly #run: SchedulerOptions['run'];
   readonly #logger: SchedulerLogger;
   readonly #concurrency: number;
@@ -104,6 +111,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#readStore = options.readStore;
     this.#clock = options.clock;
+    this.#owner = options.owner;
     this.#run = options.run;
     this.#logger = options.logger ?? silent;
     this.#concurrency = options.concurrency ?? 16;
@@ -215,6 +223,8 @@ export class Scheduler {
   async #claimAndRun(worker: WorkerDoc, tick: Date): Promise<void> {
     const scheduledAt = tick.toISOString();
     const id = `${worker.id}:${scheduledAt}`;
+    // Claimed only when it can run at once: a claim never waits for a slot (nor dies with this process unrun).
+    await this.#slot();
     try {
       await this.#readStore.collection<ScheduleTickDoc>(SCHEDULE_TICKS).insert({
         id,
@@ -223,8 +233,11 @@ export class Scheduler {
         scheduledAt,
         cron: worker.cron!,
         claimedAt: this.#clock.now().toISOString(),
+        ...(this.#owner ? { owner: this.#owner } : {}),
       });
     } catch (err) {
+      this.#running--;
+      this.#waiting.shift()?.();
       if (err instanceof DuplicateKeyError) {
         this.#status.alreadyClaimed++;
         return;
@@ -232,7 +245,6 @@ export class Scheduler {
       throw err;
     }
     this.#status.ran++;
-    await this.#slot();
     const running = this.#invoke(id, {
       workerId: worker.id,
       projectId: worker.projectId,

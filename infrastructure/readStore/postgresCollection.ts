@@ -22,6 +22,12 @@ export interface PostgresAccess {
   change<T>(collection: string, missing: T, work: (db: Queryable) => Promise<T>): Promise<T>;
   /** Runs a write after making sure the collection's table exists. */
   write<T>(collection: string, work: (db: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction: `get` locks the row it reads (`FOR UPDATE`) until the transaction ends, so a read
+   * followed by a write in one transaction is a compare-and-set under READ COMMITTED, as it is on SQLite (one
+   * writer) and MongoDB (write conflicts): two processes claiming the same lease or delivery never both win.
+   */
+  locking?: boolean;
 }
 
 function serialize<T extends Doc>(doc: T): [string, string] {
@@ -82,7 +88,10 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
   return {
     get: (id) =>
       access.read(name, null, async (db) => {
-        const { rows } = await db.query(`SELECT id, doc FROM ${t} WHERE id = $1`, [id]);
+        const { rows } = await db.query(
+          `SELECT id, doc FROM ${t} WHERE id = $1${access.locking ? ' FOR UPDATE' : ''}`,
+          [id],
+        );
         return rows[0] ? toDoc<T>(rows[0]) : null;
       }),
 

@@ -176,6 +176,7 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       return exists ? work(client) : missing;
     };
     return {
+      locking: true,
       read: guarded,
       change: guarded,
       write: async (collection, work) => {

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       auth: { jwtSecret: null, tokenTtlSeconds: 43200, bcryptRounds: 12, apiKeyMaxFailures: 20 },
       secretsKey: null,
       plugins: { dir: null, settings: {} },
-      triggers: { eventMaxAttempts: 5, eventDepthLimit: 8 },
+      triggers: { eventMaxAttempts: 5, eventDepthLimit: 8, processLeaseMs: 15_000 },
       workers: {
         limits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000 },
         logRetentionDays: 7,
@@ -66,6 +66,7 @@ describe('loadConfig', () => {
       M3M_PLUGINS_DIR: 'extra-plugins',
       M3M_EVENT_MAX_ATTEMPTS: '3',
       M3M_EVENT_DEPTH_LIMIT: '4',
+      M3M_PROCESS_LEASE_SECONDS: '30',
       M3M_WORKER_MEMORY_MB: '64',
       M3M_WORKER_CPU_MS: '250',
       M3M_WORKER_WALL_MS: '2000',
@@ -101,7 +102,7 @@ describe('loadConfig', () => {
       auth: { jwtSecret: 'x'.repeat(40), tokenTtlSeconds: 3600, bcryptRounds: 10, apiKeyMaxFailures: 20 },
       secretsKey: Buffer.alloc(32, 7),
       plugins: { dir: resolve('extra-plugins'), settings: { M3M_SMTP_FROM: 'shop@example.com' } },
-      triggers: { eventMaxAttempts: 3, eventDepthLimit: 4 },
+      triggers: { eventMaxAttempts: 3, eventDepthLimit: 4, processLeaseMs: 30_000 },
       workers: {
         limits: { memoryMb: 64, cpuMs: 250, wallMs: 2000 },
         logRetentionDays: 30,

@@ -3,9 +3,10 @@
 // `npm run bench:store -- --store postgres` measures PostgreSQL too and prints its figures beside SQLite's:
 // on M3M_POSTGRES_URL when set, else on a throw-away cluster with PostgreSQL's default durability.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { EventStore, NewEvent } from '../application/ports/eventStore.ts';
 import type { ReadStore } from '../application/ports/readStore.ts';
@@ -55,7 +56,51 @@ const rate = (count: number, ms: number) => Math.round(count / (ms / 1000));
 interface Stores {
   eventStore: EventStore;
   readStore: ReadStore;
+  /** Bytes the event store takes on disk now (WAL checkpointed first), for the bytes-per-increment figure. */
+  bytesOnDisk(): Promise<number>;
   close(): Promise<void>;
+}
+
+const INCREMENTS = 20_000;
+
+/** Increments as `POST /goals/:goal/increment` writes them: a goal's stream, a project, a request id. */
+function increment(goalId: string, projectId: string, i: number): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'GoalIncremented',
+    data: { goalId, by: 1, day: DAY, projectId },
+    metadata: {
+      actorId: null,
+      correlationId: randomUUID(),
+      causationId: null,
+      source: 'api',
+      schemaVersion: 1,
+      timestamp: new Date().toISOString(),
+      requestId: `req-${i.toString(36)}`,
+    },
+  };
+}
+
+/** Bytes on disk per goal increment: the growth of the store over INCREMENTS of them, on ten goals. */
+async function bytesPerIncrement(stores: Stores): Promise<number> {
+  const goals = Array.from({ length: 10 }, () => randomUUID());
+  const projectId = randomUUID();
+  const before = await stores.bytesOnDisk();
+  for (let i = 0; i < INCREMENTS; i += 100) {
+    // 100 concurrent requests: as served, they share group commits.
+    await Promise.all(
+      Array.from({ length: 100 }, (_, k) =>
+        stores.eventStore.append(
+          `goal-increments-${goals[(i + k) % 10]}`,
+          [increment(goals[(i + k) % 10]!, projectId, i + k)],
+          {
+            expectedRevision: 'any',
+          },
+        ),
+      ),
+    );
+  }
+  return ((await stores.bytesOnDisk()) - before) / INCREMENTS;
 }
 
 /** Figure name → value, in the order measured. */
@@ -64,6 +109,10 @@ type Figures = Map<string, string>;
 async function measure(stores: Stores): Promise<Figures> {
   const { eventStore, readStore } = stores;
   const figures: Figures = new Map();
+  figures.set(
+    `bytes on disk per goal increment (${INCREMENTS})`,
+    `${Math.round(await bytesPerIncrement(stores))} B`,
+  );
   let t = performance.now();
   for (let i = 0; i < SINGLE; i++) {
     await eventStore.append(`bench-single-${i % 100}`, [event(i)], { expectedRevision: 'any' });
@@ -107,9 +156,10 @@ async function measure(stores: Stores): Promise<Figures> {
   const [summary] = await runner.replay(undefined, () => {
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   });
+  const replayMs = performance.now() - t;
   figures.set(
     `m3m replay, all ${projections.length} projections (${summary!.events})`,
-    `${rate(summary!.events, performance.now() - t)} events/s`,
+    `${(replayMs / 1000).toFixed(1)} s, ${rate(summary!.events, replayMs)} events/s`,
   );
   figures.set(
     'replay memory: peak RSS (growth)',
@@ -125,13 +175,34 @@ if (wanted !== 'sqlite' && wanted !== 'postgres') {
   process.exit(2);
 }
 
-console.log(`m3m bench:store — Node ${process.version}, ${TOTAL} events per store\n`);
+console.log(
+  `m3m bench:store — Node ${process.version}, ${TOTAL} events per store; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}\n`,
+);
 const columns: [string, Figures][] = [];
 
 const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-'));
-const sqlite = {
+const sqlite: Stores = {
   eventStore: openSqliteEventStore({ path: join(dir, 'events.sqlite') }),
   readStore: openSqliteReadStore({ path: join(dir, 'read.sqlite') }),
+  bytesOnDisk: async () => {
+    const db = new DatabaseSync(join(dir, 'events.sqlite'));
+    try {
+      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+    const sizes = await Promise.all(
+      ['events.sqlite', 'events.sqlite-wal'].map((f) =>
+        stat(join(dir, f)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+    );
+    return sizes[0]! + sizes[1]!;
+  },
   close: async () => {
     await sqlite.eventStore.close();
     await sqlite.readStore.close();
@@ -151,7 +222,24 @@ if (wanted === 'postgres') {
     const eventStore = await openPostgresEventStore({ url });
     const readStore = await openPostgresReadStore({ url });
     try {
-      columns.push(['PostgreSQL', await measure({ eventStore, readStore, close: async () => {} })]);
+      const bytesOnDisk = async () => {
+        const { default: pg } = await import('pg');
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query('CHECKPOINT').catch(() => {});
+          const { rows } = await client.query(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'm3m_%'",
+          );
+          return Number(rows[0].bytes);
+        } finally {
+          await client.end();
+        }
+      };
+      columns.push([
+        'PostgreSQL',
+        await measure({ eventStore, readStore, bytesOnDisk, close: async () => {} }),
+      ]);
     } finally {
       await eventStore.close();
       await readStore.close();

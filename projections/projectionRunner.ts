@@ -578,12 +578,23 @@ export class ProjectionRunner {
       const view = this.#view(session, run.projection, suffix);
       covered = 0;
       applied = 0;
-      for (const event of chunk) {
-        if (covered > 0 && performance.now() - started >= this.#options.maxBatchMs) break;
-        covered += 1;
-        if (event.position <= stored || !run.relevant(event.type)) continue;
-        await run.projection.apply(upcastEvent(this.#options.schemas, event), view);
-        applied += 1;
+      const { applyPage } = run.projection;
+      if (applyPage) {
+        // The projection folds the chunk itself (e.g. one write per goal rather than per increment).
+        const events = chunk
+          .filter((event) => event.position > stored && run.relevant(event.type))
+          .map((event) => upcastEvent(this.#options.schemas, event));
+        if (events.length > 0) await applyPage.call(run.projection, events, view);
+        covered = chunk.length;
+        applied = events.length;
+      } else {
+        for (const event of chunk) {
+          if (covered > 0 && performance.now() - started >= this.#options.maxBatchMs) break;
+          covered += 1;
+          if (event.position <= stored || !run.relevant(event.type)) continue;
+          await run.projection.apply(upcastEvent(this.#options.schemas, event), view);
+          applied += 1;
+        }
       }
       reached = covered === chunk.length && upTo !== null ? upTo : chunk[covered - 1]!.position;
       const position = Math.max(stored, reached);

@@ -39,9 +39,12 @@ interface EventRow {
   metadata: string;
 }
 
+// No AUTOINCREMENT (ADR 0019): a new position is the largest plus one, and events are never deleted, so
+// positions only grow; AUTOINCREMENT's sqlite_sequence row was one more page written per commit. Files made
+// with it keep it (CREATE TABLE IF NOT EXISTS leaves them as they are) and work the same.
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER PRIMARY KEY,
     stream_id TEXT NOT NULL,
     revision INTEGER NOT NULL,
     id TEXT NOT NULL,

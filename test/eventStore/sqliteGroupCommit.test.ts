@@ -132,3 +132,72 @@ describe('SQLite event store: group commit', () => {
     }
   });
 });
+
+describe('SQLite event store: files from before', () => {
+  it('opens a file whose events table has AUTOINCREMENT (the old format) and appends after its events', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'm3m-oldformat-'));
+    const path = join(dir, 'events.sqlite');
+    try {
+      const old = new DatabaseSync(path);
+      old.exec(`CREATE TABLE events (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id TEXT NOT NULL, revision INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+        data TEXT NOT NULL, metadata TEXT NOT NULL, UNIQUE (stream_id, revision)) STRICT`);
+      const insert = old.prepare(
+        'INSERT INTO events (stream_id, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      for (let i = 0; i < 3; i++) {
+        const e = event('Old', { i });
+        insert.run('old', i, randomUUID(), e.type, JSON.stringify(e.data), JSON.stringify(e.metadata));
+      }
+      old.close();
+
+      const store = openSqliteEventStore({ path });
+      try {
+        expect((await store.readStream('old')).map((e) => e.data)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+        const appended = await store.append('old', [event('New')], { expectedRevision: 2 });
+        expect(appended).toEqual({ nextRevision: 3, position: 4 });
+        expect((await store.readAll()).map((e) => e.position)).toEqual([1, 2, 3, 4]);
+        expect(store.verifyChain()).toMatchObject({ intact: true, checked: 4 });
+      } finally {
+        await store.close();
+      }
+      const check = new DatabaseSync(path, { readOnly: true });
+      try {
+        // Still the old table: nothing was migrated behind the operator's back.
+        const sql = (
+          check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get() as { sql: string }
+        ).sql;
+        expect(sql).toContain('AUTOINCREMENT');
+      } finally {
+        check.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a new file has no AUTOINCREMENT, and positions keep growing across reopenings', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'm3m-newformat-'));
+    const path = join(dir, 'events.sqlite');
+    try {
+      let store = openSqliteEventStore({ path });
+      await store.append('a', [event('A'), event('B')], { expectedRevision: 'any' });
+      await store.close();
+      store = openSqliteEventStore({ path });
+      expect((await store.append('b', [event('C')], { expectedRevision: 'any' })).position).toBe(3);
+      await store.close();
+      const check = new DatabaseSync(path, { readOnly: true });
+      try {
+        const sql = (
+          check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get() as { sql: string }
+        ).sql;
+        expect(sql).not.toContain('AUTOINCREMENT');
+      } finally {
+        check.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -29,7 +29,7 @@ export interface SqliteReadStoreOptions {
 export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore {
   makePrivateDatabaseFile(options.path);
   const writer = new SqliteConnection(options.path);
-  writer.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
+  writer.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536');
   const reader = new SqliteConnection(options.path);
   reader.db.exec('PRAGMA query_only = ON');
 

@@ -13,7 +13,7 @@ export interface GuardedEventStore {
  * Notices the SQLite event store's file being deleted or replaced under a running server: SQLite would go
  * on writing into the unlinked file, acknowledging appends nobody will ever read again. From then on every
  * append is refused (`event_store_unavailable`) and the feed, asking `problem()`, stops its consumers.
- * A `stat` per append costs a few microseconds.
+ * A `stat` per turn of the event loop in which appends are made costs a few microseconds.
  */
 export function guardEventStoreFile(store: EventStore, path: string): GuardedEventStore {
   const opened = statSync(path);
@@ -27,9 +27,21 @@ export function guardEventStoreFile(store: EventStore, path: string): GuardedEve
     if (now.ino === opened.ino && now.dev === opened.dev) return null;
     return `the event store file ${path} was replaced under the running server: restart m3m (${REPLAY_ADVICE})`;
   };
+  // One `stat` per turn of the event loop, shared by the appends of that turn: they are committed together
+  // (the SQLite store's group commit), so one look before their commit is what one look per append was.
+  let thisTurn: { reason: string | null } | null = null;
+  const problemThisTurn = (): string | null => {
+    if (!thisTurn) {
+      thisTurn = { reason: problem() };
+      setImmediate(() => {
+        thisTurn = null;
+      });
+    }
+    return thisTurn.reason;
+  };
   const guarded: EventStore = {
     append(streamId, events, options) {
-      const reason = problem();
+      const reason = problemThisTurn();
       if (reason) return Promise.reject(refuse('event_store_unavailable', reason));
       return store.append(streamId, events, options);
     },

@@ -127,7 +127,7 @@ describe('the Webhooks page', () => {
     const detail = message.getByTestId('message-detail');
     await detail.getByTestId('attempt').getByText('Delivered').waitFor();
     await detail.getByText('204').first().waitFor();
-    expect(await detail.innerText()).toContain(String(delivery!.headers['webhook-id']));
+    expect(await detail.textContent()).toContain(String(delivery!.headers['webhook-id']));
     await screenshot(page, 'webhook-delivered');
 
     // Send test event: one attempt now, its result on the page.

@@ -1,5 +1,6 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { createRouter } from '@tanstack/react-router';
+import { auditRoutes, projectAuditRoutes } from '@/features/audit/routes';
 import { authRoutes } from '@/features/auth/routes';
 import { dataRoutes } from '@/features/collections/routes';
 import { environmentRoutes } from '@/features/environment/routes';
@@ -22,6 +23,7 @@ const routeTree = rootRoute.addChildren([
     ...goalRoutes,
     ...userRoutes,
     ...moduleRoutes,
+    ...auditRoutes,
     projectRoute.addChildren([
       ...projectRoutes,
       ...projectGoalRoutes,
@@ -30,6 +32,7 @@ const routeTree = rootRoute.addChildren([
       ...webhookRoutes,
       ...workerRoutes,
       ...dataRoutes,
+      ...projectAuditRoutes,
     ]),
   ]),
 ]);

@@ -12,6 +12,7 @@ import {
   Globe,
   House,
   LayoutDashboard,
+  ScrollText,
   Settings,
   Users,
   Variable,
@@ -32,6 +33,7 @@ export const generalNav: NavItem[] = [
   { to: '/', label: 'shell.nav.home', icon: House, exact: true },
   { to: '/goals', label: 'shell.nav.globalGoals', icon: Globe, visible: isGlobalAdmin },
   { to: '/users', label: 'shell.nav.users', icon: Users, visible: (u) => hasPermission(u, 'manage_users') },
+  { to: '/audit', label: 'shell.nav.audit', icon: ScrollText, visible: isGlobalAdmin },
 ];
 
 /** A page of the current project (`params: { projectId }`); `manage`: owners and global admins only. */
@@ -50,5 +52,6 @@ export const projectNav: ProjectNavItem[] = [
   { to: '/projects/$projectId/data', label: 'shell.nav.data', icon: Database },
   { to: '/projects/$projectId/environment', label: 'shell.nav.environment', icon: Variable },
   { to: '/projects/$projectId/modules', label: 'shell.nav.modules', icon: Blocks },
+  { to: '/projects/$projectId/audit', label: 'shell.nav.audit', icon: ScrollText, manage: true },
   { to: '/projects/$projectId/settings', label: 'shell.nav.settings', icon: Settings, manage: true },
 ];

@@ -3,7 +3,8 @@
 // file) and against a baseline Fastify server that does a plain SQLite UPDATE, no events. autocannon drives each
 // from this process; the servers' CPU time is read from /proc. BENCH_DURATION (seconds, default 10),
 // BENCH_CONNECTIONS (default 50) and BENCH_RUNS (default 3: the ratio is their median) change the load;
-// `-- --store postgres` runs m3m on PostgreSQL (M3M_POSTGRES_URL, else a throw-away cluster) beside SQLite.
+// `-- --store postgres` runs m3m on PostgreSQL beside SQLite: on a throw-away cluster, or on BENCH_POSTGRES_URL, a
+// database the bench EMPTIES before each run (its public schema is dropped; never point it at data you keep).
 // BENCH_PROFILE=<dir> writes a CPU profile of each server there.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -226,7 +227,11 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
     [...profileArgs(`m3m-${store}`), join(ROOT, 'cli', 'run.ts'), 'serve'],
     {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      // The caller's own M3M_* settings stay out: the server runs on the bench's data dir and store only.
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('M3M_'))),
+        ...env,
+      },
       stdio: ['ignore', log, log],
     },
   );
@@ -255,7 +260,7 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
   }
 }
 
-/** Empties the PostgreSQL database between runs, so each starts on a new store. */
+/** Empties the PostgreSQL database between runs (the throw-away cluster, or BENCH_POSTGRES_URL), so each starts new. */
 async function dropAll(url: string): Promise<void> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
@@ -323,7 +328,7 @@ async function main(): Promise<void> {
         .join(' ')}\n`,
   );
   let cluster: { url: string; stop(): Promise<void> } | null = null;
-  let postgresUrl = process.env.M3M_POSTGRES_URL ?? null;
+  let postgresUrl = process.env.BENCH_POSTGRES_URL ?? null;
   if (stores.includes('postgres') && !postgresUrl) {
     const { startPostgresCluster } = await import('../test/kit/postgresCluster.ts');
     cluster = await startPostgresCluster({ durability: 'durable' });

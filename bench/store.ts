@@ -254,8 +254,8 @@ if (wanted === 'postgres') {
 }
 
 const names = [...columns[0]![1].keys()];
-console.log(['figure'.padEnd(52), ...columns.map(([store]) => store.padStart(20))].join(''));
+console.log(['figure'.padEnd(52), ...columns.map(([store]) => store.padStart(26))].join(''));
 names.forEach((name, i) => {
-  const cells = columns.map(([, figures]) => [...figures.values()][i]!.padStart(20));
+  const cells = columns.map(([, figures]) => [...figures.values()][i]!.padStart(26));
   console.log([name.padEnd(52), ...cells].join(''));
 });

@@ -23,5 +23,5 @@ describe('several m3m processes on one SQLite data dir', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -22,6 +22,8 @@ import { createRoot, nodeEnv, runM3m, type ServeNode, signIn, startNode, until }
 export interface ScenarioOptions {
   /** What the nodes share: the data dir, or the PostgreSQL settings. */
   env: Record<string, string>;
+  /** What differs per node (e.g. a data dir of its own on PostgreSQL); node 0 also runs the CLI commands. */
+  perNode?: (index: number) => Record<string, string>;
   nodes: number;
   /** Restart (SIGTERM, start again) one of the surviving nodes during the load. */
   restartOne: boolean;
@@ -47,15 +49,22 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
   const phase = (name: string) => {
     const now = Date.now();
     phases.push(`${name} ${((now - last) / 1000).toFixed(1)}s`);
+    if (process.env.M3M_TEST_PHASES) console.info(phases.at(-1));
     last = now;
   };
-  const env = nodeEnv(options.env);
-  await createRoot(env);
+  const envOf = (i: number) => nodeEnv({ ...options.env, ...options.perNode?.(i) });
+  const env = envOf(0);
   const nodes: ServeNode[] = [];
   try {
-    nodes.push(await startNode('n0', env));
+    // All nodes but the last start at once (with the root admin's creation); the last starts once the workers
+    // exist, so its scheduler's check of the current minute at start races the others for a tick.
+    const early = Array.from({ length: options.nodes - 1 }, (_, i) => startNode(`n${i}`, envOf(i)));
+    const [root] = await Promise.allSettled([createRoot(env), ...early]);
+    const started = await Promise.allSettled(early);
+    for (const result of started) if (result.status === 'fulfilled') nodes.push(result.value);
+    for (const result of [root, ...started]) if (result.status === 'rejected') throw result.reason;
     const first = nodes[0]!;
-    phase('first node');
+    phase('first nodes');
     const token = await signIn(first);
     const json = async (response: Promise<Response>, status: number) => {
       const r = await response;
@@ -102,11 +111,8 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       { cron: '* * * * *' },
       'export default { async scheduled(input) { return input.scheduledAt; } };\n',
     );
-    // The others start now: each one's scheduler checks the current minute at once, as the first does at the next.
-    const others = await Promise.all(
-      Array.from({ length: options.nodes - 1 }, (_, i) => startNode(`n${i + 1}`, env)),
-    );
-    nodes.push(...others);
+    const last = options.nodes - 1;
+    nodes.push(await startNode(`n${last}`, envOf(last)));
     for (const node of nodes) {
       await until(`${node.name} sees every node`, async () => {
         const view = (await node.health()).node;
@@ -114,7 +120,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
       });
     }
 
-    phase('others started');
+    phase('setup and last node');
     // ── the load ─────────────────────────────────────────────────────────────────────────────────────────
     const victim = nodes[1]!;
     const victimBootId = (await victim.health()).node.bootId;
@@ -149,7 +155,7 @@ export async function runClusterScenario(options: ScenarioOptions): Promise<Scen
         const restarted = nodes[index]!;
         up.delete(restarted);
         await restarted.stop();
-        const again = await startNode(`${restarted.name}'`, env);
+        const again = await startNode(`${restarted.name}'`, envOf(index));
         nodes[index] = again;
         up.add(again);
       }

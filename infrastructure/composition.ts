@@ -107,6 +107,7 @@ export async function openM3m(config: Config, logger: Logger, options: OpenOptio
     schemas,
     modules,
     feed,
+    owners: runtime.triggers.lease,
     ...(options.webhooks ? { options: options.webhooks } : {}),
   });
   return {

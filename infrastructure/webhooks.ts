@@ -3,6 +3,7 @@ import type { EventSchemaRegistry } from '../application/commands/eventSchemas.t
 import type { EventFeed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
+import type { ClaimOwners } from '../application/runtime/deliveryQueue.ts';
 import type { WebhookDeps } from '../application/webhooks/deps.ts';
 import { WebhookSender, type WebhookSenderOptions } from '../application/webhooks/sender.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
@@ -35,6 +36,8 @@ export function openWebhooks(parts: {
   modules: ModuleCatalog;
   /** The process's one event feed: the outbox is one more of its consumers. */
   feed: EventFeed;
+  /** The process lease: the sender's claims carry its boot id, a gone process's claims are taken over. */
+  owners?: ClaimOwners;
   options?: WebhookOptions;
 }): Webhooks {
   const { config, logger, projects, schemas, modules, feed } = parts;
@@ -61,6 +64,7 @@ export function openWebhooks(parts: {
     logger: logger.child({ component: 'webhooks' }),
     retrySchedule: config.webhooks.retrySchedule,
     retentionDays: config.workers.logRetentionDays,
+    ...(parts.owners ? { owners: parts.owners } : {}),
     ...parts.options,
   });
   const theSender = sender;

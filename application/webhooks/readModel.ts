@@ -8,11 +8,22 @@ import type { Doc } from '../ports/readStore.ts';
  *   endpoint (with its checkpoint, in one transaction); the sender claims, sends and settles them.
  * - `webhook_attempts`: the delivery log, one document per attempt (written by the sender).
  * - `webhook_endpoint_health`: since when an endpoint has failed every attempt (the sender's).
+ * - `webhook_rate_windows`: each endpoint's sends claimed in the current second, over all processes (the sender's).
  */
 export const WEBHOOKS = 'webhooks';
 export const WEBHOOK_MESSAGES = 'webhook_messages';
 export const WEBHOOK_ATTEMPTS = 'webhook_attempts';
 export const WEBHOOK_ENDPOINT_HEALTH = 'webhook_endpoint_health';
+/**
+ * Per endpoint: the second (epoch s) of the current rate window and the sends claimed in it, by every m3m process
+ * on the store (written in the claim's transaction, so two processes together stay within `rateLimit`).
+ */
+export const WEBHOOK_RATE_WINDOWS = 'webhook_rate_windows';
+
+export interface WebhookRateWindowDoc extends Doc {
+  second: number;
+  count: number;
+}
 
 export interface WebhookDoc extends Doc {
   projectId: string;

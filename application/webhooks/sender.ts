@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { isOn } from '../../domain/projectModules.ts';
 import { PROJECT_MODULES, type ProjectModuleDoc, projectModuleId } from '../modules/readModel.ts';
 import type { OutboundFetch } from '../ports/outboundFetch.ts';
 import type { ReadStoreSession } from '../ports/readStore.ts';
+import type { ClaimOwners } from '../runtime/deliveryQueue.ts';
 import type { WebhookDeps } from './deps.ts';
 import { disableWebhookBySystem } from './endpoints.ts';
 import { TEST_EVENT_TYPE } from './publicEvents.ts';
@@ -10,11 +12,13 @@ import {
   WEBHOOK_ATTEMPTS,
   WEBHOOK_ENDPOINT_HEALTH,
   WEBHOOK_MESSAGES,
+  WEBHOOK_RATE_WINDOWS,
   WEBHOOKS,
   type WebhookAttemptDoc,
   type WebhookDoc,
   type WebhookHealthDoc,
   type WebhookMessageDoc,
+  type WebhookRateWindowDoc,
 } from './readModel.ts';
 import { decryptSecret } from './secrets.ts';
 import { webhookHeaders } from './signature.ts';
@@ -58,6 +62,12 @@ export interface WebhookSenderOptions {
   failingDisableMs?: number;
   /** Attempts and settled messages are kept this many days (`M3M_LOG_RETENTION_DAYS`). */
   retentionDays: number;
+  /**
+   * The process lease (ADR 20): claims carry its boot id, and a claim whose process is gone (its lease lapsed,
+   * or its PID is not running on this host) is taken over at once instead of after `leaseMs`. Absent (tools),
+   * claims carry a random owner and lapse at `leaseMs`.
+   */
+  owners?: ClaimOwners;
 }
 
 export interface SenderStatus {
@@ -84,8 +94,15 @@ const ENDPOINT_GIVE_UP_MS = 60_000;
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 export class WebhookSender {
-  readonly #o: Required<WebhookSenderOptions>;
-  readonly #owner = randomUUID();
+  readonly #o: Required<Omit<WebhookSenderOptions, 'owners'>>;
+  readonly #owners: ClaimOwners | null;
+  readonly #owner: string;
+  /**
+   * Runs a function in the context the sender was made in. The outbox nudges from inside its read-store
+   * transaction; a poll started there would inherit that transaction's async context, and every claim it made
+   * (a transaction of its own) would be refused as nested — so polls always start from here.
+   */
+  readonly #outside = AsyncLocalStorage.snapshot();
   #state: SenderStatus['state'] = 'idle';
   #timer: NodeJS.Timeout | null = null;
   #sweeper: NodeJS.Timeout | null = null;
@@ -94,8 +111,6 @@ export class WebhookSender {
   #again = false;
   readonly #running = new Set<Promise<void>>();
   readonly #perEndpoint = new Map<string, number>();
-  /** Per endpoint: the second (epoch s) of the current window and the sends started in it. */
-  readonly #windows = new Map<string, { second: number; count: number }>();
   readonly #sent = { succeeded: 0, failed: 0, retried: 0 };
   #lastError: string | null = null;
   #lastErrorAt: string | null = null;
@@ -109,6 +124,8 @@ export class WebhookSender {
       failingDisableMs: FIVE_DAYS_MS,
       ...options,
     };
+    this.#owners = options.owners ?? null;
+    this.#owner = options.owners?.bootId ?? randomUUID();
   }
 
   async start(): Promise<void> {
@@ -145,6 +162,7 @@ export class WebhookSender {
       if ((await messages.count({ webhookId: doc.id, status: { $in: ['pending', 'sending'] } })) > 0)
         continue;
       await endpoints.delete(doc.id);
+      await readStore.collection(WEBHOOK_RATE_WINDOWS).delete(doc.id);
       removed++;
     }
     return removed;
@@ -239,6 +257,10 @@ export class WebhookSender {
   // ── claiming ──────────────────────────────────────────────────────────────────────────────────────────
 
   #poll(): void {
+    this.#outside(() => this.#pollHere());
+  }
+
+  #pollHere(): void {
     if (this.#state !== 'running') return;
     if (this.#polling) {
       this.#again = true;
@@ -265,48 +287,79 @@ export class WebhookSender {
       { status: { $in: ['pending', 'sending'] }, dueAt: { $lte: now } },
       { sort: { dueAt: 1 }, limit: Math.max(room * 4, 50) },
     );
+    const candidates = [...(await this.#orphans(now)), ...due.items];
     const endpoints = new Map<string, WebhookDoc | null>();
-    for (const doc of due.items) {
+    const limited = new Set<string>();
+    for (const doc of candidates) {
       if (this.#state !== 'running' || this.#running.size >= this.#o.concurrency) return;
       if ((this.#perEndpoint.get(doc.webhookId) ?? 0) >= this.#o.perEndpointConcurrency) continue;
       if (!endpoints.has(doc.webhookId)) {
         endpoints.set(doc.webhookId, await readStore.collection<WebhookDoc>(WEBHOOKS).get(doc.webhookId));
       }
       const endpoint = endpoints.get(doc.webhookId) ?? null;
-      if (endpoint && !this.#takeRate(endpoint, now)) continue;
-      const claimed = await this.#claim(doc);
+      if (endpoint && limited.has(endpoint.id)) continue;
+      const claimed = await this.#claim(doc, endpoint);
+      if (claimed === 'rate') {
+        limited.add(doc.webhookId);
+        // Look again when the next second starts.
+        setTimeout(() => this.#poll(), Math.max(1, 1000 - (clock.now().getTime() % 1000))).unref();
+        continue;
+      }
       if (!claimed) continue;
       this.#launch(claimed, endpoint);
     }
   }
 
-  /** A send may start within the endpoint's rate this second. */
-  #takeRate(endpoint: WebhookDoc, now: number): boolean {
-    const second = Math.floor(now / 1000);
-    const window = this.#windows.get(endpoint.id);
-    if (!window || window.second !== second) {
-      this.#windows.set(endpoint.id, { second, count: 1 });
-      return true;
+  /**
+   * Messages claimed by a process that is gone (killed, or its lease lapsed) before their claim's expiry: they
+   * are taken over now. What such a process had sent and the receiver acknowledged, but not yet recorded, is
+   * sent once more, with the same `webhook-id` (ADR 17).
+   */
+  async #orphans(now: number): Promise<WebhookMessageDoc[]> {
+    const owners = this.#owners;
+    if (!owners) return [];
+    const claimed = await this.#o.deps.readStore
+      .collection<WebhookMessageDoc>(WEBHOOK_MESSAGES)
+      .find({ status: 'sending', dueAt: { $gt: now } }, { sort: { dueAt: 1 }, limit: 200 });
+    const orphans: WebhookMessageDoc[] = [];
+    for (const doc of claimed.items) {
+      if (doc.leaseOwner && doc.leaseOwner !== this.#owner && (await owners.isGone(doc.leaseOwner))) {
+        orphans.push(doc);
+      }
     }
-    if (window.count >= endpoint.rateLimit) {
-      // Look again when the next second starts.
-      const wait = (second + 1) * 1000 - now;
-      setTimeout(() => this.#poll(), Math.max(1, wait)).unref();
-      return false;
-    }
-    window.count++;
-    return true;
+    return orphans;
   }
 
-  /** Claims the message if nobody changed it since it was read. */
-  async #claim(doc: WebhookMessageDoc): Promise<WebhookMessageDoc | null> {
+  /**
+   * Claims the message if nobody changed it since it was read (due, or claimed by a process that is gone) and
+   * the endpoint's rate allows one more send this second (`'rate'` when not). The rate window is counted in the
+   * store, in the claim's transaction, so it holds for every m3m process on the store together.
+   */
+  async #claim(
+    doc: WebhookMessageDoc,
+    endpoint: WebhookDoc | null,
+  ): Promise<WebhookMessageDoc | 'rate' | null> {
     const { readStore, clock } = this.#o.deps;
+    const takeOver =
+      doc.status === 'sending' &&
+      doc.leaseOwner !== null &&
+      doc.leaseOwner !== this.#owner &&
+      (await this.#owners?.isGone(doc.leaseOwner)) === true;
     return readStore.transaction(async (session) => {
       const messages = session.collection<WebhookMessageDoc>(WEBHOOK_MESSAGES);
       const current = await messages.get(doc.id);
       const now = clock.now().getTime();
       if (!current || current.status !== doc.status || current.dueAt !== doc.dueAt) return null;
-      if (current.dueAt === null || current.dueAt > now) return null;
+      if (current.leaseOwner !== doc.leaseOwner || current.dueAt === null) return null;
+      if (current.dueAt > now && !takeOver) return null;
+      if (endpoint) {
+        const windows = session.collection<WebhookRateWindowDoc>(WEBHOOK_RATE_WINDOWS);
+        const second = Math.floor(now / 1000);
+        const window = await windows.get(endpoint.id);
+        const count = window?.second === second ? window.count : 0;
+        if (count >= endpoint.rateLimit) return 'rate';
+        await windows.upsert({ id: endpoint.id, second, count: count + 1 });
+      }
       const lease = { status: 'sending' as const, leaseOwner: this.#owner, dueAt: now + this.#o.leaseMs };
       await messages.patch(doc.id, { $set: lease });
       return { ...current, ...lease };

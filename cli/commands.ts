@@ -1,4 +1,6 @@
 import Audit from './commands/audit.ts';
+import AuditDiff from './commands/auditDiff.ts';
+import AuditState from './commands/auditState.ts';
 import AuditVerify from './commands/auditVerify.ts';
 import NewAdmin from './commands/new-admin.ts';
 import Replay from './commands/replay.ts';
@@ -11,4 +13,6 @@ export const commands = {
   'new-admin': NewAdmin,
   audit: Audit,
   'audit:verify': AuditVerify,
+  'audit:state': AuditState,
+  'audit:diff': AuditDiff,
 };

@@ -27,6 +27,7 @@ const CSV_COLUMNS = [
   'data',
   // Added after `data`: columns only ever come after the existing ones, so a reader by position keeps working.
   'requestId',
+  'changes',
 ] as const;
 
 /**
@@ -57,6 +58,7 @@ export function csvRow(entry: AuditEntry): string {
     entry.causationId,
     JSON.stringify(entry.data),
     entry.requestId,
+    entry.changes === null ? null : JSON.stringify(entry.changes),
   ];
   return `${cells.map(csvField).join(',')}\r\n`;
 }

@@ -7,6 +7,7 @@ import type { Collection, Filter, ReadStore } from '../ports/readStore.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findManageableProject } from '../projects/queries.ts';
 import { AUDIT_ACTORS, AUDIT_LOG, type AuditActorDoc, type AuditEntryDoc, auditKey } from './readModel.ts';
+import type { FieldChange } from './timeTravel.ts';
 
 /**
  * Reading the audit log: filters over the audit read model (never the event log), newest first, a page at a
@@ -63,6 +64,11 @@ export interface AuditEntry {
   requestId: string | null;
   /** The event's data, every secret as `"[redacted]"`. */
   data: unknown;
+  /**
+   * For an event of an entity (user, project, goal, worker, environment, modules…): the entity's fields it
+   * changed, before and after, secrets redacted; null for other events.
+   */
+  changes: FieldChange[] | null;
 }
 
 export interface AuditPage {
@@ -203,6 +209,7 @@ export async function presentEntries(
     causationId: doc.causationId,
     requestId: doc.requestId ?? null,
     data: doc.data,
+    changes: doc.changes ?? null,
   }));
 }
 

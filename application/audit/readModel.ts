@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../ports/eventStore.ts';
 import type { Doc } from '../ports/readStore.ts';
+import type { FieldChange } from './timeTravel.ts';
 
 /**
  * The audit read model (`projections/audit.ts`): one entry per event, with its secrets already redacted, so
@@ -9,6 +10,13 @@ import type { Doc } from '../ports/readStore.ts';
 
 export const AUDIT_LOG = 'audit_log';
 export const AUDIT_ACTORS = 'audit_actors';
+/** The last folded state of each entity stream (secrets redacted), to tell each event's changes. */
+export const AUDIT_ENTITIES = 'audit_entities';
+
+/** An entity's state as the audit projection last folded it (`id` is the stream). */
+export interface AuditEntityDoc extends Doc {
+  state: unknown;
+}
 
 /**
  * An entry's `id`: its position as 16 digits, so that text order is position order. Sorting on `id` alone lets
@@ -38,6 +46,11 @@ export interface AuditEntryDoc extends Doc {
   schemaVersion: number;
   /** The event's data with every secret as `"[redacted]"` (application/audit/redact.ts). */
   data: unknown;
+  /**
+   * For an event of an entity's stream (user, project, goal, worker…): the fields of the entity it changed,
+   * before and after, folded by the domain's `evolve`, secrets redacted. Null for other events.
+   */
+  changes?: FieldChange[] | null;
 }
 
 /** A user as the audit log remembers them: their last name and email, and whether they were deleted. */

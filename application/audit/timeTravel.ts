@@ -21,7 +21,7 @@ import { redact } from './redact.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 // biome-ignore lint/suspicious/noExplicitAny: a table of deciders of different types, used only to fold
-type AnyDecider = Decider<any, any, DomainEvent>;
+export type AnyDecider = Decider<any, any, DomainEvent>;
 const ENTITIES: { entity: string; stream: RegExp; decider: AnyDecider }[] = [
   { entity: 'user', stream: new RegExp(`^user-${UUID}$`), decider: userDecider as AnyDecider },
   { entity: 'project', stream: new RegExp(`^project-${UUID}$`), decider: project as AnyDecider },
@@ -37,6 +37,11 @@ const ENTITIES: { entity: string; stream: RegExp; decider: AnyDecider }[] = [
   { entity: 'licenses', stream: new RegExp(`^module-licenses-${UUID}$`), decider: licenses as AnyDecider },
 ];
 
+/** The entity a stream holds and the decider that folds it, or undefined for a stream that is no entity. */
+export function entityOfStream(stream: string): { entity: string; decider: AnyDecider } | undefined {
+  return ENTITIES.find((e) => e.stream.test(stream));
+}
+
 export const TIME_TRAVEL_STREAMS =
   'user-, project-, goal-, worker-, environment-, project-modules-, data-models-, module-licenses- followed by an id';
 
@@ -50,6 +55,66 @@ export interface EntityState {
   asOf: { position: number; time: string; type: string; revision: number } | null;
   /** The state as the domain folds it, secrets as `"[redacted]"`. */
   state: unknown;
+}
+
+/** `at` as the API and the CLI take it: a position (digits) or an ISO 8601 time; absent, the head. */
+export function parseMoment(at: string | undefined): Moment {
+  if (at === undefined) return { position: Number.MAX_SAFE_INTEGER };
+  if (/^\d+$/.test(at)) return { position: Number(at) };
+  return { time: new Date(at).toISOString() };
+}
+
+/** Whether `at` is a moment `parseMoment` takes. */
+export function isMoment(at: string): boolean {
+  return /^\d+$/.test(at) || (/^\d{4}-\d{2}-\d{2}/.test(at) && !Number.isNaN(Date.parse(at)));
+}
+
+/** One field that differs between two states: a dotted path, its value before and after (null when absent). */
+export interface FieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The fields that differ between two states, as dotted paths into nested objects (`variables.API_TOKEN`);
+ * arrays and scalars are compared whole. Sorted by path.
+ */
+export function diffStates(before: unknown, after: unknown, prefix = ''): FieldChange[] {
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((key) =>
+      diffStates(before[key] ?? null, after[key] ?? null, prefix ? `${prefix}.${key}` : key),
+    );
+  }
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (isPlainObject(before) && after === null)
+    return diffStates(before, {}, prefix).map((c) => ({ ...c, after: null }));
+  if (before === null && isPlainObject(after)) return diffStates({}, after, prefix);
+  return [{ field: prefix || '(state)', before: before ?? null, after: after ?? null }];
+}
+
+export interface EntityDiff {
+  stream: string;
+  entity: string;
+  from: EntityState['asOf'];
+  to: EntityState['asOf'];
+  /** The fields that differ from the first moment to the second, secrets as `"[redacted]"`. */
+  changes: FieldChange[];
+}
+
+/** The difference between two moments of one entity, both folded by the domain. */
+export async function diffBetween(
+  deps: Pick<CommandDeps, 'eventStore' | 'schemas'>,
+  stream: string,
+  from: Moment,
+  to: Moment,
+): Promise<EntityDiff> {
+  const [a, b] = [await stateAt(deps, stream, from), await stateAt(deps, stream, to)];
+  return { stream, entity: a.entity, from: a.asOf, to: b.asOf, changes: diffStates(a.state, b.state) };
 }
 
 export async function stateAt(

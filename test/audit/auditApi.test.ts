@@ -274,7 +274,7 @@ describe('audit API', () => {
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="m3m-audit.csv"');
     const rows = csv.text.trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'position,time,type,stream,actor,actorId,source,projectId,correlationId,causationId,data,requestId',
+      'position,time,type,stream,actor,actorId,source,projectId,correlationId,causationId,data,requestId,changes',
     );
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain(',EnvVariableSet,');

@@ -13,7 +13,7 @@ import {
   auditPage,
   projectAuditFilters,
 } from '../../../application/audit/queries.ts';
-import { type Moment, stateAt } from '../../../application/audit/timeTravel.ts';
+import { diffBetween, isMoment, parseMoment, stateAt } from '../../../application/audit/timeTravel.ts';
 import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
 import { ProjectIdParams, type ProjectRouteDeps } from './projectSchemas.ts';
 
@@ -82,6 +82,20 @@ const ActorSchema = z
   })
   .meta({ title: 'AuditActor' });
 
+const FieldChangeSchema = z
+  .object({
+    field: z.string().meta({ description: 'A dotted path into the entity (`name`, `variables.API_TOKEN`)' }),
+    before: z.unknown().meta({ description: 'The value before (null when absent)' }),
+    after: z.unknown().meta({ description: 'The value after (null when absent)' }),
+  })
+  .meta({ title: 'AuditFieldChange' });
+
+const Moment = z.string().max(40).refine(isMoment, 'must be an event position or an ISO 8601 time');
+
+const AsOfSchema = z
+  .object({ position: z.number(), time: z.string(), type: z.string(), revision: z.number() })
+  .nullable();
+
 const EntrySchema = z
   .object({
     position: z.number(),
@@ -99,6 +113,10 @@ const EntrySchema = z
       description: "The HTTP request's id in the server's log (`req-1a`), null when no request caused it",
     }),
     data: z.unknown().meta({ description: 'The event data, every secret as "[redacted]"' }),
+    changes: z.array(FieldChangeSchema).nullable().meta({
+      description:
+        "For an event of an entity (user, project, goal, worker, environment, modules…): the entity's fields it changed, before and after, secrets redacted; null for other events",
+    }),
   })
   .meta({ title: 'AuditEntry' });
 
@@ -255,22 +273,13 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
           security,
           querystring: z.object({
             stream: z.string().min(1).max(300),
-            at: z
-              .string()
-              .max(40)
-              .refine(
-                (v) => /^\d+$/.test(v) || (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v))),
-                'must be an event position or an ISO 8601 time',
-              )
-              .optional(),
+            at: Moment.optional(),
           }),
           response: {
             200: z.object({
               stream: z.string(),
               entity: z.string(),
-              asOf: z
-                .object({ position: z.number(), time: z.string(), type: z.string(), revision: z.number() })
-                .nullable(),
+              asOf: AsOfSchema,
               state: z.unknown(),
             }),
             ...problems(400, 401, 403),
@@ -280,13 +289,41 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
       async (request) => {
         assertCanReadAudit(auth.actorOf(request));
         const { stream, at } = request.query;
-        const moment: Moment =
-          at === undefined
-            ? { position: Number.MAX_SAFE_INTEGER }
-            : /^\d+$/.test(at)
-              ? { position: Number(at) }
-              : { time: new Date(at).toISOString() };
-        return stateAt(deps.app, stream, moment);
+        return stateAt(deps.app, stream, parseMoment(at));
+      },
+    );
+
+    app.get(
+      '/admin/audit/diff',
+      {
+        schema: {
+          operationId: 'getAuditEntityDiff',
+          tags,
+          summary: 'What changed in an entity between two moments, folded by the domain (global admins)',
+          description:
+            'The same streams as `/admin/audit/state`. `from` and `to` are positions or ISO 8601 times; `to` absent is the head. The fields that differ, as dotted paths with their values at `from` and at `to`, secrets redacted.',
+          security,
+          querystring: z.object({
+            stream: z.string().min(1).max(300),
+            from: Moment,
+            to: Moment.optional(),
+          }),
+          response: {
+            200: z.object({
+              stream: z.string(),
+              entity: z.string(),
+              from: AsOfSchema,
+              to: AsOfSchema,
+              changes: z.array(FieldChangeSchema),
+            }),
+            ...problems(400, 401, 403),
+          },
+        },
+      },
+      async (request) => {
+        assertCanReadAudit(auth.actorOf(request));
+        const { stream, from, to } = request.query;
+        return diffBetween(deps.app, stream, parseMoment(from), parseMoment(to));
       },
     );
   };

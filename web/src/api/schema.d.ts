@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in an entity between two moments, folded by the domain (global admins)
+         * @description The same streams as `/admin/audit/state`. `from` and `to` are positions or ISO 8601 times; `to` absent is the head. The fields that differ, as dotted paths with their values at `from` and at `to`, secrets redacted.
+         */
+        get: operations["getAuditEntityDiff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/audit/export": {
         parameters: {
             query?: never;
@@ -1820,6 +1840,15 @@ export interface operations {
                                 name?: string;
                             };
                             causationId: string | null;
+                            /** @description For an event of an entity (user, project, goal, worker, environment, modules…): the entity's fields it changed, before and after, secrets redacted; null for other events */
+                            changes: {
+                                /** @description The value after (null when absent) */
+                                after: unknown;
+                                /** @description The value before (null when absent) */
+                                before: unknown;
+                                /** @description A dotted path into the entity (`name`, `variables.API_TOKEN`) */
+                                field: string;
+                            }[] | null;
                             correlationId: string;
                             /** @description The event data, every secret as "[redacted]" */
                             data: unknown;
@@ -1837,6 +1866,56 @@ export interface operations {
                         }[];
                         nextCursor: string | null;
                         prevCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getAuditEntityDiff: {
+        parameters: {
+            query: {
+                from: string;
+                stream: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        changes: {
+                            /** @description The value after (null when absent) */
+                            after: unknown;
+                            /** @description The value before (null when absent) */
+                            before: unknown;
+                            /** @description A dotted path into the entity (`name`, `variables.API_TOKEN`) */
+                            field: string;
+                        }[];
+                        entity: string;
+                        from: {
+                            position: number;
+                            revision: number;
+                            time: string;
+                            type: string;
+                        } | null;
+                        stream: string;
+                        to: {
+                            position: number;
+                            revision: number;
+                            time: string;
+                            type: string;
+                        } | null;
                     };
                 };
             };
@@ -3291,6 +3370,15 @@ export interface operations {
                                 name?: string;
                             };
                             causationId: string | null;
+                            /** @description For an event of an entity (user, project, goal, worker, environment, modules…): the entity's fields it changed, before and after, secrets redacted; null for other events */
+                            changes: {
+                                /** @description The value after (null when absent) */
+                                after: unknown;
+                                /** @description The value before (null when absent) */
+                                before: unknown;
+                                /** @description A dotted path into the entity (`name`, `variables.API_TOKEN`) */
+                                field: string;
+                            }[] | null;
                             correlationId: string;
                             /** @description The event data, every secret as "[redacted]" */
                             data: unknown;

@@ -42,11 +42,15 @@ export function connectionDrainer(server: HttpServer) {
   return {
     async drain({ timeoutMs = 10_000, idleGraceMs = 300 }: DrainOptions = {}): Promise<{ forced: number }> {
       draining = true;
-      // net.Server's own close: stop listening without http.Server's closing of idle connections. Its callback
-      // comes only once every connection has ended, which is what the loop below brings about: not awaited here
-      // (a client that keeps its idle keep-alive connections open held the stop until they closed).
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       const deadline = Date.now() + timeoutMs;
+      // net.Server's own close: stop listening without http.Server's closing of idle connections. Its callback
+      // comes once every connection has ended (each client closes after a response saying `Connection: close`);
+      // waited for at most `timeoutMs`, so a client that keeps an idle keep-alive connection open forever
+      // cannot hold the stop (the loop below then closes what is left).
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
       while (sockets.size > 0 && Date.now() < deadline) {
         const now = Date.now();
         for (const [socket, state] of sockets) {
@@ -56,7 +60,6 @@ export function connectionDrainer(server: HttpServer) {
       }
       const forced = sockets.size;
       for (const socket of sockets.keys()) socket.destroy();
-      await closed;
       return { forced };
     },
   };

@@ -11,6 +11,7 @@ import { WEBHOOK_EVENT_TYPES } from '../../domain/webhook.ts';
 import { EVENT_TYPE_PATTERN, WORKER_EVENT_TYPES } from '../../domain/worker.ts';
 import { eventMetadata, storedMetadata } from '../context.ts';
 import type { EventStore } from '../ports/eventStore.ts';
+import { WORKER_INVOCATION_FAILED } from './invocationFailed.ts';
 
 /**
  * Custom events (`m3m.events.emit(type, data)`): appended to the project's stream `project-events-<projectId>`
@@ -47,6 +48,7 @@ export const BUILT_IN_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...WORKER_EVENT_TYPES,
   ...DATA_MODEL_EVENT_TYPES,
   ...WEBHOOK_EVENT_TYPES,
+  WORKER_INVOCATION_FAILED,
 ]);
 
 export interface EmitContext {

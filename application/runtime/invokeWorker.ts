@@ -12,6 +12,7 @@ import {
 } from '../workers/readModel.ts';
 import type { RuntimeDeps } from './deps.ts';
 import { buildHostApi } from './hostApi.ts';
+import { recordInvocationFailed } from './invocationFailed.ts';
 import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
 import { projectQuotas } from './projectUsage.ts';
 
@@ -140,5 +141,11 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     deps.log?.('error', { err, invocationId, workerId: worker.id }, 'could not store an invocation record');
   }
   deps.feed.publish(record);
+  // A failure is also a small event (no error text) for the webhooks' `worker.invocation.failed`.
+  await recordInvocationFailed(deps, record, {
+    workerSlug: worker.slug,
+    eventDepth: request.eventDepth ?? 0,
+    correlationId: request.correlationId ?? invocationId,
+  });
   return { ...record, ...(result.result === undefined ? {} : { result: result.result }) };
 }

@@ -16,6 +16,7 @@ export const PUBLIC_EVENT_TYPES = [
   'module.enabled',
   'module.disabled',
   'worker.deployed',
+  'worker.invocation.failed',
 ] as const;
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 
@@ -41,6 +42,7 @@ export const SOURCE_EVENT_TYPES = [
   'ProjectModuleEnabled',
   'ProjectModuleDisabled',
   'WorkerDeployed',
+  'WorkerInvocationFailed',
 ] as const;
 
 /** The JSON body of every message: `{ type, timestamp, data }`. */
@@ -111,6 +113,21 @@ export function publicMessageOf(
         workerId: data.workerId,
         version: data.version,
         language: data.language ?? 'javascript',
+      });
+    case 'WorkerInvocationFailed':
+      // No error text: the event has none (it may hold a worker's secrets); the record has it while retained.
+      return make('worker.invocation.failed', {
+        workerId: data.workerId,
+        workerSlug: data.workerSlug,
+        invocationId: data.invocationId,
+        version: data.version,
+        handler: data.handler,
+        trigger: data.trigger,
+        eventId: data.eventId ?? null,
+        scheduledAt: data.scheduledAt ?? null,
+        outcome: data.outcome,
+        startedAt: data.startedAt,
+        durationMs: data.durationMs,
       });
     default:
       return null;

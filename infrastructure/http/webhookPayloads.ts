@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOMES, TRIGGER_KINDS } from '../../application/runtime/invocations.ts';
 import { PUBLIC_EVENT_TYPES, TEST_EVENT_TYPE } from '../../application/webhooks/publicEvents.ts';
 import { COLOR_NAMES } from '../../domain/colors.ts';
 import { GOAL_TYPES } from '../../domain/goal.ts';
@@ -62,6 +63,27 @@ export const PAYLOAD_DATA: Record<string, { summary: string; data: z.ZodObject }
       workerId: z.string(),
       version: z.number().int(),
       language: z.enum(['javascript', 'typescript']),
+    }),
+  },
+  'worker.invocation.failed': {
+    summary:
+      'A worker invocation ended in an error, a timeout, a CPU or memory limit, or a crash (no error text: read the invocation record)',
+    data: z.object({
+      projectId,
+      workerId: z.string(),
+      workerSlug: z.string(),
+      invocationId: z.string().meta({
+        description:
+          'GET /api/v1/projects/{id}/invocations/{invocationId} has the error and logs while retained',
+      }),
+      version: z.number().int(),
+      handler: z.enum(['fetch', 'onEvent', 'run', 'scheduled']),
+      trigger: z.enum(TRIGGER_KINDS),
+      eventId: z.string().nullable().meta({ description: 'The triggering event (`event` triggers)' }),
+      scheduledAt: z.string().nullable().meta({ description: 'The tick (`schedule` triggers), ISO 8601' }),
+      outcome: z.enum(OUTCOMES.filter((o) => o !== 'ok') as [string, ...string[]]),
+      startedAt: z.string(),
+      durationMs: z.number(),
     }),
   },
   'custom.Type': {

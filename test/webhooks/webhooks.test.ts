@@ -148,6 +148,62 @@ describe('webhooks', () => {
     await expectStatus(api('DELETE', `/webhooks/${hook.id}`), 204);
   });
 
+  it('sends worker.invocation.failed for a failed invocation, without its error text', async () => {
+    const hook = await createHook({ url: receiver.url, eventTypes: ['worker.invocation.failed'] });
+    const worker = await expectStatus(
+      api('POST', '/workers', { name: 'Fragile', slug: 'fragile', triggers: {} }),
+      201,
+    );
+    const workerId = worker.json.id as string;
+    await expectStatus(
+      api('POST', `/workers/${workerId}/deploy`, {
+        source:
+          'export default { async run(input) { if (input.fail) throw new Error("token " + ["sk", "live", "123"].join("_") + " refused"); return 1; } };\n',
+      }),
+      201,
+    );
+    const before = receiver.received.length;
+    const ok = await expectStatus(api('POST', `/workers/${workerId}/run`, { input: { fail: false } }), 200);
+    expect(ok.json.outcome).toBe('ok');
+    const failed = await expectStatus(
+      api('POST', `/workers/${workerId}/run`, { input: { fail: true } }),
+      200,
+    );
+    expect(failed.json.outcome).toBe('error');
+    const [arrived] = (await receiver.waitFor(before + 1)).slice(before);
+    const payload = new Webhook(hook.secret).verify(
+      arrived!.body,
+      arrived!.headers as Record<string, string>,
+    ) as {
+      type: string;
+      data: Record<string, unknown>;
+    };
+    expect(payload).toMatchObject({
+      type: 'worker.invocation.failed',
+      data: {
+        projectId: project.id,
+        workerId,
+        workerSlug: 'fragile',
+        invocationId: failed.json.invocationId,
+        handler: 'run',
+        trigger: 'manual',
+        outcome: 'error',
+        eventId: null,
+        scheduledAt: null,
+      },
+    });
+    expect(() => PAYLOAD_DATA['worker.invocation.failed']!.data.strict().parse(payload.data)).not.toThrow();
+    // The error text (which may hold what the worker had) is in neither the message nor the event log (the
+    // deployed source, which is in the log, spells it otherwise).
+    expect(arrived!.body).not.toContain('sk_live_123');
+    const events = JSON.stringify(await server.m3m.eventStore.readAll({ fromPosition: 0, limit: 10_000 }));
+    expect(events).not.toContain('sk_live_123');
+    // The successful run made nothing: one message only.
+    const log = await until(hook.id, (items) => items.length === 1 && items[0]!.status === 'succeeded');
+    expect(log[0]!.eventType).toBe('worker.invocation.failed');
+    await expectStatus(api('DELETE', `/webhooks/${hook.id}`), 204);
+  });
+
   it('never shows a secret in events, logs, lists or reads', async () => {
     const hook = await createHook({ url: receiver.url });
     const listed = await expectStatus(api('GET', '/webhooks'), 200);

@@ -1661,6 +1661,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "worker.invocation.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A worker invocation ended in an error, a timeout, a CPU or memory limit, or a crash (no error text: read the invocation record) */
+        post: operations["webhookWorkerInvocationFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -7192,6 +7209,68 @@ export interface operations {
                     timestamp: string;
                     /** @constant */
                     type: "worker.deployed";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: m3m disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookWorkerInvocationFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id (`msg_…`): the same on every attempt; deduplicate on it */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`; space-separated when two secrets are valid (24 hours after a rotation) */
+                "webhook-signature": string;
+                /** @description Unix seconds of the attempt */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        durationMs: number;
+                        /** @description The triggering event (`event` triggers) */
+                        eventId: string | null;
+                        /** @enum {string} */
+                        handler: "fetch" | "onEvent" | "run" | "scheduled";
+                        /** @description GET /api/v1/projects/{id}/invocations/{invocationId} has the error and logs while retained */
+                        invocationId: string;
+                        /** @enum {string} */
+                        outcome: "error" | "timeout" | "cpu_limit" | "memory_limit" | "crashed";
+                        /** @description The project the event belongs to */
+                        projectId: string;
+                        /** @description The tick (`schedule` triggers), ISO 8601 */
+                        scheduledAt: string | null;
+                        startedAt: string;
+                        /** @enum {string} */
+                        trigger: "manual" | "http" | "event" | "schedule";
+                        version: number;
+                        workerId: string;
+                        workerSlug: string;
+                    };
+                    /** @description When the event happened (ISO 8601, UTC) */
+                    timestamp: string;
+                    /** @constant */
+                    type: "worker.invocation.failed";
                 };
             };
         };

@@ -25,6 +25,7 @@ const TYPES = {
   'module.enabled': true,
   'module.disabled': true,
   'worker.deployed': true,
+  'worker.invocation.failed': true,
 } satisfies Record<Subscribable, true>;
 export const PUBLIC_EVENT_TYPES = Object.keys(TYPES) as Subscribable[];
 export const CUSTOM_PREFIX = 'custom.';

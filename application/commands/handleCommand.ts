@@ -61,3 +61,60 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
     }
   }
 }
+
+/** One command of `handleCommandsAtomically`: its stream, decider and command. */
+export interface StreamCommand {
+  streamId: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each command has its own decider's types.
+  decider: Decider<any, any, DomainEvent>;
+  command: unknown;
+}
+
+/**
+ * Like `handleCommand` for several streams at once, on an event store that appends to several streams in one
+ * transaction (`EventStore.appendAtomically`): every command is decided against its stream's state, and all
+ * their events are written together or none (a slug reservation with the creation it guards). A conflict on any
+ * stream loads and decides all again. A decider's refusal is thrown as it is, and nothing is written.
+ */
+export async function handleCommandsAtomically(
+  deps: CommandDeps,
+  commands: readonly StreamCommand[],
+  context: CommandContext,
+): Promise<CommandResult<DomainEvent>[]> {
+  const appendAtomically = deps.eventStore.appendAtomically?.bind(deps.eventStore);
+  if (!appendAtomically) throw new Error('This event store cannot append to several streams atomically');
+  const stamped = { ...context, correlationId: context.correlationId ?? randomUUID() };
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const decided = [];
+    for (const { streamId, decider, command } of commands) {
+      const { state, revision } = await loadAggregate(deps.eventStore, deps.schemas, streamId, decider);
+      const events = decider.decide(command, state).map((event) => ({ ...event, id: randomUUID() }));
+      decided.push({ streamId, revision, events });
+    }
+    try {
+      const results = await appendAtomically(
+        decided.map(({ streamId, revision, events }) => ({
+          streamId,
+          expectedRevision: revision === null ? 'no_stream' : revision,
+          events: events.map((event) => ({
+            id: event.id,
+            type: event.type,
+            data: event.data,
+            metadata: storedMetadata(stamped, deps.schemas.currentVersion(event.type), now),
+          })),
+        })),
+      );
+      return decided.map(({ events }, i) => ({
+        events,
+        revision: results[i]!.nextRevision,
+        position: events.length > 0 ? results[i]!.position : null,
+      }));
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      if (attempt >= MAX_ATTEMPTS)
+        throw new ConcurrencyError(commands.map((c) => c.streamId).join(', '), attempt);
+      await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    }
+  }
+}

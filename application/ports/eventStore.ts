@@ -105,7 +105,21 @@ export interface SubscribeAllOptions {
   onCheckpoint?: (position: Position) => void;
 }
 
+/** One stream's part of an atomic append to several streams. */
+export interface StreamWrite {
+  streamId: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 export interface EventStore {
+  /**
+   * Where the engine offers it (PostgreSQL; KurrentDB 25.1+ could): appends to several streams in one transaction,
+   * every expectation checked, all or nothing (`WrongExpectedRevisionError` names the first stream that failed).
+   * A slug reservation and the events it guards are written this way, so a crash between them cannot leave one
+   * without the other.
+   */
+  appendAtomically?(writes: readonly StreamWrite[]): Promise<AppendResult[]>;
   /**
    * Appends atomically after checking the expectation. Types starting with `$` are reserved for the store.
    * An empty `events` only checks the expectation; on a missing stream it returns `{ nextRevision: -1, position: 0 }`.

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type Color, isColor } from '../../domain/colors.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { normalizeName, project, projectStream, validateProjectSlug } from '../../domain/project.ts';
-import { handleCommand } from '../commands/handleCommand.ts';
+import { slugReservation } from '../../domain/slugReservation.ts';
+import { handleCommand, handleCommandsAtomically } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { refusals, refuse } from '../errors.ts';
 import { canCreateProjects } from './accessPolicy.ts';
@@ -35,9 +36,12 @@ export function validateProjectInput(input: { name?: string; slug?: string; colo
 }
 
 /**
- * Reserves the slug, then records the project with its creator as owner. The reservation comes first so that
- * of two creates racing for one slug exactly one gets it; if recording the project fails the slug is given
- * back (and, should the process die right there, it is reclaimed later as abandoned).
+ * Reserves the slug and records the project with its creator as owner. Where the event store appends to several
+ * streams in one transaction (PostgreSQL), both are one append: of two creates racing for one slug exactly one
+ * gets it, and no crash can leave a reservation without its project (ADR 20). Elsewhere, and when the slug is
+ * held (perhaps by an abandoned reservation, which `reserveSlug` reclaims), the reservation comes first; if
+ * recording the project fails the slug is given back (and, should the process die right there, it is reclaimed
+ * later as abandoned).
  */
 export async function createProject(
   deps: ProjectDeps,
@@ -53,24 +57,45 @@ export async function createProject(
   const projectId = randomUUID();
   const scope = projectSlugScope(deps);
   return refusals(async () => {
-    await reserveSlug(deps, scope, input.slug, projectId, context);
     const { key, digest } = generateApiKey();
+    const create = {
+      type: 'CreateProject' as const,
+      projectId,
+      name: input.name,
+      slug: input.slug,
+      color: input.color ?? null,
+      ownerId: actor.kind === 'user' ? actor.userId : null,
+      apiKey: digest,
+    };
+    if (deps.eventStore.appendAtomically) {
+      try {
+        const [, created] = await handleCommandsAtomically(
+          deps,
+          [
+            {
+              streamId: scope.stream(input.slug),
+              decider: slugReservation,
+              command: {
+                type: 'ReserveSlug',
+                scope: scope.name,
+                slug: input.slug,
+                holderId: projectId,
+                at: deps.clock.now().toISOString(),
+              },
+            },
+            { streamId: projectStream(projectId), decider: project, command: create },
+          ],
+          context,
+        );
+        return { projectId, apiKey: key, position: created!.position! };
+      } catch (error) {
+        // Held already: the reservation path below refuses it or reclaims an abandoned one.
+        if (!(error instanceof DomainError && error.code === 'slug_taken')) throw error;
+      }
+    }
+    await reserveSlug(deps, scope, input.slug, projectId, context);
     try {
-      const result = await handleCommand(
-        deps,
-        projectStream(projectId),
-        project,
-        {
-          type: 'CreateProject',
-          projectId,
-          name: input.name,
-          slug: input.slug,
-          color: input.color ?? null,
-          ownerId: actor.kind === 'user' ? actor.userId : null,
-          apiKey: digest,
-        },
-        context,
-      );
+      const result = await handleCommand(deps, projectStream(projectId), project, create, context);
       return { projectId, apiKey: key, position: result.position! };
     } catch (error) {
       await releaseSlug(deps, scope, input.slug, projectId, context).catch(() => {});

@@ -15,6 +15,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamWrite,
   type SubscribeAllOptions,
   startPosition,
   WrongExpectedRevisionError,
@@ -37,11 +38,6 @@ export interface PostgresEventStoreOptions {
 }
 
 /** One stream's part of an atomic multi-stream append. */
-export interface StreamWrite {
-  streamId: string;
-  events: readonly NewEvent[];
-  expectedRevision: ExpectedRevision;
-}
 
 const CHANNEL = 'm3m_events';
 const KNOWN_REVISIONS = 10_000;

@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookSender } from '../../application/webhooks/sender.ts';
 import { PAYLOAD_DATA } from '../../infrastructure/http/webhookPayloads.ts';
+import { outboundFetch } from '../../infrastructure/net/outboundFetch.ts';
 import { expectStatus, send } from '../kit/http.ts';
 import { createProject } from '../kit/projects.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
@@ -203,6 +205,46 @@ describe('webhooks', () => {
     expect(log[0]!.eventType).toBe('worker.invocation.failed');
     await expectStatus(api('DELETE', `/webhooks/${hook.id}`), 204);
   });
+
+  it('keeps an endpoint within its rate over two senders on one store (two processes)', async () => {
+    // A second sender on the same read store, as a second m3m process runs one: its own owner, its own counts.
+    const quiet = { info() {}, warn() {}, error() {} };
+    const other = new WebhookSender({
+      deps: server.m3m.webhooks.deps,
+      fetcher: outboundFetch({
+        allowPrivate: true,
+        timeoutMs: 15_000,
+        maxResponseBytes: 4096,
+        truncateResponse: true,
+        label: 'webhook delivery',
+      }),
+      logger: quiet,
+      retrySchedule: [100],
+      retentionDays: 7,
+      pollMs: 20,
+    });
+    await other.start();
+    const rated = await startReceiver();
+    try {
+      const hook = await createHook({ url: rated.url, eventTypes: ['goal.incremented'], rateLimit: 5 });
+      await expectStatus(api('POST', '/goals', { slug: 'rated', name: 'Rated', type: 'counter' }), 201);
+      for (let i = 0; i < 30; i++) await increment('rated');
+      const arrived = await rated.waitFor(30, 30_000);
+      // 30 sends at 5 per second over both senders start in at least 6 distinct seconds: more than 4 s from
+      // the first to the last (each sender counting for itself, 10 per second, would need about 2).
+      const span = arrived.at(-1)!.at - arrived[0]!.at;
+      expect(span).toBeGreaterThan(3500);
+      const perSecond = new Map<number, number>();
+      for (const r of arrived)
+        perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
+      expect(perSecond.size).toBeGreaterThanOrEqual(5);
+      expect(other.status().sent.succeeded).toBeGreaterThan(0);
+      await expectStatus(api('DELETE', `/webhooks/${hook.id}`), 204);
+    } finally {
+      await other.stop();
+      await rated.close();
+    }
+  }, 60_000);
 
   it('never shows a secret in events, logs, lists or reads', async () => {
     const hook = await createHook({ url: receiver.url });

@@ -78,7 +78,8 @@ export async function signIn(page: Page, email: string, password: string) {
 /** Saves `<SCREENSHOTS>/<name>.png` (full page) once the page has settled. */
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.waitForLoadState('networkidle');
+  // A live stream (the worker's logs tab) keeps a request open for good: then the picture is taken after 5 s.
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
   // Let enter animations (dialogs, toasts) finish so the picture shows the settled page.
   await page.waitForTimeout(350);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../kit/server.ts';
+import { startReceiver, type WebhookReceiver } from '../kit/webhookReceiver.ts';
 import { type E2e, screenshot, signIn, startE2e, VIEWPORTS } from './harness.ts';
 import { createProject, defineGoal } from './seed.ts';
 
@@ -10,10 +11,13 @@ import { createProject, defineGoal } from './seed.ts';
  * untranslated key. The screenshots are for people to look at (test-results/screenshots/).
  */
 let e2e: E2e;
-const pages: { name: string; path: string; heading: { en: string; ru: string } }[] = [];
+let receiver: WebhookReceiver;
+/** `json`: the page shows JSON by design (a model's JSON Schema), so the raw-JSON check leaves it out. */
+const pages: { name: string; path: string; heading: { en: string; ru: string }; json?: boolean }[] = [];
 
 beforeAll(async () => {
-  e2e = await startE2e();
+  e2e = await startE2e({ env: { M3M_ALLOW_PRIVATE_FETCH: 'true', M3M_WEBHOOKS_ALLOW_HTTP: 'true' } });
+  receiver = await startReceiver();
   const root = await e2e.rootToken();
   const ada = await e2e.server.createUser(root, {
     email: 'ada@example.com',
@@ -56,8 +60,11 @@ beforeAll(async () => {
     },
   });
   const visits = (await global.json()) as { id: string };
-  const p = (name: string, path: string, en: string, ru: string) =>
-    pages.push({ name, path, heading: { en, ru } });
+  const worker = await seedWorker(shop.id, root);
+  const webhookId = await seedWebhook(shop.id, root);
+  const envStream = `environment-${shop.id}`;
+  const p = (name: string, path: string, en: string, ru: string, json = false) =>
+    pages.push({ name, path, heading: { en, ru }, json });
   p('home', '/', 'Hello, Root Admin', 'Здравствуйте, Root Admin');
   p('profile', '/profile', 'Profile', 'Профиль');
   p('users', '/users', 'Users', 'Пользователи');
@@ -78,33 +85,125 @@ beforeAll(async () => {
   p('modules', `/projects/${shop.id}/modules`, 'Modules', 'Модули');
   p(
     'module-guard',
-    `/projects/${shop.id}/webhooks`,
+    `/projects/${empty.id}/webhooks`,
     'Webhooks is not enabled in this project',
     'Модуль Вебхуки не включён в этом проекте',
   );
   p(
     'module-activation',
-    `/module-activation/webhooks?project=${shop.id}`,
+    `/module-activation/webhooks?project=${empty.id}`,
     'Get Webhooks',
     'Подключить Вебхуки',
   );
   p('settings', `/projects/${shop.id}/settings`, 'Settings', 'Настройки');
+  p('workers', `/projects/${shop.id}/workers`, 'Workers', 'Воркеры');
+  const w = `/projects/${shop.id}/workers/${worker.id}`;
+  p('worker-code', w, 'Order intake', 'Order intake');
+  p('worker-triggers', `${w}?tab=triggers`, 'HTTP trigger', 'HTTP-триггер');
+  p('worker-run', `${w}?tab=run`, 'Input (JSON)', 'Входные данные (JSON)');
+  p('worker-logs', `${w}?tab=logs`, 'saved order', 'saved order');
+  p('worker-stats', `${w}?tab=stats`, 'Invocations', 'Вызовы');
+  p('worker-versions', `${w}?tab=versions`, 'Deployed', 'Развёрнута');
+  p(
+    'worker-dry-run',
+    `${w}?tab=dry-run`,
+    'Dry run against past events',
+    'Пробный прогон по прошлым событиям',
+  );
+  p('invocation', `${w}/invocations/${worker.invocationId}`, 'Invocation', 'Вызов');
+  p('data', `/projects/${shop.id}/data`, 'Data', 'Данные');
+  p('collection', `/projects/${shop.id}/data/orders`, 'Model (JSON Schema)', 'Модель (JSON Schema)', true);
+  p('webhooks', `/projects/${shop.id}/webhooks`, 'CRM sync', 'CRM sync');
+  p('webhook', `/projects/${shop.id}/webhooks/${webhookId}`, 'Message log', 'Журнал сообщений');
+  p('audit', '/audit', 'Audit log', 'Журнал аудита');
+  p('audit-filtered', '/audit?type=EnvVariableSet', 'EnvVariableSet', 'EnvVariableSet');
+  p('audit-none', '/audit?actor=nobody%40example.com', 'No entries match', 'Под эти фильтры');
+  p('project-audit', `/projects/${shop.id}/audit`, 'GoalDefined', 'GoalDefined');
+  p('audit-state', `/audit/state?stream=${envStream}&at=1`, 'An entity as it was', 'Объект, каким он был');
+  p('audit-state-empty', '/audit/state', 'Pick an entity', 'Выберите объект');
   p('empty-project', `/projects/${empty.id}`, 'Empty', 'Empty');
   p('empty-goals', `/projects/${empty.id}/goals`, 'No goals yet', 'Целей пока нет');
   p('empty-environment', `/projects/${empty.id}/environment`, 'No variables yet', 'Переменных пока нет');
+  p('empty-workers', `/projects/${empty.id}/workers`, 'No workers yet', 'Воркеров пока нет');
   p('not-found', '/no/such/page', 'This page does not exist', 'Такой страницы нет');
 });
-afterAll(() => e2e?.close());
+afterAll(async () => {
+  await receiver?.close();
+  await e2e?.close();
+});
 
-async function check(page: Page, name: string, expected: string, viewport: keyof typeof VIEWPORTS) {
+/** A deployed worker with two runs behind it, and the collection it wrote with a model. */
+async function seedWorker(projectId: string, token: string): Promise<{ id: string; invocationId: string }> {
+  const api = (method: string, path: string, body?: unknown) =>
+    e2e.server.request(method, `/api/v1/projects/${projectId}${path}`, { token, body });
+  const schema = {
+    type: 'object',
+    properties: { item: { type: 'string' }, total: { type: 'number', minimum: 0 } },
+    required: ['item', 'total'],
+  };
+  expect((await api('PUT', '/collections/orders/schema', { schema })).status).toBe(200);
+  const created = await api('POST', '/workers', {
+    name: 'Order intake',
+    slug: 'order-intake',
+    language: 'typescript',
+    triggers: { http: true, cron: '0 6 * * 1', events: ['GoalIncremented'] },
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const source = `export default {
+  async run(input) {
+    const order = input as { item: string; total: number };
+    await m3m.models.collection('orders').insert(order);
+    m3m.log.info('saved order', order.item);
+    return { saved: true };
+  },
+} satisfies m3m.Worker;
+`;
+  expect((await api('POST', `/workers/${id}/deploy`, { source })).status).toBe(201);
+  let invocationId = '';
+  for (const order of [
+    { item: 'Green tea', total: 4.5 },
+    { item: 'Oolong', total: 7 },
+  ]) {
+    const run = await api('POST', `/workers/${id}/run`, { input: order });
+    expect(run.status).toBe(200);
+    invocationId = ((await run.json()) as { invocationId: string }).invocationId;
+  }
+  return { id, invocationId };
+}
+
+/** The webhooks module on, an endpoint to a real receiver, and a test message in its log. */
+async function seedWebhook(projectId: string, token: string): Promise<string> {
+  const api = (method: string, path: string, body?: unknown) =>
+    e2e.server.request(method, `/api/v1/projects/${projectId}${path}`, { token, body });
+  expect((await api('POST', '/modules', { moduleCode: 'webhooks' })).status).toBe(200);
+  const created = await api('POST', '/webhooks', {
+    url: receiver.url,
+    description: 'CRM sync',
+    eventTypes: ['goal.incremented', 'custom.OrderPlaced'],
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  expect((await api('POST', `/webhooks/${id}/test`)).status).toBe(200);
+  return id;
+}
+
+async function check(
+  page: Page,
+  name: string,
+  expected: string,
+  viewport: keyof typeof VIEWPORTS,
+  json = false,
+) {
   await page.getByText(expected, { exact: false }).filter({ visible: true }).first().waitFor();
   // biome-ignore lint/performance/useDomNodeTextContent: what a person sees is the rendered text, innerText.
   const text = await page.locator('body').innerText();
   expect(text, `${name}: an untranslated key or placeholder`).not.toMatch(
-    /\{\{|\b(common|shell|errors|goals|users|projects)\.[a-z]+[A-Za-z.]*\b/,
+    /\{\{|\b(common|shell|errors|goals|users|projects|workers|webhooks|audit)\.[a-z]+[A-Za-z.]*\b/,
   );
   // A problem+json body shown as it came (the curl example's `{"by": 1}` is meant to be there).
-  expect(text, `${name}: raw JSON on the page`).not.toMatch(/"(type|title|status|detail|code|errors)":/);
+  if (!json)
+    expect(text, `${name}: raw JSON on the page`).not.toMatch(/"(type|title|status|detail|code|errors)":/);
   // Charts size themselves after their first paint: a page may be wider for a frame, never once it has settled.
   await expect
     .poll(() => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth'), {
@@ -120,34 +219,39 @@ async function switchLanguage(page: Page, to: 'English' | 'Русский') {
 }
 
 describe('every page, as its users see it', () => {
+  // Some fifty pages each (the worker pages with Monaco among them): a walk per screen and language.
   for (const viewport of ['desktop', 'phone'] as const) {
-    it(`at ${VIEWPORTS[viewport].width} px, in English, then switched to Russian`, async () => {
+    const width = VIEWPORTS[viewport].width;
+    it(`at ${width} px, in English`, async () => {
       const page = await e2e.open({ viewport });
       await signIn(page, ROOT.email, ROOT.password);
-      const width = VIEWPORTS[viewport].width;
-      for (const { name, path, heading } of pages) {
+      for (const { name, path, heading, json } of pages) {
         await page.goto(path);
-        await check(page, name, heading.en, viewport);
+        await check(page, name, heading.en, viewport, json);
         await screenshot(page, `${name}-${width}-en`);
       }
+    }, 300_000);
 
+    it(`at ${width} px, switched to Russian`, async () => {
+      const page = await e2e.open({ viewport });
+      await signIn(page, ROOT.email, ROOT.password);
+      await page.getByRole('heading', { name: 'Hello, Root Admin' }).waitFor();
       // The language switch turns the page Russian, and the choice is remembered by this browser.
-      await page.goto('/');
       await switchLanguage(page, 'Русский');
       await page.getByRole('heading', { name: 'Здравствуйте, Root Admin' }).waitFor();
       expect(await page.evaluate<string>('document.documentElement.lang')).toBe('ru');
       await page.reload();
       await page.getByRole('heading', { name: 'Здравствуйте, Root Admin' }).waitFor();
 
-      for (const { name, path, heading } of pages) {
+      for (const { name, path, heading, json } of pages) {
         await page.goto(path);
-        await check(page, name, heading.ru, viewport);
+        await check(page, name, heading.ru, viewport, json);
         await screenshot(page, `${name}-${width}-ru`);
       }
       await page.goto('/');
       await switchLanguage(page, 'English');
       await page.getByRole('heading', { name: 'Hello, Root Admin' }).waitFor();
-    });
+    }, 300_000);
   }
 
   it('opens the menu as a drawer on a phone, and works with the keyboard', async () => {

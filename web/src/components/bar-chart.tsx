@@ -54,7 +54,7 @@ export function BarChart({
         viewBox={`0 0 ${width} ${height}`}
         width={width}
         height={height}
-        className="block"
+        className="block max-w-full"
         role="img"
         aria-label={label}
         onMouseLeave={() => setActive(null)}

@@ -54,7 +54,7 @@ export function CollectionPage() {
         title={<span className="font-mono">{collection}</span>}
         description={t('data.collectionSubtitle')}
       />
-      <div className="grid gap-6 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-6 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Documents projectId={projectId} collection={collection} manage={manage} />
         <SchemaEditor projectId={projectId} collection={collection} manage={manage} />
       </div>
@@ -86,7 +86,7 @@ function Documents({
       <CardHeader>
         <CardTitle>{t('data.documents')}</CardTitle>
       </CardHeader>
-      <CardContent className="grid gap-3">
+      <CardContent className="grid grid-cols-[minmax(0,1fr)] gap-3">
         <form
           className="grid gap-2 sm:grid-cols-[minmax(0,2fr)_minmax(0,1fr)_auto] sm:items-end"
           onSubmit={(e) => {
@@ -126,7 +126,7 @@ function Documents({
             {t('data.noDocuments')}
           </p>
         )}
-        <ul className="grid gap-2" data-testid="documents">
+        <ul className="grid grid-cols-[minmax(0,1fr)] gap-2" data-testid="documents">
           {documents.data?.items.map((doc) => (
             <li key={doc.id} className="rounded-lg border" data-testid="document">
               <div className="flex items-center justify-between gap-2 border-b px-3 py-1.5">
@@ -229,7 +229,7 @@ function SchemaEditor({
         <CardTitle>{t('data.model')}</CardTitle>
         <CardDescription>{schema.data ? t('data.modelHint') : t('data.noModelHint')}</CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-3">
+      <CardContent className="grid grid-cols-[minmax(0,1fr)] gap-3">
         {schema.isError && <QueryError error={schema.error} onRetry={() => void schema.refetch()} />}
         {text === null ? (
           <Skeleton className="h-[320px]" />
@@ -251,7 +251,7 @@ function SchemaEditor({
           </p>
         )}
         {manage && (
-          <div className="flex justify-end gap-2">
+          <div className="flex flex-wrap justify-end gap-2">
             {schema.data && (
               <Button variant="outline" onClick={() => setRemoving(true)}>
                 {t('data.removeModel')}

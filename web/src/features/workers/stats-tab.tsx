@@ -20,7 +20,8 @@ export function StatsTab({ projectId, worker }: { projectId: string; worker: Wor
   const ms = (n: number | null) => (n === null ? '—' : t('workers.run.duration', { ms: format.ms(n) }));
 
   return (
-    <div className="grid gap-4">
+    // One column that may shrink (minmax(0, 1fr)): a chart measured before its first paint never widens the page.
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
       <fieldset className="flex flex-wrap gap-1" aria-label={t('workers.stats.range')}>
         {RANGES.map((n) => (
           <Button key={n} size="sm" variant={n === days ? 'default' : 'outline'} onClick={() => setDays(n)}>
@@ -41,7 +42,7 @@ export function StatsTab({ projectId, worker }: { projectId: string; worker: Wor
             <Total label="p50" value={ms(stats.data.total.p50Ms)} />
             <Total label="p95" value={ms(stats.data.total.p95Ms)} />
           </div>
-          <div className="grid gap-4 lg:grid-cols-2">
+          <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">
             <ChartCard title={t('workers.stats.invocations')}>
               <BarChart
                 label={t('workers.stats.invocations')}

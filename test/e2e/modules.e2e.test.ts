@@ -86,7 +86,7 @@ describe('modules', () => {
     expect((await moduleStates()).webhooks).toBe('active');
     await sidebar(page).getByRole('link', { name: 'Webhooks' }).click();
     await page.waitForURL(`**/projects/${project.id}/webhooks`);
-    await page.getByText('Coming soon').waitFor();
+    await page.getByText('No endpoints yet').waitFor();
     await screenshot(page, 'webhooks-page');
 
     await page.goto(`/projects/${project.id}/modules`);

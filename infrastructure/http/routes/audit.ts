@@ -5,6 +5,7 @@ import {
   EXPORT_FORMATS,
   exportLines,
 } from '../../../application/audit/exportFormats.ts';
+import { goalStatsAt } from '../../../application/audit/goalStatsAt.ts';
 import {
   AUDIT_PAGE_MAX,
   type AuditFilters,
@@ -14,8 +15,9 @@ import {
   projectAuditFilters,
 } from '../../../application/audit/queries.ts';
 import { diffBetween, isMoment, parseMoment, stateAt } from '../../../application/audit/timeTravel.ts';
+import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
 import { BEARER_SECURITY, type HttpRoutes, problems } from '../routeKit.ts';
-import { ProjectIdParams, type ProjectRouteDeps } from './projectSchemas.ts';
+import { DaySchema, GoalStatsSchema, ProjectIdParams, type ProjectRouteDeps } from './projectSchemas.ts';
 
 const tags = ['audit'];
 const security = BEARER_SECURITY;
@@ -258,6 +260,40 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
           filtersOf(filters),
         );
         return sendExport(reply, scoped, format);
+      },
+    );
+
+    app.get(
+      '/projects/:id/audit/goal-stats',
+      {
+        schema: {
+          operationId: 'getProjectGoalStatsAt',
+          tags,
+          summary: "A project's goal statistics as they were at an event position or a time (owner)",
+          description: `From the events only: the goals defined and not deleted then, each one's total then and, for a daily counter, its values per UTC day then. \`at\` is a position (every event up to it) or an ISO 8601 time; absent, the head. \`from\`/\`to\` (inclusive, UTC dates) default to the 30 days up to \`at\` (a time; for a position, the newest event counted); at most ${MAX_STATS_DAYS} days.`,
+          security,
+          params: ProjectIdParams,
+          querystring: z.object({
+            at: Moment.optional(),
+            from: DaySchema.optional(),
+            to: DaySchema.optional(),
+          }),
+          response: {
+            200: z.object({
+              projectId: z.string(),
+              asOf: z
+                .object({ position: z.number(), time: z.string() })
+                .nullable()
+                .meta({ description: 'The newest event counted; null when none yet then' }),
+              goals: z.array(GoalStatsSchema),
+            }),
+            ...problems(400, 401, 403, 404),
+          },
+        },
+      },
+      async (request) => {
+        const { at, from, to } = request.query;
+        return goalStatsAt(deps.app, auth.actorOf(request), request.params.id, parseMoment(at), { from, to });
       },
     );
 

@@ -594,6 +594,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/audit/goal-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's goal statistics as they were at an event position or a time (owner)
+         * @description From the events only: the goals defined and not deleted then, each one's total then and, for a daily counter, its values per UTC day then. `at` is a position (every event up to it) or an ISO 8601 time; absent, the head. `from`/`to` (inclusive, UTC dates) default to the 30 days up to `at` (a time; for a position, the newest event counted); at most 366 days.
+         */
+        get: operations["getProjectGoalStatsAt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/collections": {
         parameters: {
             query?: never;
@@ -3457,6 +3477,56 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getProjectGoalStatsAt: {
+        parameters: {
+            query?: {
+                at?: string;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The newest event counted; null when none yet then */
+                        asOf: {
+                            position: number;
+                            time: string;
+                        } | null;
+                        goals: {
+                            days?: {
+                                day: string;
+                                value: number;
+                            }[];
+                            from?: string;
+                            goalId: string;
+                            slug: string;
+                            to?: string;
+                            total: number;
+                            /** @enum {string} */
+                            type: "counter" | "daily_counter";
+                        }[];
+                        projectId: string;
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,6 +1,11 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -49,7 +54,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     loggerInstance: logger,
     // Fastify's own two lines per request (each with the request serialized and run through redaction) cost a
     // twentieth of a goal increment: one compact line is written in `onResponse` below instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // The router's own refusals (a malformed percent-encoding, a path parameter beyond its length limit) are
     // answered before any error handler runs; this makes them problems like every other 4xx.
     frameworkErrors: (error, request, reply) => answerError(error, request, reply),

@@ -80,7 +80,7 @@ export function MessageLog({
       </CardHeader>
       <CardContent className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-3">
         <fieldset
-          className="flex w-fit max-w-full min-w-0 gap-1 overflow-x-auto rounded-lg bg-muted p-1"
+          className="flex w-fit max-w-full min-w-0 flex-wrap gap-1 rounded-lg bg-muted p-1"
           aria-label={t('webhooks.messages.filter')}
         >
           {FILTERS.map((f) => (

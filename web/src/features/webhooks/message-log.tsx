@@ -207,9 +207,10 @@ function MessageRow({
         ) : (
           <ChevronRight className="size-4 shrink-0 text-muted-foreground" />
         )}
-        <span className="grid min-w-0 flex-1 gap-0.5 sm:flex sm:items-center sm:gap-3">
-          <code className="truncate font-mono text-sm font-medium sm:w-44 sm:shrink-0">{m.eventType}</code>
-          <span className="min-w-0 truncate text-xs text-muted-foreground sm:flex-1 sm:text-sm">
+        {/* Two lines at every width: the log sits in the narrower of two columns, where one line cut the attempts off. */}
+        <span className="grid min-w-0 flex-1 gap-0.5">
+          <code className="truncate font-mono text-sm font-medium">{m.eventType}</code>
+          <span className="min-w-0 truncate text-xs text-muted-foreground">
             {format.dateTime(m.createdAt)}
             <span className="mx-1.5">·</span>
             {t('webhooks.messages.attempts', { count: m.attempts })}

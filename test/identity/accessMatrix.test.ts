@@ -34,6 +34,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/admin/audit', /*                  */ 401, 403, 403, 403, 200, 200],
   ['GET /api/v1/admin/audit/export', /*           */ 401, 403, 403, 403, 200, 200],
   ['GET /api/v1/admin/audit/state', /*            */ 401, 403, 403, 403, 200, 200],
+  ['GET /api/v1/admin/audit/diff', /*             */ 401, 403, 403, 403, 200, 200],
 ];
 
 /** The manager may grant only projects in their own list: they hold this one (created before the users). */
@@ -186,6 +187,10 @@ describe('access matrix', () => {
         return server.request('GET', '/api/v1/admin/audit', { token });
       case 'GET /api/v1/admin/audit/state':
         return server.request('GET', `/api/v1/admin/audit/state?stream=user-${await target()}`, { token });
+      case 'GET /api/v1/admin/audit/diff':
+        return server.request('GET', `/api/v1/admin/audit/diff?stream=user-${await target()}&from=0`, {
+          token,
+        });
       case 'GET /api/v1/admin/audit/export':
         return server.request('GET', '/api/v1/admin/audit/export?format=csv', { token });
       default:

@@ -92,6 +92,10 @@ describe('the Audit pages', () => {
     await detail.getByTestId('audit-data').getByText('STRIPE_KEY').waitFor();
     expect(await detail.getByTestId('audit-data').textContent()).toContain('[redacted]');
     expect(await detail.textContent()).toMatch(/req-[0-9a-z]+/);
+    // The fields the event changed, before and after, the secret's value redacted there too.
+    const changes = detail.getByTestId('audit-changes');
+    await changes.getByText('variables.STRIPE_KEY.secret').waitFor();
+    expect(await changes.textContent()).toContain('[redacted]');
     expect(await bodyText(page)).not.toContain(SECRET);
     await screenshot(page, 'audit-entry');
 

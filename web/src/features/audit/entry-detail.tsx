@@ -10,29 +10,6 @@ import { useFormat } from '@/lib/format';
 import { cn } from '@/lib/utils';
 import type { AuditEntry, AuditSearch } from './queries';
 
-/** A field the API may add (`changes`: before and after per field), shown when it is there. */
-interface Change {
-  field: string;
-  before: unknown;
-  after: unknown;
-}
-
-function changesOf(entry: AuditEntry): Change[] | null {
-  const raw = (entry as { changes?: unknown }).changes;
-  if (Array.isArray(raw)) {
-    return raw
-      .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null)
-      .map((c) => ({ field: String(c.field ?? c.path ?? ''), before: c.before, after: c.after }));
-  }
-  if (raw && typeof raw === 'object') {
-    return Object.entries(raw as Record<string, unknown>).map(([field, c]) => {
-      const pair = (c ?? {}) as { before?: unknown; after?: unknown };
-      return { field, before: pair.before, after: pair.after };
-    });
-  }
-  return null;
-}
-
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /** One audit entry: who, how, which request, the data (secrets redacted), and ways to look further. */
@@ -51,7 +28,7 @@ export function EntryDetail({
   const { t } = useTranslation();
   const format = useFormat();
   const e = entry;
-  const changes = e ? changesOf(e) : null;
+  const changes = e?.changes ?? null;
   // [label, value, shown as code]
   const rows: [string, ReactNode, boolean][] = e
     ? [

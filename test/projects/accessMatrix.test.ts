@@ -71,6 +71,7 @@ const POLICY: [route: string, ...statuses: number[]][] = [
   ['GET /api/v1/projects/{id}/event-types', /*             */ 401, 404, 404, 200, 200, 200, 200, 200],
   ['GET /api/v1/projects/{id}/audit', /*                   */ 401, 404, 404, 403, 403, 200, 200, 200],
   ['GET /api/v1/projects/{id}/audit/export', /*            */ 401, 404, 404, 403, 403, 200, 200, 200],
+  ['GET /api/v1/projects/{id}/audit/goal-stats', /*        */ 401, 404, 404, 403, 403, 200, 200, 200],
 ];
 
 interface Cell {
@@ -261,6 +262,8 @@ describe('projects, goals and environment: access matrix', () => {
         return server.request('GET', `${p}/event-types`, { token });
       case 'GET /api/v1/projects/{id}/audit':
         return server.request('GET', `${p}/audit`, { token });
+      case 'GET /api/v1/projects/{id}/audit/goal-stats':
+        return server.request('GET', `${p}/audit/goal-stats`, { token });
       case 'GET /api/v1/projects/{id}/audit/export':
         return server.request('GET', `${p}/audit/export?format=csv`, { token });
       case 'GET /api/v1/projects/{id}/collections/{collection}/documents':

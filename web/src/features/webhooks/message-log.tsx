@@ -210,7 +210,7 @@ function MessageRow({
         {/* Two lines at every width: the log sits in the narrower of two columns, where one line cut the attempts off. */}
         <span className="grid min-w-0 flex-1 gap-0.5">
           <code className="truncate font-mono text-sm font-medium">{m.eventType}</code>
-          <span className="min-w-0 truncate text-xs text-muted-foreground">
+          <span className="min-w-0 text-xs break-words text-muted-foreground">
             {format.dateTime(m.createdAt)}
             <span className="mx-1.5">·</span>
             {t('webhooks.messages.attempts', { count: m.attempts })}

@@ -8,7 +8,7 @@
 // BENCH_PROFILE=<dir> writes a CPU profile of each server there.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -175,9 +175,36 @@ async function serveBaseline(dir: string): Promise<void> {
 }
 
 // -------------------------------------------------------------------------------------------------- parent
+/** The server's event-loop delay over the load (bench/loopDelay.ts), in ms. */
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const LOOP_DELAY_PRELOAD = join(ROOT, 'bench', 'loopDelay.ts');
+
+/** Asks the server (preloaded with bench/loopDelay.ts) for its loop delay since the last ask, and resets it. */
+async function loopDelay(pid: number, file: string): Promise<LoopDelay | null> {
+  const before = existsSync(file) ? statSync(file).mtimeMs : 0;
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (existsSync(file) && statSync(file).mtimeMs !== before) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as LoopDelay;
+      } catch {
+        // caught mid-write: read again
+      }
+    }
+  }
+  return null;
+}
+
 interface Run {
   name: string;
   result: autocannon.Result;
+  loop: LoopDelay | null;
   total: number;
   catchUpMs: number;
   /** Server CPU seconds from the start of the load until every increment was counted. */
@@ -222,15 +249,17 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
   const env = m3mEnv(dir, port, postgresUrl);
   const { key, goalId } = await seed(env);
   const log = openSync(join(dir, 'server.log'), 'a');
+  const loopFile = join(dir, 'loop-delay.json');
   const child = spawn(
     process.execPath,
-    [...profileArgs(`m3m-${store}`), join(ROOT, 'cli', 'run.ts'), 'serve'],
+    [...profileArgs(`m3m-${store}`), '--import', LOOP_DELAY_PRELOAD, join(ROOT, 'cli', 'run.ts'), 'serve'],
     {
       cwd: ROOT,
       // The caller's own M3M_* settings stay out: the server runs on the bench's data dir and store only.
       env: {
         ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('M3M_'))),
         ...env,
+        BENCH_LOOP_DELAY_FILE: loopFile,
       },
       stdio: ['ignore', log, log],
     },
@@ -239,8 +268,10 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitForHealth(url, child);
+    await loopDelay(child.pid!, loopFile);
     const cpuBefore = cpuSeconds(child.pid!);
     const result = await load({ url, key });
+    const loop = await loopDelay(child.pid!, loopFile);
     // How long the statistics projection needs, after the load stops, to have counted every answered increment.
     const stopped = performance.now();
     let total = await reader.total();
@@ -250,7 +281,7 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
     }
     const catchUpMs = performance.now() - stopped;
     const cpu = cpuSeconds(child.pid!) - cpuBefore;
-    return { name: `m3m serve (${store})`, result, total, catchUpMs, cpu };
+    return { name: `m3m serve (${store})`, result, loop, total, catchUpMs, cpu };
   } finally {
     await reader.close();
     await stopChild(child);
@@ -274,9 +305,11 @@ async function dropAll(url: string): Promise<void> {
 
 async function runBaseline(): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-goals-baseline-'));
+  const loopFile = join(dir, 'loop-delay.json');
   const child = fork(import.meta.filename, ['baseline', dir], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: profileArgs('baseline'),
+    execArgv: [...profileArgs('baseline'), '--import', LOOP_DELAY_PRELOAD],
+    env: { ...process.env, BENCH_LOOP_DELAY_FILE: loopFile },
   });
   const next = () =>
     new Promise<Message>((resolve, reject) => {
@@ -286,14 +319,16 @@ async function runBaseline(): Promise<Run> {
   try {
     const ready = await next();
     if (!('ready' in ready)) throw new Error('unexpected message');
+    await loopDelay(child.pid!, loopFile);
     const cpuBefore = cpuSeconds(child.pid!);
     const result = await load(ready.ready);
     const cpu = cpuSeconds(child.pid!) - cpuBefore;
+    const loop = await loopDelay(child.pid!, loopFile);
     const done = next();
     child.send('total');
     const counted = await done;
     if (!('total' in counted)) throw new Error('unexpected message');
-    return { name: 'baseline (SQLite UPDATE)', result, total: counted.total, catchUpMs: 0, cpu };
+    return { name: 'baseline (SQLite UPDATE)', result, loop, total: counted.total, catchUpMs: 0, cpu };
   } finally {
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -336,7 +371,7 @@ async function main(): Promise<void> {
   }
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   console.log(
-    `${'run  server'.padEnd(33)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('2xx', 9)}${pad('non-2xx', 8)}${pad('errors', 7)}${pad('CPU µs/inc', 11)}`,
+    `${'run  server'.padEnd(33)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('2xx', 9)}${pad('non-2xx', 8)}${pad('errors', 7)}${pad('CPU µs/inc', 11)}${pad('loop p99/max ms', 17)}`,
   );
   const all: Run[] = [];
   const ratios = new Map<Store, number[]>(stores.map((s) => [s, []]));
@@ -357,7 +392,8 @@ async function main(): Promise<void> {
         cpus_.set(r.name, [...(cpus_.get(r.name) ?? []), perIncrement]);
         console.log(
           `${`${i}    ${r.name}`.padEnd(33)}${pad(Math.round(r.result.requests.average), 9)}${pad(r.result.latency.p50, 8)}${pad(r.result.latency.p99, 8)}` +
-            `${pad(r.result['2xx'], 9)}${pad(r.result.non2xx, 8)}${pad(r.result.errors, 7)}${pad(Math.round(perIncrement), 11)}`,
+            `${pad(r.result['2xx'], 9)}${pad(r.result.non2xx, 8)}${pad(r.result.errors, 7)}${pad(Math.round(perIncrement), 11)}` +
+            pad(r.loop ? `${r.loop.p99}/${r.loop.max}` : '—', 17),
         );
       }
       all.push(...runs);

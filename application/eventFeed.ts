@@ -237,6 +237,11 @@ export class EventFeed {
     return [...this.#members.values()].map((m) => this.#statusOf(m));
   }
 
+  /** A consumer's position (`statusOf(name).position`), without building its status. */
+  positionOf(name: string): Position | null {
+    return this.#members.get(name)?.position ?? null;
+  }
+
   statusOf(name: string): ConsumerStatus | null {
     const member = this.#members.get(name);
     return member ? this.#statusOf(member) : null;

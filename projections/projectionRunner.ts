@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { filter, firstValueFrom, Subject, timeout } from 'rxjs';
+import { firstValueFrom, Subject, TimeoutError, timeout } from 'rxjs';
 import type { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import { upcastEvent } from '../application/commands/loadAggregate.ts';
 import {
@@ -141,6 +141,8 @@ export class ProjectionRunner {
   readonly #options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'feed'>> & { logger: RunnerLogger };
   readonly #runs = new Map<string, Run>();
   readonly #progress = new Subject<void>();
+  /** Callers of `waitFor` not answered yet, woken as the projections move on. */
+  readonly #waiters = new Set<{ position: number; resolve: () => void }>();
   readonly #feed: EventFeed;
   readonly #ownsFeed: boolean;
   #started = false;
@@ -155,6 +157,7 @@ export class ProjectionRunner {
         logger: this.#options.logger,
         pageSize: this.#options.batchSize,
       });
+    this.#progress.subscribe(() => this.#wakeWaiters());
     this.#feed.progress.subscribe(() => this.#progress.next());
     for (const projection of options.projections) {
       if (!/^[a-z][a-z0-9_]*$/.test(projection.name))
@@ -261,9 +264,44 @@ export class ProjectionRunner {
 
   /** Resolves once every projection has processed `$all` up to `position`. */
   async waitFor(position: number, timeoutMs = 10_000): Promise<void> {
-    const reached = () => this.status().every((run) => run.position >= position);
-    if (reached()) return;
-    await firstValueFrom(this.#progress.pipe(filter(reached), timeout(timeoutMs)));
+    // Called for every event the runtime subscriber handles and after every write answered over HTTP: the
+    // lowest position is worked out without building the status, and waiters share one check per progress.
+    if (this.#lowest() >= position) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new TimeoutError());
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** The position every projection has processed `$all` up to: the lowest of `status()`'s, as cheaply. */
+  #lowest(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const run of this.#runs.values()) {
+      const position =
+        (run.joined ? this.#feed.positionOf(run.projection.name) : null) ?? run.status.position;
+      if (position < lowest) lowest = position;
+    }
+    return lowest;
+  }
+
+  #wakeWaiters(): void {
+    if (this.#waiters.size === 0) return;
+    const lowest = this.#lowest();
+    for (const waiter of this.#waiters) {
+      if (waiter.position > lowest) continue;
+      this.#waiters.delete(waiter);
+      waiter.resolve();
+    }
   }
 
   async stop(): Promise<void> {

@@ -64,10 +64,14 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   // Set before any route is registered: child contexts copy the handler in effect when they are created.
   app.setErrorHandler(answerError);
   registerJsonBodyParser(app);
-  // One line per request at info: method, path (without the query, which may carry a token), status, time.
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+  // Its fields are these four and the request id, none of them secret: run through the redaction paths (17, with
+  // wildcards) this line cost about as much as the rest of the logging of a request.
+  const requestLines = logger.child({}, { redact: [] });
+  app.addHook('onResponse', (request, reply, done) => {
+    // One line per request at info: method, path (without the query, which may carry a token), status, time.
+    requestLines.info(
       {
+        reqId: request.id,
         method: request.method,
         url: pathOf(request),
         status: reply.statusCode,
@@ -75,11 +79,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       },
       'request',
     );
-  });
-  // A write that succeeds after the disk was full: there is room again.
-  app.addHook('onResponse', async (request, reply) => {
+    // A write that succeeds after the disk was full: there is room again.
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400)
       storage.recovered(request.log);
+    done();
   });
 
   await app.register(fastifySwagger, openApiOptions);

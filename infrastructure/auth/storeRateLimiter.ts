@@ -42,6 +42,14 @@ interface FailureDoc {
 export class StoreRateLimiter {
   readonly #options: StoreRateLimiterOptions;
   #recorded = 0;
+  /**
+   * The documents read in this turn of the event loop, by id: every goal increment asks for its client address,
+   * and requests answered in one turn are concurrent with whatever another process records meanwhile, so they
+   * may share one read (as the read-model memos share their checkpoint read). This process's own writes drop
+   * the entry at once; the map is emptied at the next turn.
+   */
+  readonly #readThisTurn = new Map<string, Promise<FailureDoc | null>>();
+  #clearing = false;
 
   constructor(options: StoreRateLimiterOptions) {
     if (!(options.maxFailures >= 1 && options.windowMs >= 1))
@@ -55,8 +63,8 @@ export class StoreRateLimiter {
 
   /** Seconds the caller must wait before trying again, or 0 when an attempt is allowed. */
   async retryAfterSeconds(key: string): Promise<number> {
-    const { readStore, clock, maxFailures, windowMs } = this.#options;
-    const doc = await readStore.collection<FailureDoc>(RATE_LIMITS).get(this.#id(key));
+    const { clock, maxFailures, windowMs } = this.#options;
+    const doc = await this.#read(this.#id(key));
     const now = clock.now().getTime();
     const recent = (doc?.failures ?? []).filter((t) => t > now - windowMs);
     if (recent.length < maxFailures) return 0;
@@ -64,9 +72,26 @@ export class StoreRateLimiter {
     return Math.max(1, Math.ceil((oldest + windowMs - now) / 1000));
   }
 
+  #read(id: string): Promise<FailureDoc | null> {
+    let read = this.#readThisTurn.get(id);
+    if (!read) {
+      read = this.#options.readStore.collection<FailureDoc>(RATE_LIMITS).get(id);
+      this.#readThisTurn.set(id, read);
+      if (!this.#clearing) {
+        this.#clearing = true;
+        setImmediate(() => {
+          this.#clearing = false;
+          this.#readThisTurn.clear();
+        });
+      }
+    }
+    return read;
+  }
+
   async recordFailure(key: string): Promise<void> {
     const { readStore, clock, maxFailures, windowMs } = this.#options;
     const id = this.#id(key);
+    this.#readThisTurn.delete(id);
     const now = clock.now().getTime();
     await readStore.transaction(async (session) => {
       const collection = session.collection<FailureDoc>(RATE_LIMITS);
@@ -74,12 +99,16 @@ export class StoreRateLimiter {
       const failures = [...(doc?.failures ?? []).filter((t) => t > now - windowMs), now].slice(-maxFailures);
       await collection.upsert({ id, failures, expiresAt: now + windowMs });
     });
+    this.#readThisTurn.delete(id);
     if (++this.#recorded % 100 === 0) {
       await readStore.collection(RATE_LIMITS).deleteMany({ expiresAt: { $lt: now } });
     }
   }
 
   async recordSuccess(key: string): Promise<void> {
-    await this.#options.readStore.collection(RATE_LIMITS).delete(this.#id(key));
+    const id = this.#id(key);
+    this.#readThisTurn.delete(id);
+    await this.#options.readStore.collection(RATE_LIMITS).delete(id);
+    this.#readThisTurn.delete(id);
   }
 }

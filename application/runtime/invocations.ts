@@ -34,6 +34,12 @@ export interface InvocationRecord {
   logs: LogLine[];
   /** The result as JSON, cut to 1,000 characters; `null` without a result. */
   resultPreview: string | null;
+  /**
+   * The run's input as JSON, redacted and cut (see invocationInput.ts); `null` without one. Absent in records
+   * stored before inputs were kept.
+   */
+  input?: string | null;
+  inputTruncated?: boolean;
   /** Order in which records were stored and published (`InvocationFeed.nextSeq`); absent in older records. */
   seq?: string;
   [field: string]: unknown;

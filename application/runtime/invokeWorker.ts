@@ -13,6 +13,7 @@ import {
 import type { RuntimeDeps } from './deps.ts';
 import { buildHostApi } from './hostApi.ts';
 import { recordInvocationFailed } from './invocationFailed.ts';
+import { recordedInput } from './invocationInput.ts';
 import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
 import { projectQuotas } from './projectUsage.ts';
 
@@ -131,6 +132,7 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     error: result.error ?? null,
     logs,
     resultPreview: resultPreview(result.result),
+    ...(await recordedInput(deps, worker.projectId, request.input, request.trigger.kind === 'http')),
     seq: deps.feed.nextSeq(deps.clock.now()),
   };
   try {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
+import type { Page } from '../../../application/ports/readStore.ts';
 import { DELIVERY_STATUSES } from '../../../application/runtime/deliveries.ts';
 import { listDeliveries } from '../../../application/runtime/deliveryQueries.ts';
-import type { InvocationQuery } from '../../../application/runtime/invocations.ts';
+import type { InvocationQuery, InvocationRecord } from '../../../application/runtime/invocations.ts';
 import { invokeWorker } from '../../../application/runtime/invokeWorker.ts';
 import { getInvocation, listInvocations, workerStats } from '../../../application/runtime/queries.ts';
 import { resumeWorker } from '../../../application/runtime/resumeWorker.ts';
@@ -36,6 +37,17 @@ function invocationQuery(query: z.output<typeof InvocationFilterSchema>, workerI
     limit: query.limit,
     cursor: query.cursor ?? null,
   };
+}
+
+/** Records stored before inputs were kept have none. */
+function withInput<R extends InvocationRecord>(
+  record: R,
+): R & { input: string | null; inputTruncated: boolean } {
+  return { ...record, input: record.input ?? null, inputTruncated: record.inputTruncated ?? false };
+}
+
+function withInputs(page: Page<InvocationRecord>) {
+  return { ...page, items: page.items.map(withInput) };
 }
 
 /**
@@ -106,11 +118,13 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
         },
       },
       async (request) =>
-        listInvocations(
-          deps.app,
-          auth.actorOf(request),
-          request.params.id,
-          invocationQuery(request.query, request.params.workerId),
+        withInputs(
+          await listInvocations(
+            deps.app,
+            auth.actorOf(request),
+            request.params.id,
+            invocationQuery(request.query, request.params.workerId),
+          ),
         ),
     );
 
@@ -131,11 +145,13 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
         },
       },
       async (request) =>
-        listInvocations(
-          deps.app,
-          auth.actorOf(request),
-          request.params.id,
-          invocationQuery(request.query, request.query.workerId),
+        withInputs(
+          await listInvocations(
+            deps.app,
+            auth.actorOf(request),
+            request.params.id,
+            invocationQuery(request.query, request.query.workerId),
+          ),
         ),
     );
 
@@ -153,7 +169,7 @@ export function invocationRoutes(deps: WorkerRouteDeps): HttpRoutes {
       },
       async (request) => {
         const { id, invocationId } = request.params;
-        return (await getInvocation(deps.app, auth.actorOf(request), id, invocationId)) as never;
+        return withInput(await getInvocation(deps.app, auth.actorOf(request), id, invocationId)) as never;
       },
     );
 

@@ -144,6 +144,13 @@ export const InvocationSchema = z.object({
   error: ErrorSchema.nullable(),
   logs: z.array(LogLineSchema),
   resultPreview: z.string().nullable(),
+  input: z.string().nullable().meta({
+    description:
+      "The run's input as JSON, `null` without one (and in records stored before inputs were kept). Redacted: an HTTP trigger's Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key headers, and headers and query parameters whose names contain token, secret, key, signature or password, read `[redacted]`; so does any value of the project's secret variables wherever it stands. Cut at 16 KiB, then ending in `…[truncated: N bytes in all]`.",
+  }),
+  inputTruncated: z
+    .boolean()
+    .meta({ description: '`true` when `input` was cut at 16 KiB (it is then not valid JSON)' }),
 });
 
 export const RunResultSchema = z.object({

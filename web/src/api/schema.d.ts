@@ -4036,6 +4036,10 @@ export interface operations {
                             eventId: string | null;
                             handler: string;
                             id: string;
+                            /** @description The run's input as JSON, `null` without one (and in records stored before inputs were kept). Redacted: an HTTP trigger's Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key headers, and headers and query parameters whose names contain token, secret, key, signature or password, read `[redacted]`; so does any value of the project's secret variables wherever it stands. Cut at 16 KiB, then ending in `…[truncated: N bytes in all]`. */
+                            input: string | null;
+                            /** @description `true` when `input` was cut at 16 KiB (it is then not valid JSON) */
+                            inputTruncated: boolean;
                             logs: {
                                 at: string;
                                 /** @enum {string} */
@@ -4092,6 +4096,10 @@ export interface operations {
                         eventId: string | null;
                         handler: string;
                         id: string;
+                        /** @description The run's input as JSON, `null` without one (and in records stored before inputs were kept). Redacted: an HTTP trigger's Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key headers, and headers and query parameters whose names contain token, secret, key, signature or password, read `[redacted]`; so does any value of the project's secret variables wherever it stands. Cut at 16 KiB, then ending in `…[truncated: N bytes in all]`. */
+                        input: string | null;
+                        /** @description `true` when `input` was cut at 16 KiB (it is then not valid JSON) */
+                        inputTruncated: boolean;
                         logs: {
                             at: string;
                             /** @enum {string} */
@@ -5620,6 +5628,10 @@ export interface operations {
                             eventId: string | null;
                             handler: string;
                             id: string;
+                            /** @description The run's input as JSON, `null` without one (and in records stored before inputs were kept). Redacted: an HTTP trigger's Authorization, Proxy-Authorization, Cookie, Set-Cookie and X-Api-Key headers, and headers and query parameters whose names contain token, secret, key, signature or password, read `[redacted]`; so does any value of the project's secret variables wherever it stands. Cut at 16 KiB, then ending in `…[truncated: N bytes in all]`. */
+                            input: string | null;
+                            /** @description `true` when `input` was cut at 16 KiB (it is then not valid JSON) */
+                            inputTruncated: boolean;
                             logs: {
                                 at: string;
                                 /** @enum {string} */

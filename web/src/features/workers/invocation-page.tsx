@@ -6,7 +6,7 @@ import { QueryError } from '@/components/query-error';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/skeleton';
 import { useFormat } from '@/lib/format';
-import { ErrorBlock, JsonBlock, LogLines, OutcomeBadge } from './invocation-parts';
+import { ErrorBlock, InputBlock, JsonBlock, LogLines, OutcomeBadge } from './invocation-parts';
 import { useInvocation, useVersion, useWorker } from './queries';
 
 const route = getRouteApi('/app/projects/$projectId/workers/$workerId/invocations/$invocationId');
@@ -17,7 +17,7 @@ export function sourcePositionOf(stack: string | undefined): { line: number; col
   return match ? { line: Number(match[1]), column: Number(match[2]) } : null;
 }
 
-/** One invocation's full record: what triggered it, its outcome, output or error (at its source line), its logs. */
+/** One invocation's full record: what triggered it, its input, outcome, output or error (at its source line), its logs. */
 export function InvocationPage() {
   const { t } = useTranslation();
   const format = useFormat();
@@ -88,6 +88,14 @@ export function InvocationPage() {
           </CardContent>
         </Card>
         <div className="grid min-w-0 content-start gap-4">
+          <Card>
+            <CardHeader>
+              <CardTitle>{t('workers.invocation.input')}</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <InputBlock input={r.input} truncated={r.inputTruncated} />
+            </CardContent>
+          </Card>
           <Card>
             <CardHeader>
               <CardTitle>

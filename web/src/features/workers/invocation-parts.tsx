@@ -1,6 +1,9 @@
+import { Inbox } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
+import { EmptyState } from '@/components/empty-state';
+import { JsonBlock } from '@/components/json-block';
 
-export { JsonBlock } from '@/components/json-block';
+export { JsonBlock };
 
 import { Badge } from '@/components/ui/badge';
 import { cn } from '@/lib/utils';
@@ -59,5 +62,37 @@ export function ErrorBlock({ error }: { error: { name: string; message: string; 
     >
       {error.stack ?? `${error.name}: ${error.message}`}
     </pre>
+  );
+}
+
+/** JSON text indented when it parses (a cut one does not: then it shows as stored, marker at its end). */
+function indented(json: string): string {
+  try {
+    return JSON.stringify(JSON.parse(json), null, 2);
+  } catch {
+    return json;
+  }
+}
+
+/** The run's input as the record keeps it (credentials and secrets redacted, cut at 16 KiB), or why there is none. */
+export function InputBlock({ input, truncated }: { input: string | null | undefined; truncated: boolean }) {
+  const { t } = useTranslation();
+  if (input === null || input === undefined) {
+    return (
+      <EmptyState
+        icon={Inbox}
+        title={t('workers.invocation.noInput')}
+        description={t('workers.invocation.noInputHint')}
+        className="py-6"
+      />
+    );
+  }
+  return (
+    <div className="grid gap-2">
+      <JsonBlock value={indented(input)} testId="invocation-input" />
+      <p className="text-xs text-muted-foreground">
+        {truncated ? t('workers.invocation.inputTruncated') : t('workers.invocation.inputRedacted')}
+      </p>
+    </div>
   );
 }

@@ -170,6 +170,20 @@ async function walk(page: Page) {
   }
   await screenshot(page, 'worker-ide-completion');
   await page.keyboard.press('Escape');
+  // Inside `m3m.goals.increment("`, the project's goal slugs are offered (its variable names in `m3m.env.get`).
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.insertText('m3m.goals.increment(');
+  await page.keyboard.press('Escape');
+  await page.keyboard.type('"');
+  const goalRow = suggestions.filter({ hasText: 'clicks' });
+  await goalRow
+    .first()
+    .waitFor({ timeout: 10_000 })
+    .catch(() => page.keyboard.press('Control+Space'));
+  await goalRow.first().waitFor();
+  await screenshot(page, 'worker-ide-goal-completion');
+  await page.keyboard.press('Escape');
 
   // A syntax error: the deploy is refused and the marker sits on line 3.
   await replaceEditorText(page, BROKEN);
@@ -220,7 +234,15 @@ async function walk(page: Page) {
   await page.getByTestId('tab-logs').click();
   await page.locator('[data-testid=stream-state][data-state=live]').waitFor();
   const call = (path: string) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: '{}' });
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': apiKey,
+        authorization: 'Bearer e2e-caller-token',
+        'content-type': 'application/json',
+      },
+      body: '{"order":7}',
+    });
   expect((await call('/live')).status).toBe(200);
   await page.getByTestId('invocation-row').filter({ hasText: 'hello from http /live' }).waitFor();
   // Paused, a call is not shown; resumed (Last-Event-ID), it arrives.
@@ -241,6 +263,13 @@ async function walk(page: Page) {
   await page.getByRole('heading', { name: 'Invocation' }).waitFor();
   await page.getByTestId('invocation-facts').getByText('fetch').waitFor();
   await page.getByTestId('log-lines').getByText('hello from http /live').waitFor();
+  // Its input: the request as the worker got it, the caller's credentials redacted.
+  const input = page.getByTestId('invocation-input');
+  await input.filter({ hasText: '"path": "/live"' }).waitFor();
+  expect(await input.textContent()).toContain('"authorization": "[redacted]"');
+  expect(await input.textContent()).toContain('{\\"order\\":7}');
+  expect(await input.textContent()).not.toContain('e2e-caller-token');
+  await screenshot(page, 'worker-invocation');
   await page.goBack();
 
   // Version 2 as the draft; the draft survives a reload before it is deployed.

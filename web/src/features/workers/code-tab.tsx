@@ -1,5 +1,5 @@
 import { CloudUpload, Loader2 } from 'lucide-react';
-import { Suspense, useEffect, useState } from 'react';
+import { Suspense, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { toast } from 'sonner';
 import { ApiError } from '@/api/problem';
@@ -8,9 +8,12 @@ import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select';
 import { Skeleton } from '@/components/ui/skeleton';
+import { useEnvironment } from '@/features/environment/queries';
+import { useProjectGoals } from '@/features/goals/queries';
 import { problemMessage } from '@/lib/problem-message';
 import { LazyCodeEditor, loadEditorHelpers } from './editor/lazy';
 import type { SourceMarker } from './editor/monaco-editors';
+import type { StringCompletions } from './editor/string-arguments';
 import { type Language, useDeploy, useRuntimeDts, useUpdateWorker, type Worker } from './queries';
 import type { Draft, DraftStatus } from './use-draft';
 
@@ -45,6 +48,26 @@ export function DraftStatusLabel({ status }: { status: DraftStatus }) {
   );
 }
 
+/** The names a worker of this project addresses by string: its variables and the goals it may increment. */
+function useStringCompletions(projectId: string): StringCompletions | undefined {
+  const { t } = useTranslation();
+  const environment = useEnvironment(projectId);
+  const goals = useProjectGoals(projectId);
+  return useMemo(
+    () =>
+      environment.data || goals.data
+        ? {
+            envNames: (environment.data ?? []).map((v) => v.name),
+            // A project goal is incremented by its short slug, a global one by its own.
+            goalSlugs: (goals.data ?? []).map((g) => (g.projectId ? g.goalSlug : g.slug)),
+            envDetail: t('workers.completions.env'),
+            goalDetail: t('workers.completions.goal'),
+          }
+        : undefined,
+    [environment.data, goals.data, t],
+  );
+}
+
 export function CodeTab({
   projectId,
   worker,
@@ -62,6 +85,7 @@ export function CodeTab({
   const dts = useRuntimeDts(projectId);
   const [marker, setMarker] = useState<SourceMarker | null>(null);
   const [deployError, setDeployError] = useState<string | null>(null);
+  const completions = useStringCompletions(projectId);
 
   useEffect(() => {
     if (dts.data) void loadEditorHelpers().then((m) => m.setRuntimeLibrary(dts.data));
@@ -136,6 +160,7 @@ export function CodeTab({
             }}
             marker={marker}
             onSave={() => void draft.flush().catch(() => {})}
+            completions={completions}
           />
         </Suspense>
       )}

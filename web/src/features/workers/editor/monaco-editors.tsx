@@ -6,7 +6,9 @@ import { DiffEditor, Editor, type OnMount } from '@monaco-editor/react';
 import { useEffect, useRef } from 'react';
 import { useTheme } from '@/app/theme';
 import { Skeleton } from '@/components/ui/skeleton';
+import { registerStringCompletions } from './completions';
 import { monaco } from './monaco';
+import type { StringCompletions } from './string-arguments';
 
 export { setRuntimeLibrary } from './monaco';
 
@@ -43,6 +45,7 @@ export function CodeEditor({
   onSave,
   readOnly = false,
   height = '60vh',
+  completions,
 }: {
   /** One model per worker and language (`file:///workers/<id>.ts`), so each keeps its own undo history. */
   path: string;
@@ -54,10 +57,19 @@ export function CodeEditor({
   onSave?: () => void;
   readOnly?: boolean;
   height?: string;
+  /** The project's variable names and goal slugs, offered inside `m3m.env.get("…")` / `m3m.goals.increment("…")`. */
+  completions?: StringCompletions | undefined;
 }) {
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const saveRef = useRef(onSave);
   saveRef.current = onSave;
+  const completionsRef = useRef(completions);
+  completionsRef.current = completions;
+
+  useEffect(() => {
+    const provider = registerStringCompletions(language, path, () => completionsRef.current);
+    return () => provider.dispose();
+  }, [language, path]);
 
   useEffect(() => {
     const model = editorRef.current?.getModel();

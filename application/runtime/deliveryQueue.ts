@@ -101,6 +101,15 @@ export interface DeliveryQueueOptions {
   hasRoom?(projectId: string): boolean;
   /** Deliveries of one project running at once (its fair share). Default: no cap beyond `concurrency`. */
   maxPerProject?: number;
+  /** Deliveries of a lane from the durable queue claimed together, in one transaction. Default 32. */
+  claimBatch?: number;
+}
+
+/** One event for one worker, as the runtime subscriber hands it in. */
+export interface DeliveryRequest {
+  event: RecordedEvent;
+  worker: WorkerDoc;
+  waiter: Waiter;
 }
 
 export interface DeliveryStats {
@@ -123,6 +132,8 @@ interface Job {
   /** Who waits for this delivery to settle (the checkpoint may not pass their events before). */
   waiters: Waiter[];
   started: boolean;
+  /** Claimed by another process first (or changed) while it waited in the lane: dropped when its turn comes. */
+  lost: boolean;
   /**
    * Null: claimed by this process (`in_flight`, owner us). Otherwise the durable delivery as it was read: it is
    * claimed when it is about to run, if nobody changed it meanwhile.
@@ -133,7 +144,12 @@ interface Job {
 /** One worker's deliveries in this process. */
 interface Lane {
   jobs: Job[];
-  running: boolean;
+  /** Deliveries of this lane running now. */
+  running: number;
+  /** How many may run at once (the worker's `concurrency`, 1: in order). */
+  concurrency: number;
+  /** The claim of the lane's next deliveries from the durable queue, while it is written. */
+  claiming: Promise<void> | null;
   /** The worker has deliveries in the durable queue: new ones are deferred behind them. */
   durable: boolean;
   refilling: Promise<void> | null;
@@ -146,6 +162,15 @@ interface Lane {
 
 const SKIP_CODES = new Set(['worker_disabled', 'worker_not_deployed', 'worker_not_found']);
 const DRAIN_ON_STOP_MS = 10_000;
+/** Documents read or written per statement group in one transaction (a `$in` list, a batch of records). */
+const BATCH = 500;
+
+/** A delivery's final (or retry) state waiting to be written with the others of its turn. */
+interface PendingRecord {
+  id: string;
+  set: Partial<DeliveryDoc>;
+  done(written: boolean): void;
+}
 
 export class DeliveryQueue {
   readonly #o: DeliveryQueueOptions;
@@ -161,6 +186,8 @@ export class DeliveryQueue {
   readonly #byProject = new Map<string, number>();
   readonly #runs = new Set<Promise<void>>();
   readonly #delivered = { succeeded: 0, failed: 0, retried: 0, skipped: 0, deferred: 0 };
+  #records: PendingRecord[] = [];
+  #recording: Promise<void> | null = null;
 
   constructor(options: DeliveryQueueOptions) {
     this.#o = options;
@@ -172,6 +199,8 @@ export class DeliveryQueue {
     await this.#o.readStore.ensureIndexes(WORKER_DELIVERIES, [
       { fields: ['status', 'dueAt'] },
       { fields: ['workerId', 'status', 'dueAt'] },
+      // A lane refills in order from this one without sorting its whole backlog (one status at a time).
+      { fields: ['workerId', 'status', 'dueAt', 'position'] },
       { fields: ['workerId', 'createdAt'] },
       { fields: ['eventId'] },
       { fields: ['status', 'owner'] },
@@ -224,22 +253,113 @@ export class DeliveryQueue {
       if (lane.timer) clearTimeout(lane.timer);
       lane.timer = null;
       await lane.refilling;
+      await lane.claiming;
       waiting.push(...lane.jobs.filter((j) => !j.started));
       lane.jobs = lane.jobs.filter((j) => j.started);
     }
     this.#ready.length = 0;
     const now = this.#o.clock.now();
+    const handBack: PendingRecord[] = [];
     for (const job of waiting) {
       this.#active.delete(job.id);
-      if (job.unclaimed) continue; // still in the durable queue, as it was
-      await this.#deliveries()
-        .patch(job.id, { $set: { status: 'deferred', dueAt: now.getTime(), updatedAt: now.toISOString() } })
-        .catch(() => {});
+      if (job.unclaimed || job.lost) continue; // still in the durable queue, as it was
+      handBack.push({
+        id: job.id,
+        set: { status: 'deferred', dueAt: now.getTime(), owner: null, updatedAt: now.toISOString() },
+        done: () => {},
+      });
     }
+    await this.#write(handBack);
     await Promise.race([
       Promise.all([...this.#runs]),
       new Promise((resolve) => setTimeout(resolve, DRAIN_ON_STOP_MS).unref()),
     ]);
+    await this.#recording;
+  }
+
+  /**
+   * Creates (or finds) the deliveries of a page of events, in order, in one read-store transaction, and queues
+   * them. Deliveries another process created at the same moment, or that are already settled, are left to it;
+   * one claimed by a process that is gone is taken over.
+   */
+  async deliverAll(requests: DeliveryRequest[]): Promise<void> {
+    const fresh: (DeliveryRequest & { id: string })[] = [];
+    for (const request of requests) {
+      const id = deliveryId(request.worker.id, request.event.id);
+      const active = this.#active.get(id);
+      if (active) {
+        request.waiter.outstanding++;
+        active.waiters.push(request.waiter);
+      } else fresh.push({ ...request, id });
+    }
+    if (fresh.length === 0) return;
+    let recorded: { existing: Map<string, DeliveryDoc>; deferred: Set<string> };
+    try {
+      recorded = await this.#o.readStore.transaction(async (session) => {
+        const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+        const existing = new Map<string, DeliveryDoc>();
+        for (let i = 0; i < fresh.length; i += BATCH) {
+          const ids = fresh.slice(i, i + BATCH).map((r) => r.id);
+          for (const doc of (await c.find({ id: { $in: ids } }, { limit: ids.length })).items) {
+            existing.set(doc.id, doc);
+          }
+        }
+        const now = this.#o.clock.now();
+        const inMemory = new Map<string, number>();
+        const durable = new Set<string>();
+        const deferred = new Set<string>();
+        for (const { id, event, worker } of fresh) {
+          if (existing.has(id)) continue;
+          const lane = this.#lanes.get(worker.id);
+          const held = (lane?.jobs.length ?? 0) + (inMemory.get(worker.id) ?? 0);
+          const defer = !!lane?.durable || durable.has(worker.id) || held >= this.#o.maxQueuePerWorker;
+          if (defer) {
+            durable.add(worker.id);
+            deferred.add(id);
+          } else inMemory.set(worker.id, (inMemory.get(worker.id) ?? 0) + 1);
+          await c.insert(newDelivery(id, event, worker, defer, now, this.#o.claimMs, this.#owners.bootId));
+        }
+        return { existing, deferred };
+      });
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
+      // Another process created some of them at the same moment (which aborts the whole transaction on
+      // PostgreSQL): one at a time, each on its own.
+      for (const { event, worker, waiter } of fresh) await this.deliver(event, worker, waiter);
+      return;
+    }
+    const refill = new Set<string>();
+    for (const { id, event, worker, waiter } of fresh) {
+      const seen = recorded.existing.get(id);
+      if (seen) {
+        // Final or durable: settled. In flight: its owner's, or taken over if that one is gone.
+        if (seen.status === 'in_flight') await this.deliver(event, worker, waiter);
+        continue;
+      }
+      const lane = this.#lane(worker.id, worker);
+      if (recorded.deferred.has(id)) {
+        this.#delivered.deferred++;
+        lane.durable = true;
+        lane.deferrals++;
+        refill.add(worker.id);
+        continue;
+      }
+      waiter.outstanding++;
+      this.#enqueue({
+        id,
+        workerId: worker.id,
+        projectId: worker.projectId,
+        eventId: event.id,
+        ref: { streamId: event.streamId, revision: event.revision },
+        event,
+        attempts: 0,
+        waiters: [waiter],
+        started: false,
+        lost: false,
+        unclaimed: null,
+      });
+    }
+    for (const workerId of refill) this.#refill(workerId);
   }
 
   /** Creates (or finds) the delivery of `event` to `worker` and queues it, unless it is already settled. */
@@ -267,26 +387,9 @@ export class DeliveryQueue {
       attempts = taken.attempts;
     } else {
       try {
-        await deliveries.insert({
-          id,
-          workerId: worker.id,
-          projectId: worker.projectId,
-          eventId: event.id,
-          eventType: event.type,
-          position: event.position,
-          streamId: event.streamId,
-          revision: event.revision,
-          status: defer ? 'deferred' : 'in_flight',
-          attempts: 0,
-          lastError: null,
-          lastInvocationId: null,
-          reason: null,
-          dueAt: defer ? now.getTime() : now.getTime() + this.#o.claimMs,
-          owner: defer ? null : this.#owners.bootId,
-          takenOverFrom: null,
-          createdAt: now.toISOString(),
-          updatedAt: now.toISOString(),
-        });
+        await deliveries.insert(
+          newDelivery(id, event, worker, defer, now, this.#o.claimMs, this.#owners.bootId),
+        );
       } catch (err) {
         if (err instanceof DuplicateKeyError) return; // another process created it at the same moment
         throw err;
@@ -294,13 +397,14 @@ export class DeliveryQueue {
     }
     if (defer) {
       this.#delivered.deferred++;
-      const deferredLane = this.#lane(worker.id);
+      const deferredLane = this.#lane(worker.id, worker);
       deferredLane.durable = true;
       deferredLane.deferrals++;
       this.#refill(worker.id);
       return;
     }
     waiter.outstanding++;
+    this.#lane(worker.id, worker);
     this.#enqueue({
       id,
       workerId: worker.id,
@@ -311,6 +415,7 @@ export class DeliveryQueue {
       attempts,
       waiters: [waiter],
       started: false,
+      lost: false,
       unclaimed: null,
     });
   }
@@ -381,12 +486,15 @@ export class DeliveryQueue {
 
   // ── running deliveries ────────────────────────────────────────────────────────────────────────────────
 
-  #lane(workerId: string): Lane {
+  /** The worker's lane; `worker`, when known, says how many of its deliveries may run at once. */
+  #lane(workerId: string, worker?: WorkerDoc): Lane {
     let lane = this.#lanes.get(workerId);
     if (!lane) {
       lane = {
         jobs: [],
-        running: false,
+        running: 0,
+        concurrency: 1,
+        claiming: null,
         durable: false,
         refilling: null,
         deferrals: 0,
@@ -395,12 +503,24 @@ export class DeliveryQueue {
       };
       this.#lanes.set(workerId, lane);
     }
+    if (worker) lane.concurrency = this.#concurrencyOf(worker);
     return lane;
+  }
+
+  #concurrencyOf(_worker: WorkerDoc): number {
+    return 1;
   }
 
   /** Forgets a lane with nothing left to do. */
   #dropIfIdle(workerId: string, lane: Lane): void {
-    if (lane.jobs.length === 0 && !lane.running && !lane.durable && !lane.refilling && !lane.timer) {
+    if (
+      lane.jobs.length === 0 &&
+      lane.running === 0 &&
+      !lane.durable &&
+      !lane.refilling &&
+      !lane.timer &&
+      !lane.claiming
+    ) {
       this.#lanes.delete(workerId);
     }
   }
@@ -415,7 +535,8 @@ export class DeliveryQueue {
     this.#active.set(job.id, job);
     const lane = this.#lane(job.workerId);
     lane.jobs.push(job);
-    if (!lane.running && !this.#ready.includes(job.workerId)) this.#ready.push(job.workerId);
+    if (lane.running < lane.concurrency && !this.#ready.includes(job.workerId))
+      this.#ready.push(job.workerId);
     this.#pump();
   }
 
@@ -424,8 +545,8 @@ export class DeliveryQueue {
     while (this.#running < this.#o.concurrency && this.#ready.length > 0) {
       const workerId = this.#ready.shift()!;
       const lane = this.#lanes.get(workerId);
-      const job = lane?.jobs[0];
-      if (!lane || !job || lane.running) continue;
+      const job = lane?.jobs.find((j) => !j.started);
+      if (!lane || !job || lane.running >= lane.concurrency) continue;
       const projectRunning = this.#byProject.get(job.projectId) ?? 0;
       if (
         projectRunning >= (this.#o.maxPerProject ?? Number.POSITIVE_INFINITY) ||
@@ -434,19 +555,22 @@ export class DeliveryQueue {
         passedOver.push(workerId); // its project is at its limit: its turn comes when the project has room
         continue;
       }
-      lane.running = true;
+      lane.running++;
       job.started = true;
       this.#running++;
       this.#byProject.set(job.projectId, projectRunning + 1);
-      const run = this.#run(job).finally(() => {
+      // A lane that may run several at once takes its next turn behind the other lanes.
+      if (lane.running < lane.concurrency && lane.jobs.some((j) => !j.started)) this.#ready.push(workerId);
+      const run = this.#run(job, lane).finally(() => {
         this.#runs.delete(run);
         this.#running--;
         const left = (this.#byProject.get(job.projectId) ?? 1) - 1;
         if (left === 0) this.#byProject.delete(job.projectId);
         else this.#byProject.set(job.projectId, left);
-        lane.jobs.shift();
-        lane.running = false;
-        if (lane.jobs.length > 0) this.#ready.push(workerId);
+        const at = lane.jobs.indexOf(job);
+        if (at >= 0) lane.jobs.splice(at, 1);
+        lane.running--;
+        if (lane.jobs.some((j) => !j.started) && !this.#ready.includes(workerId)) this.#ready.push(workerId);
         if (lane.durable && lane.jobs.length <= this.#o.maxQueuePerWorker / 2) this.#refill(workerId);
         this.#dropIfIdle(workerId, lane);
         this.#pump();
@@ -456,22 +580,15 @@ export class DeliveryQueue {
     this.#ready.unshift(...passedOver);
   }
 
-  async #run(job: Job): Promise<void> {
-    if (job.unclaimed) {
-      let claimed: DeliveryDoc | null;
-      try {
-        claimed = await this.#claim(job);
-      } catch (err) {
-        this.#o.logger.error({ err, deliveryId: job.id }, 'could not claim an event delivery');
-        claimed = null;
-      }
-      if (!claimed) {
-        // Another process claimed it first (or it changed): nothing to do here.
-        this.#release(job);
-        return;
-      }
-      job.attempts = claimed.attempts;
-      job.unclaimed = null;
+  /**
+   * Invokes the worker and hands the outcome to the next batch of records; resolves once the invocation is over
+   * (the lane may start its next delivery), while the waiters are told once the outcome is written.
+   */
+  async #run(job: Job, lane: Lane): Promise<void> {
+    if (!(await this.#claimed(job, lane))) {
+      // Another process claimed it first (or it changed): nothing to do here.
+      this.#release(job);
+      return;
     }
     const attempt = job.attempts + 1;
     let update: Partial<DeliveryDoc>;
@@ -528,20 +645,80 @@ export class DeliveryQueue {
         'event delivery failed for good',
       );
     }
-    try {
-      await this.#deliveries().patch(job.id, {
-        $set: { dueAt: null, ...update, updatedAt: now.toISOString() },
-      });
-      if (update.status === 'queued') {
-        const lane = this.#lane(job.workerId);
-        lane.durable = true;
-        this.#wakeAt(job.workerId, lane, update.dueAt!);
+    const recorded = this.#record(job.id, { dueAt: null, ...update, updatedAt: now.toISOString() }).then(
+      (written) => {
+        // Not written: the delivery stays `in_flight` with its claim, and the poll takes it over.
+        if (written && update.status === 'queued') {
+          const retryLane = this.#lane(job.workerId);
+          retryLane.durable = true;
+          this.#wakeAt(job.workerId, retryLane, update.dueAt!);
+        }
+        this.#release(job);
+      },
+    );
+    this.#runs.add(recorded);
+    void recorded.finally(() => this.#runs.delete(recorded));
+  }
+
+  /** Queues a delivery's outcome for the next batch; resolves with whether it was written. */
+  #record(id: string, set: Partial<DeliveryDoc>): Promise<boolean> {
+    return new Promise((done) => {
+      this.#records.push({ id, set, done });
+      if (!this.#recording) {
+        this.#recording = this.#writeRecords().finally(() => {
+          this.#recording = null;
+        });
       }
-    } catch (err) {
-      // The delivery stays `in_flight` with its claim: the poll takes it over when the claim lapses.
-      this.#o.logger.error({ err, deliveryId: job.id }, 'could not record an event delivery');
+    });
+  }
+
+  /** Writes the outcomes queued meanwhile, a batch per transaction, until none is left. */
+  async #writeRecords(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // the outcomes of this turn go together
+    while (this.#records.length > 0) await this.#write(this.#records.splice(0, BATCH));
+  }
+
+  /** Writes records in one transaction; should that fail, one at a time, so one bad write sinks no other. */
+  async #write(batch: PendingRecord[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      await this.#o.readStore.transaction(async (session) => {
+        const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+        for (const record of batch) await c.patch(record.id, { $set: record.set });
+      });
+      for (const record of batch) record.done(true);
+    } catch {
+      for (const record of batch) {
+        try {
+          await this.#deliveries().patch(record.id, { $set: record.set });
+          record.done(true);
+        } catch (err) {
+          this.#o.logger.error({ err, deliveryId: record.id }, 'could not record an event delivery');
+          record.done(false);
+        }
+      }
     }
-    this.#release(job);
+  }
+
+  /**
+   * Whether this process holds the job's claim, claiming it first if it came from the durable queue: with the
+   * lane's next unclaimed deliveries (up to `claimBatch`), in one transaction.
+   */
+  async #claimed(job: Job, lane: Lane): Promise<boolean> {
+    while (job.unclaimed && !job.lost) {
+      if (!lane.claiming) {
+        const batch = [job];
+        for (const next of lane.jobs) {
+          if (batch.length >= (this.#o.claimBatch ?? 32)) break;
+          if (next !== job && !next.started && next.unclaimed && !next.lost) batch.push(next);
+        }
+        lane.claiming = this.#claim(batch).finally(() => {
+          lane.claiming = null;
+        });
+      }
+      await lane.claiming;
+    }
+    return !job.lost;
   }
 
   #release(job: Job): void {
@@ -598,6 +775,25 @@ export class DeliveryQueue {
     lane.timer.unref();
   }
 
+  /**
+   * The worker's first `limit` durable deliveries by due time and position (due by `now`, when given). One query
+   * per status, each walking its index in order, merged here: one query over both would sort the whole backlog.
+   */
+  async #oldestDurable(workerId: string, limit: number, now: number | null): Promise<DeliveryDoc[]> {
+    const pages = await Promise.all(
+      DURABLE.map((status) =>
+        this.#deliveries().find(
+          { workerId, status, ...(now === null ? {} : { dueAt: { $lte: now } }) },
+          { sort: { dueAt: 1, position: 1 }, limit },
+        ),
+      ),
+    );
+    return pages
+      .flatMap((page) => page.items)
+      .sort((a, b) => (a.dueAt ?? 0) - (b.dueAt ?? 0) || a.position - b.position)
+      .slice(0, limit);
+  }
+
   /** Moves the worker's due durable deliveries (oldest first) into its lane, as far as there is room. */
   #refill(workerId: string): void {
     const lane = this.#lane(workerId);
@@ -618,18 +814,13 @@ export class DeliveryQueue {
     if (room <= 0) return;
     const deferrals = lane.deferrals;
     const now = this.#o.clock.now().getTime();
-    const due = await this.#deliveries().find(
-      { workerId, status: { $in: DURABLE }, dueAt: { $lte: now } },
-      { sort: { dueAt: 1, position: 1 }, limit: room },
-    );
-    for (const doc of due.items) {
+    const due = await this.#oldestDurable(workerId, room, now);
+    for (const doc of due) {
       if (this.#stopped) return;
       if (!this.#active.has(doc.id)) this.#enqueue(jobOf(doc));
     }
-    if (due.items.length === room) return; // full again: the lane refills when it drains
-    const [next] = (
-      await this.#deliveries().find({ workerId, status: { $in: DURABLE } }, { sort: { dueAt: 1 }, limit: 1 })
-    ).items;
+    if (due.length === room) return; // full again: the lane refills when it drains
+    const [next] = await this.#oldestDurable(workerId, 1, null);
     // Due but not claimed (changed meanwhile) or a deferral that raced this read: look again shortly.
     const soon = now + Math.min(this.#o.pollMs, 100);
     if (next) this.#wakeAt(workerId, lane, Math.max(next.dueAt ?? now, soon));
@@ -637,24 +828,44 @@ export class DeliveryQueue {
     else this.#wakeAt(workerId, lane, soon);
   }
 
-  /** Claims a durable delivery about to run, if nobody changed it since it was read (one transaction). */
-  async #claim(job: Job): Promise<DeliveryDoc | null> {
-    const seen = job.unclaimed!;
-    return this.#o.readStore.transaction(async (session) => {
-      const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
-      const current = await c.get(job.id);
-      if (!current || current.status !== seen.status || current.dueAt !== seen.dueAt) return null;
-      const at = this.#o.clock.now();
-      await c.patch(job.id, {
-        $set: {
-          status: 'in_flight',
-          dueAt: at.getTime() + this.#o.claimMs,
-          owner: this.#owners.bootId,
-          updatedAt: at.toISOString(),
-        },
+  /**
+   * Claims durable deliveries about to run, each if nobody changed it since it was read (compare-and-set, all in
+   * one transaction); the others are marked lost.
+   */
+  async #claim(jobs: Job[]): Promise<void> {
+    try {
+      const claimed = await this.#o.readStore.transaction(async (session) => {
+        const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+        const at = this.#o.clock.now();
+        const won = new Map<Job, number>();
+        for (const job of jobs) {
+          const seen = job.unclaimed!;
+          const current = await c.get(job.id);
+          if (!current || current.status !== seen.status || current.dueAt !== seen.dueAt) continue;
+          await c.patch(job.id, {
+            $set: {
+              status: 'in_flight',
+              dueAt: at.getTime() + this.#o.claimMs,
+              owner: this.#owners.bootId,
+              updatedAt: at.toISOString(),
+            },
+          });
+          won.set(job, current.attempts);
+        }
+        return won;
       });
-      return current;
-    });
+      for (const job of jobs) {
+        const attempts = claimed.get(job);
+        if (attempts === undefined) job.lost = true;
+        else {
+          job.attempts = attempts;
+          job.unclaimed = null;
+        }
+      }
+    } catch (err) {
+      this.#o.logger.error({ err, deliveries: jobs.length }, 'could not claim event deliveries');
+      for (const job of jobs) job.lost = true;
+    }
   }
 
   /** At start: the lanes of workers with durable deliveries (from before a restart) refill. */
@@ -769,6 +980,39 @@ function jobOf(doc: DeliveryDoc): Job {
     attempts: doc.attempts,
     waiters: [],
     started: false,
+    lost: false,
     unclaimed: { status: doc.status, dueAt: doc.dueAt },
+  };
+}
+
+/** A new delivery: claimed by `owner` (in flight), or deferred to the durable queue. */
+function newDelivery(
+  id: string,
+  event: RecordedEvent,
+  worker: WorkerDoc,
+  defer: boolean,
+  now: Date,
+  claimMs: number,
+  owner: string,
+): DeliveryDoc {
+  return {
+    id,
+    workerId: worker.id,
+    projectId: worker.projectId,
+    eventId: event.id,
+    eventType: event.type,
+    position: event.position,
+    streamId: event.streamId,
+    revision: event.revision,
+    status: defer ? 'deferred' : 'in_flight',
+    attempts: 0,
+    lastError: null,
+    lastInvocationId: null,
+    reason: null,
+    dueAt: defer ? now.getTime() : now.getTime() + claimMs,
+    owner: defer ? null : owner,
+    takenOverFrom: null,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
   };
 }

@@ -15,6 +15,7 @@ import {
   type ClaimOwners,
   type DeliveryLogger,
   DeliveryQueue,
+  type DeliveryRequest,
   type DeliveryStats,
   type InvocationSummary,
 } from './deliveryQueue.ts';
@@ -120,6 +121,12 @@ interface PendingEvent {
   outstanding: number;
   done: boolean;
   settled(): void;
+}
+
+/** Deliveries gathered from a page, and the events they came from (settled once the batch is handed in). */
+interface Batch {
+  deliveries: DeliveryRequest[];
+  events: PendingEvent[];
 }
 
 const silent: SubscriberLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -292,14 +299,23 @@ export class RuntimeSubscriber {
     return position;
   }
 
+  /**
+   * Matches a page's events against the workers and hands their deliveries to the queue in batches (one
+   * read-store transaction each): at the page's end, and whenever too much is pending to read on.
+   */
   async #handlePage(page: FeedPage): Promise<void> {
     const generation = this.#generation;
+    const batch: Batch = { deliveries: [], events: [] };
     for (const event of page.events) {
       if (generation !== this.#generation) return;
       this.#received = event.position;
-      await this.#handle(event, generation);
-      await this.#room(generation);
+      await this.#handle(event, generation, batch);
+      if (this.#pending.size >= this.#o.maxPendingEvents) {
+        await this.#flush(batch, generation);
+        await this.#room(generation);
+      }
     }
+    await this.#flush(batch, generation);
     if (generation !== this.#generation) return;
     // The page covers up to `upTo`: the checkpoint may pass what it held nothing of once the events are settled.
     if (page.upTo > this.#received) {
@@ -315,6 +331,19 @@ export class RuntimeSubscriber {
     }
   }
 
+  /** Records and queues the batch's deliveries; its events with nothing outstanding are settled. */
+  async #flush(batch: Batch, generation: number): Promise<void> {
+    const { deliveries, events } = batch;
+    batch.deliveries = [];
+    batch.events = [];
+    if (generation !== this.#generation) return;
+    try {
+      if (deliveries.length > 0) await this.#queue.deliverAll(deliveries);
+    } finally {
+      for (const pending of events) if (pending.outstanding === 0) this.#settle(pending);
+    }
+  }
+
   /** Too much received and not settled: the page waits until half of it has settled. */
   async #room(generation: number): Promise<void> {
     while (this.#pending.size >= this.#o.maxPendingEvents && generation === this.#generation) {
@@ -326,7 +355,8 @@ export class RuntimeSubscriber {
     for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
-  async #handle(event: RecordedEvent, generation: number): Promise<void> {
+  /** Adds the event's deliveries to the batch (its settling waits for the batch); skips those too deep. */
+  async #handle(event: RecordedEvent, generation: number, batch: Batch): Promise<void> {
     const pending: PendingEvent = {
       position: event.position,
       outstanding: 0,
@@ -334,29 +364,24 @@ export class RuntimeSubscriber {
       settled: () => this.#settle(pending),
     };
     this.#pending.set(event.position, pending);
-    try {
-      const projectId = projectOf(event);
-      if (projectId === null) return;
-      await this.#o.readModelsAt(event.position);
-      const workers = await this.#workersFor(event.type, projectId);
-      if (workers.length === 0) return;
-      const depth = depthOf(event);
-      if (depth > this.#o.depthLimit) {
-        const message = `event depth ${depth} is over the limit of ${this.#o.depthLimit} (M3M_EVENT_DEPTH_LIMIT): not delivered`;
-        this.#o.logger.warn(
-          { eventId: event.id, type: event.type, projectId, depth, workers: workers.map((w) => w.id) },
-          message,
-        );
-        await this.#queue.skip(event, workers, 'depth_limit', message);
-        return;
-      }
-      for (const worker of workers) {
-        if (generation !== this.#generation) return;
-        await this.#queue.deliver(event, worker, pending);
-      }
-    } finally {
-      if (pending.outstanding === 0) this.#settle(pending);
+    batch.events.push(pending);
+    const projectId = projectOf(event);
+    if (projectId === null) return;
+    await this.#o.readModelsAt(event.position);
+    const workers = await this.#workersFor(event.type, projectId);
+    if (workers.length === 0) return;
+    const depth = depthOf(event);
+    if (depth > this.#o.depthLimit) {
+      const message = `event depth ${depth} is over the limit of ${this.#o.depthLimit} (M3M_EVENT_DEPTH_LIMIT): not delivered`;
+      this.#o.logger.warn(
+        { eventId: event.id, type: event.type, projectId, depth, workers: workers.map((w) => w.id) },
+        message,
+      );
+      await this.#queue.skip(event, workers, 'depth_limit', message);
+      return;
     }
+    if (generation !== this.#generation) return;
+    for (const worker of workers) batch.deliveries.push({ event, worker, waiter: pending });
   }
 
   async #workersFor(eventType: string, projectId: string): Promise<WorkerDoc[]> {

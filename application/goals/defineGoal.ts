@@ -4,19 +4,21 @@ import { DomainError } from '../../domain/decider.ts';
 import {
   GOAL_DESCRIPTION_MAX,
   GOAL_TYPES,
+  type GoalCommand,
   type GoalType,
   goal,
   goalStream,
   validateGoalSlug,
 } from '../../domain/goal.ts';
 import { normalizeName } from '../../domain/project.ts';
+import { handleClaimedAtomically } from '../commands/handleClaimed.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { refusals, refuse } from '../errors.ts';
 import { canManageGlobalGoals } from '../projects/accessPolicy.ts';
 import type { ProjectDeps } from '../projects/deps.ts';
 import { findManageableProject } from '../projects/queries.ts';
-import { releaseSlug, reserveSlug } from '../projects/slugReservations.ts';
+import { releaseSlug, reserveSlug, slugClaim } from '../projects/slugReservations.ts';
 import { goalSlugScope } from './goalSlugs.ts';
 import { assertLiveProjects } from './queries.ts';
 
@@ -54,7 +56,9 @@ export function validateGoalInput(input: {
 
 /**
  * Defines a project goal (`projectId` set; the project's owner or a global admin) or a global goal
- * (`projectId` null; global admins only). The goal slug is reserved first, as for projects.
+ * (`projectId` null; global admins only). The goal slug's reservation and the definition are one append where the
+ * event store offers it (SQLite, PostgreSQL), as for projects: of two definitions racing for one slug exactly one
+ * gets it, and no failure leaves a reservation without its goal (ADR 25).
  */
 export async function defineGoal(
   deps: ProjectDeps,
@@ -81,26 +85,32 @@ export async function defineGoal(
   const goalId = randomUUID();
   const context = eventMetadata(actor, origin);
   const scope = goalSlugScope(deps, projectId);
+  const define: GoalCommand = {
+    type: 'DefineGoal',
+    goalId,
+    projectId,
+    slug: input.slug,
+    name: input.name,
+    color: input.color ?? null,
+    description: input.description ?? '',
+    goalType: input.type,
+    allowedProjectIds,
+  };
   return refusals(async () => {
-    await reserveSlug(deps, scope, input.slug, goalId, context);
-    try {
-      const outcome = await handleCommand(
+    if (deps.eventStore.appendAtomically) {
+      const [, defined] = await handleClaimedAtomically(
         deps,
-        goalStream(goalId),
-        goal,
-        {
-          type: 'DefineGoal',
-          goalId,
-          projectId,
-          slug: input.slug,
-          name: input.name,
-          color: input.color ?? null,
-          description: input.description ?? '',
-          goalType: input.type,
-          allowedProjectIds,
-        },
+        slugClaim(deps, scope, input.slug, goalId),
+        [{ streamId: goalStream(goalId), decider: goal, command: define }],
         context,
       );
+      return { goalId, position: defined!.position! };
+    }
+    // An event store without atomic appends to several streams (KurrentDB before 25.1): reserve, define, and
+    // give the slug back when the definition fails (a death in between leaves it to be reclaimed as abandoned).
+    await reserveSlug(deps, scope, input.slug, goalId, context);
+    try {
+      const outcome = await handleCommand(deps, goalStream(goalId), goal, define, context);
       return { goalId, position: outcome.position! };
     } catch (error) {
       await releaseSlug(deps, scope, input.slug, goalId, context).catch(() => {});

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/decider.ts';
 import { type RootAssignmentCommand, rootAssignmentDecider } from '../../domain/rootAssignment.ts';
-import { type AssignableRole, nameProblem, type UserRole, userDecider } from '../../domain/user.ts';
-import { handleCommand } from '../commands/handleCommand.ts';
+import {
+  type AssignableRole,
+  nameProblem,
+  type UserCommand,
+  type UserRole,
+  userDecider,
+} from '../../domain/user.ts';
+import { handleClaimedAtomically, isRefusal } from '../commands/handleClaimed.ts';
+import { handleCommand, type StreamCommand } from '../commands/handleCommand.ts';
+import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Caller, type CommandContext, eventMetadata } from '../context.ts';
 import { refuse } from '../errors.ts';
 import { abandonedRoot } from './abandonedClaims.ts';
 import { ROOT_STREAM, userStream } from './streams.ts';
 import {
   checkedEmail,
+  emailClaim,
   hashNewPassword,
   type IdentityDeps,
   releaseEmail,
@@ -60,8 +69,30 @@ async function claimRoot(deps: IdentityDeps, userId: string, context: CommandCon
 }
 
 /**
- * Registers a user: reserve the email (the uniqueness check), then, for `role: 'first-is-root'`, try to become
- * the root, then write the user's first event. If anything after the reservation fails, the reservation is
+ * The root assignment to append with a registration: to `userId` when there is no root yet or the root
+ * assigned was abandoned (a user who never came to be), else null.
+ */
+async function rootClaim(deps: IdentityDeps, userId: string): Promise<StreamCommand | null> {
+  const { eventStore, schemas } = deps.commands;
+  const { state } = await loadAggregate(eventStore, schemas, ROOT_STREAM, rootAssignmentDecider);
+  const claim = (command: RootAssignmentCommand) => ({
+    streamId: ROOT_STREAM,
+    decider: rootAssignmentDecider,
+    command,
+  });
+  if (state.rootUserId === null) return claim({ type: 'AssignRoot', userId });
+  const abandonedBy = await abandonedRoot(deps.commands, ROOT_STREAM);
+  return abandonedBy ? claim({ type: 'ReclaimRoot', userId, abandonedBy }) : null;
+}
+
+const ROOT_ATTEMPTS = 5;
+
+/**
+ * Registers a user. Where the event store appends to several streams atomically (SQLite, PostgreSQL), the
+ * email's reservation, for `role: 'first-is-root'` the root assignment, and the user's first event are one
+ * append: of two registrations racing for one address exactly one succeeds, and a refused or interrupted one
+ * leaves nothing behind (ADR 25). Elsewhere: reserve the email (the uniqueness check), then try to become the
+ * root, then write the user's first event; if anything after the reservation fails, the reservation is
  * released again so the address stays usable.
  */
 export async function registerUser(
@@ -74,27 +105,47 @@ export async function registerUser(
   const passwordHash = await hashNewPassword(deps.hasher, user.password, 'password');
   const context = eventMetadata(caller.actor, caller);
   const userId = randomUUID();
+  const register = (finalRole: UserRole): StreamCommand => ({
+    streamId: userStream(userId),
+    decider: userDecider,
+    command: {
+      type: 'RegisterUser',
+      userId,
+      email,
+      name,
+      passwordHash,
+      role: finalRole,
+      permissions: finalRole === 'user' ? user.permissions : [],
+      projectIds: finalRole === 'user' ? user.projectIds : [],
+    } satisfies UserCommand,
+  });
+
+  if (deps.commands.eventStore.appendAtomically) {
+    for (let attempt = 1; ; attempt++) {
+      const root = role === 'first-is-root' ? await rootClaim(deps, userId) : null;
+      const finalRole: UserRole = root ? 'root' : role === 'first-is-root' ? 'admin' : role;
+      const guarded = [...(root ? [root] : []), register(finalRole)];
+      try {
+        const results = await handleClaimedAtomically(
+          deps.commands,
+          emailClaim(deps, email, userId),
+          guarded,
+          context,
+        );
+        return { userId, email, role: finalRole, position: results.at(-1)!.position };
+      } catch (error) {
+        // Another registration became the root between the look and the append: look again.
+        if (!(root && isRefusal(error, 'root_assigned') && attempt < ROOT_ATTEMPTS)) throw error;
+      }
+    }
+  }
 
   await reserveEmail(deps, email, userId, context);
   try {
     let finalRole: UserRole = role === 'first-is-root' ? 'admin' : role;
     if (role === 'first-is-root' && (await claimRoot(deps, userId, context))) finalRole = 'root';
-    const result = await handleCommand(
-      deps.commands,
-      userStream(userId),
-      userDecider,
-      {
-        type: 'RegisterUser',
-        userId,
-        email,
-        name,
-        passwordHash,
-        role: finalRole,
-        permissions: finalRole === 'user' ? user.permissions : [],
-        projectIds: finalRole === 'user' ? user.projectIds : [],
-      },
-      context,
-    );
+    const { streamId, command } = register(finalRole);
+    const result = await handleCommand(deps.commands, streamId, userDecider, command as UserCommand, context);
     return { userId, email, role: finalRole, position: result.position };
   } catch (error) {
     await releaseEmail(deps, email, userId, context).catch(() => {});

@@ -3,6 +3,7 @@ import { type Caller, eventMetadata } from '../context.ts';
 import { assertCanChangeUser, assertKnownPermissions } from './authorization.ts';
 import {
   changeUser,
+  changeUserAddress,
   checkedEmail,
   type IdentityDeps,
   type IdentityResult,
@@ -20,9 +21,10 @@ export interface UpdateUserInput {
 }
 
 /**
- * `PATCH /users/:id`. A new email is reserved before the user's stream changes and the old one is released
- * after, so at no moment can two users hold one address; if the change is refused, the new reservation is
- * released again.
+ * `PATCH /users/:id`. A new email is reserved, the user changed and the old address released in one append
+ * where the event store offers it (SQLite, PostgreSQL). Elsewhere the new address is reserved before the user's
+ * stream changes and the old one released after, so at no moment can two users hold one address; if the change
+ * is refused, the new reservation is released again.
  */
 export async function updateUser(
   deps: IdentityDeps,
@@ -39,17 +41,15 @@ export async function updateUser(
 
   const context = eventMetadata(caller.actor, caller);
   const newEmail = email !== undefined && email !== current.email ? email : undefined;
+  const command = { type: 'UpdateUser' as const, ...input, email };
+  if (newEmail && deps.commands.eventStore.appendAtomically) {
+    const { position } = await changeUserAddress(deps, caller, userId, command, change, context, newEmail);
+    return { userId, position };
+  }
   let position: number | null = null;
   if (newEmail) position = await reserveEmail(deps, newEmail, userId, context);
   try {
-    const result = await changeUser(
-      deps,
-      caller,
-      userId,
-      { type: 'UpdateUser', ...input, email },
-      change,
-      context,
-    );
+    const result = await changeUser(deps, caller, userId, command, change, context);
     position = laterPosition(position, result.position);
     const changed = result.events.find((e) => e.type === 'UserEmailChanged');
     if (changed)

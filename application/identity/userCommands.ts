@@ -3,7 +3,13 @@ import { isValidEmail, normalizeEmail } from '../../domain/email.ts';
 import { emailReservationDecider } from '../../domain/emailReservation.ts';
 import { passwordProblem } from '../../domain/password.ts';
 import { type UserCommand, type UserEvent, type UserState, userDecider } from '../../domain/user.ts';
-import { handleCommand } from '../commands/handleCommand.ts';
+import { type Claim, handleClaimedAtomically } from '../commands/handleClaimed.ts';
+import {
+  ConcurrencyError,
+  handleCommand,
+  handleCommandsAtomically,
+  type StreamCommand,
+} from '../commands/handleCommand.ts';
 import { loadAggregate } from '../commands/loadAggregate.ts';
 import { type Caller, type CommandContext, type CommandDeps, eventMetadata } from '../context.ts';
 import { refuse } from '../errors.ts';
@@ -78,10 +84,26 @@ export async function loadUser(deps: IdentityDeps, userId: string): Promise<User
 }
 
 /**
- * Runs a command on a user's stream. When `change` is given, the authorization rules are checked inside
- * `decide`, against the very state the events are appended to: a concurrent promotion or demotion of the target
- * makes the append conflict, and the retry checks the rules again.
+ * The user decider with `change`'s authorization rules checked inside `decide`, against the very state the
+ * events are appended to: a concurrent promotion or demotion of the target makes the append conflict, and the
+ * retry checks the rules again. `decidedOn` hears each state decided on (the last one is the appended one's).
  */
+function authorizedUserDecider(
+  caller: Caller,
+  change: UserChange | null,
+  decidedOn: (state: UserState) => void,
+): Decider<UserCommand, UserState, UserEvent> {
+  return {
+    ...userDecider,
+    decide(cmd, state) {
+      decidedOn(state);
+      if (change && state.status === 'active') assertCanChangeUser(caller.actor, state, change);
+      return userDecider.decide(cmd, state);
+    },
+  };
+}
+
+/** Runs a command on a user's stream, checking `change`'s authorization rules when given (see above). */
 export async function changeUser(
   deps: IdentityDeps,
   caller: Caller,
@@ -90,24 +112,96 @@ export async function changeUser(
   change: UserChange | null,
   context: CommandContext = eventMetadata(caller.actor, caller),
 ) {
-  let decidedOn: UserState = userDecider.initialState;
-  const decider: Decider<UserCommand, UserState, UserEvent> = {
-    ...userDecider,
-    decide(cmd, state) {
-      decidedOn = state;
-      if (change && state.status === 'active') assertCanChangeUser(caller.actor, state, change);
-      return userDecider.decide(cmd, state);
-    },
-  };
+  let before: UserState = userDecider.initialState;
+  const decider = authorizedUserDecider(caller, change, (state) => {
+    before = state;
+  });
   const result = await handleCommand(deps.commands, userStream(userId), decider, command, context);
   /** `before`: the state the appended events were decided on (the last attempt's, after conflicts). */
-  return { ...result, before: decidedOn };
+  return { ...result, before };
+}
+
+/** The user's address changed between loading the user and deciding: the reservations to write changed too. */
+class AddressMoved extends Error {}
+
+const ADDRESS_ATTEMPTS = 10;
+
+/**
+ * `changeUser` for a command that gives up the user's address (deleting the user) or swaps it for `take`, on an
+ * event store that appends to several streams atomically: the user's events, the release of the address they
+ * had and the reservation of `take` are one append, so at no moment do two users hold one address, and no
+ * refusal or crash leaves a reservation behind.
+ */
+export async function changeUserAddress(
+  deps: IdentityDeps,
+  caller: Caller,
+  userId: string,
+  command: UserCommand,
+  change: UserChange,
+  context: CommandContext,
+  take: string | null,
+): Promise<{ position: number | null; before: UserState }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await loadUser(deps, userId);
+    let before = current;
+    const decider = authorizedUserDecider(caller, change, (state) => {
+      before = state;
+      if (state.status === 'active' && state.email !== current.email) throw new AddressMoved();
+    });
+    const user: StreamCommand = { streamId: userStream(userId), decider, command };
+    const release = emailRelease(current.email, userId);
+    try {
+      const results = take
+        ? await handleClaimedAtomically(
+            deps.commands,
+            emailClaim(deps, take, userId),
+            [user, release],
+            context,
+          )
+        : await handleCommandsAtomically(deps.commands, [user, release], context);
+      const position = results.reduce<number | null>((p, r) => laterPosition(p, r.position), null);
+      return { position, before };
+    } catch (error) {
+      if (!(error instanceof AddressMoved)) throw error;
+      if (attempt >= ADDRESS_ATTEMPTS) throw new ConcurrencyError(userStream(userId), attempt);
+    }
+  }
 }
 
 /**
- * Reserves the address for `userId`, or fails with `email_taken`, unless the reservation found is abandoned
- * (see `abandonedClaims.ts`), in which case it is taken over with the expected revision, so that only one of
- * several writers racing for it wins.
+ * The address for `userId` as a claim for `handleClaimedAtomically`: reserved in one append with the user's
+ * events, or taken over with them when the reservation found is abandoned (see `abandonedClaims.ts`).
+ */
+export function emailClaim(deps: IdentityDeps, email: string, userId: string): Claim {
+  const streamId = emailStream(email);
+  return {
+    reserve: { streamId, decider: emailReservationDecider, command: { type: 'ReserveEmail', userId } },
+    takenCode: 'email_taken',
+    reclaim: async () => {
+      const abandonedBy = await abandonedEmailHolder(deps.commands, streamId, email);
+      if (!abandonedBy) return null;
+      return {
+        streamId,
+        decider: emailReservationDecider,
+        command: { type: 'ReclaimEmail', userId, abandonedBy },
+      };
+    },
+  };
+}
+
+/** Frees the address `userId` holds, as a command to append with the user's own events. */
+export function emailRelease(email: string, userId: string): StreamCommand {
+  return {
+    streamId: emailStream(email),
+    decider: emailReservationDecider,
+    command: { type: 'ReleaseEmail', userId },
+  };
+}
+
+/**
+ * Reserves the address for `userId` on its own, for event stores that cannot append it with the user's events,
+ * or fails with `email_taken`, unless the reservation found is abandoned (see `abandonedClaims.ts`), in which
+ * case it is taken over with the expected revision, so that only one of several writers racing for it wins.
  */
 export async function reserveEmail(
   deps: IdentityDeps,

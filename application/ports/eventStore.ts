@@ -114,7 +114,7 @@ export interface StreamWrite {
 
 export interface EventStore {
   /**
-   * Where the engine offers it (PostgreSQL; KurrentDB 25.1+ could): appends to several streams in one transaction,
+   * Where the engine offers it (SQLite, PostgreSQL; KurrentDB 25.1+ could): appends to several streams in one transaction,
    * every expectation checked, all or nothing (`WrongExpectedRevisionError` names the first stream that failed).
    * A slug reservation and the events it guards are written this way, so a crash between them cannot leave one
    * without the other.

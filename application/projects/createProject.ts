@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type Color, isColor } from '../../domain/colors.ts';
 import { DomainError } from '../../domain/decider.ts';
 import { normalizeName, project, projectStream, validateProjectSlug } from '../../domain/project.ts';
-import { slugReservation } from '../../domain/slugReservation.ts';
-import { handleCommand, handleCommandsAtomically } from '../commands/handleCommand.ts';
+import { handleClaimedAtomically } from '../commands/handleClaimed.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
 import { type Actor, eventMetadata, type RequestOrigin } from '../context.ts';
 import { refusals, refuse } from '../errors.ts';
 import { canCreateProjects } from './accessPolicy.ts';
 import { generateApiKey } from './apiKeys.ts';
 import type { ProjectDeps } from './deps.ts';
 import { projectSlugScope } from './projectSlugs.ts';
-import { releaseSlug, reserveSlug } from './slugReservations.ts';
+import { releaseSlug, reserveSlug, slugClaim } from './slugReservations.ts';
 
 export interface CreateProjectInput {
   name: string;
@@ -37,11 +37,11 @@ export function validateProjectInput(input: { name?: string; slug?: string; colo
 
 /**
  * Reserves the slug and records the project with its creator as owner. Where the event store appends to several
- * streams in one transaction (PostgreSQL), both are one append: of two creates racing for one slug exactly one
- * gets it, and no crash can leave a reservation without its project (ADR 20). Elsewhere, and when the slug is
- * held (perhaps by an abandoned reservation, which `reserveSlug` reclaims), the reservation comes first; if
- * recording the project fails the slug is given back (and, should the process die right there, it is reclaimed
- * later as abandoned).
+ * streams in one transaction (SQLite, PostgreSQL), both are one append, also when an abandoned reservation is
+ * taken over: of two creates racing for one slug exactly one gets it, and no crash or refusal can leave a
+ * reservation without its project (ADR 20, ADR 25). Elsewhere the reservation comes first; if recording the
+ * project fails the slug is given back (and, should the process die right there, it is reclaimed later as
+ * abandoned).
  */
 export async function createProject(
   deps: ProjectDeps,
@@ -68,31 +68,15 @@ export async function createProject(
       apiKey: digest,
     };
     if (deps.eventStore.appendAtomically) {
-      try {
-        const [, created] = await handleCommandsAtomically(
-          deps,
-          [
-            {
-              streamId: scope.stream(input.slug),
-              decider: slugReservation,
-              command: {
-                type: 'ReserveSlug',
-                scope: scope.name,
-                slug: input.slug,
-                holderId: projectId,
-                at: deps.clock.now().toISOString(),
-              },
-            },
-            { streamId: projectStream(projectId), decider: project, command: create },
-          ],
-          context,
-        );
-        return { projectId, apiKey: key, position: created!.position! };
-      } catch (error) {
-        // Held already: the reservation path below refuses it or reclaims an abandoned one.
-        if (!(error instanceof DomainError && error.code === 'slug_taken')) throw error;
-      }
+      const [, created] = await handleClaimedAtomically(
+        deps,
+        slugClaim(deps, scope, input.slug, projectId),
+        [{ streamId: projectStream(projectId), decider: project, command: create }],
+        context,
+      );
+      return { projectId, apiKey: key, position: created!.position! };
     }
+    // Without atomic appends to several streams (KurrentDB before 25.1): reserve first, give back on failure.
     await reserveSlug(deps, scope, input.slug, projectId, context);
     try {
       const result = await handleCommand(deps, projectStream(projectId), project, create, context);

@@ -39,12 +39,14 @@ export function guardEventStoreFile(store: EventStore, path: string): GuardedEve
     }
     return thisTurn.reason;
   };
+  const refused = () => {
+    const reason = problemThisTurn();
+    return reason ? Promise.reject(refuse('event_store_unavailable', reason)) : null;
+  };
+  const appendAtomically = store.appendAtomically?.bind(store);
   const guarded: EventStore = {
-    append(streamId, events, options) {
-      const reason = problemThisTurn();
-      if (reason) return Promise.reject(refuse('event_store_unavailable', reason));
-      return store.append(streamId, events, options);
-    },
+    append: (streamId, events, options) => refused() ?? store.append(streamId, events, options),
+    ...(appendAtomically && { appendAtomically: (writes) => refused() ?? appendAtomically(writes) }),
     readStream: (...args) => store.readStream(...args),
     readEvent: (...args) => store.readEvent(...args),
     readAll: (...args) => store.readAll(...args),

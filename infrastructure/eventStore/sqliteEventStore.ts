@@ -15,6 +15,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamWrite,
   type SubscribeAllOptions,
   startPosition,
   WrongExpectedRevisionError,
@@ -55,11 +56,10 @@ const SCHEMA = `
   ) STRICT;
 `;
 
+/** One caller's append: a single stream's, or several streams' written all or nothing (`appendAtomically`). */
 interface QueuedAppend {
-  streamId: string;
-  events: readonly NewEvent[];
-  expected: ExpectedRevision;
-  resolve(result: AppendResult): void;
+  writes: readonly StreamWrite[];
+  resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
 }
 
@@ -137,8 +137,29 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#queued.push({ streamId, events, expected: options.expectedRevision, resolve, reject });
+    const write = { streamId, events, expectedRevision: options.expectedRevision };
+    return this.#enqueue([write]).then((results) => results[0]!);
+  }
+
+  /**
+   * Several streams in one savepoint of the group's transaction: every expectation holds and every event is
+   * written, or nothing is (a slug or email reservation with the events it guards).
+   */
+  appendAtomically(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+    try {
+      this.#assertOpen();
+      if (new Set(writes.map((w) => w.streamId)).size !== writes.length)
+        throw new RangeError('appendAtomically: each stream may appear only once');
+      for (const write of writes) assertAppendable(write.events, write.expectedRevision);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#enqueue(writes);
+  }
+
+  #enqueue(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.#queued.push({ writes, resolve, reject });
       if (this.#queued.length === 1) setImmediate(() => this.#commitQueued());
     });
   }
@@ -152,7 +173,7 @@ export class SqliteEventStore implements EventStore {
       for (const append of group) append.reject(new Error('SQLite event store is closed'));
       return;
     }
-    const outcomes: ({ ok: AppendResult } | { error: unknown })[] = [];
+    const outcomes: ({ ok: AppendResult[] } | { error: unknown })[] = [];
     let wrote = false;
     try {
       this.#db.exec('BEGIN IMMEDIATE');
@@ -160,10 +181,10 @@ export class SqliteEventStore implements EventStore {
       for (const append of group) {
         if (savepoints) this.#db.exec('SAVEPOINT append');
         try {
-          const result = this.#write(append);
+          const results = append.writes.map((write) => this.#write(write));
           if (savepoints) this.#db.exec('RELEASE append');
-          if (append.events.length > 0) wrote = true;
-          outcomes.push({ ok: result });
+          if (append.writes.some((write) => write.events.length > 0)) wrote = true;
+          outcomes.push({ ok: results });
         } catch (error) {
           if (!savepoints) throw error;
           // Undoes this append's inserts only; the transaction and the others' stay.
@@ -188,7 +209,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** One append's revision check and inserts, inside the group's transaction. */
-  #write({ streamId, events, expected }: QueuedAppend): AppendResult {
+  #write({ streamId, events, expectedRevision: expected }: StreamWrite): AppendResult {
     const last = this.#lastOfStream.get(streamId) as { revision: number; position: number } | undefined;
     const actual = last ? last.revision : null;
     if (!revisionMatches(expected, actual)) {

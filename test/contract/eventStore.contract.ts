@@ -171,6 +171,98 @@ export function eventStoreContract(name: string, open: OpenEventStore): void {
       });
     });
 
+    describe('appendAtomically (where the store offers it)', () => {
+      const atomic = () => {
+        if (!store.appendAtomically) throw new Error('unreachable');
+        return store.appendAtomically.bind(store);
+      };
+      const offered = () => store.appendAtomically !== undefined;
+
+      it('writes every stream or none, and names the stream whose expectation failed', async ({ skip }) => {
+        if (!offered()) skip();
+        const [a, b] = [`${uniquePrefix()}a`, `${uniquePrefix()}b`];
+        await store.append(b, [event('Taken')], { expectedRevision: 'no_stream' });
+        const error = await conflict(
+          atomic()([
+            { streamId: a, events: [event('A1'), event('A2')], expectedRevision: 'no_stream' },
+            { streamId: b, events: [event('B1')], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect(error).toMatchObject({ streamId: b, expected: 'no_stream', actual: 0 });
+        expect(await store.readStream(a)).toEqual([]);
+
+        const results = await atomic()([
+          { streamId: a, events: [event('A1'), event('A2')], expectedRevision: 'no_stream' },
+          { streamId: b, events: [event('B1')], expectedRevision: 0 },
+        ]);
+        expect(results.map((r) => r.nextRevision)).toEqual([1, 1]);
+        const [readA, readB] = [await store.readStream(a), await store.readStream(b)];
+        expect(readA.map((e) => e.type)).toEqual(['A1', 'A2']);
+        expect(readB.map((e) => e.type)).toEqual(['Taken', 'B1']);
+        expect(results.map((r) => r.position)).toEqual([readA[1]!.position, readB[1]!.position]);
+        expectStrictlyIncreasing([readA[0]!.position, readA[1]!.position, readB[1]!.position]);
+      });
+
+      it('a write without events only guards its expectation', async ({ skip }) => {
+        if (!offered()) skip();
+        const [guard, target] = [`${uniquePrefix()}g`, `${uniquePrefix()}t`];
+        await conflict(
+          atomic()([
+            { streamId: guard, events: [], expectedRevision: 'stream_exists' },
+            { streamId: target, events: [event('T')], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect(await store.readStream(target)).toEqual([]);
+        const [guarded, written] = await atomic()([
+          { streamId: guard, events: [], expectedRevision: 'no_stream' },
+          { streamId: target, events: [event('T')], expectedRevision: 'no_stream' },
+        ]);
+        expect(guarded!.nextRevision).toBe(-1);
+        expect(written!.nextRevision).toBe(0);
+        expect(await store.readStream(guard)).toEqual([]);
+      });
+
+      it('of appends racing for one reservation exactly one writes, with its other stream', async ({
+        skip,
+      }) => {
+        if (!offered()) skip();
+        const prefix = uniquePrefix();
+        const reservation = `${prefix}slug`;
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) =>
+            atomic()([
+              { streamId: reservation, events: [event('Reserved', { i })], expectedRevision: 'no_stream' },
+              { streamId: `${prefix}holder-${i}`, events: [event('Created')], expectedRevision: 'no_stream' },
+            ]),
+          ),
+        );
+        const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+        expect(won).toHaveLength(1);
+        for (const o of outcomes) {
+          if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError);
+        }
+        expect((await store.readStream(reservation)).map((e) => e.data)).toEqual([{ i: won[0] }]);
+        for (let i = 0; i < 8; i++) {
+          expect(await store.readStream(`${prefix}holder-${i}`)).toHaveLength(i === won[0] ? 1 : 0);
+        }
+      });
+
+      it('refuses the same stream twice and reserved types, writing nothing', async ({ skip }) => {
+        if (!offered()) skip();
+        const stream = `${uniquePrefix()}a`;
+        await expect(
+          atomic()([
+            { streamId: stream, events: [event('A')], expectedRevision: 'any' },
+            { streamId: stream, events: [event('B')], expectedRevision: 'any' },
+          ]),
+        ).rejects.toThrow(RangeError);
+        await expect(
+          atomic()([{ streamId: stream, events: [event('$x')], expectedRevision: 'any' }]),
+        ).rejects.toThrow(RangeError);
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+    });
+
     describe('readStream', () => {
       it('reads in revision order from a revision, with a limit', async () => {
         const stream = `${uniquePrefix()}a`;

@@ -12,11 +12,12 @@ import { rootAssignmentDecider } from '../../domain/rootAssignment.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
- * The email is reserved before the user's stream is written; when that write is refused, the reservation is
- * released again. These failures cannot be provoked over HTTP (the schemas catch them first), so the use cases
- * are called directly with input only the domain refuses.
+ * On the embedded store the email's reservation and the user's events are one append (ADR 25): a registration
+ * or an email change the domain refuses writes nothing, not even a reservation to give back. These failures
+ * cannot be provoked over HTTP (the schemas catch them first), so the use cases are called directly with input
+ * only the domain refuses.
  */
-describe('email reservation compensation', () => {
+describe('email reservations written with the user', () => {
   let server: TestServer;
   let deps: ProjectGrantDeps;
   const system: Caller = { actor: { kind: 'system' }, source: 'system' };
@@ -33,7 +34,7 @@ describe('email reservation compensation', () => {
   });
   afterAll(() => server.close());
 
-  it('a refused registration frees the email it reserved', async () => {
+  it('a refused registration leaves the email unreserved', async () => {
     const attempt = createUser(deps, system, {
       email: 'comp-create@example.com',
       name: 'Comp',
@@ -41,8 +42,7 @@ describe('email reservation compensation', () => {
       projectIds: ['not a project id'],
     });
     await expect(attempt).rejects.toThrow(DomainError);
-    const events = await reservationEvents('comp-create@example.com');
-    expect(events.map(([type]) => type)).toEqual(['EmailReserved', 'EmailReleased']);
+    expect(await reservationEvents('comp-create@example.com')).toEqual([]);
 
     const created = await createUser(deps, system, {
       email: 'comp-create@example.com',
@@ -52,7 +52,7 @@ describe('email reservation compensation', () => {
     expect(created.role).toBe('user');
   });
 
-  it('a refused email change frees the new address and keeps the old one', async () => {
+  it('a refused email change reserves nothing and keeps the old address', async () => {
     const user = await createUser(deps, system, {
       email: 'comp-old@example.com',
       name: 'Old',
@@ -60,16 +60,13 @@ describe('email reservation compensation', () => {
     });
     const attempt = updateUser(deps, system, user.userId, { email: 'comp-new@example.com', name: '' });
     await expect(attempt).rejects.toMatchObject({ code: 'invalid_name' });
-    expect((await reservationEvents('comp-new@example.com')).map(([type]) => type)).toEqual([
-      'EmailReserved',
-      'EmailReleased',
-    ]);
+    expect(await reservationEvents('comp-new@example.com')).toEqual([]);
     expect(await reservationEvents('comp-old@example.com')).toEqual([
       ['EmailReserved', { userId: user.userId }],
     ]);
   });
 
-  it('an accepted email change releases the old address after the change', async () => {
+  it('an accepted email change releases the old address with the change', async () => {
     const user = await createUser(deps, system, {
       email: 'move-old@example.com',
       name: 'Mover',

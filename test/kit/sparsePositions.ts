@@ -24,6 +24,10 @@ export function withSparsePositions(store: EventStore, stride = 1024): EventStor
       const result = await store.append(streamId, events, options);
       return { ...result, position: result.position * stride };
     },
+    ...(store.appendAtomically && {
+      appendAtomically: async (writes) =>
+        (await store.appendAtomically!(writes)).map((r) => ({ ...r, position: r.position * stride })),
+    }),
     readStream: async (streamId, options) => (await store.readStream(streamId, options)).map(out),
     readEvent: async (streamId, revision) => {
       const event = await store.readEvent(streamId, revision);

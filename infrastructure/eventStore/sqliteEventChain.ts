@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { EventRows } from './sqliteEventRows.ts';
 
 /**
  * Tamper evidence for the SQLite event store (ADR 0021): every stored event has a SHA-256 link in
  * `event_chain`, computed over the previous link and the event as stored (position, stream, revision, id, type,
- * data and metadata text), written in the append's transaction. Editing, deleting, inserting or reordering a
+ * data and metadata as JSON text), written in the append's transaction. In a file with compact rows (ADR 0024)
+ * the texts are those the rows decode to, which are the texts of the event appended. Editing, deleting, inserting or reordering a
  * row in the file with anything but m3m breaks the chain at that position, and `verifyEventChain` names it.
  * A plain hash has no secret: someone who edits a row and recomputes every later link is caught only by
  * comparing the head link with one noted earlier (`m3m audit verify` prints it).
@@ -69,7 +71,7 @@ export class ChainWriter {
  * links them all, once: the chain then vouches for them from that moment on. Runs in its own write
  * transaction, so two processes opening the same old file do not both link it.
  */
-export function openChain(db: DatabaseSync): ChainWriter {
+export function openChain(db: DatabaseSync, rows: EventRows): ChainWriter {
   db.exec('BEGIN IMMEDIATE');
   try {
     const exists = db
@@ -78,15 +80,12 @@ export function openChain(db: DatabaseSync): ChainWriter {
     if (!exists) {
       db.exec(CHAIN_SCHEMA);
       const writer = new ChainWriter(db);
-      const page = db.prepare(
-        'SELECT position, stream_id, revision, id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT 1000',
-      );
       let previous = GENESIS;
       for (let after = 0; ; ) {
-        const rows = page.all(after) as unknown as ChainedRow[];
-        for (const row of rows) previous = writer.link(previous, row);
-        if (rows.length < 1000) break;
-        after = rows.at(-1)!.position;
+        const page = rows.chained(after, 1000);
+        for (const row of page) previous = writer.link(previous, row);
+        if (page.length < 1000) break;
+        after = page.at(-1)!.position;
       }
     }
     db.exec('COMMIT');
@@ -114,50 +113,42 @@ export type ChainVerdict =
  * event whose content or position changed (`altered`), a linked event that is gone (`deleted`), or an event
  * without a link (`inserted` into the file by something else than m3m).
  */
-export function verifyEventChain(db: DatabaseSync): ChainVerdict {
+export function verifyEventChain(db: DatabaseSync, rows: EventRows): ChainVerdict {
   const exists = db
     .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_chain'")
     .get();
   if (!exists)
     return { intact: false, checked: 0, position: 0, problem: 'deleted', detail: 'the chain table is gone' };
-  const page = db.prepare(
-    `SELECT c.position AS link_position, c.hash AS hash, e.position AS position, e.stream_id AS stream_id,
-            e.revision AS revision, e.id AS id, e.type AS type, e.data AS data, e.metadata AS metadata
-       FROM event_chain c LEFT JOIN events e ON e.position = c.position
-      WHERE c.position > ? ORDER BY c.position LIMIT 1000`,
-  );
   const unlinked = db.prepare(
     'SELECT MIN(position) AS position FROM events WHERE position NOT IN (SELECT position FROM event_chain)',
   );
   const firstUnlinked = (unlinked.get() as { position: number | null }).position;
   let previous = GENESIS;
   let checked = 0;
-  type Row = ChainedRow & { link_position: number; hash: Uint8Array; position: number | null };
   const broken = (position: number, problem: 'altered' | 'deleted', detail: string): ChainVerdict =>
     firstUnlinked !== null && firstUnlinked < position
       ? inserted(firstUnlinked, checked)
       : { intact: false, checked, position, problem, detail };
   for (let after = 0; ; ) {
-    const rows = page.all(after) as unknown as Row[];
-    for (const row of rows) {
-      if (firstUnlinked !== null && firstUnlinked < row.link_position)
-        return inserted(firstUnlinked, checked);
-      if (row.position === null) {
-        return broken(row.link_position, 'deleted', `the event at position ${row.link_position} was deleted`);
+    const links = rows.links(after, 1000);
+    for (const { position, hash, event } of links) {
+      if (firstUnlinked !== null && firstUnlinked < position) return inserted(firstUnlinked, checked);
+      if (event === null) {
+        return broken(position, 'deleted', `the event at position ${position} was deleted`);
       }
-      const expected = chainLink(previous, row);
-      if (!Buffer.from(expected).equals(Buffer.from(row.hash))) {
+      const expected = chainLink(previous, event);
+      if (!Buffer.from(expected).equals(Buffer.from(hash))) {
         return broken(
-          row.link_position,
+          position,
           'altered',
-          `the event at position ${row.link_position} (${row.type} in ${row.stream_id}) or its place in the order was altered`,
+          `the event at position ${position} (${event.type} in ${event.stream_id}) or its place in the order was altered`,
         );
       }
-      previous = row.hash;
+      previous = hash;
       checked += 1;
     }
-    if (rows.length < 1000) break;
-    after = rows.at(-1)!.link_position;
+    if (links.length < 1000) break;
+    after = links.at(-1)!.position;
   }
   if (firstUnlinked !== null) return inserted(firstUnlinked, checked);
   return { intact: true, checked, head: Buffer.from(previous).toString('hex') };

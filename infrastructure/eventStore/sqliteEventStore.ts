@@ -7,7 +7,6 @@ import {
   assertRevision,
   DEFAULT_PAGE,
   type EventFilter,
-  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -22,6 +21,7 @@ import {
 } from '../../application/ports/eventStore.ts';
 import { makePrivateDatabaseFile } from '../files/privateFiles.ts';
 import { type ChainVerdict, type ChainWriter, openChain, verifyEventChain } from './sqliteEventChain.ts';
+import { type EventRows, openEventRows, type PreparedRow } from './sqliteEventRows.ts';
 
 export interface SqliteEventStoreOptions {
   /** File path (parent folders are created) or `:memory:`. */
@@ -30,40 +30,12 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
 }
 
-interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
-
-// No AUTOINCREMENT (ADR 0019): a new position is the largest plus one, and events are never deleted, so
-// positions only grow; AUTOINCREMENT's sqlite_sequence row was one more page written per commit. Files made
-// with it keep it (CREATE TABLE IF NOT EXISTS leaves them as they are) and work the same.
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY,
-    stream_id TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    UNIQUE (stream_id, revision)
-  ) STRICT;
-`;
-
 /** One caller's append: a single stream's, or several streams' written all or nothing (`appendAtomically`). */
 interface QueuedAppend {
   writes: readonly StreamWrite[];
   resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
 }
-
-const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   if (options.path !== ':memory:') makePrivateDatabaseFile(options.path);
@@ -75,7 +47,6 @@ export class SqliteEventStore implements EventStore {
   readonly #pollIntervalMs: number;
   /** Ticks after every commit, ours (immediately) or another connection's (polled). */
   readonly #changes = new Subject<void>();
-  readonly #pageStatements = new Map<string, StatementSync>();
   /** Appends waiting for the group commit of this turn of the event loop. */
   #queued: QueuedAppend[] = [];
   #listeners = 0;
@@ -83,12 +54,7 @@ export class SqliteEventStore implements EventStore {
   #dataVersion = 0;
   #closed = false;
 
-  readonly #lastOfStream: StatementSync;
-  readonly #insert: StatementSync;
-  readonly #readStream: StatementSync;
-  readonly #readEvent: StatementSync;
-  readonly #maxPosition: StatementSync;
-  readonly #headPosition: StatementSync;
+  readonly #rows: EventRows;
   readonly #dataVersionStmt: StatementSync;
   readonly #chain: ChainWriter;
 
@@ -99,23 +65,10 @@ export class SqliteEventStore implements EventStore {
     this.#db.exec('PRAGMA busy_timeout = 5000');
     // NORMAL in WAL mode can lose the last commits on power loss but never corrupts the file.
     this.#db.exec('PRAGMA synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
-    this.#chain = openChain(this.#db);
-
-    this.#lastOfStream = this.#db.prepare(
-      'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
-    );
-    this.#insert = this.#db.prepare(
-      'INSERT INTO events (stream_id, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.#readStream = this.#db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-    );
-    this.#readEvent = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision = ?`);
-    this.#maxPosition = this.#db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events');
-    this.#headPosition = this.#db.prepare(
-      "SELECT position FROM events WHERE type NOT GLOB '$*' ORDER BY position DESC LIMIT 1",
-    );
+    // No AUTOINCREMENT in new files (ADR 0019): a new position is the largest plus one, and events are never
+    // deleted, so positions only grow. Files made with it, or with text rows (ADR 0024), keep their table.
+    this.#rows = openEventRows(this.#db);
+    this.#chain = openChain(this.#db, this.#rows);
     this.#dataVersionStmt = this.#db.prepare('PRAGMA data_version');
   }
 
@@ -179,9 +132,22 @@ export class SqliteEventStore implements EventStore {
       this.#db.exec('BEGIN IMMEDIATE');
       const savepoints = group.length > 1;
       for (const append of group) {
+        let prepared: PreparedRow[][];
+        try {
+          // Interns names and encodes outside the savepoint: data that does not serialize fails its append only.
+          prepared = append.writes.map((write) =>
+            write.events.map((event) =>
+              this.#rows.prepare(write.streamId, { ...event, id: event.id ?? randomUUID() }),
+            ),
+          );
+        } catch (error) {
+          if (!savepoints) throw error;
+          outcomes.push({ error });
+          continue;
+        }
         if (savepoints) this.#db.exec('SAVEPOINT append');
         try {
-          const results = append.writes.map((write) => this.#write(write));
+          const results = append.writes.map((write, i) => this.#write(write, prepared[i]!));
           if (savepoints) this.#db.exec('RELEASE append');
           if (append.writes.some((write) => write.events.length > 0)) wrote = true;
           outcomes.push({ ok: results });
@@ -196,6 +162,7 @@ export class SqliteEventStore implements EventStore {
       this.#db.exec('COMMIT');
     } catch (error) {
       if (this.#db.isOpen && this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      this.#rows.rolledBack();
       // Nothing of the group is stored: every caller hears why (for a single append, its own error).
       for (const append of group) append.reject(error);
       return;
@@ -208,9 +175,9 @@ export class SqliteEventStore implements EventStore {
     if (wrote) this.#changes.next();
   }
 
-  /** One append's revision check and inserts, inside the group's transaction. */
-  #write({ streamId, events, expectedRevision: expected }: StreamWrite): AppendResult {
-    const last = this.#lastOfStream.get(streamId) as { revision: number; position: number } | undefined;
+  /** One stream's revision check and inserts, inside the group's transaction. */
+  #write({ streamId, expectedRevision: expected }: StreamWrite, rows: readonly PreparedRow[]): AppendResult {
+    const last = this.#rows.lastOfStream(streamId);
     const actual = last ? last.revision : null;
     if (!revisionMatches(expected, actual)) {
       throw new WrongExpectedRevisionError(streamId, expected, actual);
@@ -218,42 +185,32 @@ export class SqliteEventStore implements EventStore {
     let revision = actual ?? -1;
     let position = last?.position ?? 0;
     // Read per append, inside the transaction: the previous append of the group may have been rolled back.
-    let link = events.length > 0 ? this.#chain.head() : undefined;
-    for (const event of events) {
+    let link = rows.length > 0 ? this.#chain.head() : undefined;
+    for (const row of rows) {
       revision += 1;
-      const row = {
+      position = this.#rows.insert(row, revision);
+      link = this.#chain.link(link!, {
+        position,
         stream_id: streamId,
         revision,
-        id: event.id ?? randomUUID(),
-        type: event.type,
-        data: JSON.stringify(event.data) ?? 'null',
-        metadata: JSON.stringify(event.metadata),
-      };
-      const inserted = this.#insert.run(
-        row.stream_id,
-        row.revision,
-        row.id,
-        row.type,
-        row.data,
-        row.metadata,
-      );
-      position = Number(inserted.lastInsertRowid);
-      link = this.#chain.link(link!, { position, ...row });
+        id: row.id,
+        type: row.type,
+        data: row.dataText,
+        metadata: row.metadataText,
+      });
     }
     return { nextRevision: revision, position };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.#assertOpen();
-    const rows = this.#readStream.all(streamId, options.fromRevision ?? 0, options.limit ?? -1) as unknown[];
-    return rows.map((row) => toRecorded(row as EventRow));
+    return this.#rows.readStream(streamId, options.fromRevision ?? 0, options.limit ?? -1);
   }
 
   async readEvent(streamId: string, revision: number): Promise<RecordedEvent | null> {
     this.#assertOpen();
     assertRevision(revision);
-    const row = this.#readEvent.get(streamId, revision) as EventRow | undefined;
-    return row ? toRecorded(row) : null;
+    return this.#rows.readEvent(streamId, revision);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -300,7 +257,7 @@ export class SqliteEventStore implements EventStore {
               if (subscriber.closed || this.#closed) return;
               // Writers are serialized, so positions are assigned in commit order: once everything up to `head`
               // has been read, nothing at or below it can appear later, and filtered scans need not repeat it.
-              const head = (this.#maxPosition.get() as { head: number }).head;
+              const head = this.#rows.maxPosition();
               const page = this.#page(after, head, options.filter, DEFAULT_PAGE);
               for (const event of page) {
                 if (subscriber.closed) return;
@@ -343,7 +300,7 @@ export class SqliteEventStore implements EventStore {
     // One read transaction: the walk sees one snapshot even while another process appends.
     this.#db.exec('BEGIN');
     try {
-      return verifyEventChain(this.#db);
+      return verifyEventChain(this.#db, this.#rows);
     } finally {
       this.#db.exec('COMMIT');
     }
@@ -351,8 +308,7 @@ export class SqliteEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.#assertOpen();
-    const row = this.#headPosition.get() as { position: number } | undefined;
-    return row?.position ?? 0;
+    return this.#rows.headPosition();
   }
 
   async close(): Promise<void> {
@@ -366,36 +322,13 @@ export class SqliteEventStore implements EventStore {
   }
 
   #page(after: number, upTo: number, filter: EventFilter | undefined, limit: number): RecordedEvent[] {
-    const types = filter?.eventTypes;
-    const prefixes = filter?.streamPrefixes;
-    if (types?.length === 0 || prefixes?.length === 0) return [];
-    const rows = this.#pageStatement(types?.length ?? 0, prefixes?.length ?? 0).all(
-      after,
-      upTo,
-      ...(types ?? []),
-      ...(prefixes ?? []).flatMap((p) => [p, p]),
-      limit,
-    ) as unknown[];
-    return rows.map((row) => toRecorded(row as EventRow));
+    if (filter?.eventTypes?.length === 0 || filter?.streamPrefixes?.length === 0) return [];
+    return this.#rows.page(after, upTo, filter, limit);
   }
 
-  /** One cached statement per filter shape (number of types, number of prefixes). */
-  #pageStatement(typeCount: number, prefixCount: number): StatementSync {
-    const key = `${typeCount}:${prefixCount}`;
-    let statement = this.#pageStatements.get(key);
-    if (!statement) {
-      const where = ['position > ?', 'position <= ?', "type NOT GLOB '$*'"];
-      if (typeCount > 0) where.push(`type IN (${Array(typeCount).fill('?').join(', ')})`);
-      // LIKE is case-insensitive in SQLite and GLOB needs its own escaping; a substring compare is exact.
-      if (prefixCount > 0) {
-        where.push(`(${Array(prefixCount).fill('substr(stream_id, 1, length(?)) = ?').join(' OR ')})`);
-      }
-      statement = this.#db.prepare(
-        `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
-      );
-      this.#pageStatements.set(key, statement);
-    }
-    return statement;
+  /** Which row layout this file has (ADR 0024): `text` for a file made before compact rows. */
+  get layout(): 'text' | 'compact' {
+    return this.#rows.layout;
   }
 
   #addListener(): void {
@@ -449,16 +382,4 @@ function revisionMatches(expected: ExpectedRevision, actual: number | null): boo
     default:
       return actual === expected;
   }
-}
-
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    id: row.id,
-    streamId: row.stream_id,
-    type: row.type,
-    revision: row.revision,
-    position: row.position,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata) as EventMetadata,
-  };
 }

@@ -65,15 +65,32 @@ describe('m3m audit verify', () => {
     expect(run.stdout).toMatch(/head link: [0-9a-f]{64}/);
   });
 
+  /** Replaces `from` by `to` (as many bytes) inside a compact column (ADR 0024), as a hex editor would. */
+  const editBytes = (
+    db: DatabaseSync,
+    column: 'data' | 'metadata',
+    position: number,
+    from: string,
+    to: string,
+  ) => {
+    const row = db.prepare(`SELECT ${column} AS value FROM events WHERE position = ?`).get(position) as {
+      value: Uint8Array;
+    };
+    const bytes = Buffer.from(row.value);
+    const at = bytes.indexOf(from);
+    expect(at).toBeGreaterThanOrEqual(0);
+    bytes.write(to, at);
+    db.prepare(`UPDATE events SET ${column} = ? WHERE position = ?`).run(bytes, position);
+  };
+
   it('finds an edited event at its position', async () => {
-    const db = new DatabaseSync(join(server.dataDir, 'events.sqlite'));
-    const { position: target } = db
-      .prepare("SELECT position FROM events WHERE type = 'ProjectCreated' AND data LIKE '%\"Two\"%'")
-      .get() as { position: number };
-    db.close();
-    const copy = tampered('edited', (db) =>
-      db.prepare("UPDATE events SET data = replace(data, 'Two', 'Evil') WHERE position = ?").run(target),
-    );
+    const store = openSqliteEventStore({ path: join(server.dataDir, 'events.sqlite') });
+    const all = await store.readAll({ limit: 10_000 });
+    await store.close();
+    const target = all.find(
+      (e) => e.type === 'ProjectCreated' && (e.data as { name?: string }).name === 'Two',
+    )!.position;
+    const copy = tampered('edited', (db) => editBytes(db, 'data', target, 'Two', 'Owt'));
     const run = await verify(copy);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`broken at position ${target}`);
@@ -82,17 +99,21 @@ describe('m3m audit verify', () => {
     expect(run.stderr).toContain('(event_chain_broken)');
   });
 
-  it('finds an edited actor in the metadata', async () => {
+  it('finds an edited source in the metadata, and metadata that no longer decodes', async () => {
     const target = positions[2]!;
+    const store = openSqliteEventStore({ path: join(server.dataDir, 'events.sqlite') });
+    const [event] = await store.readAll({ fromPosition: target - 1, limit: 1 });
+    await store.close();
+    const { source } = event!.metadata;
     const copy = tampered('metadata', (db) =>
-      db
-        .prepare(
-          "UPDATE events SET metadata = json_set(metadata, '$.actorId', 'someone-else') WHERE position = ?",
-        )
-        .run(target),
+      editBytes(db, 'metadata', target, source, 'x'.repeat(source.length)),
     );
     const run = await verify(copy);
     expect(run.stderr).toContain(`broken at position ${target}`);
+    const garbled = tampered('garbled', (db) =>
+      db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(Buffer.from([8, 200]), target),
+    );
+    expect((await verify(garbled)).stderr).toContain(`broken at position ${target}`);
   });
 
   it('finds a deleted event, an inserted one, and two swapped in the order', async () => {
@@ -106,8 +127,8 @@ describe('m3m audit verify', () => {
     const inserted = await verify(
       tampered('inserted', (db) =>
         db.exec(
-          `INSERT INTO events (position, stream_id, revision, id, type, data, metadata)
-           SELECT position + 1000000, stream_id, revision + 1000, id, type, data, metadata FROM events WHERE position = ${positions[1]}`,
+          `INSERT INTO events (position, stream, revision, id, type, data, metadata)
+           SELECT position + 1000000, stream, revision + 1000, id, type, data, metadata FROM events WHERE position = ${positions[1]}`,
         ),
       ),
     );
@@ -134,7 +155,7 @@ describe('m3m audit verify', () => {
     expect(run.stdout).toContain(`intact: ${positions.length} events checked`);
     const later = copyOf(copy, 'old-edited');
     const edited = new DatabaseSync(join(later, 'events.sqlite'));
-    edited.exec(`UPDATE events SET type = 'Forged' WHERE position = ${positions[0]}`);
+    edited.exec(`UPDATE events SET type = type + 1 WHERE position = ${positions[0]}`);
     edited.close();
     expect((await verify(later)).stderr).toContain(`broken at position ${positions[0]}`);
   });

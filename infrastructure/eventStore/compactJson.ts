@@ -28,6 +28,7 @@ const OBJECT = 8; // varint key-list id, values in its order
 const DAY = 9; // zigzag varint days since 1970-01-01 (`YYYY-MM-DD`)
 const TIME = 10; // zigzag varint milliseconds since the epoch (`YYYY-MM-DDTHH:MM:SS.sssZ`)
 const OBJECT_INLINE = 11; // varint count, then (varint byte length, UTF-8 key, value) each
+const JSON_TEXT = 12; // varint byte length, UTF-8 JSON text: a value compact JSON cannot give back exactly
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY_TEXT = /^\d{4}-\d{2}-\d{2}$/;
@@ -69,6 +70,23 @@ class Writer {
   }
 
   text(s: string): void {
+    // Short ASCII (most keys and values) is quicker copied here than through an encoder call.
+    if (s.length <= 32) {
+      this.#room(s.length + 1);
+      const start = this.at;
+      this.buf[this.at++] = s.length;
+      let ascii = true;
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        this.buf[this.at++] = c;
+      }
+      if (ascii) return;
+      this.at = start;
+    }
     const length = Buffer.byteLength(s, 'utf8');
     this.varint(length);
     this.#room(length);
@@ -83,12 +101,16 @@ class Writer {
 
   uuid(s: string): void {
     this.#room(16);
-    for (let i = 0, j = 0; i < 36; i += 2) {
+    for (let i = 0; i < 36; i += 2) {
       if (i === 8 || i === 13 || i === 18 || i === 23) i += 1;
-      this.buf[this.at + j++] = Number.parseInt(s.slice(i, i + 2), 16);
+      this.buf[this.at++] = (hexDigit(s.charCodeAt(i)) << 4) | hexDigit(s.charCodeAt(i + 1));
     }
-    this.at += 16;
   }
+}
+
+/** The value of a lowercase hex digit's character code (the text was checked to be a UUID). */
+function hexDigit(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
 const writer = new Writer();
@@ -103,6 +125,75 @@ export function encodeCompact(value: unknown, keyLists: KeyLists): Uint8Array | 
     throw error;
   }
   return new Uint8Array(writer.buf.subarray(0, writer.at));
+}
+
+/** Writes `value`, or its JSON text when it cannot be given back exactly. */
+function writeOrText(value: unknown, text: string, keyLists: KeyLists): void {
+  const mark = writer.at;
+  try {
+    write(value, keyLists);
+  } catch (error) {
+    if (!(error instanceof NotCompact)) throw error;
+    writer.at = mark;
+    writer.byte(JSON_TEXT);
+    writer.text(text);
+  }
+}
+
+/**
+ * An event's id, data and metadata in one compact value each, one after the other: one BLOB per row (a
+ * row read costs one buffer, not three). `dataText` and `metadataText` are their JSON texts, stored instead
+ * when compact JSON cannot give a value back exactly.
+ */
+export function encodeEventBody(
+  id: string,
+  data: unknown,
+  dataText: string,
+  metadata: unknown,
+  metadataText: string,
+  keyLists: KeyLists,
+): Uint8Array {
+  writer.at = 0;
+  writeOrText(id, JSON.stringify(id), keyLists);
+  writeOrText(data, dataText, keyLists);
+  writeOrText(metadata, metadataText, keyLists);
+  return new Uint8Array(writer.buf.subarray(0, writer.at));
+}
+
+export interface EventBody {
+  id: string;
+  data: unknown;
+  metadata: unknown;
+}
+
+/** What `encodeEventBody` wrote. */
+export function decodeEventBody(bytes: Uint8Array, keyLists: KeyLists): EventBody {
+  reader.reset(bytes, keyLists);
+  const id = reader.value() as string;
+  const data = reader.value();
+  const metadata = reader.value();
+  if (reader.at !== bytes.length) throw new Error('compact JSON: trailing bytes');
+  return { id, data, metadata };
+}
+
+/** The event's id and the JSON texts of its data and metadata, as the tamper-evidence chain hashes them. */
+export function eventBodyTexts(
+  bytes: Uint8Array,
+  keyLists: KeyLists,
+): { id: string; data: string; metadata: string } {
+  reader.reset(bytes, keyLists);
+  const text = () => {
+    if (reader.buf[reader.at] === JSON_TEXT) {
+      reader.at += 1;
+      return reader.text();
+    }
+    return JSON.stringify(reader.value());
+  };
+  const id = reader.value() as string;
+  const data = text();
+  const metadata = text();
+  if (reader.at !== bytes.length) throw new Error('compact JSON: trailing bytes');
+  return { id, data, metadata };
 }
 
 function write(value: unknown, keyLists: KeyLists): void {
@@ -197,12 +288,14 @@ function writeObject(object: Record<string, unknown>, keyLists: KeyLists): void 
 
 /** Reads one value at a time from a compact form. */
 class Reader {
+  buf: Uint8Array = new Uint8Array(0);
+  keyLists: KeyLists = NO_KEY_LISTS;
   at = 0;
-  readonly buf: Buffer;
-  readonly keyLists: KeyLists;
-  constructor(buf: Buffer, keyLists: KeyLists) {
+
+  reset(buf: Uint8Array, keyLists: KeyLists): void {
     this.buf = buf;
     this.keyLists = keyLists;
+    this.at = 0;
   }
 
   varint(): number {
@@ -224,11 +317,21 @@ class Reader {
 
   text(): string {
     const length = this.varint();
-    const end = this.at + length;
+    const start = this.at;
+    const end = start + length;
     if (end > this.buf.length) throw new Error('compact JSON: cut short');
-    const s = this.buf.toString('utf8', this.at, end);
     this.at = end;
-    return s;
+    // Short ASCII (most keys and values) is quicker built here than through a decoder call.
+    if (length <= 32) {
+      let s = '';
+      for (let i = start; i < end; i++) {
+        const c = this.buf[i]!;
+        if (c >= 0x80) return utf8.decode(this.buf.subarray(start, end));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return utf8.decode(this.buf.subarray(start, end));
   }
 
   value(): unknown {
@@ -244,7 +347,7 @@ class Reader {
         return this.zigzag();
       case FLOAT: {
         if (this.at + 8 > this.buf.length) throw new Error('compact JSON: cut short');
-        const n = this.buf.readDoubleLE(this.at);
+        const n = new DataView(this.buf.buffer, this.buf.byteOffset + this.at, 8).getFloat64(0, true);
         this.at += 8;
         return n;
       }
@@ -277,6 +380,8 @@ class Reader {
         return new Date(this.zigzag() * DAY_MS).toISOString().slice(0, 10);
       case TIME:
         return new Date(this.zigzag()).toISOString();
+      case JSON_TEXT:
+        return JSON.parse(this.text());
       default:
         throw new Error(`compact JSON: unknown tag ${tag}`);
     }
@@ -291,26 +396,13 @@ class Reader {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function decodeCompact(bytes: Uint8Array, keyLists: KeyLists): unknown {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const reader = new Reader(buf, keyLists);
+  reader.reset(bytes, keyLists);
   const value = reader.value();
-  if (reader.at !== buf.length) throw new Error('compact JSON: trailing bytes');
+  if (reader.at !== bytes.length) throw new Error('compact JSON: trailing bytes');
   return value;
-}
-
-/** A UUID as 16 bytes when it is one in canonical (lowercase) form, else the text itself. */
-export function compactId(id: string): Uint8Array | string {
-  if (id.length !== 36 || !UUID_TEXT.test(id)) return id;
-  writer.at = 0;
-  writer.uuid(id);
-  return new Uint8Array(writer.buf.subarray(0, 16));
-}
-
-export function idText(stored: Uint8Array | string): string {
-  if (typeof stored === 'string') return stored;
-  if (stored.byteLength !== 16) throw new Error('compact id: not 16 bytes');
-  return new Reader(Buffer.from(stored.buffer, stored.byteOffset, 16), NO_KEY_LISTS).uuid();
 }
 
 const NO_KEY_LISTS: KeyLists = {
@@ -319,3 +411,5 @@ const NO_KEY_LISTS: KeyLists = {
     throw new Error('compact JSON: no key lists here');
   },
 };
+
+const reader = new Reader();

@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { EventFilter, EventMetadata, RecordedEvent } from '../../application/ports/eventStore.ts';
-import { compactId, decodeCompact, encodeCompact, idText, type KeyLists } from './compactJson.ts';
+import { decodeEventBody, encodeEventBody, eventBodyTexts, type KeyLists } from './compactJson.ts';
 import type { ChainedRow } from './sqliteEventChain.ts';
 
 /**
@@ -58,18 +58,16 @@ const TEXT_SCHEMA = `
   ) STRICT;
 `;
 
-// `id`, `data` and `metadata` are ANY: a UUID id is 16 bytes and other ids their text; data and metadata are
-// compact JSON (a BLOB) or, for a value compact JSON cannot give back exactly, their JSON text.
-// A type's number is negative for the `$` types the store keeps to itself, so `type > 0` leaves them out.
+// `body` holds the event's id, data and metadata in compact JSON, one after the other (compactJson.ts): one
+// value per row to read. A type's number is negative for the `$` types the store keeps to itself, so
+// `type > 0` leaves them out.
 const COMPACT_SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY,
     stream INTEGER NOT NULL,
     revision INTEGER NOT NULL,
-    id ANY NOT NULL,
     type INTEGER NOT NULL,
-    data ANY NOT NULL,
-    metadata ANY NOT NULL,
+    body BLOB NOT NULL,
     UNIQUE (stream, revision)
   ) STRICT;
   CREATE TABLE IF NOT EXISTS event_streams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
@@ -104,14 +102,17 @@ const PAGE = 'ORDER BY position LIMIT ?';
 class PageStatements {
   readonly #cache = new Map<string, StatementSync>();
   readonly make: (typeCount: number, prefixCount: number) => string;
-  constructor(make: (typeCount: number, prefixCount: number) => string) {
+  readonly arrays: boolean;
+  constructor(make: (typeCount: number, prefixCount: number) => string, arrays = false) {
     this.make = make;
+    this.arrays = arrays;
   }
   get(db: DatabaseSync, typeCount: number, prefixCount: number): StatementSync {
     const key = `${typeCount}:${prefixCount}`;
     let statement = this.#cache.get(key);
     if (!statement) {
       statement = db.prepare(this.make(typeCount, prefixCount));
+      if (this.arrays) statement.setReturnArrays(true);
       this.#cache.set(key, statement);
     }
     return statement;
@@ -259,15 +260,8 @@ function textRecorded(row: TextRow): RecordedEvent {
   };
 }
 
-interface CompactRow {
-  position: number;
-  stream: number;
-  revision: number;
-  id: Uint8Array | string;
-  type: number;
-  data: Uint8Array | string;
-  metadata: Uint8Array | string;
-}
+/** As read with `setReturnArrays`: no object with named keys per row. */
+type CompactRow = [position: number, stream: number, revision: number, type: number, body: Uint8Array];
 
 /** Names stored once in a table of their own and referred to by number; remembered both ways. */
 class Names {
@@ -346,7 +340,7 @@ class CompactRows implements EventRows {
   #keyListsFull = false;
 
   constructor(db: DatabaseSync) {
-    const columns = 'position, stream, revision, id, type, data, metadata';
+    const columns = 'position, stream, revision, type, body';
     this.#db = db;
     this.#streams = new Names(db, 'event_streams', 'name', 100_000);
     this.#types = new Names(db, 'event_types', 'name', 100_000);
@@ -383,9 +377,7 @@ class CompactRows implements EventRows {
         return keys;
       },
     };
-    this.#insert = db.prepare(
-      'INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.#insert = db.prepare('INSERT INTO events (stream, revision, type, body) VALUES (?, ?, ?, ?)');
     this.#lastOfStream = db.prepare(
       'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
     );
@@ -398,8 +390,7 @@ class CompactRows implements EventRows {
       'SELECT position FROM events WHERE type > 0 ORDER BY position DESC LIMIT 1',
     );
     this.#chained = db.prepare(`SELECT ${columns} FROM events WHERE position > ? ${PAGE}`);
-    this.#linksSql = `SELECT c.position AS link_position, c.hash AS hash, e.position AS position, e.stream AS stream,
-              e.revision AS revision, e.id AS id, e.type AS type, e.data AS data, e.metadata AS metadata
+    this.#linksSql = `SELECT e.position, e.stream, e.revision, e.type, e.body, c.position, c.hash
          FROM event_chain c LEFT JOIN events e ON e.position = c.position
         WHERE c.position > ? ORDER BY c.position LIMIT ?`;
     this.#pages = new PageStatements((typeCount, prefixCount) => {
@@ -410,7 +401,9 @@ class CompactRows implements EventRows {
         where.push(`stream IN (SELECT id FROM event_streams WHERE ${prefix})`);
       }
       return `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ${PAGE}`;
-    });
+    }, true);
+    for (const statement of [this.#readStream, this.#readEvent, this.#chained])
+      statement.setReturnArrays(true);
   }
 
   prepare(
@@ -425,16 +418,15 @@ class CompactRows implements EventRows {
     const type =
       this.#types.find(event.type) ??
       this.#intern(this.#types, this.#addType, [event.type.startsWith('$') ? 1 : 0, event.type], event.type);
-    const data = (event.data === undefined ? null : encodeCompact(event.data, this.#keyLists)) ?? dataText;
-    const metadata = encodeCompact(event.metadata, this.#keyLists) ?? metadataText;
-    return {
-      streamId,
-      id: event.id,
-      type: event.type,
+    const body = encodeEventBody(
+      event.id,
+      event.data,
       dataText,
+      event.metadata,
       metadataText,
-      values: [stream, compactId(event.id), type, data, metadata],
-    };
+      this.#keyLists,
+    );
+    return { streamId, id: event.id, type: event.type, dataText, metadataText, values: [stream, type, body] };
   }
 
   #intern(names: Names, add: StatementSync, params: (string | number)[], name: string): number {
@@ -444,8 +436,8 @@ class CompactRows implements EventRows {
   }
 
   insert(row: PreparedRow, revision: number): number {
-    const [stream, id, type, data, metadata] = row.values;
-    return Number(this.#insert.run(stream!, revision, id!, type!, data!, metadata!).lastInsertRowid);
+    const [stream, type, body] = row.values;
+    return Number(this.#insert.run(stream!, revision, type!, body!).lastInsertRowid);
   }
 
   lastOfStream(streamId: string) {
@@ -495,16 +487,13 @@ class CompactRows implements EventRows {
   }
 
   links(after: number, limit: number) {
-    type Row = Omit<CompactRow, 'position'> & {
-      link_position: number;
-      hash: Uint8Array;
-      position: number | null;
-    };
     this.#links ??= this.#db.prepare(this.#linksSql);
+    this.#links.setReturnArrays(true);
+    type Row = [...(CompactRow | [null, null, null, null, null]), linkPosition: number, hash: Uint8Array];
     return (this.#links.all(after, limit) as unknown as Row[]).map((row) => ({
-      position: row.link_position,
-      hash: row.hash,
-      event: row.position === null ? null : this.#chainedRow(row as CompactRow),
+      position: row[5],
+      hash: row[6],
+      event: row[0] === null ? null : this.#chainedRow(row.slice(0, 5) as CompactRow),
     }));
   }
 
@@ -517,48 +506,42 @@ class CompactRows implements EventRows {
   }
 
   /** As the chain hashes it: a row no longer decodable (edited in the file) hashes to something else. */
-  #chainedRow(row: CompactRow): ChainedRow {
-    const text = (value: Uint8Array | string) => {
-      try {
-        return typeof value === 'string' ? value : JSON.stringify(decodeCompact(value, this.#keyLists));
-      } catch {
-        return `undecodable ${Buffer.from(value as Uint8Array).toString('hex')}`;
-      }
-    };
-    let id: string;
-    let stream: string;
-    let type: string;
+  #chainedRow([position, stream, revision, type, body]: CompactRow): ChainedRow {
     try {
-      id = idText(row.id);
-      stream = this.#streams.name(row.stream);
-      type = this.#types.name(row.type);
-    } catch {
-      id = `undecodable ${String(row.id)}`;
-      stream = `undecodable ${row.stream}`;
-      type = `undecodable ${row.type}`;
+      const texts = eventBodyTexts(body, this.#keyLists);
+      return {
+        position,
+        stream_id: this.#streams.name(stream),
+        revision,
+        id: texts.id,
+        type: this.#types.name(type),
+        data: texts.data,
+        metadata: texts.metadata,
+      };
+    } catch (error) {
+      const detail = `undecodable: ${(error as Error).message}`;
+      return {
+        position,
+        stream_id: detail,
+        revision,
+        id: detail,
+        type: detail,
+        data: detail,
+        metadata: detail,
+      };
     }
-    return {
-      position: row.position,
-      stream_id: stream,
-      revision: row.revision,
-      id,
-      type,
-      data: text(row.data),
-      metadata: text(row.metadata),
-    };
   }
 
-  #recorded(row: CompactRow): RecordedEvent {
+  #recorded([position, stream, revision, type, body]: CompactRow): RecordedEvent {
+    const { id, data, metadata } = decodeEventBody(body, this.#keyLists);
     return {
-      id: idText(row.id),
-      streamId: this.#streams.name(row.stream),
-      type: this.#types.name(row.type),
-      revision: row.revision,
-      position: row.position,
-      data: typeof row.data === 'string' ? JSON.parse(row.data) : decodeCompact(row.data, this.#keyLists),
-      metadata: (typeof row.metadata === 'string'
-        ? JSON.parse(row.metadata)
-        : decodeCompact(row.metadata, this.#keyLists)) as EventMetadata,
+      id,
+      streamId: this.#streams.name(stream),
+      type: this.#types.name(type),
+      revision,
+      position,
+      data,
+      metadata: metadata as EventMetadata,
     };
   }
 }

@@ -65,22 +65,16 @@ describe('m3m audit verify', () => {
     expect(run.stdout).toMatch(/head link: [0-9a-f]{64}/);
   });
 
-  /** Replaces `from` by `to` (as many bytes) inside a compact column (ADR 0024), as a hex editor would. */
-  const editBytes = (
-    db: DatabaseSync,
-    column: 'data' | 'metadata',
-    position: number,
-    from: string,
-    to: string,
-  ) => {
-    const row = db.prepare(`SELECT ${column} AS value FROM events WHERE position = ?`).get(position) as {
-      value: Uint8Array;
+  /** Replaces `from` by `to` (as many bytes) inside a row's compact body (ADR 0024), as a hex editor would. */
+  const editBytes = (db: DatabaseSync, position: number, from: string, to: string) => {
+    const row = db.prepare('SELECT body FROM events WHERE position = ?').get(position) as {
+      body: Uint8Array;
     };
-    const bytes = Buffer.from(row.value);
+    const bytes = Buffer.from(row.body);
     const at = bytes.indexOf(from);
     expect(at).toBeGreaterThanOrEqual(0);
     bytes.write(to, at);
-    db.prepare(`UPDATE events SET ${column} = ? WHERE position = ?`).run(bytes, position);
+    db.prepare('UPDATE events SET body = ? WHERE position = ?').run(bytes, position);
   };
 
   it('finds an edited event at its position', async () => {
@@ -90,7 +84,7 @@ describe('m3m audit verify', () => {
     const target = all.find(
       (e) => e.type === 'ProjectCreated' && (e.data as { name?: string }).name === 'Two',
     )!.position;
-    const copy = tampered('edited', (db) => editBytes(db, 'data', target, 'Two', 'Owt'));
+    const copy = tampered('edited', (db) => editBytes(db, target, 'Two', 'Owt'));
     const run = await verify(copy);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`broken at position ${target}`);
@@ -105,13 +99,11 @@ describe('m3m audit verify', () => {
     const [event] = await store.readAll({ fromPosition: target - 1, limit: 1 });
     await store.close();
     const { source } = event!.metadata;
-    const copy = tampered('metadata', (db) =>
-      editBytes(db, 'metadata', target, source, 'x'.repeat(source.length)),
-    );
+    const copy = tampered('metadata', (db) => editBytes(db, target, source, 'x'.repeat(source.length)));
     const run = await verify(copy);
     expect(run.stderr).toContain(`broken at position ${target}`);
     const garbled = tampered('garbled', (db) =>
-      db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(Buffer.from([8, 200]), target),
+      db.prepare('UPDATE events SET body = ? WHERE position = ?').run(Buffer.from([8, 200]), target),
     );
     expect((await verify(garbled)).stderr).toContain(`broken at position ${target}`);
   });
@@ -127,8 +119,8 @@ describe('m3m audit verify', () => {
     const inserted = await verify(
       tampered('inserted', (db) =>
         db.exec(
-          `INSERT INTO events (position, stream, revision, id, type, data, metadata)
-           SELECT position + 1000000, stream, revision + 1000, id, type, data, metadata FROM events WHERE position = ${positions[1]}`,
+          `INSERT INTO events (position, stream, revision, type, body)
+           SELECT position + 1000000, stream, revision + 1000, type, body FROM events WHERE position = ${positions[1]}`,
         ),
       ),
     );

@@ -13,6 +13,13 @@ export interface Projection {
   version: number;
   /** The collections it owns, with their indexes. They are rebuilt and swapped in together. */
   collections: Record<string, readonly IndexSpec[]>;
+  /**
+   * Its indexes serve queries only: `apply` reads its collections by id alone. A rebuild then fills the
+   * `__rebuild` collections without their indexes and builds each once at the end (one sort instead of an
+   * insert into every index per event). Leave it out when `apply` queries by an indexed field or relies on a
+   * unique index.
+   */
+  indexesOnlyForQueries?: boolean;
   /** Event types it reacts to; others are skipped without a write. Absent: every event. */
   eventTypes?: readonly string[];
   /** Must only write through `view`: the runner commits it together with the checkpoint. */

@@ -440,7 +440,10 @@ export class ProjectionRunner {
           }
         }
         for (const [name, indexes] of Object.entries(projection.collections)) {
-          await readStore.ensureIndexes(name + REBUILD_SUFFIX, indexes);
+          await readStore.ensureIndexes(
+            name + REBUILD_SUFFIX,
+            projection.indexesOnlyForQueries ? [] : indexes,
+          );
         }
         run.status.state = 'rebuilding';
         run.status.position = from;
@@ -483,6 +486,12 @@ export class ProjectionRunner {
    */
   async #swapIn(run: Run, lease: string, events: number): Promise<void> {
     const { projection } = run;
+    if (projection.indexesOnlyForQueries) {
+      // Loaded without them (one sort each now, not an index insert per event); before the swap is recorded.
+      for (const [name, indexes] of Object.entries(projection.collections)) {
+        await this.#options.readStore.ensureIndexes(name + REBUILD_SUFFIX, indexes);
+      }
+    }
     await this.#options.readStore.transaction(async (session) => {
       await this.#renewLease(session, projection, lease);
       await this.#writeCheckpoint(session, run, REBUILD_SUFFIX, run.status.position);

@@ -67,6 +67,11 @@ export interface Collection<T extends Doc = Doc> {
   /** Replaces the whole document with this id, creating it when absent. */
   upsert(doc: T): Promise<void>;
   /**
+   * Optional: `upsert` of each document, in order, with fewer round trips (SQLite: a statement per hundred
+   * rows). Call it through `upsertAll`, which falls back to `upsert` on engines without it.
+   */
+  upsertMany?(docs: readonly T[]): Promise<void>;
+  /**
    * Applies `$set`/`$inc`/`$unset` to the document with this id. With `{ upsert: true }` a missing
    * document is created as `{ id }` plus the update. Returns whether the document existed or was created
    * (not whether a value actually changed: engines disagree on that).

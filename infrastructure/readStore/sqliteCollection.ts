@@ -22,6 +22,17 @@ function serialize<T extends Doc>(doc: T): [string, string] {
 }
 
 type SortKeys = ReturnType<typeof sortKeys>;
+
+/** Rows per statement of `upsertMany`: 200 bound values, well under SQLite's limit. */
+const UPSERT_ROWS = 100;
+
+/**
+ * One statement for `count` rows. A later row with the same id replaces an earlier one, as `upsert` in turn
+ * would: SQLite applies the rows of a multi-row INSERT one after another, each meeting the conflict clause.
+ */
+function upsertManySql(t: string, count: number): string {
+  return `INSERT INTO ${t} (id, doc) VALUES ${Array(count).fill('(?, ?)').join(', ')} ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`;
+}
 const empty = { items: [], nextCursor: null };
 
 function toDoc<T extends Doc>(row: Row): T {
@@ -149,6 +160,17 @@ export function sqliteCollection<T extends Doc>(name: string, access: Connection
           sql: `INSERT INTO ${t} (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
           params,
         });
+      });
+    },
+
+    upsertMany: async (docs) => {
+      const rows = docs.map(serialize);
+      await write((c) => {
+        c.ensureTable(name);
+        for (let at = 0; at < rows.length; at += UPSERT_ROWS) {
+          const chunk = rows.slice(at, at + UPSERT_ROWS);
+          c.run({ sql: upsertManySql(t, chunk.length), params: chunk.flat() });
+        }
       });
     },
 

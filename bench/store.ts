@@ -1,5 +1,8 @@
 // npm run bench:store — throughput of the SQLite event store and of `m3m replay` (all projections) on this machine.
-// BENCH_EVENTS overrides the size of the readAll / rebuild data set (default 1,000,000).
+// `-- --events N` (or BENCH_EVENTS) sets the size of the readAll / rebuild data set (default 1,000,000).
+// Bytes per goal increment count the event store's file and WAL (events, their index, the ADR 21 chain, the
+// interned names of ADR 24); the read store's growth for the same increments (audit log entry and its indexes,
+// goal and event-type statistics) is printed on its own line.
 // `npm run bench:store -- --store postgres` measures PostgreSQL too and prints its figures beside SQLite's:
 // on M3M_POSTGRES_URL when set, else on a throw-away cluster with PostgreSQL's default durability.
 import { randomUUID } from 'node:crypto';
@@ -18,7 +21,14 @@ import { projections } from '../projections/index.ts';
 import { ProjectionRunner } from '../projections/projectionRunner.ts';
 import { startPostgresCluster } from '../test/kit/postgresCluster.ts';
 
-const TOTAL = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const eventsArg = process.argv.indexOf('--events');
+const TOTAL = Number(
+  eventsArg === -1 ? (process.env.BENCH_EVENTS ?? 1_000_000) : process.argv[eventsArg + 1],
+);
+if (!Number.isInteger(TOTAL) || TOTAL < 20_000) {
+  console.error('--events takes a whole number of at least 20000');
+  process.exit(2);
+}
 const SINGLE = 20_000;
 const BATCH = 100;
 const GOALS = 50;
@@ -58,6 +68,8 @@ interface Stores {
   readStore: ReadStore;
   /** Bytes the event store takes on disk now (WAL checkpointed first), for the bytes-per-increment figure. */
   bytesOnDisk(): Promise<number>;
+  /** The same for the read store, when it has a file of its own. */
+  readBytesOnDisk?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -81,11 +93,30 @@ function increment(goalId: string, projectId: string, i: number): NewEvent {
   };
 }
 
-/** Bytes on disk per goal increment: the growth of the store over INCREMENTS of them, on ten goals. */
-async function bytesPerIncrement(stores: Stores): Promise<number> {
+/**
+ * Bytes on disk per goal increment: the growth of the event store over INCREMENTS of them, on ten goals defined
+ * before; and of the read store once every projection has applied them.
+ */
+async function bytesPerIncrement(stores: Stores): Promise<{ events: number; read: number | null }> {
   const goals = Array.from({ length: 10 }, () => randomUUID());
   const projectId = randomUUID();
+  const runner = new ProjectionRunner({
+    eventStore: stores.eventStore,
+    readStore: stores.readStore,
+    schemas: new EventSchemaRegistry(),
+    projections,
+  });
+  for (const [i, goalId] of goals.entries()) {
+    const defined = event(i);
+    await stores.eventStore.append(
+      `goal-${goalId}`,
+      [{ ...defined, data: { ...(defined.data as object), goalId, projectId, slug: `g-${goalId}` } }],
+      { expectedRevision: 'any' },
+    );
+  }
+  await runner.catchUp();
   const before = await stores.bytesOnDisk();
+  const readBefore = (await stores.readBytesOnDisk?.()) ?? null;
   for (let i = 0; i < INCREMENTS; i += 100) {
     // 100 concurrent requests: as served, they share group commits.
     await Promise.all(
@@ -100,7 +131,10 @@ async function bytesPerIncrement(stores: Stores): Promise<number> {
       ),
     );
   }
-  return ((await stores.bytesOnDisk()) - before) / INCREMENTS;
+  const events = ((await stores.bytesOnDisk()) - before) / INCREMENTS;
+  if (readBefore === null) return { events, read: null };
+  await runner.catchUp();
+  return { events, read: ((await stores.readBytesOnDisk!()) - readBefore) / INCREMENTS };
 }
 
 /** Figure name → value, in the order measured. */
@@ -109,9 +143,11 @@ type Figures = Map<string, string>;
 async function measure(stores: Stores): Promise<Figures> {
   const { eventStore, readStore } = stores;
   const figures: Figures = new Map();
+  const bytes = await bytesPerIncrement(stores);
+  figures.set(`bytes on disk per goal increment (${INCREMENTS})`, `${Math.round(bytes.events)} B`);
   figures.set(
-    `bytes on disk per goal increment (${INCREMENTS})`,
-    `${Math.round(await bytesPerIncrement(stores))} B`,
+    '  read store, per increment projected',
+    bytes.read === null ? 'n/a' : `${Math.round(bytes.read)} B`,
   );
   let t = performance.now();
   for (let i = 0; i < SINGLE; i++) {
@@ -159,12 +195,22 @@ async function measure(stores: Stores): Promise<Figures> {
   });
   const replayMs = performance.now() - t;
   const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   figures.set(
     `m3m replay, all ${projections.length} projections (${summary!.events})`,
     `${(replayMs / 1000).toFixed(1)} s, ${rate(summary!.events, replayMs)} events/s`,
   );
+  figures.set(
+    '  replay of 1,000,000 events at this rate',
+    `${((replayMs / 1000) * (1_000_000 / summary!.events)).toFixed(1)} s`,
+  );
   // On a shared machine the wall time depends on the others' load; the CPU time of this process much less.
-  figures.set('replay CPU time (this process)', `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
+  figures.set('replay CPU time (this process)', `${cpuSeconds.toFixed(1)} s`);
+  figures.set(
+    '  replay CPU per 1,000,000 events',
+    `${(cpuSeconds * (1_000_000 / summary!.events)).toFixed(1)} s`,
+  );
+  figures.set('load average after the replay', loadavg()[0]!.toFixed(2));
   figures.set(
     'replay memory: peak RSS (growth)',
     `${Math.round(rssPeak / 2 ** 20)} MiB (+${Math.round((rssPeak - rssBefore) / 2 ** 20)})`,
@@ -186,27 +232,31 @@ console.log(
 );
 const columns: [string, Figures][] = [];
 
+/** A SQLite file's size with its WAL, checkpointed first. */
+async function fileBytes(path: string): Promise<number> {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const sizes = await Promise.all(
+    [path, `${path}-wal`].map((f) =>
+      stat(f).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  return sizes[0]! + sizes[1]!;
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'm3m-bench-'));
 const sqlite: Stores = {
   eventStore: openSqliteEventStore({ path: join(dir, 'events.sqlite') }),
   readStore: openSqliteReadStore({ path: join(dir, 'read.sqlite') }),
-  bytesOnDisk: async () => {
-    const db = new DatabaseSync(join(dir, 'events.sqlite'));
-    try {
-      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } finally {
-      db.close();
-    }
-    const sizes = await Promise.all(
-      ['events.sqlite', 'events.sqlite-wal'].map((f) =>
-        stat(join(dir, f)).then(
-          (s) => s.size,
-          () => 0,
-        ),
-      ),
-    );
-    return sizes[0]! + sizes[1]!;
-  },
+  bytesOnDisk: () => fileBytes(join(dir, 'events.sqlite')),
+  readBytesOnDisk: () => fileBytes(join(dir, 'read.sqlite')),
   close: async () => {
     await sqlite.eventStore.close();
     await sqlite.readStore.close();

@@ -184,9 +184,14 @@ describe('scheduler', () => {
         workerId: worker.id,
       });
       const minute = new Date(Math.floor(live.clock.now().getTime() / 60_000) * 60_000).toISOString();
-      expect(runs.map((r) => [r.trigger, r.scheduledAt, r.outcome, JSON.parse(r.resultPreview!)])).toEqual([
+      // On a slow machine the real minute may also turn while the worker is created: the server's own
+      // minute timer then runs that earlier tick too, which is right. Each tick runs once, the advanced one included.
+      const ticks = runs.map((r) => [r.trigger, r.scheduledAt, r.outcome, JSON.parse(r.resultPreview!)]);
+      expect(ticks.filter(([, scheduledAt]) => scheduledAt === minute)).toEqual([
         ['schedule', minute, 'ok', minute],
       ]);
+      expect(new Set(ticks.map(([, scheduledAt]) => scheduledAt)).size).toBe(ticks.length);
+      expect(ticks.length).toBeLessThanOrEqual(2);
       const health = await expectStatus(send(live, 'GET', '/health'), 200);
       expect(health.json.runtime).toMatchObject({ scheduler: { state: 'running', lastError: null } });
     } finally {

@@ -52,7 +52,7 @@ export const refuse = (code: ErrorCode, message: string, field?: string) =>
 /** A domain rule's refusal (or a lost race) as an application refusal; any other error as it is. */
 export function asRefusal(error: unknown): unknown {
   if (error instanceof DomainError && isErrorCode(error.code)) {
-    return new ApplicationError(error.code, error.message);
+    return new ApplicationError(error.code, error.message, error.field);
   }
   if (error instanceof InvalidCursorError) return refuse('invalid_cursor', error.message);
   if (error instanceof ConcurrencyError) {

@@ -14,7 +14,7 @@ import { createProject } from '../application/projects/createProject.ts';
 import { projectEventsStream } from '../application/runtime/customEvents.ts';
 import { invokeWorker } from '../application/runtime/invokeWorker.ts';
 import { RuntimeSubscriber } from '../application/runtime/runtimeSubscriber.ts';
-import { createWorker, deployWorker } from '../application/workers/commands.ts';
+import { createWorker, deployWorker, updateWorker } from '../application/workers/commands.ts';
 import { openM3m } from '../infrastructure/composition.ts';
 import { loadConfig } from '../infrastructure/config.ts';
 import { createLogger } from '../infrastructure/logging.ts';
@@ -263,7 +263,7 @@ async function eventToWorker(): Promise<void> {
   const m3m = await openM3m(config, createLogger(config));
   const STEADY = Number(process.env.BENCH_EVENTS_STEADY ?? 1000);
   const BURST = Number(process.env.BENCH_EVENTS_BURST ?? 5000);
-  const BURST_CONCURRENCY = (process.env.BENCH_BURST_CONCURRENCY ?? '1').split(',').map(Number);
+  const BURST_CONCURRENCY = (process.env.BENCH_BURST_CONCURRENCY ?? '1,8').split(',').map(Number);
   const appendedAt = new Map<string, number>();
   const startedAt = new Map<string, number>();
   let onStarted: (() => void) | null = null;
@@ -351,7 +351,10 @@ async function eventToWorker(): Promise<void> {
     await subscriber.waitFor(await m3m.eventStore.headPosition(), 120_000);
 
     for (const concurrency of BURST_CONCURRENCY) {
-      if (concurrency !== 1) throw new Error('BENCH_BURST_CONCURRENCY: only 1 for now');
+      const updated = await updateWorker(m3m.workers, system, project.projectId, created.workerId, {
+        limits: { concurrency },
+      });
+      await m3m.runner.waitFor(updated.position!);
       // The burst is appended 100 events per append (≈ a second of a busy installation's increments arrive
       // in a few group commits), so what is measured is the delivery path, not the appends.
       const burstFrom = appendedAt.size;

@@ -17,9 +17,12 @@ export interface Decider<Command, State, Event extends DomainEvent> {
 /** A rule of the domain was broken: the caller asked for something the domain refuses. */
 export class DomainError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** The input field at fault (`limits.concurrency`), when the code's own field is too coarse to name it. */
+  readonly field: string | undefined;
+  constructor(code: string, message: string, field?: string) {
     super(message);
     this.name = 'DomainError';
     this.code = code;
+    this.field = field;
   }
 }

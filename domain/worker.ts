@@ -38,13 +38,29 @@ export interface WorkerLimits {
   memoryMb?: number;
   cpuMs?: number;
   wallMs?: number;
+  /**
+   * Event deliveries of this worker running at once. 1 (the default, whatever the installation allows): one at a
+   * time, in the order of the events; more: in parallel, in no promised order.
+   */
+  concurrency?: number;
 }
 
-export const LIMIT_MINIMA: Readonly<Required<WorkerLimits>> = { memoryMb: 8, cpuMs: 1, wallMs: 1 };
+export const LIMIT_MINIMA: Readonly<Required<WorkerLimits>> = {
+  memoryMb: 8,
+  cpuMs: 1,
+  wallMs: 1,
+  concurrency: 1,
+};
+export const LIMIT_KEYS = ['memoryMb', 'cpuMs', 'wallMs', 'concurrency'] as const;
+/** The most `concurrency` an installation allows unless configured (`M3M_WORKER_MAX_CONCURRENCY`). */
+export const DEFAULT_MAX_CONCURRENCY = 8;
+/** The most an installation may allow (beyond it a worker would hold every delivery slot of the process). */
+export const MAX_WORKER_CONCURRENCY = 64;
 
 /**
  * The worker's own limits over the installation's, never above them: lowering a global limit later also
- * lowers the workers that had chosen more.
+ * lowers the workers that had chosen more. The installation's `concurrency` is only a maximum: a worker that
+ * chose none runs its deliveries one at a time.
  */
 export function effectiveLimits(
   installation: Required<WorkerLimits>,
@@ -54,6 +70,7 @@ export function effectiveLimits(
     memoryMb: Math.min(own.memoryMb ?? installation.memoryMb, installation.memoryMb),
     cpuMs: Math.min(own.cpuMs ?? installation.cpuMs, installation.cpuMs),
     wallMs: Math.min(own.wallMs ?? installation.wallMs, installation.wallMs),
+    concurrency: Math.max(1, Math.min(own.concurrency ?? 1, installation.concurrency)),
   };
 }
 
@@ -215,13 +232,14 @@ export function validateLanguage(language: string): WorkerLanguage {
 
 export function validateLimits(limits: WorkerLimits, max: Required<WorkerLimits>): WorkerLimits {
   const out: WorkerLimits = {};
-  for (const key of ['memoryMb', 'cpuMs', 'wallMs'] as const) {
+  for (const key of LIMIT_KEYS) {
     const value = limits[key];
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < LIMIT_MINIMA[key] || value > max[key]) {
       throw new DomainError(
         'invalid_limits',
         `limits.${key} is a whole number from ${LIMIT_MINIMA[key]} to ${max[key]} (the installation's maximum).`,
+        `limits.${key}`,
       );
     }
     out[key] = value;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFAULT_QUOTAS, MAX_QUOTA, type QuotaDefaults } from '../domain/projectQuotas.ts';
+import { DEFAULT_MAX_CONCURRENCY, MAX_WORKER_CONCURRENCY } from '../domain/worker.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -44,8 +45,8 @@ export interface WebhooksConfig {
 }
 
 export interface WorkersConfig {
-  /** Defaults for every worker, and the most a worker may set for itself. */
-  limits: { memoryMb: number; cpuMs: number; wallMs: number };
+  /** Defaults for every worker, and the most a worker may set for itself (`concurrency`: only the most). */
+  limits: { memoryMb: number; cpuMs: number; wallMs: number; concurrency: number };
   /** Invocation records (with their logs) are kept this many days. */
   logRetentionDays: number;
   /** Tests only: let `m3m.http.fetch` reach loopback and private addresses. */
@@ -169,6 +170,9 @@ const Env = z.object({
   M3M_WORKER_MEMORY_MB: integerBetween(8, 4096).prefault('128'),
   M3M_WORKER_CPU_MS: integerBetween(1, 600_000).prefault('1000'),
   M3M_WORKER_WALL_MS: integerBetween(1, 600_000).prefault('5000'),
+  M3M_WORKER_MAX_CONCURRENCY: integerBetween(1, MAX_WORKER_CONCURRENCY).prefault(
+    String(DEFAULT_MAX_CONCURRENCY),
+  ),
   M3M_LOG_RETENTION_DAYS: integerBetween(1, 3650).prefault('7'),
   M3M_API_KEY_MAX_FAILURES: integerBetween(1, 1_000_000).prefault('20'),
   M3M_WORKER_CPU_BUDGET_MS: integerBetween(1, 3_600_000).prefault('20000'),
@@ -249,6 +253,8 @@ function toConfig(env: ParsedEnv, pluginSettings: Record<string, string>): Confi
         memoryMb: env.M3M_WORKER_MEMORY_MB,
         cpuMs: env.M3M_WORKER_CPU_MS,
         wallMs: env.M3M_WORKER_WALL_MS,
+        // Only the most a worker may set: a worker that sets none runs its deliveries one at a time.
+        concurrency: env.M3M_WORKER_MAX_CONCURRENCY,
       },
       logRetentionDays: env.M3M_LOG_RETENTION_DAYS,
       allowPrivateFetch: env.M3M_ALLOW_PRIVATE_FETCH === 'true',

@@ -137,6 +137,7 @@ export async function openWorkerRuntime(parts: {
     depthLimit: config.triggers.eventDepthLimit,
     hasRoom: (projectId) => workers.share?.hasRoom(projectId) ?? true,
     maxPerProject: config.workers.share.maxConcurrent,
+    maxWorkerConcurrency: config.workers.limits.concurrency,
     ...options.subscriber,
   });
   const scheduler = new Scheduler({

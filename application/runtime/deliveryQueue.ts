@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_MAX_CONCURRENCY } from '../../domain/worker.ts';
 import { ApplicationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
 import { DuplicateKeyError, type ReadStore } from '../ports/readStore.ts';
-import type { WorkerDoc } from '../workers/readModel.ts';
+import { WORKERS, type WorkerDoc } from '../workers/readModel.ts';
 import {
   type DeliveryDoc,
   DURABLE,
@@ -19,7 +20,8 @@ import { RetryLaterError } from './workerGuard.ts';
 /**
  * Runs event deliveries (see `deliveries.ts`), at least once each. Each worker has its own lane: an
  * in-memory queue of at most `maxQueuePerWorker` deliveries, run one at a time (so a worker sees its events in
- * order unless one is retried), with at most `concurrency` deliveries running over all lanes. Beyond that a
+ * order unless one is retried) or, for a worker whose `limits.concurrency` is more, that many at once in no
+ * promised order; at most `concurrency` deliveries run over all lanes. Beyond that a
  * worker's deliveries are deferred to the durable queue, and its lane refills from there (oldest first) as
  * it drains; its retries wait there for their time. So a slow or failing worker delays only itself.
  *
@@ -103,6 +105,8 @@ export interface DeliveryQueueOptions {
   maxPerProject?: number;
   /** Deliveries of a lane from the durable queue claimed together, in one transaction. Default 32. */
   claimBatch?: number;
+  /** The most deliveries of one worker running at once, whatever it asks (`M3M_WORKER_MAX_CONCURRENCY`). */
+  maxWorkerConcurrency?: number;
 }
 
 /** One event for one worker, as the runtime subscriber hands it in. */
@@ -507,8 +511,10 @@ export class DeliveryQueue {
     return lane;
   }
 
-  #concurrencyOf(_worker: WorkerDoc): number {
-    return 1;
+  /** The worker's `concurrency` (1 unless it set more), within the installation's maximum. */
+  #concurrencyOf(worker: WorkerDoc): number {
+    const max = this.#o.maxWorkerConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    return Math.max(1, Math.min(worker.limits?.concurrency ?? 1, max));
   }
 
   /** Forgets a lane with nothing left to do. */
@@ -813,6 +819,9 @@ export class DeliveryQueue {
     const room = this.#o.maxQueuePerWorker - lane.jobs.length;
     if (room <= 0) return;
     const deferrals = lane.deferrals;
+    // A lane resumed from the durable queue (after a restart, a takeover) learns how many may run at once.
+    const worker = await this.#o.readStore.collection<WorkerDoc>(WORKERS).get(workerId);
+    if (worker) lane.concurrency = this.#concurrencyOf(worker);
     const now = this.#o.clock.now().getTime();
     const due = await this.#oldestDurable(workerId, room, now);
     for (const doc of due) {

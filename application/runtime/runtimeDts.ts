@@ -35,6 +35,11 @@ declare namespace m3m {
   interface Worker {
     run?(input: Json | undefined): unknown;
     fetch?(request: HttpRequest): HttpResponse | Promise<HttpResponse>;
+    /**
+     * Called for each event of the types in its triggers, at least once per event (an event may come again after a
+     * crash: use \`event.id\` to tell). One at a time, in the order of the events, unless the worker's
+     * \`limits.concurrency\` is more than 1: then that many run at once, in no promised order.
+     */
     onEvent?(event: Event): unknown;
     scheduled?(tick: ScheduledTick): unknown;
   }

@@ -72,6 +72,8 @@ export interface RuntimeSubscriberOptions {
   maxPerProject?: number;
   /** Deliveries running at once, over all workers. Default 16. */
   concurrency?: number;
+  /** The most deliveries of one worker running at once, whatever it asks. Default 8. */
+  maxWorkerConcurrency?: number;
   /** Deliveries held in memory per worker; more are deferred to the durable queue. Default 100. */
   maxQueuePerWorker?: number;
   /** Events received and not yet settled before the subscription pauses. Default 1000. */
@@ -195,6 +197,7 @@ export class RuntimeSubscriber {
       ...(options.owners ? { owners: options.owners } : {}),
       ...(options.hasRoom ? { hasRoom: options.hasRoom } : {}),
       ...(options.maxPerProject ? { maxPerProject: options.maxPerProject } : {}),
+      ...(options.maxWorkerConcurrency ? { maxWorkerConcurrency: options.maxWorkerConcurrency } : {}),
     });
   }
 

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       plugins: { dir: null, settings: {} },
       triggers: { eventMaxAttempts: 5, eventDepthLimit: 8, processLeaseMs: 15_000 },
       workers: {
-        limits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000 },
+        limits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000, concurrency: 8 },
         logRetentionDays: 7,
         allowPrivateFetch: false,
         quotas: { documents: 100_000, documentBytes: 268_435_456, logBytes: 67_108_864 },
@@ -70,6 +70,7 @@ describe('loadConfig', () => {
       M3M_WORKER_MEMORY_MB: '64',
       M3M_WORKER_CPU_MS: '250',
       M3M_WORKER_WALL_MS: '2000',
+      M3M_WORKER_MAX_CONCURRENCY: '4',
       M3M_LOG_RETENTION_DAYS: '30',
       M3M_ALLOW_PRIVATE_FETCH: 'true',
       M3M_QUOTA_DOCUMENTS: '500',
@@ -104,7 +105,7 @@ describe('loadConfig', () => {
       plugins: { dir: resolve('extra-plugins'), settings: { M3M_SMTP_FROM: 'shop@example.com' } },
       triggers: { eventMaxAttempts: 3, eventDepthLimit: 4, processLeaseMs: 30_000 },
       workers: {
-        limits: { memoryMb: 64, cpuMs: 250, wallMs: 2000 },
+        limits: { memoryMb: 64, cpuMs: 250, wallMs: 2000, concurrency: 4 },
         logRetentionDays: 30,
         allowPrivateFetch: true,
         quotas: { documents: 500, documentBytes: 10_000_000_000, logBytes: 0 },

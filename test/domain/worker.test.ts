@@ -10,7 +10,7 @@ import {
 import { deciderSpec, refusalOf } from '../kit/decider.ts';
 
 const given = deciderSpec(worker);
-const MAX = { memoryMb: 128, cpuMs: 1000, wallMs: 5000 };
+const MAX = { memoryMb: 128, cpuMs: 1000, wallMs: 5000, concurrency: 8 };
 const create: Extract<WorkerCommand, { type: 'CreateWorker' }> = {
   type: 'CreateWorker',
   workerId: 'w1',
@@ -118,7 +118,9 @@ describe('worker', () => {
   });
 
   it('never gives a worker more than the installation allows', () => {
-    expect(effectiveLimits(MAX, { cpuMs: 5000 })).toEqual(MAX);
-    expect(effectiveLimits(MAX, { wallMs: 10 })).toEqual({ ...MAX, wallMs: 10 });
+    expect(effectiveLimits(MAX, { cpuMs: 5000, concurrency: 8 })).toEqual(MAX);
+    expect(effectiveLimits(MAX, { wallMs: 10 })).toEqual({ ...MAX, wallMs: 10, concurrency: 1 });
+    // Chosen when the installation allowed more.
+    expect(effectiveLimits({ ...MAX, concurrency: 4 }, { concurrency: 8 }).concurrency).toBe(4);
   });
 });

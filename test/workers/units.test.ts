@@ -14,7 +14,7 @@ import { isForbiddenAddress, outboundFetch, safeLookup } from '../../infrastruct
 import { projections } from '../../projections/index.ts';
 import { refusalOf } from '../kit/decider.ts';
 
-const MAX = { memoryMb: 128, cpuMs: 1000, wallMs: 5000 };
+const MAX = { memoryMb: 128, cpuMs: 1000, wallMs: 5000, concurrency: 8 };
 
 function fold(events: WorkerEvent[]): WorkerState {
   return events.reduce(worker.evolve, worker.initialState);
@@ -89,6 +89,13 @@ describe('the worker decider', () => {
     expect(refusal({ ...create, limits: { cpuMs: 1001 } })).toBe('invalid_limits');
     expect(refusal({ ...create, limits: { memoryMb: 4 } })).toBe('invalid_limits');
     expect(refusal({ ...create, limits: { wallMs: 1.5 } })).toBe('invalid_limits');
+    expect(refusal({ ...create, limits: { concurrency: 0 } })).toBe('invalid_limits');
+    expect(refusal({ ...create, limits: { concurrency: 9 } })).toBe('invalid_limits');
+    expect(
+      worker.decide({ ...create, limits: { concurrency: 8 } }, worker.initialState)[0]?.data,
+    ).toMatchObject({
+      limits: { concurrency: 8 },
+    });
     expect(refusal({ ...create, triggers: { ...create.triggers, events: ['order-placed'] } })).toBe(
       'invalid_triggers',
     );
@@ -118,14 +125,16 @@ describe('the worker decider', () => {
 
 describe('effective limits', () => {
   it("takes the worker's own limits, never above the installation's", () => {
-    expect(effectiveLimits(MAX, {})).toEqual(MAX);
-    expect(effectiveLimits(MAX, { cpuMs: 200 })).toEqual({ ...MAX, cpuMs: 200 });
+    // The installation's concurrency is only a maximum: a worker that sets none runs one delivery at a time.
+    expect(effectiveLimits(MAX, {})).toEqual({ ...MAX, concurrency: 1 });
+    expect(effectiveLimits(MAX, { cpuMs: 200 })).toEqual({ ...MAX, cpuMs: 200, concurrency: 1 });
     // Chosen when the installation allowed more, then the installation lowered its limit.
-    expect(effectiveLimits({ ...MAX, memoryMb: 64 }, { memoryMb: 128, wallMs: 10 })).toEqual({
-      memoryMb: 64,
-      cpuMs: 1000,
-      wallMs: 10,
-    });
+    expect(
+      effectiveLimits(
+        { ...MAX, memoryMb: 64, concurrency: 2 },
+        { memoryMb: 128, wallMs: 10, concurrency: 8 },
+      ),
+    ).toEqual({ memoryMb: 64, cpuMs: 1000, wallMs: 10, concurrency: 2 });
   });
 });
 

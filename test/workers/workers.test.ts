@@ -55,7 +55,7 @@ describe('workers over HTTP', () => {
         activeVersion: null,
         latestVersion: 0,
         triggers: { events: [], http: false, cron: null },
-        effectiveLimits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000 },
+        effectiveLimits: { memoryMb: 128, cpuMs: 1000, wallMs: 5000, concurrency: 1 },
         httpPath: '/run/shop/hello',
       });
       const again = await send(server, 'POST', api(), {

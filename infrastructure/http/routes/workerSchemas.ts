@@ -6,6 +6,7 @@ import {
   CRON_MAX_LENGTH,
   EVENT_TYPE_PATTERN,
   MAX_EVENT_TRIGGERS,
+  MAX_WORKER_CONCURRENCY,
   WORKER_LANGUAGES,
   WORKER_SLUG_PATTERN,
 } from '../../../domain/worker.ts';
@@ -65,6 +66,10 @@ export const LimitsSchema = z
     memoryMb: limit(4096).min(8, 'must be at least 8').optional(),
     cpuMs: limit(600_000).optional(),
     wallMs: limit(600_000).optional(),
+    concurrency: limit(MAX_WORKER_CONCURRENCY).optional().meta({
+      description:
+        'Event deliveries of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: in parallel, in no promised order',
+    }),
   })
   .strict()
   .meta({ description: "The worker's own limits, each at most the installation's (M3M_WORKER_*)" });
@@ -81,6 +86,7 @@ const LimitsOut = z.object({
   memoryMb: z.number().optional(),
   cpuMs: z.number().optional(),
   wallMs: z.number().optional(),
+  concurrency: z.number().optional(),
 });
 
 export const WorkerSchema = z.object({
@@ -92,7 +98,12 @@ export const WorkerSchema = z.object({
   triggers: TriggersOut,
   enabled: z.boolean(),
   limits: LimitsOut,
-  effectiveLimits: z.object({ memoryMb: z.number(), cpuMs: z.number(), wallMs: z.number() }),
+  effectiveLimits: z.object({
+    memoryMb: z.number(),
+    cpuMs: z.number(),
+    wallMs: z.number(),
+    concurrency: z.number(),
+  }),
   activeVersion: z.number().nullable(),
   latestVersion: z.number(),
   deployedAt: z.string().nullable(),

@@ -4909,6 +4909,7 @@ export interface operations {
                                 sourceHash: string;
                             } | null;
                             effectiveLimits: {
+                                concurrency: number;
                                 cpuMs: number;
                                 memoryMb: number;
                                 wallMs: number;
@@ -4920,6 +4921,7 @@ export interface operations {
                             language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
+                                concurrency?: number;
                                 cpuMs?: number;
                                 memoryMb?: number;
                                 wallMs?: number;
@@ -4970,6 +4972,8 @@ export interface operations {
                     language?: "javascript" | "typescript";
                     /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
                     limits?: {
+                        /** @description Event deliveries of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: in parallel, in no promised order */
+                        concurrency?: number;
                         cpuMs?: number;
                         memoryMb?: number;
                         wallMs?: number;
@@ -5002,6 +5006,7 @@ export interface operations {
                         } | null;
                         draftSource: string | null;
                         effectiveLimits: {
+                            concurrency: number;
                             cpuMs: number;
                             memoryMb: number;
                             wallMs: number;
@@ -5013,6 +5018,7 @@ export interface operations {
                         language: "javascript" | "typescript";
                         latestVersion: number;
                         limits: {
+                            concurrency?: number;
                             cpuMs?: number;
                             memoryMb?: number;
                             wallMs?: number;
@@ -5071,6 +5077,7 @@ export interface operations {
                         } | null;
                         draftSource: string | null;
                         effectiveLimits: {
+                            concurrency: number;
                             cpuMs: number;
                             memoryMb: number;
                             wallMs: number;
@@ -5082,6 +5089,7 @@ export interface operations {
                         language: "javascript" | "typescript";
                         latestVersion: number;
                         limits: {
+                            concurrency?: number;
                             cpuMs?: number;
                             memoryMb?: number;
                             wallMs?: number;
@@ -5158,6 +5166,8 @@ export interface operations {
                     language?: "javascript" | "typescript";
                     /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
                     limits?: {
+                        /** @description Event deliveries of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: in parallel, in no promised order */
+                        concurrency?: number;
                         cpuMs?: number;
                         memoryMb?: number;
                         wallMs?: number;
@@ -5189,6 +5199,7 @@ export interface operations {
                         } | null;
                         draftSource: string | null;
                         effectiveLimits: {
+                            concurrency: number;
                             cpuMs: number;
                             memoryMb: number;
                             wallMs: number;
@@ -5200,6 +5211,7 @@ export interface operations {
                         language: "javascript" | "typescript";
                         latestVersion: number;
                         limits: {
+                            concurrency?: number;
                             cpuMs?: number;
                             memoryMb?: number;
                             wallMs?: number;
@@ -5310,6 +5322,7 @@ export interface operations {
                                 sourceHash: string;
                             } | null;
                             effectiveLimits: {
+                                concurrency: number;
                                 cpuMs: number;
                                 memoryMb: number;
                                 wallMs: number;
@@ -5321,6 +5334,7 @@ export interface operations {
                             language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
+                                concurrency?: number;
                                 cpuMs?: number;
                                 memoryMb?: number;
                                 wallMs?: number;
@@ -5363,6 +5377,7 @@ export interface operations {
                                 sourceHash: string;
                             } | null;
                             effectiveLimits: {
+                                concurrency: number;
                                 cpuMs: number;
                                 memoryMb: number;
                                 wallMs: number;
@@ -5374,6 +5389,7 @@ export interface operations {
                             language: "javascript" | "typescript";
                             latestVersion: number;
                             limits: {
+                                concurrency?: number;
                                 cpuMs?: number;
                                 memoryMb?: number;
                                 wallMs?: number;
@@ -5439,6 +5455,7 @@ export interface operations {
                         } | null;
                         draftSource: string | null;
                         effectiveLimits: {
+                            concurrency: number;
                             cpuMs: number;
                             memoryMb: number;
                             wallMs: number;
@@ -5450,6 +5467,7 @@ export interface operations {
                         language: "javascript" | "typescript";
                         latestVersion: number;
                         limits: {
+                            concurrency?: number;
                             cpuMs?: number;
                             memoryMb?: number;
                             wallMs?: number;
@@ -5714,6 +5732,7 @@ export interface operations {
                         } | null;
                         draftSource: string | null;
                         effectiveLimits: {
+                            concurrency: number;
                             cpuMs: number;
                             memoryMb: number;
                             wallMs: number;
@@ -5725,6 +5744,7 @@ export interface operations {
                         language: "javascript" | "typescript";
                         latestVersion: number;
                         limits: {
+                            concurrency?: number;
                             cpuMs?: number;
                             memoryMb?: number;
                             wallMs?: number;
@@ -5952,6 +5972,7 @@ export interface operations {
                         } | null;
                         draftSource: string | null;
                         effectiveLimits: {
+                            concurrency: number;
                             cpuMs: number;
                             memoryMb: number;
                             wallMs: number;
@@ -5963,6 +5984,7 @@ export interface operations {
                         language: "javascript" | "typescript";
                         latestVersion: number;
                         limits: {
+                            concurrency?: number;
                             cpuMs?: number;
                             memoryMb?: number;
                             wallMs?: number;

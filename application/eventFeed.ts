@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import type { EventFilter, EventStore, Position, RecordedEvent } from './ports/eventStore.ts';
 
@@ -563,6 +564,13 @@ export class EventFeed {
       while (m.queue.length > 0 && m.generation === generation && !this.#halt) {
         const page = this.#take(m);
         try {
+          // A page with events costs a transaction (SQLite's synchronous): each waits for the next turn of the
+          // event loop, so requests that came in meanwhile are served between consumers rather than after all.
+          if (page.events.length > 0) {
+            await nextTurn();
+            // Detached or halted meanwhile: the page is read again from its position when it is back.
+            if (m.generation !== generation || this.#halt) return;
+          }
           await m.consumer.handle(page);
         } catch (err) {
           if (m.generation === generation) this.#fail(m, err);

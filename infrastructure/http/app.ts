@@ -22,6 +22,7 @@ import {
   problemFromRefusal,
   validationFailed,
 } from './problem.ts';
+import { lazyRequestLogger } from './requestLogger.ts';
 import { type HttpApp, type HttpRoutes, PUBLIC } from './routeKit.ts';
 import { problemRoutes } from './routes/problems.ts';
 import { registerWebApp, wantsWebApp } from './webApp.ts';
@@ -55,6 +56,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // Fastify's own two lines per request (each with the request serialized and run through redaction) cost a
     // twentieth of a goal increment: one compact line is written in `onResponse` below instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     // The router's own refusals (a malformed percent-encoding, a path parameter beyond its length limit) are
     // answered before any error handler runs; this makes them problems like every other 4xx.
     frameworkErrors: (error, request, reply) => answerError(error, request, reply),

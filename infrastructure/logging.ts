@@ -35,7 +35,7 @@ export function createLogger(config: Pick<Config, 'log'>, destination?: Destinat
   if (destination) return pino(options, destination);
   const format = config.log.format ?? 'auto';
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
-  if (!pretty) return pino(options);
+  if (!pretty) return pino(options, linesPerTurn(pino.destination({ dest: 1, sync: true })));
   return pino(
     options,
     pino.transport({
@@ -48,4 +48,40 @@ export function createLogger(config: Pick<Config, 'log'>, destination?: Destinat
       },
     }),
   );
+}
+
+/** What `linesPerTurn` holds, written at exit. */
+const flushers = new Set<() => void>();
+
+/**
+ * The lines logged in one turn of the event loop, written to `out` together at its end: a write per line was a
+ * system call per request (4 % of a goal increment's CPU under load). Nothing waits longer than the turn, and
+ * what is held is written when the process exits; a SIGKILL loses at most the lines of the turn it cut.
+ */
+export function linesPerTurn(out: { write(text: string): unknown }) {
+  let held: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (held.length === 0) return;
+    const text = held.length === 1 ? held[0]! : held.join('');
+    held = [];
+    out.write(text);
+  };
+  if (flushers.size === 0)
+    process.once('exit', () => {
+      for (const held of flushers) held();
+    });
+  flushers.add(flush);
+  return {
+    write(line: string) {
+      held.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+    flushSync: flush,
+  };
 }

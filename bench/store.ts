@@ -1,5 +1,6 @@
 // npm run bench:store — throughput of the SQLite event store and of `m3m replay` (all projections) on this machine.
-// `-- --events N` (or BENCH_EVENTS) sets the size of the readAll / rebuild data set (default 1,000,000).
+// `-- --events N` (or BENCH_EVENTS) sets the size of the readAll / rebuild data set (default 1,000,000);
+// BENCH_SINGLE the number of single-event appends (default 20,000: on PostgreSQL each waits for a WAL flush).
 // Bytes per goal increment count the event store's file and WAL (events, their index, the ADR 21 chain, the
 // interned names of ADR 24); the read store's growth for the same increments (audit log entry and its indexes,
 // goal and event-type statistics) is printed on its own line.
@@ -29,7 +30,7 @@ if (!Number.isInteger(TOTAL) || TOTAL < 20_000) {
   console.error('--events takes a whole number of at least 20000');
   process.exit(2);
 }
-const SINGLE = 20_000;
+const SINGLE = Number(process.env.BENCH_SINGLE ?? 20_000);
 const BATCH = 100;
 const GOALS = 50;
 const DAY = new Date().toISOString().slice(0, 10);

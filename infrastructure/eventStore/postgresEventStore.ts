@@ -37,13 +37,30 @@ export interface PostgresEventStoreOptions {
   onError?: (error: Error) => void;
 }
 
-/** One stream's part of an atomic multi-stream append. */
-
 const CHANNEL = 'm3m_events';
 const KNOWN_REVISIONS = 10_000;
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata';
 /** Only events whose transaction is older than every one still in flight: see ADR 12. */
 const SETTLED = 'transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))';
+
+/** Appends per group commit at most, and groups committing at once (see `#flush`). */
+const MAX_GROUP = 500;
+const MAX_GROUPS_IN_FLIGHT = 2;
+
+/** One caller's append waiting for its group commit. */
+interface QueuedAppend {
+  writes: readonly StreamWrite[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+interface GroupRow {
+  append_no: number;
+  next_revision: string | null;
+  last_position: string | null;
+  error_code: string | null;
+  error_detail: string | null;
+}
 
 interface EventRow {
   position: string;
@@ -92,6 +109,9 @@ export class PostgresEventStore implements EventStore {
   readonly #knownRevisions = new Map<string, number>();
   /** The last append queued per stream in this process. */
   readonly #streamTurns = new Map<string, Promise<void>>();
+  /** Appends waiting for their group commit. */
+  #queued: QueuedAppend[] = [];
+  #inFlight = 0;
 
   constructor(pool: pg.Pool, url: string, pollIntervalMs: number, onError: (error: Error) => void) {
     this.#pool = pool;
@@ -147,32 +167,99 @@ export class PostgresEventStore implements EventStore {
       assertAppendable(write.events, write.expectedRevision);
       this.#refuseKnownStale(write);
     }
+    const results = await new Promise<AppendResult[]>((resolve, reject) => {
+      this.#queued.push({ writes, resolve, reject });
+      if (this.#queued.length === 1 && this.#inFlight < MAX_GROUPS_IN_FLIGHT)
+        setImmediate(() => this.#flush());
+    });
+    for (const [i, write] of writes.entries()) this.#remember(write.streamId, results[i]!.nextRevision);
+    return results;
+  }
+
+  /**
+   * Group commit, as the SQLite store does it: the appends queued in one turn of the event loop (and while
+   * earlier groups were committing) go to the server as one statement in one transaction, each append in a
+   * subtransaction of its own (`m3m_append_group`), so the whole group costs one round trip and one WAL flush.
+   * At most MAX_GROUPS_IN_FLIGHT groups are committing at once: appends that arrive meanwhile gather into the next.
+   */
+  #flush(): void {
+    const group = this.#queued.splice(0, MAX_GROUP);
+    if (group.length === 0) return;
+    this.#inFlight += 1;
+    const done = () => {
+      this.#inFlight -= 1;
+      if (this.#queued.length > 0 && this.#inFlight < MAX_GROUPS_IN_FLIGHT) this.#flush();
+    };
+    const written = group.length === 1 ? this.#appendOne(group[0]!) : this.#appendGroup(group);
+    void written.then((wrote) => {
+      if (wrote) this.#announce();
+      done();
+    });
+  }
+
+  /** One append alone: `m3m_append`. Resolves whether events were written. */
+  async #appendOne(append: QueuedAppend): Promise<boolean> {
+    const { writes } = append;
     const events = writes.flatMap((w) => w.events);
-    let rows: { next_revision: string; last_position: string }[];
     try {
-      ({ rows } = await this.#pool.query({
+      const { rows } = await this.#pool.query<{ next_revision: string; last_position: string }>({
         name: 'm3m_append',
         text: 'SELECT next_revision, last_position FROM m3m_append($1, $2, $3, $4, $5, $6, $7)',
         values: [
           writes.map((w) => w.streamId),
           writes.map((w) => String(w.expectedRevision)),
           writes.map((w) => w.events.length),
-          events.map((e) => e.id ?? randomUUID()),
-          events.map((e) => e.type),
-          events.map((e) => JSON.stringify(e.data) ?? 'null'),
-          events.map((e) => JSON.stringify(e.metadata)),
+          ...eventColumns(events),
+        ],
+      });
+      append.resolve(rows.map(toResult));
+      return events.length > 0;
+    } catch (error) {
+      append.reject(asConflict(error, writes));
+      return false;
+    }
+  }
+
+  /** Several appends in one transaction (`m3m_append_group`); each caller hears its own outcome. */
+  async #appendGroup(group: readonly QueuedAppend[]): Promise<boolean> {
+    const writes = group.flatMap((a) => a.writes);
+    const events = writes.flatMap((w) => w.events);
+    let rows: GroupRow[];
+    try {
+      ({ rows } = await this.#pool.query<GroupRow>({
+        name: 'm3m_append_group',
+        text: `SELECT append_no, next_revision, last_position, error_code, error_detail
+          FROM m3m_append_group($1, $2, $3, $4, $5, $6, $7, $8)`,
+        values: [
+          group.map((a) => a.writes.length),
+          writes.map((w) => w.streamId),
+          writes.map((w) => String(w.expectedRevision)),
+          writes.map((w) => w.events.length),
+          ...eventColumns(events),
         ],
       }));
     } catch (error) {
-      throw asConflict(error, writes);
+      // Nothing of the group is stored (a lost connection, a cancelled statement): every caller hears why.
+      for (const append of group) append.reject(error);
+      return false;
     }
-    if (events.length > 0) this.#announce();
-    const results = rows.map((row) => ({
-      nextRevision: Number(row.next_revision),
-      position: Number(row.last_position),
-    }));
-    for (const [i, write] of writes.entries()) this.#remember(write.streamId, results[i]!.nextRevision);
-    return results;
+    const byAppend = Map.groupBy(rows, (row) => row.append_no);
+    let wrote = false;
+    group.forEach((append, i) => {
+      const own = byAppend.get(i + 1) ?? [];
+      const failed = own.find((row) => row.error_code !== null);
+      if (!failed) {
+        append.resolve(own.map(toResult));
+        if (append.writes.some((w) => w.events.length > 0)) wrote = true;
+        return;
+      }
+      const error = Object.assign(new Error(failed.error_detail ?? failed.error_code!), {
+        code: failed.error_code,
+        detail: failed.error_detail,
+      });
+      append.reject(asConflict(error, append.writes));
+    });
+    return wrote;
   }
 
   /**
@@ -473,6 +560,20 @@ function asConflict(error: unknown, writes: readonly StreamWrite[]): unknown {
   };
   const write = writes.find((w) => w.streamId === detail.stream)!;
   return new WrongExpectedRevisionError(detail.stream, write.expectedRevision, detail.actual);
+}
+
+function toResult(row: { next_revision: string | null; last_position: string | null }): AppendResult {
+  return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
+}
+
+/** The flattened event arrays `m3m_append` and `m3m_append_group` take. */
+function eventColumns(events: readonly NewEvent[]): string[][] {
+  return [
+    events.map((e) => e.id ?? randomUUID()),
+    events.map((e) => e.type),
+    events.map((e) => JSON.stringify(e.data) ?? 'null'),
+    events.map((e) => JSON.stringify(e.metadata)),
+  ];
 }
 
 function toRecorded(row: EventRow): RecordedEvent {

@@ -10,7 +10,16 @@ import {
 import { SQLSTATE, sqlState } from '../postgres/pool.ts';
 import { decodeCursor, encodeCursor, sortKeys, sortValue } from './cursor.ts';
 import { assertDoc, pageLimit, parseFilter, parseUpdate } from './documentRules.ts';
-import { fieldSql, keysetSql, orderBySql, Params, table, updateSql, whereSql } from './postgresSql.ts';
+import {
+  fieldSql,
+  keysetSql,
+  orderBySql,
+  Params,
+  prepared,
+  table,
+  updateSql,
+  whereSql,
+} from './postgresSql.ts';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -28,6 +37,16 @@ export interface PostgresAccess {
    * writer) and MongoDB (write conflicts): two processes claiming the same lease or delivery never both win.
    */
   locking?: boolean;
+  /**
+   * Inside a transaction: keeps an upsert to be written with the others of its collection in one statement,
+   * before anything else reads or changes the collection and before the commit. False: write it now (the table
+   * has a unique index besides the id, whose violation must be reported at the call).
+   */
+  deferUpsert?(collection: string, id: string, doc: string): Promise<boolean>;
+  /** A document upserted in this transaction and not written yet (its JSON without the id), else undefined. */
+  deferred?(collection: string, id: string): string | undefined;
+  /** Inside a transaction: `get` found no document `id` (there was no row to lock). */
+  readMissing?(collection: string, id: string): void;
 }
 
 function serialize<T extends Doc>(doc: T): [string, string] {
@@ -86,14 +105,18 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
   };
 
   return {
-    get: (id) =>
-      access.read(name, null, async (db) => {
+    get: async (id) => {
+      const held = access.deferred?.(name, id);
+      if (held !== undefined) return toDoc<T>({ id, doc: JSON.parse(held) });
+      const found = await access.read(name, null, async (db) => {
         const { rows } = await db.query(
-          `SELECT id, doc FROM ${t} WHERE id = $1${access.locking ? ' FOR UPDATE' : ''}`,
-          [id],
+          prepared(`SELECT id, doc FROM ${t} WHERE id = $1${access.locking ? ' FOR UPDATE' : ''}`, [id]),
         );
         return rows[0] ? toDoc<T>(rows[0]) : null;
-      }),
+      });
+      if (!found) access.readMissing?.(name, id);
+      return found;
+    },
 
     findOne: async (filter) => (await find(filter, { limit: 1 })).items[0] ?? null,
 
@@ -113,15 +136,18 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
 
     insert: async (doc) => {
       const values = serialize(doc);
-      await write((db) => db.query(`INSERT INTO ${t} (id, doc) VALUES ($1, $2::jsonb)`, values));
+      await write((db) => db.query(prepared(`INSERT INTO ${t} (id, doc) VALUES ($1, $2::jsonb)`, values)));
     },
 
     upsert: async (doc) => {
       const values = serialize(doc);
+      if (await access.deferUpsert?.(name, values[0], values[1])) return;
       await write((db) =>
         db.query(
-          `INSERT INTO ${t} (id, doc) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
-          values,
+          prepared(
+            `INSERT INTO ${t} (id, doc) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
+            values,
+          ),
         ),
       );
     },
@@ -133,7 +159,7 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
           const params = new Params();
           const sql = `UPDATE ${t} SET doc = ${updateSql('doc', parsed, params)} WHERE id = ${params.add(id)}`;
           try {
-            return ((await db.query(sql, params.values)).rowCount ?? 0) > 0;
+            return ((await db.query(prepared(sql, params.values))).rowCount ?? 0) > 0;
           } catch (error) {
             throw asDuplicateKey(error, name);
           }
@@ -145,8 +171,10 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
         const onEmpty = updateSql(`'{}'::jsonb`, parsed, params);
         const onRow = updateSql('t.doc', parsed, params);
         await db.query(
-          `INSERT INTO ${t} AS t (id, doc) VALUES (${params.add(id)}, ${onEmpty}) ON CONFLICT (id) DO UPDATE SET doc = ${onRow}`,
-          params.values,
+          prepared(
+            `INSERT INTO ${t} AS t (id, doc) VALUES (${params.add(id)}, ${onEmpty}) ON CONFLICT (id) DO UPDATE SET doc = ${onRow}`,
+            params.values,
+          ),
         );
         return true;
       });
@@ -156,7 +184,7 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
       access.change(
         name,
         false,
-        async (db) => ((await db.query(`DELETE FROM ${t} WHERE id = $1`, [id])).rowCount ?? 0) > 0,
+        async (db) => ((await db.query(prepared(`DELETE FROM ${t} WHERE id = $1`, [id]))).rowCount ?? 0) > 0,
       ),
 
     deleteMany: (filter) => {

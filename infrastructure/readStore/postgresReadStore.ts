@@ -11,7 +11,7 @@ import {
   postgresCollection,
   type Queryable,
 } from './postgresCollection.ts';
-import { indexColumnsSql, TABLE_PREFIX, table, tableName } from './postgresSql.ts';
+import { indexColumnsSql, prepared, TABLE_PREFIX, table, tableName } from './postgresSql.ts';
 
 export interface PostgresReadStoreOptions {
   url: string;
@@ -125,7 +125,9 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
 
   const tableExists = async (db: Queryable, collection: string) => {
     if (known.has(collection)) return true;
-    const { rows } = await db.query('SELECT to_regclass($1) IS NOT NULL AS found', [table(collection)]);
+    const { rows } = await db.query(
+      prepared('SELECT to_regclass($1) IS NOT NULL AS found', [table(collection)]),
+    );
     return rows[0].found === true;
   };
 
@@ -161,19 +163,63 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     },
   };
 
+  /** Whether a collection's table has a unique index besides the id: its upserts are not deferred. */
+  const uniqueIndexed = new Map<string, boolean>();
+  const hasUniqueIndex = async (db: Queryable, collection: string) => {
+    let found = uniqueIndexed.get(collection);
+    if (found === undefined) {
+      const { rows } = await db.query({
+        name: 'm3m_rs_unique_indexed',
+        text: `SELECT EXISTS (SELECT 1 FROM pg_index
+                 WHERE indrelid = to_regclass($1) AND indisunique AND NOT indisprimary) AS found`,
+        values: [table(collection)],
+      });
+      found = rows[0].found === true;
+      uniqueIndexed.set(collection, found);
+    }
+    return found;
+  };
+
+  /** Upserts kept by a transaction, per collection: id → document JSON (the last one of an id wins). */
+  type Deferred = Map<string, Map<string, string>>;
+
+  /** Writes a collection's deferred upserts in one statement, in id order (two transactions lock rows alike). */
+  const writeDeferred = async (db: Queryable, deferred: Deferred, collection: string) => {
+    const docs = deferred.get(collection);
+    if (!docs) return;
+    deferred.delete(collection);
+    const ids = [...docs.keys()].sort();
+    try {
+      await db.query(
+        prepared(
+          `INSERT INTO ${table(collection)} (id, doc)
+             SELECT id, doc::jsonb FROM unnest($1::text[], $2::text[]) AS u(id, doc)
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
+          [ids, ids.map((id) => docs.get(id)!)],
+        ),
+      );
+    } catch (error) {
+      throw asDuplicateKey(error, collection);
+    }
+  };
+
   const inTransaction = (
     client: pg.PoolClient,
     isActive: () => boolean,
     created: Set<string>,
+    deferred: Deferred,
   ): PostgresAccess => {
     const active = () => {
       if (!isActive()) throw new Error('This transaction is over');
     };
+    /** `collection\0id` of the documents `get` found absent in this transaction. */
+    const missing = new Set<string>();
     // An error inside a transaction aborts it, so a missing table is checked for instead of tried.
-    const guarded: PostgresAccess['read'] = async (collection, missing, work) => {
+    const guarded: PostgresAccess['read'] = async (collection, absent, work) => {
       active();
+      await writeDeferred(client, deferred, collection);
       const exists = created.has(collection) || (await tableExists(client, collection));
-      return exists ? work(client) : missing;
+      return exists ? work(client) : absent;
     };
     return {
       locking: true,
@@ -182,7 +228,29 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       write: async (collection, work) => {
         active();
         await ensureTable(client, collection, created);
+        await writeDeferred(client, deferred, collection);
         return work(client);
+      },
+      // A projection step upserts document after document (an audit entry per event): one statement each was
+      // most of a replay's time on PostgreSQL; kept and written together they are one per page.
+      deferUpsert: async (collection, id, doc) => {
+        active();
+        // Read as missing: a claim (read, then write if absent) must insert now, so that a rival claim waits
+        // on the row from here on and sees it; deferred, both could read "absent" and both write.
+        if (missing.has(`${collection}\0${id}`)) return false;
+        await ensureTable(client, collection, created);
+        if (await hasUniqueIndex(client, collection)) return false;
+        let docs = deferred.get(collection);
+        if (!docs) {
+          docs = new Map();
+          deferred.set(collection, docs);
+        }
+        docs.set(id, doc);
+        return true;
+      },
+      deferred: (collection, id) => deferred.get(collection)?.get(id),
+      readMissing: (collection, id) => {
+        missing.add(`${collection}\0${id}`);
       },
     };
   };
@@ -194,12 +262,16 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     try {
       await client.query('BEGIN');
       const created = new Set<string>();
-      const access = inTransaction(client, () => active, created);
+      const deferred: Deferred = new Map();
+      const access = inTransaction(client, () => active, created, deferred);
       const session: ReadStoreSession = {
         collection: <T extends Doc = Doc>(name: string) => postgresCollection<T>(name, access),
       };
       try {
         const result = await insideTransaction.run(true, () => work(session));
+        for (const collection of [...deferred.keys()].sort()) {
+          await writeDeferred(client, deferred, collection);
+        }
         await client.query('COMMIT');
         for (const name of created) known.add(name);
         return result;
@@ -240,8 +312,12 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     await db.query(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns})`);
   };
 
-  /** DDL of one call in one transaction, serialized across processes so two starts do not race. */
-  const ddl = async (work: (client: pg.PoolClient) => Promise<void>) => {
+  /**
+   * DDL of one call in one transaction, serialized across processes so two starts do not race. Only the
+   * tables it touches are forgotten: forgetting all made every transaction after a rebuild's index or swap
+   * create its tables again under a lock, one transaction after the other.
+   */
+  const ddl = async (touched: readonly string[], work: (client: pg.PoolClient) => Promise<void>) => {
     assertOutsideTransaction();
     assertOpen();
     const client = await pool.connect();
@@ -254,7 +330,10 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      known.clear();
+      for (const collection of touched) {
+        known.delete(collection);
+        uniqueIndexed.delete(collection);
+      }
       client.release();
     }
   };
@@ -280,7 +359,7 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
 
     ensureIndexes: async (collection, indexes) => {
       table(collection);
-      await ddl(async (client) => {
+      await ddl([collection], async (client) => {
         await createTable(client, collection);
         try {
           for (const index of indexes) await createIndex(client, collection, index);
@@ -306,7 +385,7 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
 
     dropCollection: async (name) => {
       assertCollectionName(name);
-      await ddl(async (client) => {
+      await ddl([name], async (client) => {
         await client.query(`DROP TABLE IF EXISTS ${table(name)}`);
       });
     },
@@ -314,16 +393,19 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     swapCollections: async (renames) => {
       assertSwaps(renames);
       // PostgreSQL's DDL is transactional: all the swaps happen, or none.
-      await ddl(async (client) => {
-        for (const { from, to } of renames) {
-          const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table(from)]);
-          // A target is never dropped without its replacement: repeating a swap loses nothing.
-          if (!rows[0].found) continue;
-          await client.query(`DROP TABLE IF EXISTS ${table(to)}`);
-          await client.query(`ALTER TABLE ${table(from)} RENAME TO "${tableName(to)}"`);
-          await client.query(`COMMENT ON TABLE ${table(to)} IS '${to}'`);
-        }
-      });
+      await ddl(
+        renames.flatMap(({ from, to }) => [from, to]),
+        async (client) => {
+          for (const { from, to } of renames) {
+            const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table(from)]);
+            // A target is never dropped without its replacement: repeating a swap loses nothing.
+            if (!rows[0].found) continue;
+            await client.query(`DROP TABLE IF EXISTS ${table(to)}`);
+            await client.query(`ALTER TABLE ${table(from)} RENAME TO "${tableName(to)}"`);
+            await client.query(`COMMENT ON TABLE ${table(to)} IS '${to}'`);
+          }
+        },
+      );
     },
 
     close: async () => {

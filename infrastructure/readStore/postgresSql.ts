@@ -175,3 +175,12 @@ export function updateSql(base: string, update: ParsedUpdate, params: Params): s
 export function indexColumnsSql(fields: readonly string[]): string {
   return fields.map((field) => `(${fieldSql(field)})`).join(', ');
 }
+
+/**
+ * A statement the connection prepares once and then only binds (`pg` keeps prepared statements per connection,
+ * by name): the name is the text's hash, so one text is one statement. For the statements a projection step
+ * repeats per document; a filter's text varies too much to be worth keeping.
+ */
+export function prepared(text: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+  return { name: `rs_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text, values };
+}

@@ -381,6 +381,79 @@ describe('PostgreSQL event store', () => {
     });
   });
 
+  describe('group commit', () => {
+    const transactionsOf = async (streams: string[]) => {
+      const client = await connect();
+      const { rows } = await client.query(
+        'SELECT DISTINCT transaction_id::text AS t FROM m3m_events WHERE stream_id = ANY($1)',
+        [streams],
+      );
+      return rows.length;
+    };
+
+    it('appends made at once share one transaction; a conflict undoes only its own append', async () => {
+      const store = await open();
+      const streams = Array.from({ length: 30 }, (_, i) => `group-${i}`);
+      await store.append('group-taken', [event('Taken')], { expectedRevision: 'no_stream' });
+      const outcomes = await Promise.allSettled([
+        ...streams.map((s, i) =>
+          store.append(s, [event('A', { i }), event('B', { i })], { expectedRevision: 'no_stream' }),
+        ),
+        store.append('group-taken', [event('Lost')], { expectedRevision: 'no_stream' }),
+        store.appendAtomically([
+          { streamId: 'group-atomic', events: [event('Never')], expectedRevision: 'no_stream' },
+          { streamId: 'group-taken', events: [], expectedRevision: 'no_stream' },
+        ]),
+      ]);
+      expect(outcomes.slice(0, 30).every((o) => o.status === 'fulfilled')).toBe(true);
+      for (const lost of outcomes.slice(30)) {
+        expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+      }
+      expect(await store.readStream('group-atomic')).toEqual([]);
+      expect((await store.readStream('group-taken')).map((e) => e.type)).toEqual(['Taken']);
+      // One transaction for the thirty (two at most: a group may start while the first is being queued).
+      expect(await transactionsOf(streams)).toBeLessThanOrEqual(2);
+      const results = outcomes
+        .slice(0, 30)
+        .map((o) => (o as PromiseFulfilledResult<{ position: number }>).value);
+      for (const [i, stream] of streams.entries()) {
+        const read = await store.readStream(stream);
+        expect(read.map((e) => [e.type, e.revision, e.data])).toEqual([
+          ['A', 0, { i }],
+          ['B', 1, { i }],
+        ]);
+        expect(results[i]!.position).toBe(read[1]!.position);
+      }
+      const all = await store.readAll({ limit: 10_000 });
+      expect(all.map((e) => e.position)).toEqual([...all.map((e) => e.position)].sort((a, b) => a - b));
+    });
+
+    it('two processes appending in groups at once: $all read live has every event once, in order', async () => {
+      const [a, b] = [await open(), await open()];
+      const reader = await open();
+      const seen: RecordedEvent[] = [];
+      const subscription = reader.subscribeAll().subscribe((e) => seen.push(e));
+      const writes: Promise<unknown>[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (const [n, store] of [a, b].entries()) {
+          for (let k = 0; k < 10; k++) {
+            writes.push(
+              store.append(`live-${n}-${k}`, [event('E', { n, k, round })], { expectedRevision: 'any' }),
+            );
+          }
+        }
+        await sleep(1);
+      }
+      await Promise.all(writes);
+      await waitFor(() => seen.length >= 400, 'every event');
+      subscription.unsubscribe();
+      expect(seen).toHaveLength(400);
+      const positions = seen.map((e) => e.position);
+      expect(new Set(positions).size).toBe(400);
+      expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    });
+  });
+
   describe('schema', () => {
     it('is migrated once, by one of several processes starting together, and reopens as is', async () => {
       const stores = await Promise.all([open(), open(), open()]);
@@ -392,6 +465,7 @@ describe('PostgreSQL event store', () => {
       expect(rows).toEqual([
         { version: 1, name: expect.any(String) },
         { version: 2, name: expect.any(String) },
+        { version: 3, name: expect.any(String) },
       ]);
       const reopened = await open();
       expect((await reopened.readStream('s')).map((e) => e.type)).toEqual(['A']);

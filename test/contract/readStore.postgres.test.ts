@@ -58,6 +58,41 @@ describe('PostgreSQL read store', () => {
     expect((await c.findOne({ digest: 'd7' }))?.id).toBe('k7');
   });
 
+  it("a transaction's upserts are written together, and every read of the collection sees them", async () => {
+    await store.ensureIndexes('entries', [{ fields: ['n'] }]);
+    const found = await store.transaction(async (session) => {
+      const entries = session.collection<{ id: string; n: number }>('entries');
+      for (let i = 0; i < 500; i++) await entries.upsert({ id: `e${i}`, n: i });
+      await entries.upsert({ id: 'e7', n: 7000 });
+      const again = await entries.get('e7');
+      const page = await entries.find({ n: { $gte: 490 } }, { sort: { n: 1 }, limit: 20 });
+      await entries.upsert({ id: 'e8', n: 8000 });
+      return { again, count: await entries.count(), ids: page.items.map((d) => d.id) };
+    });
+    expect(found.again).toEqual({ id: 'e7', n: 7000 });
+    expect(found.count).toBe(500);
+    expect(found.ids.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `e${490 + i}`));
+    expect(await store.collection('entries').get('e8')).toEqual({ id: 'e8', n: 8000 });
+    expect(await store.collection('entries').count()).toBe(500);
+  });
+
+  it('an upsert breaking a unique index fails at the call, inside a transaction too', async () => {
+    await store.ensureIndexes('people', [{ fields: ['email'], unique: true }]);
+    await store.collection('people').insert({ id: 'a', email: 'a@example.com' });
+    const caught = await store
+      .transaction(async (session) => {
+        try {
+          await session.collection('people').upsert({ id: 'b', email: 'a@example.com' });
+        } catch (error) {
+          return error;
+        }
+        return null;
+      })
+      .catch((error: unknown) => error);
+    expect((caught as Error).name).toBe('DuplicateKeyError');
+    expect(await store.collection('people').get('b')).toBeNull();
+  });
+
   it('refuses store-level writes from inside a transaction callback instead of deadlocking', async () => {
     await expect(
       store.transaction(async () => {

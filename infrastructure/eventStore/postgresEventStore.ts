@@ -21,7 +21,7 @@ import {
   WrongExpectedRevisionError,
 } from '../../application/ports/eventStore.ts';
 import { migrate } from '../postgres/migrations.ts';
-import { openPool, sqlState } from '../postgres/pool.ts';
+import { openPool, SQLSTATE, sqlState } from '../postgres/pool.ts';
 import { CONFLICT_SQLSTATE, EVENT_STORE_MIGRATIONS } from './postgresEventSchema.ts';
 
 export interface PostgresEventStoreOptions {
@@ -50,6 +50,8 @@ const MAX_GROUPS_IN_FLIGHT = 2;
 /** One caller's append waiting for its group commit. */
 interface QueuedAppend {
   writes: readonly StreamWrite[];
+  /** Queued again after a deadlock with another group (once). */
+  retried?: boolean;
   resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
 }
@@ -248,6 +250,11 @@ export class PostgresEventStore implements EventStore {
     group.forEach((append, i) => {
       const own = byAppend.get(i + 1) ?? [];
       const failed = own.find((row) => row.error_code !== null);
+      if (failed?.error_code === SQLSTATE.deadlockDetected && !append.retried) {
+        // Two groups locked streams in opposite orders; PostgreSQL undid this append's part: queue it again.
+        this.#queued.push({ ...append, retried: true });
+        return;
+      }
       if (!failed) {
         append.resolve(own.map(toResult));
         if (append.writes.some((w) => w.events.length > 0)) wrote = true;

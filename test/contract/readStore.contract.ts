@@ -7,6 +7,7 @@ import {
   InvalidCursorError,
   type ReadStore,
 } from '../../application/ports/readStore.ts';
+import { upsertAll } from '../../application/ports/upsertAll.ts';
 
 export interface OpenedReadStore {
   store: ReadStore;
@@ -55,6 +56,28 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
         await users.upsert({ id: 'u1', name: 'Ada', age: 36 });
         await users.upsert({ id: 'u1', name: 'Ada L.' });
         expect(await users.get('u1')).toEqual({ id: 'u1', name: 'Ada L.' });
+      });
+
+      it('upsertAll (upsertMany where the engine has it) writes every document in order, a later one replacing an earlier', async () => {
+        const name = uniqueName('entries');
+        const docs = Array.from({ length: 250 }, (_, i) => ({
+          id: `e${i}`,
+          n: i,
+          nested: { even: i % 2 === 0 },
+        }));
+        await store.collection(name).upsert({ id: 'e0', n: -1, stale: true });
+        // Across the engine's batches (SQLite: a hundred rows per statement), and inside a transaction.
+        await store.transaction((session) =>
+          upsertAll(session.collection(name), [...docs, { id: 'e5', n: 'last' }, { id: 'e150', n: 'again' }]),
+        );
+        const entries = store.collection(name);
+        expect(await entries.count()).toBe(250);
+        expect(await entries.get('e0')).toEqual({ id: 'e0', n: 0, nested: { even: true } });
+        expect(await entries.get('e5')).toEqual({ id: 'e5', n: 'last' });
+        expect(await entries.get('e150')).toEqual({ id: 'e150', n: 'again' });
+        expect(await entries.get('e249')).toEqual({ id: 'e249', n: 249, nested: { even: false } });
+        await upsertAll(entries, []);
+        expect(await entries.count()).toBe(250);
       });
 
       it('patch applies $set (dotted too), $inc and $unset and says whether a document was there', async () => {

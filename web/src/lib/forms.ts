@@ -7,7 +7,11 @@ import { problemMessage } from './problem-message';
  * Puts a failed submit where a person looks: each field the API named (problem+json `errors[].field`)
  * under that field, everything else as the form's own error (`errors.root.server`, shown by <FormError>).
  */
-export function applyProblem<T extends FieldValues>(form: UseFormReturn<T>, error: unknown, t: TFunction) {
+export function applyProblem<T extends FieldValues, C, O>(
+  form: UseFormReturn<T, C, O>,
+  error: unknown,
+  t: TFunction,
+) {
   const fields = Object.keys(form.getValues());
   let placed = false;
   if (error instanceof ApiError) {

@@ -1,23 +1,14 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useEffect, useMemo } from 'react';
+import { useMemo } from 'react';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { toast } from 'sonner';
 import { z } from 'zod';
 import type { Permission, User } from '@/api/types';
-import { FormError } from '@/components/form-error';
-import { Button } from '@/components/ui/button';
+import { FormDialog } from '@/components/form-dialog';
+import { ChecklistField } from '@/components/form-fields';
 import { Checkbox } from '@/components/ui/checkbox';
 import {
-  Dialog,
-  DialogContent,
-  DialogDescription,
-  DialogFooter,
-  DialogHeader,
-  DialogTitle,
-} from '@/components/ui/dialog';
-import {
-  Form,
   FormControl,
   FormDescription,
   FormField,
@@ -29,7 +20,6 @@ import { Input } from '@/components/ui/input';
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select';
 import { isGlobalAdmin, useMe } from '@/features/auth/queries';
 import { useSwitchableProjects } from '@/features/projects/queries';
-import { applyProblem } from '@/lib/forms';
 import { nameSchema, passwordSchema } from '@/lib/validation';
 import { useCreateUser, useUpdateUser } from './queries';
 import { mayChangeAccessOf, mayGrant } from './rules';
@@ -79,204 +69,159 @@ export function UserFormDialog({
     projectIds: [],
   };
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: initial });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reset to the user being edited each time the dialog opens.
-  useEffect(() => {
-    if (open) form.reset(initial);
-  }, [open, user?.id]);
 
-  const onSubmit = form.handleSubmit(async (values) => {
-    try {
-      if (editing) {
-        const body: Parameters<typeof update.mutateAsync>[0] = {};
-        if (values.name !== user.name) body.name = values.name;
-        if (values.email !== user.email) body.email = values.email;
-        if (accessEditable && user.role !== 'root') {
-          if (values.permissions.slice().sort().join() !== user.permissions.slice().sort().join())
-            body.permissions = values.permissions;
-          if (admin && values.role !== user.role) body.role = values.role;
-        }
-        await update.mutateAsync(body);
-        toast.success(t('users.form.updated', { name: values.name }));
-      } else {
-        await create.mutateAsync(values);
-        toast.success(t('users.form.created', { name: values.name }));
+  const onSubmit = async (values: Values) => {
+    if (editing) {
+      const body: Parameters<typeof update.mutateAsync>[0] = {};
+      if (values.name !== user.name) body.name = values.name;
+      if (values.email !== user.email) body.email = values.email;
+      if (accessEditable && user.role !== 'root') {
+        if (values.permissions.slice().sort().join() !== user.permissions.slice().sort().join())
+          body.permissions = values.permissions;
+        if (admin && values.role !== user.role) body.role = values.role;
       }
-      onOpenChange(false);
-    } catch (error) {
-      applyProblem(form, error, t);
+      await update.mutateAsync(body);
+      toast.success(t('users.form.updated', { name: values.name }));
+    } else {
+      await create.mutateAsync(values);
+      toast.success(t('users.form.created', { name: values.name }));
     }
-  });
+  };
 
   const role = form.watch('role');
   return (
-    <Dialog open={open} onOpenChange={onOpenChange}>
-      <DialogContent closeLabel={t('common.close')} className="sm:max-w-lg">
-        <DialogHeader>
-          <DialogTitle>
-            {editing ? t('users.form.editTitle', { name: user.name }) : t('users.form.createTitle')}
-          </DialogTitle>
-          <DialogDescription>
-            {editing ? t('users.form.editHint') : t('users.form.createHint')}
-          </DialogDescription>
-        </DialogHeader>
-        <Form {...form}>
-          <form onSubmit={onSubmit} noValidate className="grid gap-4">
-            <FormError form={form} />
-            <div className="grid gap-4 sm:grid-cols-2">
-              <FormField
-                control={form.control}
-                name="name"
-                render={({ field }) => (
-                  <FormItem>
-                    <FormLabel>{t('users.fields.name')}</FormLabel>
-                    <FormControl>
-                      <Input {...field} autoFocus />
-                    </FormControl>
-                    <FormMessage />
-                  </FormItem>
-                )}
-              />
-              <FormField
-                control={form.control}
-                name="email"
-                render={({ field }) => (
-                  <FormItem>
-                    <FormLabel>{t('users.fields.email')}</FormLabel>
-                    <FormControl>
-                      <Input {...field} type="email" autoComplete="off" />
-                    </FormControl>
-                    <FormMessage />
-                  </FormItem>
-                )}
-              />
-            </div>
-            {!editing && (
-              <FormField
-                control={form.control}
-                name="password"
-                render={({ field }) => (
-                  <FormItem>
-                    <FormLabel>{t('users.fields.password')}</FormLabel>
-                    <FormControl>
-                      <Input {...field} type="password" autoComplete="new-password" />
-                    </FormControl>
-                    <FormDescription>{t('validation.passwordRule')}</FormDescription>
-                    <FormMessage />
-                  </FormItem>
-                )}
-              />
-            )}
-            {admin && user?.role !== 'root' && accessEditable && (
-              <FormField
-                control={form.control}
-                name="role"
-                render={({ field }) => (
-                  <FormItem>
-                    <FormLabel>{t('users.fields.role')}</FormLabel>
-                    <Select value={field.value} onValueChange={field.onChange}>
-                      <FormControl>
-                        <SelectTrigger>
-                          <SelectValue />
-                        </SelectTrigger>
-                      </FormControl>
-                      <SelectContent>
-                        <SelectItem value="user">{t('users.roles.user')}</SelectItem>
-                        <SelectItem value="admin">{t('users.roles.admin')}</SelectItem>
-                      </SelectContent>
-                    </Select>
-                    <FormDescription>{t('users.fields.roleHint')}</FormDescription>
-                    <FormMessage />
-                  </FormItem>
-                )}
-              />
-            )}
-            {role === 'user' && user?.role !== 'root' && (
-              <FormField
-                control={form.control}
-                name="permissions"
-                render={({ field }) => (
-                  <FormItem>
-                    <FormLabel>{t('users.fields.permissions')}</FormLabel>
-                    <div className="grid gap-2 rounded-md border p-3">
-                      {PERMISSIONS.map((p) => {
-                        const allowed = accessEditable && mayGrant(me, p);
-                        return (
-                          // biome-ignore lint/a11y/noLabelWithoutControl: the Radix checkbox inside is the control.
-                          <label key={p} className="flex items-start gap-2 text-sm">
-                            <Checkbox
-                              className="mt-0.5"
-                              checked={field.value.includes(p)}
-                              disabled={!allowed}
-                              onCheckedChange={(on) =>
-                                field.onChange(on ? [...field.value, p] : field.value.filter((x) => x !== p))
-                              }
-                            />
-                            <span className="grid gap-0.5">
-                              <span className={allowed ? '' : 'text-muted-foreground'}>
-                                {t(`users.permissions.${p}`)}
-                              </span>
-                              <span className="text-xs text-muted-foreground">
-                                {!accessEditable
-                                  ? t('users.why.ownAccess')
-                                  : allowed
-                                    ? t(`users.permissionHints.${p}`)
-                                    : t('users.why.permissionNotHeld')}
-                              </span>
-                            </span>
-                          </label>
-                        );
-                      })}
-                    </div>
-                    <FormMessage />
-                  </FormItem>
-                )}
-              />
-            )}
-            {!editing && role === 'user' && (
-              <FormField
-                control={form.control}
-                name="projectIds"
-                render={({ field }) => (
-                  <FormItem>
-                    <FormLabel>{t('users.fields.projects')}</FormLabel>
-                    <div className="max-h-36 overflow-y-auto rounded-md border p-2">
-                      {reachable.length === 0 && (
-                        <p className="p-1 text-sm text-muted-foreground">{t('users.fields.noProjects')}</p>
-                      )}
-                      {reachable.map((p) => (
-                        // biome-ignore lint/a11y/noLabelWithoutControl: the Radix checkbox inside is the control.
-                        <label
-                          key={p.id}
-                          className="flex items-center gap-2 rounded px-1 py-1 text-sm hover:bg-accent"
-                        >
-                          <Checkbox
-                            checked={field.value.includes(p.id)}
-                            onCheckedChange={(on) =>
-                              field.onChange(
-                                on ? [...field.value, p.id] : field.value.filter((x) => x !== p.id),
-                              )
-                            }
-                          />
-                          {p.name}
-                        </label>
-                      ))}
-                    </div>
-                    <FormMessage />
-                  </FormItem>
-                )}
-              />
-            )}
-            <DialogFooter>
-              <Button type="button" variant="outline" onClick={() => onOpenChange(false)}>
-                {t('common.cancel')}
-              </Button>
-              <Button type="submit" disabled={form.formState.isSubmitting}>
-                {editing ? t('common.save') : t('users.form.create')}
-              </Button>
-            </DialogFooter>
-          </form>
-        </Form>
-      </DialogContent>
-    </Dialog>
+    <FormDialog
+      open={open}
+      onOpenChange={onOpenChange}
+      form={form}
+      initialValues={initial}
+      resetKey={user?.id}
+      title={editing ? t('users.form.editTitle', { name: user.name }) : t('users.form.createTitle')}
+      description={editing ? t('users.form.editHint') : t('users.form.createHint')}
+      submitLabel={editing ? t('common.save') : t('users.form.create')}
+      className="sm:max-w-lg"
+      onSubmit={onSubmit}
+    >
+      <div className="grid gap-4 sm:grid-cols-2">
+        <FormField
+          control={form.control}
+          name="name"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>{t('users.fields.name')}</FormLabel>
+              <FormControl>
+                <Input {...field} autoFocus />
+              </FormControl>
+              <FormMessage />
+            </FormItem>
+          )}
+        />
+        <FormField
+          control={form.control}
+          name="email"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>{t('users.fields.email')}</FormLabel>
+              <FormControl>
+                <Input {...field} type="email" autoComplete="off" />
+              </FormControl>
+              <FormMessage />
+            </FormItem>
+          )}
+        />
+      </div>
+      {!editing && (
+        <FormField
+          control={form.control}
+          name="password"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>{t('users.fields.password')}</FormLabel>
+              <FormControl>
+                <Input {...field} type="password" autoComplete="new-password" />
+              </FormControl>
+              <FormDescription>{t('validation.passwordRule')}</FormDescription>
+              <FormMessage />
+            </FormItem>
+          )}
+        />
+      )}
+      {admin && user?.role !== 'root' && accessEditable && (
+        <FormField
+          control={form.control}
+          name="role"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>{t('users.fields.role')}</FormLabel>
+              <Select value={field.value} onValueChange={field.onChange}>
+                <FormControl>
+                  <SelectTrigger>
+                    <SelectValue />
+                  </SelectTrigger>
+                </FormControl>
+                <SelectContent>
+                  <SelectItem value="user">{t('users.roles.user')}</SelectItem>
+                  <SelectItem value="admin">{t('users.roles.admin')}</SelectItem>
+                </SelectContent>
+              </Select>
+              <FormDescription>{t('users.fields.roleHint')}</FormDescription>
+              <FormMessage />
+            </FormItem>
+          )}
+        />
+      )}
+      {role === 'user' && user?.role !== 'root' && (
+        <FormField
+          control={form.control}
+          name="permissions"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>{t('users.fields.permissions')}</FormLabel>
+              <div className="grid gap-2 rounded-md border p-3">
+                {PERMISSIONS.map((p) => {
+                  const allowed = accessEditable && mayGrant(me, p);
+                  return (
+                    // biome-ignore lint/a11y/noLabelWithoutControl: the Radix checkbox inside is the control.
+                    <label key={p} className="flex items-start gap-2 text-sm">
+                      <Checkbox
+                        className="mt-0.5"
+                        checked={field.value.includes(p)}
+                        disabled={!allowed}
+                        onCheckedChange={(on) =>
+                          field.onChange(on ? [...field.value, p] : field.value.filter((x) => x !== p))
+                        }
+                      />
+                      <span className="grid gap-0.5">
+                        <span className={allowed ? '' : 'text-muted-foreground'}>
+                          {t(`users.permissions.${p}`)}
+                        </span>
+                        <span className="text-xs text-muted-foreground">
+                          {!accessEditable
+                            ? t('users.why.ownAccess')
+                            : allowed
+                              ? t(`users.permissionHints.${p}`)
+                              : t('users.why.permissionNotHeld')}
+                        </span>
+                      </span>
+                    </label>
+                  );
+                })}
+              </div>
+              <FormMessage />
+            </FormItem>
+          )}
+        />
+      )}
+      {!editing && role === 'user' && (
+        <ChecklistField
+          control={form.control}
+          name="projectIds"
+          label={t('users.fields.projects')}
+          options={reachable}
+          empty={t('users.fields.noProjects')}
+          className="max-h-36"
+        />
+      )}
+    </FormDialog>
   );
 }

@@ -1,32 +1,16 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { z } from 'zod';
-import { FormError } from '@/components/form-error';
-import { Button } from '@/components/ui/button';
-import {
-  Dialog,
-  DialogContent,
-  DialogDescription,
-  DialogFooter,
-  DialogHeader,
-  DialogTitle,
-} from '@/components/ui/dialog';
-import {
-  Form,
-  FormControl,
-  FormDescription,
-  FormField,
-  FormItem,
-  FormLabel,
-  FormMessage,
-} from '@/components/ui/form';
-import { Input } from '@/components/ui/input';
+import { FormDialog } from '@/components/form-dialog';
+import { NameSlugFields } from '@/components/form-fields';
+import { FormControl, FormDescription, FormField, FormItem, FormLabel } from '@/components/ui/form';
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select';
-import { applyProblem } from '@/lib/forms';
-import { nameSchema, PROJECT_SLUG_PATTERN, slugify } from '@/lib/validation';
+import { nameSchema, PROJECT_SLUG_PATTERN } from '@/lib/validation';
 import { type Language, useCreateWorker, type Worker } from './queries';
+
+const EMPTY = { name: '', slug: '', language: 'typescript' as Language };
 
 /** New worker: the slug follows the name until edited; TypeScript unless the person picks JavaScript. */
 export function CreateWorkerDialog({
@@ -42,7 +26,6 @@ export function CreateWorkerDialog({
 }) {
   const { t } = useTranslation();
   const create = useCreateWorker(projectId);
-  const slugTouched = useRef(false);
   const schema = useMemo(
     () =>
       z.object({
@@ -53,111 +36,46 @@ export function CreateWorkerDialog({
     [t],
   );
   type Values = z.infer<typeof schema>;
-  const form = useForm<Values>({
-    resolver: zodResolver(schema),
-    defaultValues: { name: '', slug: '', language: 'typescript' },
-  });
-
-  useEffect(() => {
-    if (open) {
-      form.reset({ name: '', slug: '', language: 'typescript' });
-      slugTouched.current = false;
-    }
-  }, [open, form]);
-
-  const onSubmit = form.handleSubmit(async (values) => {
-    try {
-      const worker = await create.mutateAsync(values);
-      onOpenChange(false);
-      onCreated(worker);
-    } catch (error) {
-      applyProblem(form, error, t);
-    }
-  });
+  const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: EMPTY });
 
   return (
-    <Dialog open={open} onOpenChange={onOpenChange}>
-      <DialogContent closeLabel={t('common.close')}>
-        <DialogHeader>
-          <DialogTitle>{t('workers.create.title')}</DialogTitle>
-          <DialogDescription>{t('workers.create.description')}</DialogDescription>
-        </DialogHeader>
-        <Form {...form}>
-          <form onSubmit={onSubmit} noValidate className="grid gap-4">
-            <FormError form={form} />
-            <FormField
-              control={form.control}
-              name="name"
-              render={({ field }) => (
-                <FormItem>
-                  <FormLabel>{t('workers.fields.name')}</FormLabel>
-                  <FormControl>
-                    <Input
-                      {...field}
-                      autoFocus
-                      onChange={(e) => {
-                        field.onChange(e);
-                        if (!slugTouched.current) form.setValue('slug', slugify(e.target.value));
-                      }}
-                    />
-                  </FormControl>
-                  <FormMessage />
-                </FormItem>
-              )}
-            />
-            <FormField
-              control={form.control}
-              name="slug"
-              render={({ field }) => (
-                <FormItem>
-                  <FormLabel>{t('workers.fields.slug')}</FormLabel>
-                  <FormControl>
-                    <Input
-                      {...field}
-                      className="font-mono"
-                      onChange={(e) => {
-                        slugTouched.current = true;
-                        field.onChange(e);
-                      }}
-                    />
-                  </FormControl>
-                  <FormDescription>{t('workers.fields.slugHint')}</FormDescription>
-                  <FormMessage />
-                </FormItem>
-              )}
-            />
-            <FormField
-              control={form.control}
-              name="language"
-              render={({ field }) => (
-                <FormItem>
-                  <FormLabel>{t('workers.fields.language')}</FormLabel>
-                  <Select value={field.value} onValueChange={(v) => field.onChange(v as Language)}>
-                    <FormControl>
-                      <SelectTrigger className="w-full">
-                        <SelectValue />
-                      </SelectTrigger>
-                    </FormControl>
-                    <SelectContent>
-                      <SelectItem value="typescript">TypeScript</SelectItem>
-                      <SelectItem value="javascript">JavaScript</SelectItem>
-                    </SelectContent>
-                  </Select>
-                  <FormDescription>{t('workers.fields.languageHint')}</FormDescription>
-                </FormItem>
-              )}
-            />
-            <DialogFooter>
-              <Button type="button" variant="outline" onClick={() => onOpenChange(false)}>
-                {t('common.cancel')}
-              </Button>
-              <Button type="submit" disabled={form.formState.isSubmitting}>
-                {t('workers.create.submit')}
-              </Button>
-            </DialogFooter>
-          </form>
-        </Form>
-      </DialogContent>
-    </Dialog>
+    <FormDialog
+      open={open}
+      onOpenChange={onOpenChange}
+      form={form}
+      initialValues={EMPTY}
+      title={t('workers.create.title')}
+      description={t('workers.create.description')}
+      submitLabel={t('workers.create.submit')}
+      onSubmit={async (values) => onCreated(await create.mutateAsync(values))}
+    >
+      <NameSlugFields
+        form={form}
+        nameLabel={t('workers.fields.name')}
+        slugLabel={t('workers.fields.slug')}
+        slugHint={t('workers.fields.slugHint')}
+      />
+      <FormField
+        control={form.control}
+        name="language"
+        render={({ field }) => (
+          <FormItem>
+            <FormLabel>{t('workers.fields.language')}</FormLabel>
+            <Select value={field.value} onValueChange={(v) => field.onChange(v as Language)}>
+              <FormControl>
+                <SelectTrigger className="w-full">
+                  <SelectValue />
+                </SelectTrigger>
+              </FormControl>
+              <SelectContent>
+                <SelectItem value="typescript">TypeScript</SelectItem>
+                <SelectItem value="javascript">JavaScript</SelectItem>
+              </SelectContent>
+            </Select>
+            <FormDescription>{t('workers.fields.languageHint')}</FormDescription>
+          </FormItem>
+        )}
+      />
+    </FormDialog>
   );
 }

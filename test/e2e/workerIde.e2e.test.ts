@@ -176,12 +176,13 @@ async function walk(page: Page) {
   await page.keyboard.insertText('m3m.goals.increment(');
   await page.keyboard.press('Escape');
   await page.keyboard.type('"');
+  // The list waits for TypeScript's own answer too (same provider group): slow on a loaded two-core machine.
   const goalRow = suggestions.filter({ hasText: 'clicks' });
   await goalRow
     .first()
-    .waitFor({ timeout: 10_000 })
+    .waitFor({ timeout: 30_000 })
     .catch(() => page.keyboard.press('Control+Space'));
-  await goalRow.first().waitFor();
+  await goalRow.first().waitFor({ timeout: 30_000 });
   await screenshot(page, 'worker-ide-goal-completion');
   await page.keyboard.press('Escape');
 

@@ -28,6 +28,12 @@ const LIMIT_OUTCOMES: ReadonlySet<InvocationOutcome> = new Set([
   'crashed',
 ]);
 const WINDOW_MS = 60_000;
+/**
+ * Invocations of one worker this close together count as one entry of the window, stamped with the latest: a
+ * burst keeps at most 600 entries a minute (each admission walked them all), and a bucket leaves the window when
+ * its last invocation does, so the budget is never under-counted.
+ */
+const BUCKET_MS = 100;
 
 export interface BreakerDoc extends Doc {
   workerId: string;
@@ -147,7 +153,11 @@ export class WorkerGuard {
   ): Promise<string | null> {
     const now = this.#clock.now();
     const entries = this.#window(worker.id, now.getTime());
-    entries.push({ at: now.getTime(), cpuMs });
+    const last = entries.at(-1);
+    if (last && now.getTime() - last.at < BUCKET_MS && now.getTime() >= last.at) {
+      last.at = now.getTime();
+      last.cpuMs += cpuMs;
+    } else entries.push({ at: now.getTime(), cpuMs });
     this.#spent.set(worker.id, entries);
     const breakers = this.#readStore.collection<BreakerDoc>(WORKER_BREAKERS);
     if (!LIMIT_OUTCOMES.has(outcome)) {
@@ -190,7 +200,10 @@ export class WorkerGuard {
   }
 
   #window(workerId: string, now: number): { at: number; cpuMs: number }[] {
-    const entries = (this.#spent.get(workerId) ?? []).filter((e) => e.at > now - WINDOW_MS);
+    const all = this.#spent.get(workerId) ?? [];
+    // Oldest first (appended as they end): only the head ever leaves.
+    const gone = all.findIndex((e) => e.at > now - WINDOW_MS);
+    const entries = gone === 0 ? all : gone < 0 ? [] : all.slice(gone);
     if (entries.length === 0) this.#spent.delete(workerId);
     else this.#spent.set(workerId, entries);
     return entries;

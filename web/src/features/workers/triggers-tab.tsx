@@ -13,7 +13,7 @@ import { CronPreview } from './cron-preview';
 import { useEventTypes, useUpdateWorker, type Worker } from './queries';
 
 const EVENT_TYPE = /^[A-Z][A-Za-z0-9]{0,63}$/;
-type Limits = { cpuMs: string; memoryMb: string; wallMs: string };
+type Limits = { cpuMs: string; memoryMb: string; wallMs: string; concurrency: string };
 
 /** The `curl` that calls the worker's HTTP trigger with the project's API key. */
 export function curlExample(url: string): string {
@@ -47,6 +47,7 @@ export function TriggersTab({
     cpuMs: limitText(worker.limits.cpuMs),
     memoryMb: limitText(worker.limits.memoryMb),
     wallMs: limitText(worker.limits.wallMs),
+    concurrency: limitText(worker.limits.concurrency),
   });
   const [error, setError] = useState<string | null>(null);
 
@@ -227,8 +228,8 @@ export function TriggersTab({
           <CardTitle>{t('workers.triggers.limitsTitle')}</CardTitle>
           <CardDescription>{t('workers.triggers.limitsHint')}</CardDescription>
         </CardHeader>
-        <CardContent className="grid gap-3 sm:grid-cols-3">
-          {(['cpuMs', 'wallMs', 'memoryMb'] as const).map((key) => (
+        <CardContent className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
+          {(['cpuMs', 'wallMs', 'memoryMb', 'concurrency'] as const).map((key) => (
             <div key={key} className="grid gap-1.5">
               <Label htmlFor={`limit-${key}`}>{t(`workers.triggers.limits.${key}`)}</Label>
               <Input
@@ -238,9 +239,16 @@ export function TriggersTab({
                 placeholder={String(worker.effectiveLimits[key])}
                 onChange={(e) => setLimits({ ...limits, [key]: e.target.value })}
                 disabled={!manage}
+                {...(key === 'concurrency' ? { 'aria-describedby': 'limit-concurrency-hint' } : {})}
               />
             </div>
           ))}
+          <p
+            id="limit-concurrency-hint"
+            className="text-xs text-muted-foreground sm:col-span-2 lg:col-span-4"
+          >
+            {t('workers.triggers.concurrencyHint')}
+          </p>
         </CardContent>
       </Card>
 

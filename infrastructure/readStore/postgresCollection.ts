@@ -47,6 +47,8 @@ export interface PostgresAccess {
   deferred?(collection: string, id: string): string | undefined;
   /** Inside a transaction: `get` found no document `id` (there was no row to lock). */
   readMissing?(collection: string, id: string): void;
+  /** Inside a transaction: the collection was read by a filter (rows not locked). */
+  readByFilter?(collection: string): void;
 }
 
 function serialize<T extends Doc>(doc: T): [string, string] {
@@ -82,6 +84,7 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
     const keys = sortKeys(options.sort);
     const limit = pageLimit(options.limit);
     const cursor = options.cursor ? decodeCursor(keys, options.cursor) : null;
+    access.readByFilter?.(name);
     return access.read(name, { items: [], nextCursor: null }, async (db): Promise<Page<T>> => {
       const params = new Params();
       const where = [whereSql(conditions, params), ...(cursor ? [keysetSql(keys, cursor, params)] : [])];
@@ -124,6 +127,7 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
 
     count: (filter = {}) => {
       const conditions = parseFilter(filter);
+      access.readByFilter?.(name);
       return access.read(name, 0, async (db) => {
         const params = new Params();
         const { rows } = await db.query(

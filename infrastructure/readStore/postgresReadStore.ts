@@ -128,6 +128,8 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     const { rows } = await db.query(
       prepared('SELECT to_regclass($1) IS NOT NULL AS found', [table(collection)]),
     );
+    // Seen once, known until a sign that it went (an undefined table, DDL here): no look per transaction.
+    if (rows[0].found === true) known.add(collection);
     return rows[0].found === true;
   };
 
@@ -214,6 +216,8 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     };
     /** `collection\0id` of the documents `get` found absent in this transaction. */
     const missing = new Set<string>();
+    /** Collections this transaction read otherwise than by id (`find`, `count`…): their rows are not locked. */
+    const queried = new Set<string>();
     // An error inside a transaction aborts it, so a missing table is checked for instead of tried.
     const guarded: PostgresAccess['read'] = async (collection, absent, work) => {
       active();
@@ -235,9 +239,9 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       // most of a replay's time on PostgreSQL; kept and written together they are one per page.
       deferUpsert: async (collection, id, doc) => {
         active();
-        // Read as missing: a claim (read, then write if absent) must insert now, so that a rival claim waits
-        // on the row from here on and sees it; deferred, both could read "absent" and both write.
-        if (missing.has(`${collection}\0${id}`)) return false;
+        // Written at once, as before, where the transaction decides on what it read without a row lock: a
+        // document read as absent (a claim: another claimant had no row to wait on), or a collection it queried.
+        if (missing.has(`${collection}\0${id}`) || queried.has(collection)) return false;
         await ensureTable(client, collection, created);
         if (await hasUniqueIndex(client, collection)) return false;
         let docs = deferred.get(collection);
@@ -251,6 +255,9 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       deferred: (collection, id) => deferred.get(collection)?.get(id),
       readMissing: (collection, id) => {
         missing.add(`${collection}\0${id}`);
+      },
+      readByFilter: (collection) => {
+        queried.add(collection);
       },
     };
   };

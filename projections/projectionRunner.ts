@@ -13,6 +13,7 @@ import {
 import type { EventStore, RecordedEvent } from '../application/ports/eventStore.ts';
 import {
   type Doc,
+  DuplicateKeyError,
   type ReadStore,
   type ReadStoreSession,
   TransactionLimitError,
@@ -525,13 +526,22 @@ export class ProjectionRunner {
   async #acquireLease(projection: Projection): Promise<string> {
     const owner = randomUUID();
     for (let waited = false; ; waited = true) {
-      const taken = await this.#options.readStore.transaction(async (session) => {
-        const leases = session.collection<Lease>(LEASES);
-        const current = await leases.get(projection.name);
-        if (current && current.owner !== owner && current.expiresAt > Date.now()) return false;
-        await leases.upsert({ id: projection.name, owner, expiresAt: Date.now() + LEASE_MS });
-        return true;
-      });
+      const taken = await this.#options.readStore
+        .transaction(async (session) => {
+          const leases = session.collection<Lease>(LEASES);
+          const current = await leases.get(projection.name);
+          if (current && current.owner !== owner && current.expiresAt > Date.now()) return false;
+          const lease = { id: projection.name, owner, expiresAt: Date.now() + LEASE_MS };
+          // No lease to lock (PostgreSQL locks rows, not their absence): of two processes that found none, the
+          // second one's insert fails instead of overwriting the first one's lease.
+          if (current) await leases.upsert(lease);
+          else await leases.insert(lease);
+          return true;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof DuplicateKeyError) return false;
+          throw error;
+        });
       if (taken) return owner;
       if (!waited)
         this.#options.logger.info(

@@ -46,9 +46,10 @@ function redactUrl(url: string): string {
   const queryAt = url.indexOf('?');
   if (queryAt < 0) return url;
   const params = new URLSearchParams(url.slice(queryAt + 1));
-  for (const name of new Set(params.keys())) {
-    if (isSensitiveName(name)) params.set(name, REDACTED);
-  }
+  const sensitive = [...new Set(params.keys())].filter(isSensitiveName);
+  // Re-encoded only when something is blanked: otherwise the URL stays exactly as it was called.
+  if (sensitive.length === 0) return url;
+  for (const name of sensitive) params.set(name, REDACTED);
   return `${url.slice(0, queryAt)}?${params.toString()}`;
 }
 

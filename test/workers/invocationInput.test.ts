@@ -26,6 +26,15 @@ describe('the input an invocation record keeps', () => {
     expect(marker).toBe(`${INPUT_MAX_BYTES * 2 + 11} bytes in all]`);
   });
 
+  it('leaves an HTTP URL without credentials as it was called', () => {
+    const url = 'http://h/run/p/w?q=a%20b&page=2';
+    const stored = storedInput(
+      { url, query: { q: 'a b', page: '2' }, headers: {} },
+      { http: true, secrets: [] },
+    );
+    expect(JSON.parse(stored.input ?? '').url).toBe(url);
+  });
+
   it("replaces the project's secret values anywhere, longest first", () => {
     const stored = storedInput(
       { note: 'key is abc-123-xyz', abc: ['abc'] },

@@ -6,7 +6,7 @@ import { QueryError } from '@/components/query-error';
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/skeleton';
 import { useFormat } from '@/lib/format';
-import { ErrorBlock, InputBlock, JsonBlock, LogLines, OutcomeBadge } from './invocation-parts';
+import { ErrorBlock, InputBlock, indented, JsonBlock, LogLines, OutcomeBadge } from './invocation-parts';
 import { useInvocation, useVersion, useWorker } from './queries';
 
 const route = getRouteApi('/app/projects/$projectId/workers/$workerId/invocations/$invocationId');
@@ -73,7 +73,8 @@ export function InvocationPage() {
         actions={<OutcomeBadge outcome={r.outcome} />}
       />
       <div className="grid gap-4 lg:grid-cols-[280px_minmax(0,1fr)]">
-        <Card>
+        {/* As tall as its facts: stretched beside a long input it was mostly blank. */}
+        <Card className="self-start">
           <CardContent>
             <dl className="grid gap-2 text-sm" data-testid="invocation-facts">
               {facts.map(([label, value]) => (
@@ -106,7 +107,10 @@ export function InvocationPage() {
               {r.error ? (
                 <ErrorBlock error={r.error} />
               ) : (
-                <JsonBlock value={r.resultPreview ?? undefined} testId="invocation-output" />
+                <JsonBlock
+                  value={r.resultPreview === null ? undefined : indented(r.resultPreview)}
+                  testId="invocation-output"
+                />
               )}
               {position && sourceLines.length > 0 && (
                 <div className="grid gap-1" data-testid="error-source">

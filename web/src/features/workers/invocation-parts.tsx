@@ -65,8 +65,11 @@ export function ErrorBlock({ error }: { error: { name: string; message: string; 
   );
 }
 
+/** What the server writes in place of a credential or secret (docs/adr/0028). */
+const REDACTED = '[redacted]';
+
 /** JSON text indented when it parses (a cut one does not: then it shows as stored, marker at its end). */
-function indented(json: string): string {
+export function indented(json: string): string {
   try {
     return JSON.stringify(JSON.parse(json), null, 2);
   } catch {
@@ -74,7 +77,9 @@ function indented(json: string): string {
   }
 }
 
-/** The run's input as the record keeps it (credentials and secrets redacted, cut at 16 KiB), or why there is none. */
+/**
+ * The run's input as the record keeps it, or why there is none; a note says so when parts were redacted or cut.
+ */
 export function InputBlock({ input, truncated }: { input: string | null | undefined; truncated: boolean }) {
   const { t } = useTranslation();
   if (input === null || input === undefined) {
@@ -90,9 +95,11 @@ export function InputBlock({ input, truncated }: { input: string | null | undefi
   return (
     <div className="grid gap-2">
       <JsonBlock value={indented(input)} testId="invocation-input" />
-      <p className="text-xs text-muted-foreground">
-        {truncated ? t('workers.invocation.inputTruncated') : t('workers.invocation.inputRedacted')}
-      </p>
+      {(truncated || input.includes(REDACTED)) && (
+        <p className="text-xs text-muted-foreground">
+          {truncated ? t('workers.invocation.inputTruncated') : t('workers.invocation.inputRedacted')}
+        </p>
+      )}
     </div>
   );
 }

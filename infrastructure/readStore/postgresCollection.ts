@@ -37,19 +37,10 @@ export interface PostgresAccess {
    * writer) and MongoDB (write conflicts): two processes claiming the same lease or delivery never both win.
    */
   locking?: boolean;
-  /**
-   * Inside a transaction: keeps an upsert to be written with the others of its collection in one statement,
-   * before anything else reads or changes the collection and before the commit. False: write it now (the table
-   * has a unique index besides the id, whose violation must be reported at the call).
-   */
-  deferUpsert?(collection: string, id: string, doc: string): Promise<boolean>;
-  /** A document upserted in this transaction and not written yet (its JSON without the id), else undefined. */
-  deferred?(collection: string, id: string): string | undefined;
-  /** Inside a transaction: `get` found no document `id` (there was no row to lock). */
-  readMissing?(collection: string, id: string): void;
-  /** Inside a transaction: the collection was read by a filter (rows not locked). */
-  readByFilter?(collection: string): void;
 }
+
+/** Documents per statement of `upsertMany`. */
+const UPSERT_ROWS = 1000;
 
 function serialize<T extends Doc>(doc: T): [string, string] {
   assertDoc(doc);
@@ -84,7 +75,6 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
     const keys = sortKeys(options.sort);
     const limit = pageLimit(options.limit);
     const cursor = options.cursor ? decodeCursor(keys, options.cursor) : null;
-    access.readByFilter?.(name);
     return access.read(name, { items: [], nextCursor: null }, async (db): Promise<Page<T>> => {
       const params = new Params();
       const where = [whereSql(conditions, params), ...(cursor ? [keysetSql(keys, cursor, params)] : [])];
@@ -109,15 +99,12 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
 
   return {
     get: async (id) => {
-      const held = access.deferred?.(name, id);
-      if (held !== undefined) return toDoc<T>({ id, doc: JSON.parse(held) });
       const found = await access.read(name, null, async (db) => {
         const { rows } = await db.query(
           prepared(`SELECT id, doc FROM ${t} WHERE id = $1${access.locking ? ' FOR UPDATE' : ''}`, [id]),
         );
         return rows[0] ? toDoc<T>(rows[0]) : null;
       });
-      if (!found) access.readMissing?.(name, id);
       return found;
     },
 
@@ -127,7 +114,6 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
 
     count: (filter = {}) => {
       const conditions = parseFilter(filter);
-      access.readByFilter?.(name);
       return access.read(name, 0, async (db) => {
         const params = new Params();
         const { rows } = await db.query(
@@ -145,7 +131,6 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
 
     upsert: async (doc) => {
       const values = serialize(doc);
-      if (await access.deferUpsert?.(name, values[0], values[1])) return;
       await write((db) =>
         db.query(
           prepared(
@@ -154,6 +139,31 @@ export function postgresCollection<T extends Doc>(name: string, access: Postgres
           ),
         ),
       );
+    },
+
+    // One statement per chunk: a projection step's upserts (an audit entry per event) were one each, most of a
+    // replay's time on PostgreSQL. A statement cannot touch one row twice, so a later document of an id stands
+    // for the earlier ones, as it would replace them.
+    upsertMany: async (docs) => {
+      const last = new Map<string, string>();
+      for (const doc of docs) {
+        const [id, json] = serialize(doc);
+        last.delete(id);
+        last.set(id, json);
+      }
+      const rows = [...last];
+      await write(async (db) => {
+        for (let at = 0; at < rows.length; at += UPSERT_ROWS) {
+          const chunk = rows.slice(at, at + UPSERT_ROWS);
+          await db.query(
+            prepared(
+              `INSERT INTO ${t} (id, doc) SELECT id, doc::jsonb FROM unnest($1::text[], $2::text[]) AS u(id, doc)
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
+              [chunk.map(([id]) => id), chunk.map(([, json]) => json)],
+            ),
+          );
+        }
+      });
     },
 
     patch: async (id, update, options = {}) => {

@@ -165,65 +165,19 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     },
   };
 
-  /** Whether a collection's table has a unique index besides the id: its upserts are not deferred. */
-  const uniqueIndexed = new Map<string, boolean>();
-  const hasUniqueIndex = async (db: Queryable, collection: string) => {
-    let found = uniqueIndexed.get(collection);
-    if (found === undefined) {
-      const { rows } = await db.query({
-        name: 'm3m_rs_unique_indexed',
-        text: `SELECT EXISTS (SELECT 1 FROM pg_index
-                 WHERE indrelid = to_regclass($1) AND indisunique AND NOT indisprimary) AS found`,
-        values: [table(collection)],
-      });
-      found = rows[0].found === true;
-      uniqueIndexed.set(collection, found);
-    }
-    return found;
-  };
-
-  /** Upserts kept by a transaction, per collection: id → document JSON (the last one of an id wins). */
-  type Deferred = Map<string, Map<string, string>>;
-
-  /** Writes a collection's deferred upserts in one statement, in id order (two transactions lock rows alike). */
-  const writeDeferred = async (db: Queryable, deferred: Deferred, collection: string) => {
-    const docs = deferred.get(collection);
-    if (!docs) return;
-    deferred.delete(collection);
-    const ids = [...docs.keys()].sort();
-    try {
-      await db.query(
-        prepared(
-          `INSERT INTO ${table(collection)} (id, doc)
-             SELECT id, doc::jsonb FROM unnest($1::text[], $2::text[]) AS u(id, doc)
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
-          [ids, ids.map((id) => docs.get(id)!)],
-        ),
-      );
-    } catch (error) {
-      throw asDuplicateKey(error, collection);
-    }
-  };
-
   const inTransaction = (
     client: pg.PoolClient,
     isActive: () => boolean,
     created: Set<string>,
-    deferred: Deferred,
   ): PostgresAccess => {
     const active = () => {
       if (!isActive()) throw new Error('This transaction is over');
     };
-    /** `collection\0id` of the documents `get` found absent in this transaction. */
-    const missing = new Set<string>();
-    /** Collections this transaction read otherwise than by id (`find`, `count`…): their rows are not locked. */
-    const queried = new Set<string>();
     // An error inside a transaction aborts it, so a missing table is checked for instead of tried.
-    const guarded: PostgresAccess['read'] = async (collection, absent, work) => {
+    const guarded: PostgresAccess['read'] = async (collection, missing, work) => {
       active();
-      await writeDeferred(client, deferred, collection);
       const exists = created.has(collection) || (await tableExists(client, collection));
-      return exists ? work(client) : absent;
+      return exists ? work(client) : missing;
     };
     return {
       locking: true,
@@ -232,32 +186,7 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       write: async (collection, work) => {
         active();
         await ensureTable(client, collection, created);
-        await writeDeferred(client, deferred, collection);
         return work(client);
-      },
-      // A projection step upserts document after document (an audit entry per event): one statement each was
-      // most of a replay's time on PostgreSQL; kept and written together they are one per page.
-      deferUpsert: async (collection, id, doc) => {
-        active();
-        // Written at once, as before, where the transaction decides on what it read without a row lock: a
-        // document read as absent (a claim: another claimant had no row to wait on), or a collection it queried.
-        if (missing.has(`${collection}\0${id}`) || queried.has(collection)) return false;
-        await ensureTable(client, collection, created);
-        if (await hasUniqueIndex(client, collection)) return false;
-        let docs = deferred.get(collection);
-        if (!docs) {
-          docs = new Map();
-          deferred.set(collection, docs);
-        }
-        docs.set(id, doc);
-        return true;
-      },
-      deferred: (collection, id) => deferred.get(collection)?.get(id),
-      readMissing: (collection, id) => {
-        missing.add(`${collection}\0${id}`);
-      },
-      readByFilter: (collection) => {
-        queried.add(collection);
       },
     };
   };
@@ -269,16 +198,12 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     try {
       await client.query('BEGIN');
       const created = new Set<string>();
-      const deferred: Deferred = new Map();
-      const access = inTransaction(client, () => active, created, deferred);
+      const access = inTransaction(client, () => active, created);
       const session: ReadStoreSession = {
         collection: <T extends Doc = Doc>(name: string) => postgresCollection<T>(name, access),
       };
       try {
         const result = await insideTransaction.run(true, () => work(session));
-        for (const collection of [...deferred.keys()].sort()) {
-          await writeDeferred(client, deferred, collection);
-        }
         await client.query('COMMIT');
         for (const name of created) known.add(name);
         return result;
@@ -339,7 +264,6 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     } finally {
       for (const collection of touched) {
         known.delete(collection);
-        uniqueIndexed.delete(collection);
       }
       client.release();
     }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadStore } from '../../application/ports/readStore.ts';
+import { upsertAll } from '../../application/ports/upsertAll.ts';
 import { openPostgresReadStore } from '../../infrastructure/readStore/postgresReadStore.ts';
 import { freshDatabase, type TestDatabase } from '../kit/postgres.ts';
 import { readStoreContract } from './readStore.contract.ts';
@@ -58,12 +59,14 @@ describe('PostgreSQL read store', () => {
     expect((await c.findOne({ digest: 'd7' }))?.id).toBe('k7');
   });
 
-  it("a transaction's upserts are written together, and every read of the collection sees them", async () => {
+  it('upsertAll in one statement per thousand documents: every read of the collection sees them', async () => {
     await store.ensureIndexes('entries', [{ fields: ['n'] }]);
     const found = await store.transaction(async (session) => {
       const entries = session.collection<{ id: string; n: number }>('entries');
-      for (let i = 0; i < 500; i++) await entries.upsert({ id: `e${i}`, n: i });
-      await entries.upsert({ id: 'e7', n: 7000 });
+      await upsertAll(entries, [
+        ...Array.from({ length: 1500 }, (_, i) => ({ id: `e${i % 500}`, n: i % 500 })),
+        { id: 'e7', n: 7000 },
+      ]);
       const again = await entries.get('e7');
       const page = await entries.find({ n: { $gte: 490 } }, { sort: { n: 1 }, limit: 20 });
       await entries.upsert({ id: 'e8', n: 8000 });

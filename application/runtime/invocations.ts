@@ -1,4 +1,4 @@
-import type { Page, ReadStore } from '../ports/readStore.ts';
+import type { Page, ReadStore, ReadStoreSession } from '../ports/readStore.ts';
 import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } from '../ports/workerSandbox.ts';
 import { WORKER_INVOCATIONS } from '../workers/readModel.ts';
 import { chargeLogs, sweepLogUsage } from './projectUsage.ts';
@@ -70,24 +70,78 @@ export function resultPreview(result: unknown): string | null {
  * Stores the record and adds it to its worker's daily statistics, in one transaction. With `logQuota` its log
  * lines count against the project's log quota; past it they are replaced by one line that says so (the record
  * itself is always kept). Returns the record as stored.
+ *
+ * The records stored in one event-loop turn share one transaction (a burst of event deliveries ends many
+ * invocations at once, and a transaction per record held the writer lock for each); should it fail, each is
+ * stored in a transaction of its own, so one bad record fails alone.
  */
-export async function storeInvocation(
+export function storeInvocation(
   readStore: ReadStore,
   record: InvocationRecord,
   logQuota?: number,
 ): Promise<InvocationRecord> {
-  return readStore.transaction(async (session) => {
-    const stored =
-      logQuota === undefined
-        ? record
-        : {
-            ...record,
-            logs: await chargeLogs(session, record.projectId, record.startedAt, record.logs, logQuota),
-          };
-    await session.collection<InvocationRecord>(WORKER_INVOCATIONS).insert(stored);
-    await recordDailyStats(session, stored);
-    return stored;
-  });
+  let group = groups.get(readStore);
+  if (!group) {
+    group = { pending: [], flushing: null };
+    groups.set(readStore, group);
+  }
+  const { promise, resolve, reject } = Promise.withResolvers<InvocationRecord>();
+  group.pending.push({ record, logQuota, resolve, reject });
+  if (!group.flushing) {
+    const current = group;
+    current.flushing = flushGroup(readStore, current).finally(() => {
+      current.flushing = null;
+    });
+  }
+  return promise;
+}
+
+interface PendingInvocation {
+  record: InvocationRecord;
+  logQuota: number | undefined;
+  resolve(stored: InvocationRecord): void;
+  reject(err: unknown): void;
+}
+
+const groups = new WeakMap<ReadStore, { pending: PendingInvocation[]; flushing: Promise<void> | null }>();
+const GROUP_MAX = 200;
+
+async function flushGroup(readStore: ReadStore, group: { pending: PendingInvocation[] }): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  while (group.pending.length > 0) {
+    const batch = group.pending.splice(0, GROUP_MAX);
+    try {
+      const stored = await readStore.transaction(async (session) => {
+        const out: InvocationRecord[] = [];
+        for (const item of batch) out.push(await storeIn(session, item.record, item.logQuota));
+        return out;
+      });
+      for (const [i, item] of batch.entries()) item.resolve(stored[i]!);
+    } catch {
+      for (const item of batch) {
+        await readStore
+          .transaction((session) => storeIn(session, item.record, item.logQuota))
+          .then(item.resolve, item.reject);
+      }
+    }
+  }
+}
+
+async function storeIn(
+  session: ReadStoreSession,
+  record: InvocationRecord,
+  logQuota: number | undefined,
+): Promise<InvocationRecord> {
+  const stored =
+    logQuota === undefined
+      ? record
+      : {
+          ...record,
+          logs: await chargeLogs(session, record.projectId, record.startedAt, record.logs, logQuota),
+        };
+  await session.collection<InvocationRecord>(WORKER_INVOCATIONS).insert(stored);
+  await recordDailyStats(session, stored);
+  return stored;
 }
 
 export interface InvocationQuery {

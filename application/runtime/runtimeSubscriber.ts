@@ -400,18 +400,27 @@ export class RuntimeSubscriber {
           ),
         ),
     );
-    if (!listened?.has(triggerPair(projectId, eventType))) return [];
-    const triggers = await findAll(readStore.collection<WorkerEventTriggerDoc>(WORKER_EVENT_TRIGGERS), {
-      eventType,
-      projectId,
-    });
-    if (triggers.length === 0) return [];
-    const workers = await findAll(readStore.collection<WorkerDoc>(WORKERS), {
-      id: { $in: [...new Set(triggers.map((t) => t.workerId))] },
-    });
-    return workers
-      .filter((w) => w.projectId === projectId && w.enabled && w.activeVersion !== null)
-      .sort((a, b) => a.id.localeCompare(b.id));
+    const pair = triggerPair(projectId, eventType);
+    if (!listened?.has(pair)) return [];
+    // The listeners of a (project, type) pair, from memory while the workers projection has not moved: a burst
+    // of one type costs no query per event.
+    const workers = await readModelMemo<WorkerDoc[]>(readStore, 'workers', 'eventListeners').get(
+      pair,
+      async () => {
+        const triggers = await findAll(readStore.collection<WorkerEventTriggerDoc>(WORKER_EVENT_TRIGGERS), {
+          eventType,
+          projectId,
+        });
+        if (triggers.length === 0) return [];
+        const docs = await findAll(readStore.collection<WorkerDoc>(WORKERS), {
+          id: { $in: [...new Set(triggers.map((t) => t.workerId))] },
+        });
+        return docs
+          .filter((w) => w.projectId === projectId && w.enabled && w.activeVersion !== null)
+          .sort((a, b) => a.id.localeCompare(b.id));
+      },
+    );
+    return workers ?? [];
   }
 
   // ── checkpoint ────────────────────────────────────────────────────────────────────────────────────────

@@ -364,7 +364,11 @@ describe('event triggers', () => {
       await small.waitFor(events[9]!.position);
       expect(small.status().delivered.deferred).toBeGreaterThan(0);
       expect(await small.backlog()).toBe(0);
-      const done = await deliveries({ workerId: busy.id });
+      // Outcomes are written a turn after their invocation, with the others of that turn.
+      const done = await until('every delivery recorded', async () => {
+        const list = await deliveries({ workerId: busy.id });
+        return list.every((d) => d.status === 'succeeded') && list;
+      });
       expect(done.map((d) => [d.status, d.attempts])).toEqual(Array(10).fill(['succeeded', 1]));
       expect(await invocations(busy.id)).toHaveLength(10);
     } finally {

@@ -123,9 +123,15 @@ describe('worker concurrency', () => {
     expect(runs).toHaveLength(24);
     expect(mostAtOnce(runs)).toBeGreaterThan(2);
     expect(mostAtOnce(runs)).toBeLessThanOrEqual(8);
-    const deliveries = await findAll(server.m3m.readStore.collection<DeliveryDoc>(WORKER_DELIVERIES), {
-      workerId: worker.id,
-    });
+    // Outcomes are written a turn after their invocation, with the others of that turn.
+    let deliveries: DeliveryDoc[] = [];
+    for (let i = 0; i < 200; i++) {
+      deliveries = await findAll(server.m3m.readStore.collection<DeliveryDoc>(WORKER_DELIVERIES), {
+        workerId: worker.id,
+      });
+      if (deliveries.every((d) => d.status === 'succeeded')) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     expect(deliveries.map((d) => [d.status, d.attempts])).toEqual(Array(24).fill(['succeeded', 1]));
   });
 

@@ -32,6 +32,11 @@ export interface Triggers {
   /** This process's lease: the owner of its claims, beside the other processes on the store. */
   lease: ProcessLease;
   start(): Promise<void>;
+  /**
+   * Stops taking event deliveries and cron ticks: running ones finish and are recorded, waiting ones go back to
+   * the durable queue. The lease stays (the webhook sender still claims with it) until `close()`. Once only.
+   */
+  stop(): Promise<void>;
 }
 
 /** The worker runtime of one m3m process, wired from configuration. */
@@ -155,6 +160,14 @@ export async function openWorkerRuntime(parts: {
     logger: logger.child({ component: 'scheduler' }),
     retentionDays: config.workers.logRetentionDays,
   });
+  let stopping: Promise<void> | null = null;
+  const stopTriggers = () => {
+    stopping ??= (async () => {
+      await scheduler.stop();
+      await subscriber.stop();
+    })();
+    return stopping;
+  };
   return {
     sandbox,
     workers,
@@ -168,12 +181,12 @@ export async function openWorkerRuntime(parts: {
         await subscriber.start();
         await scheduler.start();
       },
+      stop: stopTriggers,
     },
     async close() {
       clearInterval(sweeper);
       await sweeping;
-      await scheduler.stop();
-      await subscriber.stop();
+      await stopTriggers();
       await lease.stop();
       feed.complete();
       await sandbox.close();

@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { connectionDrainer } from '../../infrastructure/http/drain.ts';
+import { gracefulStop } from '../../infrastructure/http/gracefulStop.ts';
 import { buildServer } from '../../infrastructure/http/server.ts';
 import { logStartupUrls } from '../../infrastructure/http/startupLines.ts';
 import { rebuildReadModels } from '../../infrastructure/replay.ts';
@@ -41,10 +42,13 @@ export default class Serve extends Command {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: finishing the requests in flight');
-      const { forced } = await drainer.drain();
-      if (forced > 0) logger.warn({ connections: forced }, 'closed connections still busy after 10 s');
-      await app.close();
-      await m3m.close();
+      await gracefulStop({
+        drain: () => drainer.drain(),
+        stopTriggers: () => m3m.triggers.stop(),
+        closeServer: () => app.close(),
+        close: () => m3m.close(),
+        logger,
+      });
       process.exit(0);
     };
     process.once('SIGINT', () => void stop('SIGINT'));

@@ -18,6 +18,8 @@ describe('sign-in events', () => {
   afterAll(() => server.close());
 
   const audit = async (query: string) => {
+    // A sign-in answers once its event is stored, not projected (the audit log is not the login's read model).
+    await server.m3m.runner.waitFor(await server.headPosition());
     const r = await send(server, 'GET', `/api/v1/admin/audit?${query}`, { token: root });
     expect(r.status, r.text).toBe(200);
     return r.json.items as {

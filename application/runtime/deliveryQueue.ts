@@ -122,6 +122,29 @@ export interface DeliveryStats {
   delivered: { succeeded: number; failed: number; retried: number; skipped: number; deferred: number };
 }
 
+/** A delivery this process claimed as it recorded it: runs with the event in hand. */
+function claimedJob(
+  id: string,
+  worker: { id: string; projectId: string },
+  event: RecordedEvent,
+  attempts: number,
+  waiter: Waiter,
+): Job {
+  return {
+    id,
+    workerId: worker.id,
+    projectId: worker.projectId,
+    eventId: event.id,
+    ref: { streamId: event.streamId, revision: event.revision },
+    event,
+    attempts,
+    waiters: [waiter],
+    started: false,
+    lost: false,
+    unclaimed: null,
+  };
+}
+
 interface Job {
   id: string;
   workerId: string;
@@ -349,19 +372,7 @@ export class DeliveryQueue {
         continue;
       }
       waiter.outstanding++;
-      this.#enqueue({
-        id,
-        workerId: worker.id,
-        projectId: worker.projectId,
-        eventId: event.id,
-        ref: { streamId: event.streamId, revision: event.revision },
-        event,
-        attempts: 0,
-        waiters: [waiter],
-        started: false,
-        lost: false,
-        unclaimed: null,
-      });
+      this.#enqueue(claimedJob(id, worker, event, 0, waiter));
     }
     for (const workerId of refill) this.#refill(workerId);
   }
@@ -409,19 +420,7 @@ export class DeliveryQueue {
     }
     waiter.outstanding++;
     this.#lane(worker.id, worker);
-    this.#enqueue({
-      id,
-      workerId: worker.id,
-      projectId: worker.projectId,
-      eventId: event.id,
-      ref: { streamId: event.streamId, revision: event.revision },
-      event,
-      attempts,
-      waiters: [waiter],
-      started: false,
-      lost: false,
-      unclaimed: null,
-    });
+    this.#enqueue(claimedJob(id, worker, event, attempts, waiter));
   }
 
   /**

@@ -36,6 +36,26 @@ describe('problem+json on a form', () => {
     expect(result.current.formState.errors.root?.server).toBeUndefined();
   });
 
+  it('in Russian puts our words for the field’s rule under the field, the API’s words when it names no rule', async () => {
+    await act(() => i18n.changeLanguage('ru'));
+    const { result } = renderHook(() => useForm({ defaultValues: { name: '', slug: '' } }));
+    const error = new ApiError({
+      status: 409,
+      code: 'slug_taken',
+      title: 'Slug taken',
+      detail: 'The slug "shop" is already taken.',
+      errors: [
+        { field: 'body.slug', code: 'slug_taken', message: 'The slug "shop" is already taken.' },
+        { field: 'body.name', message: 'must NOT have fewer than 1 characters' },
+      ],
+    });
+    act(() => applyProblem(result.current, error, i18n.t));
+    expect(result.current.getFieldState('slug').error?.message).toBe(
+      'Такой слаг уже занят. Выберите другой.',
+    );
+    expect(result.current.getFieldState('name').error?.message).toBe('must NOT have fewer than 1 characters');
+  });
+
   it('shows a refusal that names no field of the form as the form’s own error, in the chosen language', async () => {
     const error = new ApiError({
       status: 401,

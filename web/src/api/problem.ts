@@ -1,7 +1,10 @@
 /** A field the API named in a problem+json answer: `body.email`, `querystring.cursor`… */
 export interface FieldError {
   field: string;
+  /** The API's own words (English, and specific: it names the value or the limit). */
   message: string;
+  /** The catalogue code of the rule broken, when m3m has one (a schema's own checks have none). */
+  code?: string;
 }
 
 /** Any failed API call, as the UI handles it: the problem+json answer, or what stood in for one. */
@@ -58,7 +61,13 @@ export function toApiError(status: number, body: unknown, headers?: Headers): Ap
       code: p.code,
       title: typeof p.title === 'string' ? p.title : `HTTP ${status}`,
       detail: typeof p.detail === 'string' ? p.detail : undefined,
-      errors: Array.isArray(p.errors) ? p.errors.filter(isFieldError) : [],
+      errors: Array.isArray(p.errors)
+        ? p.errors
+            .filter(isFieldError)
+            .map(({ field, message, code }) =>
+              typeof code === 'string' ? { field, message, code } : { field, message },
+            )
+        : [],
       retryAfterSeconds,
     });
   }

@@ -1,11 +1,11 @@
 import type { TFunction } from 'i18next';
 import type { FieldValues, Path, UseFormReturn } from 'react-hook-form';
 import { ApiError, formFieldOf } from '@/api/problem';
-import { problemMessage } from './problem-message';
+import { fieldMessage, problemMessage } from './problem-message';
 
 /**
  * Puts a failed submit where a person looks: each field the API named (problem+json `errors[].field`)
- * under that field, everything else as the form's own error (`errors.root.server`, shown by <FormError>).
+ * under that field (in the UI's language: `fieldMessage`), everything else as the form's own error (`errors.root.server`, shown by <FormError>).
  */
 export function applyProblem<T extends FieldValues, C, O>(
   form: UseFormReturn<T, C, O>,
@@ -18,7 +18,11 @@ export function applyProblem<T extends FieldValues, C, O>(
     for (const e of error.errors) {
       const name = formFieldOf(e.field, fields);
       if (!name) continue;
-      form.setError(name as Path<T>, { type: 'server', message: e.message }, { shouldFocus: !placed });
+      form.setError(
+        name as Path<T>,
+        { type: 'server', message: fieldMessage(t, e) },
+        { shouldFocus: !placed },
+      );
       placed = true;
     }
   }

@@ -8,7 +8,7 @@ import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle }
 import { Input } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { useMe } from '@/features/auth/queries';
-import { problemMessage } from '@/lib/problem-message';
+import { fieldMessage, problemMessage } from '@/lib/problem-message';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '@/lib/validation';
 import { useSetPassword } from './queries';
 import { whyNot } from './rules';
@@ -72,7 +72,11 @@ export function PasswordResetCard({ user }: { user: User }) {
                   toast.success(t('users.password.done', { name: user.name }));
                 },
                 onError: (e) =>
-                  setError(e instanceof ApiError && e.errors[0] ? e.errors[0].message : problemMessage(t, e)),
+                  setError(
+                    e instanceof ApiError && e.errors[0]
+                      ? fieldMessage(t, e.errors[0])
+                      : problemMessage(t, e),
+                  ),
               });
             }}
           >

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '@/api/problem';
+import { fieldMessage, problemMessage } from '@/lib/problem-message';
 import { useCronPreview } from './queries';
 
 const DEBOUNCE_MS = 300;
@@ -16,13 +17,15 @@ export function CronPreview({ expression }: { expression: string }) {
   const preview = useCronPreview(asked);
   if (!asked) return null;
   if (preview.isError) {
-    const message =
-      preview.error instanceof ApiError
-        ? (preview.error.errors[0]?.message ?? preview.error.detail)
-        : undefined;
+    const { error } = preview;
+    const message = !(error instanceof ApiError)
+      ? t('workers.triggers.cronInvalid')
+      : error.errors[0]
+        ? fieldMessage(t, error.errors[0])
+        : problemMessage(t, error);
     return (
       <p className="text-sm text-destructive" role="alert" data-testid="cron-error">
-        {message ?? t('workers.triggers.cronInvalid')}
+        {message}
       </p>
     );
   }

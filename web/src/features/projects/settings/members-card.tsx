@@ -12,7 +12,7 @@ import { Skeleton } from '@/components/ui/skeleton';
 import { UserAvatar } from '@/components/user-avatar';
 import { hasPermission, useMe } from '@/features/auth/queries';
 import { useUsers } from '@/features/users/queries';
-import { problemMessage } from '@/lib/problem-message';
+import { fieldMessage, problemMessage } from '@/lib/problem-message';
 import { useGrantMember, useMembers, useRevokeMember } from '../queries';
 
 /**
@@ -42,7 +42,7 @@ export function MembersCard({ project }: { project: Project }) {
       setChosen('');
       toast.success(t('projects.members.added'));
     } catch (e) {
-      setError(e instanceof ApiError && e.errors[0] ? e.errors[0].message : problemMessage(t, e));
+      setError(e instanceof ApiError && e.errors[0] ? fieldMessage(t, e.errors[0]) : problemMessage(t, e));
     }
   };
 

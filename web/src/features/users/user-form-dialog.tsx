@@ -102,7 +102,7 @@ export function UserFormDialog({
       className="sm:max-w-lg"
       onSubmit={onSubmit}
     >
-      <div className="grid gap-4 sm:grid-cols-2">
+      <div className="grid items-start gap-4 sm:grid-cols-2">
         <FormField
           control={form.control}
           name="name"

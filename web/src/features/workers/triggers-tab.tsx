@@ -51,12 +51,16 @@ export function TriggersTab({
   });
   const [error, setError] = useState<string | null>(null);
 
+  // Back to what is saved when that changes (a save, another tab), not on every reload of the worker: a
+  // refetch (window focus, a draft saved) would otherwise wipe what the person is typing.
+  const saved = JSON.stringify([worker.enabled, worker.triggers]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `saved` stands for the fields read here.
   useEffect(() => {
     setEnabled(worker.enabled);
     setHttp(worker.triggers.http);
     setEvents(worker.triggers.events);
     setCron(worker.triggers.cron ?? '');
-  }, [worker]);
+  }, [saved]);
 
   const url = `${window.location.origin}${worker.httpPath}`;
   const addEvent = () => {

@@ -116,7 +116,25 @@ interface Member {
 
 const silent: FeedLogger = { info: () => {}, error: () => {} };
 
-export class EventFeed {
+/**
+ * What a consumer's owner sees of the process's feed: the follower itself (`EventFeed`), or, on the HTTP thread
+ * when the projections run in their own thread (ADR 30), its stand-in there, which relays the pages of the
+ * follower in the projection thread.
+ */
+export interface Feed {
+  join(consumers: readonly FeedConsumer[]): Promise<void>;
+  start(): void;
+  leave(names: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+  status(): ConsumerStatus[];
+  statusOf(name: string): ConsumerStatus | null;
+  positionOf(name: string): Position | null;
+  recheck(): Promise<void>;
+  readonly halted: string | null;
+  readonly lastError: string | null;
+}
+
+export class EventFeed implements Feed {
   readonly #store: EventStore;
   readonly #logger: FeedLogger;
   readonly #pageSize: number;

@@ -20,7 +20,9 @@ export async function healthReport(m3m: M3m): Promise<HealthReport> {
   const subscriberLag = Math.max(0, head - subscriber.position);
   // Degraded, with why: a consumer failing, paused (too much received and not settled), or too far behind.
   const halted = m3m.feed.halted;
+  const threadDown = m3m.projectionThread?.failure ?? null;
   const reasons = [
+    ...(threadDown ? [`the projection thread stopped (${threadDown}): it is being started again`] : []),
     ...(halted ? [`every consumer of the event feed is stopped: ${halted}`] : []),
     ...(m3m.feed.lastError ? [`the event feed cannot read $all: ${m3m.feed.lastError}`] : []),
     ...projectionStatus.flatMap((p) =>

@@ -8,14 +8,21 @@ import { guardEventStoreFile } from './eventStore/eventStoreFileGuard.ts';
 import { openKurrentEventStore } from './eventStore/kurrentEventStore.ts';
 import { openPostgresEventStore } from './eventStore/postgresEventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqliteEventStore.ts';
+import type { WriteLock } from './projectionThread/threadWriteLock.ts';
 import { openMongoReadStore } from './readStore/mongoReadStore.ts';
 import { openPostgresReadStore } from './readStore/postgresReadStore.ts';
 import { openSqliteReadStore } from './readStore/sqliteReadStore.ts';
+
+export interface StoreOptions {
+  /** The embedded read store's write lock shared with the other thread of this process (ADR 30). */
+  readStoreWriteLock?: WriteLock;
+}
 
 /** The configured event and read stores, opened (and, on PostgreSQL, migrated). */
 export async function openStores(
   config: Pick<Config, 'dataDir' | 'eventStore' | 'readStore'>,
   logger: Logger,
+  options: StoreOptions = {},
 ): Promise<{ eventStore: EventStore; readStore: ReadStore; eventStoreProblem: () => string | null }> {
   const log = logger.child({ component: 'storage' });
   const report = (what: string) => (error: Error) => log.warn({ err: error }, `${what}: ${error.message}`);
@@ -28,6 +35,7 @@ export async function openStores(
       config,
       report('read store connection'),
       logger.child({ component: 'read-store' }),
+      options.readStoreWriteLock,
     );
     return { eventStore, readStore, eventStoreProblem };
   } catch (error) {
@@ -61,6 +69,7 @@ async function openReadStore(
   config: Pick<Config, 'dataDir' | 'readStore'>,
   onError: (error: Error) => void,
   logger: Logger,
+  writeLock?: WriteLock,
 ): Promise<ReadStore> {
   const store = config.readStore;
   switch (store.kind) {
@@ -70,7 +79,9 @@ async function openReadStore(
       return openPostgresReadStore({ url: store.url, onError, logger });
     default: {
       const path = join(config.dataDir, 'read.sqlite');
-      return embedded('read store', path, () => openSqliteReadStore({ path, logger }));
+      return embedded('read store', path, () =>
+        openSqliteReadStore({ path, logger, ...(writeLock ? { writeLock } : {}) }),
+      );
     }
   }
 }

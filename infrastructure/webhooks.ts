@@ -1,13 +1,11 @@
 import type { Logger } from 'pino';
 import type { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
-import type { EventFeed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
 import type { ClaimOwners } from '../application/runtime/deliveryQueue.ts';
 import type { WebhookDeps } from '../application/webhooks/deps.ts';
 import { WebhookSender, type WebhookSenderOptions } from '../application/webhooks/sender.ts';
-import { ProjectionRunner } from '../projections/projectionRunner.ts';
-import { webhookOutboxProjection } from '../projections/webhookOutbox.ts';
+import type { Runner } from '../projections/projectionRunner.ts';
 import type { Config } from './config.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
 
@@ -15,7 +13,7 @@ import { outboundFetch } from './net/outboundFetch.ts';
 export interface Webhooks {
   deps: WebhookDeps;
   /** Follows the event feed into the outbox (`webhook_outbox`), with its own checkpoint. */
-  outbox: ProjectionRunner;
+  outbox: Runner;
   sender: WebhookSender;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -34,23 +32,19 @@ export function openWebhooks(parts: {
   projects: EnvironmentDeps;
   schemas: EventSchemaRegistry;
   modules: ModuleCatalog;
-  /** The process's one event feed: the outbox is one more of its consumers. */
-  feed: EventFeed;
+  /**
+   * The outbox's runner, a consumer of the process's one event feed, given what it calls when it queued a
+   * message (here or in the projection thread, ADR 30).
+   */
+  outbox: (nudge: () => void) => Runner;
   /** The process lease: the sender's claims carry its boot id, a gone process's claims are taken over. */
   owners?: ClaimOwners;
   options?: WebhookOptions;
 }): Webhooks {
-  const { config, logger, projects, schemas, modules, feed } = parts;
+  const { config, logger, projects, modules } = parts;
   const deps: WebhookDeps = { ...projects, modules, allowHttp: config.webhooks.allowHttp };
   let sender: WebhookSender | null = null;
-  const outbox = new ProjectionRunner({
-    eventStore: projects.eventStore,
-    readStore: projects.readStore,
-    schemas,
-    projections: [webhookOutboxProjection(() => sender?.nudge())],
-    feed,
-    logger: logger.child({ component: 'webhook-outbox' }),
-  });
+  const outbox = parts.outbox(() => sender?.nudge());
   sender = new WebhookSender({
     deps,
     // The same guard as the workers' http.fetch: M3M_ALLOW_PRIVATE_FETCH=true lets both reach private targets.

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventFeed } from '../application/eventFeed.ts';
+import type { Feed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
 import { moduleGate } from '../application/modules/queries.ts';
 import type { RuntimeExtensions } from '../application/ports/runtimeExtensions.ts';
@@ -18,7 +18,7 @@ import {
 import { Scheduler } from '../application/runtime/scheduler.ts';
 import { WorkerGuard } from '../application/runtime/workerGuard.ts';
 import { projections } from '../projections/index.ts';
-import type { ProjectionRunner } from '../projections/projectionRunner.ts';
+import type { Runner } from '../projections/projectionRunner.ts';
 import type { Config } from './config.ts';
 import { outboundFetch } from './net/outboundFetch.ts';
 import type { LoadedPlugins } from './plugins/pluginLoader.ts';
@@ -79,8 +79,8 @@ export async function openWorkerRuntime(parts: {
   projects: EnvironmentDeps;
   modules: ModuleCatalog;
   plugins: LoadedPlugins;
-  runner: ProjectionRunner;
-  feed: EventFeed;
+  runner: Pick<Runner, 'waitFor'>;
+  feed: Feed;
   options: WorkerRuntimeOptions;
 }): Promise<WorkerRuntime> {
   const { config, logger, projects, modules, plugins, runner, feed: eventFeed, options } = parts;

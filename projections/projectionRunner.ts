@@ -130,6 +130,25 @@ interface Run {
 const silentLogger: RunnerLogger = { info: () => {}, error: () => {} };
 
 /**
+ * What the rest of a process uses of its projections: the runner itself, or, on the HTTP thread when they run
+ * in their own thread (ADR 30), its stand-in (`infrastructure/projectionThread`), which answers `status()` and
+ * `waitFor` from what the thread reports and asks it for the rest.
+ */
+export interface Runner {
+  readonly projectionNames: string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  catchUp(): Promise<void>;
+  replay(
+    names?: readonly string[],
+    onProgress?: (progress: RebuildProgress) => void,
+  ): Promise<RebuildSummary[]>;
+  status(): ProjectionStatus[];
+  /** Resolves once every projection has processed `$all` up to `position`; rxjs's `TimeoutError` after `timeoutMs`. */
+  waitFor(position: number, timeoutMs?: number): Promise<void>;
+}
+
+/**
  * Keeps every projection's read model in step with `$all`, each projection a consumer of the process's one
  * feed (`application/eventFeed.ts`). The checkpoint lives in a collection of the projection's own, written in
  * the same transaction as the model, and each batch re-reads it inside that transaction: an event at or below
@@ -138,7 +157,7 @@ const silentLogger: RunnerLogger = { info: () => {}, error: () => {} };
  * `<collection>__rebuild` under a lease, so one process at a time builds, in one pass over `$all` for all the
  * projections rebuilt together, and swap it in (checkpoint included) once caught up.
  */
-export class ProjectionRunner {
+export class ProjectionRunner implements Runner {
   readonly #options: Required<Omit<ProjectionRunnerOptions, 'logger' | 'feed'>> & { logger: RunnerLogger };
   readonly #runs = new Map<string, Run>();
   readonly #progress = new Subject<void>();

@@ -145,6 +145,12 @@ export interface EventStore {
   subscribeAll(options?: SubscribeAllOptions): Observable<RecordedEvent>;
   /** Position of the newest event in `$all`, or 0 when empty. */
   headPosition(): Promise<Position>;
+  /**
+   * Live subscriptions look for events committed through another connection now, rather than at their next
+   * poll: the projection thread is told so of its process's appends (ADR 30). Absent where the store tells its
+   * subscribers itself (PostgreSQL's notifications, KurrentDB).
+   */
+  wake?(): void;
   close(): Promise<void>;
 }
 

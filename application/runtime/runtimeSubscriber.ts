@@ -1,4 +1,4 @@
-import { EventFeed, type FeedConsumer, type FeedPage } from '../eventFeed.ts';
+import { EventFeed, type Feed, type FeedConsumer, type FeedPage } from '../eventFeed.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
 import { findAll } from '../ports/findAll.ts';
@@ -49,7 +49,7 @@ export interface RuntimeSubscriberOptions {
   readStore: ReadStore;
   clock: Clock;
   /** The process's one follower of `$all`; one of its own when absent (tests, benches). */
-  feed?: EventFeed;
+  feed?: Feed;
   invoke(request: InvokeWorkerRequest): Promise<InvocationSummary>;
   /** Whose delivery claims are whose (the process lease); default: a process alone on its store. */
   owners?: ClaimOwners;
@@ -144,7 +144,7 @@ type Settings = Required<
 export class RuntimeSubscriber {
   readonly #o: Settings;
   readonly #queue: DeliveryQueue;
-  readonly #feed: EventFeed;
+  readonly #feed: Feed;
   readonly #ownsFeed: boolean;
   #state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
   #pending = new Map<number, PendingEvent>();

@@ -23,7 +23,8 @@ export default class Serve extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve);
     const { config, logger } = loadCommandConfig(this);
-    const m3m = await openForCommand(this, config, logger);
+    // The feed and the projections run in a thread of their own: this one serves HTTP (ADR 30).
+    const m3m = await openForCommand(this, config, logger, { projectionThread: true });
     await m3m.runner.start();
     await m3m.triggers.start();
     if (m3m.feed.halted && flags['replay-if-behind']) {

@@ -52,6 +52,7 @@ export function guardEventStoreFile(store: EventStore, path: string): GuardedEve
     readAll: (...args) => store.readAll(...args),
     subscribeAll: (...args) => store.subscribeAll(...args),
     headPosition: () => store.headPosition(),
+    ...(store.wake && { wake: () => store.wake?.() }),
     close: () => store.close(),
   };
   return { store: guarded, problem };

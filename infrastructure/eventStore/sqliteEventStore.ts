@@ -306,6 +306,12 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** Looks for another connection's commits now (the port's `wake`): what the poll does every `pollIntervalMs`. */
+  wake(): void {
+    if (this.#closed || this.#listeners === 0) return;
+    this.#poll();
+  }
+
   async headPosition(): Promise<number> {
     this.#assertOpen();
     return this.#rows.headPosition();

@@ -24,6 +24,11 @@ export interface SqliteReadStoreOptions {
   path: string;
   /** Told when an index is replaced because its uniqueness changed. */
   logger?: { warn(obj: object, msg: string): void };
+  /**
+   * Taken around every write, beside the connection's own lock: another thread of this process writing the same
+   * file (the projection thread, ADR 30) is waited for without blocking the event loop in SQLite's busy handler.
+   */
+  writeLock?: { acquire(): Promise<void>; release(): void };
 }
 
 export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore {
@@ -46,9 +51,22 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
     if (insideTransaction.getStore()) {
       throw new Error('Inside a transaction, write through the session it was given (the store is locked)');
     }
-    return lock.run(() => {
+    const { writeLock } = options;
+    if (!writeLock) {
+      return lock.run(() => {
+        assertOpen();
+        return work();
+      });
+    }
+    return lock.run(async () => {
       assertOpen();
-      return work();
+      await writeLock.acquire();
+      try {
+        assertOpen();
+        return await work();
+      } finally {
+        writeLock.release();
+      }
     });
   };
 

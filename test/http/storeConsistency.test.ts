@@ -87,6 +87,8 @@ describe('the read store and the event store belong together', { timeout: 180_00
       ),
     );
   const total = async (s: TestServer, goal: string) => {
+    // An increment is answered once stored; the statistics follow (in the projection thread).
+    await s.m3m.runner.waitFor(await s.headPosition());
     const token = await s.login('root@example.com', 'root-password-1');
     return ((await (await s.request('GET', `/api/v1/goals/${goal}`, { token })).json()) as { total: number })
       .total;

@@ -1,0 +1,70 @@
+import type { ConsumerStatus, FeedPage } from '../../application/eventFeed.ts';
+import type { Position } from '../../application/ports/eventStore.ts';
+import type { ProjectionStatus, RebuildProgress } from '../../projections/projectionRunner.ts';
+import type { Config } from '../config.ts';
+
+/** The messages between the HTTP thread and the projection thread (ADR 30). Plain data: structured clones. */
+
+export interface ThreadData {
+  config: Config;
+  /** The HTTP thread's log level: the thread's lines are written through its logger. */
+  logLevel: string;
+  /** The SQLite read store's write lock (`threadWriteLock.ts`). */
+  lock: SharedArrayBuffer;
+  /** The feed's retry backoff (tests shorten it). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export type Target = 'runner' | 'outbox' | 'feed';
+
+/** A consumer on the HTTP thread, as the projection thread's feed knows it. */
+export interface RelaySpec {
+  name: string;
+  eventTypes?: readonly string[];
+}
+
+export interface ErrorData {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export interface Snapshot {
+  runner: ProjectionStatus[];
+  outbox: ProjectionStatus[];
+  feed: { halted: string | null; lastError: string | null; consumers: ConsumerStatus[] };
+}
+
+/** HTTP thread → projection thread. */
+export type ToThread =
+  | { t: 'call'; id: number; target: Target; method: string; args: unknown[] }
+  | { t: 'answer'; id: number; ok: true; value?: unknown }
+  | { t: 'answer'; id: number; ok: false; error: ErrorData }
+  /** Events were appended through the HTTP thread's connection: live subscriptions look now. */
+  | { t: 'appended' }
+  /** Tests: the thread fails as an unexpected error would make it. */
+  | { t: 'crash' };
+
+/** Projection thread → HTTP thread. */
+export type FromThread =
+  | { t: 'ready'; runner: string[]; outbox: string[] }
+  | { t: 'failed'; error: ErrorData }
+  | { t: 'reply'; id: number; ok: true; value?: unknown }
+  | { t: 'reply'; id: number; ok: false; error: ErrorData }
+  | { t: 'status'; snapshot: Snapshot }
+  | { t: 'progress'; id: number; progress: RebuildProgress }
+  /** The feed asks a relayed consumer for its checkpoint, or hands it a page. */
+  | { t: 'resume'; id: number; name: string }
+  | { t: 'page'; id: number; name: string; page: FeedPage }
+  /** The webhook outbox queued a message: the sender (HTTP thread) looks now. */
+  | { t: 'nudge' }
+  | { t: 'log'; line: string };
+
+export function errorData(error: unknown): ErrorData {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+export type { Position };

@@ -1,6 +1,7 @@
 // npm run bench:audit — the audit log's filter queries (by actor, by type, by project and time range) on a store
 // of BENCH_EVENTS events (default 1,000,000): p50/p99 of a page of 100 newest first through the audit read
-// model (`auditPage`, what the API and the CLI call), beside the baseline of answering the same filter with a
+// model (`auditPage`, what the API and the CLI call: its log table, then the page's events read by position,
+// ADR 29), beside the baseline of answering the same filter with a
 // full scan of the event store. The stores are built once into BENCH_DIR (default a folder in the system's
 // temp directory, kept so that a second run measures at once); BENCH_REBUILD=1 builds them again.
 import { randomUUID } from 'node:crypto';
@@ -8,7 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditFilters, auditPage } from '../application/audit/queries.ts';
-import { AUDIT_LOG, type AuditEntryDoc, auditKey } from '../application/audit/readModel.ts';
+import { projectIdOf } from '../application/audit/readModel.ts';
 import { EventSchemaRegistry } from '../application/commands/eventSchemas.ts';
 import type { EventMetadata, NewEvent, RecordedEvent } from '../application/ports/eventStore.ts';
 import { openSqliteEventStore } from '../infrastructure/eventStore/sqliteEventStore.ts';
@@ -148,12 +149,11 @@ async function main(): Promise<void> {
   const readStore = openSqliteReadStore({ path: join(DIR, 'read.sqlite') });
   const events = openSqliteEventStore({ path: join(DIR, 'events.sqlite') });
   const user = users[7]!;
+  const reader = { readStore, eventStore: events, schemas: new EventSchemaRegistry() };
   // The project of the event in the middle of the store, over the month that ends with it.
-  const middle = await readStore
-    .collection<AuditEntryDoc>(AUDIT_LOG)
-    .findOne({ id: { $gte: auditKey(Math.floor(EVENTS / 2)) } });
-  const project = middle!.projectId!;
-  const until = middle!.timestamp;
+  const [middle] = await events.readAll({ fromPosition: Math.floor(EVENTS / 2), limit: 1 });
+  const project = projectIdOf(middle!)!;
+  const until = middle!.metadata.timestamp;
   const since = new Date(Date.parse(until) - 30 * 86_400_000).toISOString();
   // The baseline reads every event of the log (rows are compact since ADR 0024: no SQL over their JSON).
   const queries: { name: string; filters: AuditFilters; scan: (event: RecordedEvent) => boolean }[] = [
@@ -181,11 +181,11 @@ async function main(): Promise<void> {
     `${'query'.padEnd(24)} ${'matches'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   ${'scan p50'.padStart(9)} ${'scan p99'.padStart(9)} ${'p50 ratio'.padStart(10)}`,
   );
   for (const query of queries) {
-    const first = await auditPage(readStore, query.filters, { limit: 100 });
+    const first = await auditPage(reader, query.filters, { limit: 100 });
     if (first.items.length === 0)
       throw new Error(`${query.name}: no match, the store is not what the bench built`);
-    for (let i = 0; i < 20; i++) await auditPage(readStore, query.filters, { limit: 100 });
-    const indexed = await time(RUNS, () => auditPage(readStore, query.filters, { limit: 100 }));
+    for (let i = 0; i < 20; i++) await auditPage(reader, query.filters, { limit: 100 });
+    const indexed = await time(RUNS, () => auditPage(reader, query.filters, { limit: 100 }));
     let matches = 0;
     const scanned = await time(SCAN_RUNS, async () => {
       // What answering the filter from the event log takes: every event read, the matches kept.

@@ -1,9 +1,11 @@
 import type { RecordedEvent } from '../application/ports/eventStore.ts';
-import type { Collection, Doc, IndexSpec } from '../application/ports/readStore.ts';
+import type { Collection, Doc, IndexSpec, LogTable, LogTableSpec } from '../application/ports/readStore.ts';
 
 /** The collections a projection may touch while it applies one event, under their logical names. */
 export interface ProjectionView {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
+  /** One of the projection's `logTables`. */
+  logTable(name: string): LogTable;
 }
 
 export interface Projection {
@@ -14,7 +16,12 @@ export interface Projection {
   /** The collections it owns, with their indexes. They are rebuilt and swapped in together. */
   collections: Record<string, readonly IndexSpec[]>;
   /**
-   * Its indexes serve queries only: `apply` reads its collections by id alone. A rebuild then fills the
+   * Log tables it owns (ADR 29: a row of whole numbers per event, keyed by position), rebuilt and swapped in
+   * with its collections.
+   */
+  logTables?: Record<string, LogTableSpec>;
+  /**
+   * Its indexes serve queries only: `apply` reads its collections by id alone (and never reads its log tables). A rebuild then fills the
    * `__rebuild` collections without their indexes and builds each once at the end (one sort instead of an
    * insert into every index per event). Leave it out when `apply` queries by an indexed field or relies on a
    * unique index.

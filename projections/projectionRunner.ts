@@ -407,6 +407,10 @@ export class ProjectionRunner implements Runner {
     }
     const checkpoint = await this.#readCheckpoint(readStore, run.projection, '');
     if (checkpoint?.version === run.projection.version) {
+      // Only now: a log table left by an older version may have other columns until the rebuild replaces it.
+      for (const [name, spec] of Object.entries(run.projection.logTables ?? {})) {
+        await readStore.ensureLogTable(name, spec);
+      }
       run.stored = checkpoint.position;
       run.status.position = checkpoint.position;
       run.status.state = 'catching_up';
@@ -465,6 +469,11 @@ export class ProjectionRunner implements Runner {
             projection.indexesOnlyForQueries ? [] : indexes,
           );
         }
+        for (const [name, spec] of Object.entries(projection.logTables ?? {})) {
+          await readStore.ensureLogTable(name + REBUILD_SUFFIX, spec, {
+            withIndexes: !projection.indexesOnlyForQueries,
+          });
+        }
         run.status.state = 'rebuilding';
         run.status.position = from;
         building.push({ run, from });
@@ -493,7 +502,11 @@ export class ProjectionRunner implements Runner {
   }
 
   #swapPairs(projection: Projection): { from: string; to: string }[] {
-    return [...Object.keys(projection.collections), checkpointCollection(projection)].map((name) => ({
+    return [
+      ...Object.keys(projection.collections),
+      ...Object.keys(projection.logTables ?? {}),
+      checkpointCollection(projection),
+    ].map((name) => ({
       from: name + REBUILD_SUFFIX,
       to: name,
     }));
@@ -510,6 +523,9 @@ export class ProjectionRunner implements Runner {
       // Loaded without them (one sort each now, not an index insert per event); before the swap is recorded.
       for (const [name, indexes] of Object.entries(projection.collections)) {
         await this.#options.readStore.ensureIndexes(name + REBUILD_SUFFIX, indexes);
+      }
+      for (const [name, spec] of Object.entries(projection.logTables ?? {})) {
+        await this.#options.readStore.ensureLogTable(name + REBUILD_SUFFIX, spec);
       }
     }
     await this.#options.readStore.transaction(async (session) => {
@@ -701,6 +717,11 @@ export class ProjectionRunner implements Runner {
           throw new Error(`Projection ${projection.name} does not own collection ${name}`);
         }
         return session.collection<T>(name + suffix);
+      },
+      logTable: (name) => {
+        const spec = projection.logTables?.[name];
+        if (!spec) throw new Error(`Projection ${projection.name} does not own log table ${name}`);
+        return session.logTable(name + suffix, spec);
       },
     };
   }

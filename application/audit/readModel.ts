@@ -1,56 +1,66 @@
 import type { RecordedEvent } from '../ports/eventStore.ts';
-import type { Doc } from '../ports/readStore.ts';
+import type { Doc, LogTableSpec } from '../ports/readStore.ts';
 import type { FieldChange } from './timeTravel.ts';
 
 /**
- * The audit read model (`projections/audit.ts`): one entry per event, with its secrets already redacted, so
- * that audit queries never read the event log; and the people who acted, kept after they are renamed or
- * deleted, so that an old entry still says who it was.
+ * The audit read model (`projections/audit.ts`): an index of every event by what the filters ask (the event
+ * itself stays in the event store, redacted when shown); the changes of entity events; and the people who
+ * acted, kept after they are renamed or deleted, so that an old entry still says who it was.
  */
 
+/**
+ * The audit log's index (ADR 29): a log table with one row per event, holding only what the filters search
+ * and sort on, as whole numbers: the event's type, stream, project, acting user and source as numbers from
+ * `audit_names` (0: none), and its time in ms. The entry itself is the event, read from the event store by
+ * position when a page is shown, and redacted then.
+ */
 export const AUDIT_LOG = 'audit_log';
 export const AUDIT_ACTORS = 'audit_actors';
 /** The last folded state of each entity stream (secrets redacted), to tell each event's changes. */
 export const AUDIT_ENTITIES = 'audit_entities';
+/** The names the log's columns hold as numbers: `{ id: '<kind>:<name>', n }`, and the last number given. */
+export const AUDIT_NAMES = 'audit_names';
+/** What each event of an entity stream changed, by entry (`id` is `auditKey(position)`); none for others. */
+export const AUDIT_CHANGES = 'audit_changes';
+
+export const AUDIT_LOG_SPEC: LogTableSpec = {
+  columns: ['type', 'stream', 'project', 'actor', 'source', 'ts'],
+  // Each index ends in the position: a filtered page newest first is one index range, not a sort.
+  indexes: [['actor'], ['source'], ['type'], ['stream'], ['project'], ['project', 'ts'], ['ts']],
+};
+
+/** The kinds of names the log interns, by column. */
+export type AuditNameKind = 'type' | 'stream' | 'project' | 'actor' | 'source';
+
+/** An interned name: `id` is `<kind>:<name>`; `n` its number (from 1). */
+export interface AuditNameDoc extends Doc {
+  n: number;
+}
+
+/** The document that holds the last number given (`n`). */
+export const AUDIT_NAMES_COUNTER = '#';
+
+export const auditNameId = (kind: AuditNameKind, name: string): string => `${kind}:${name}`;
+
+/** An event's time as the log stores it: ms since the epoch (0 when the metadata holds no valid time). */
+export function auditTime(timestamp: string): number {
+  const ms = Date.parse(timestamp);
+  return Number.isFinite(ms) ? ms : 0;
+}
 
 /** An entity's state as the audit projection last folded it (`id` is the stream). */
 export interface AuditEntityDoc extends Doc {
   state: unknown;
 }
 
-/**
- * An entry's `id`: its position as 16 digits, so that text order is position order. Sorting on `id` alone lets
- * every index end in it (the read store breaks ties on `id`, so any other sort would also sort by it).
- */
-export function auditKey(position: number): string {
-  return String(position).padStart(16, '0');
+/** The changes of one entry (`id` is `auditKey(position)`). */
+export interface AuditChangesDoc extends Doc {
+  changes: FieldChange[];
 }
 
-export interface AuditEntryDoc extends Doc {
-  /** The event's own id (`id` is `auditKey(position)`: a store may hold an event id twice). */
-  eventId: string;
-  position: number;
-  timestamp: string;
-  type: string;
-  streamId: string;
-  revision: number;
-  /** The user who acted, or null (a project API key, the CLI, the system, a worker: see `source`). */
-  actorId: string | null;
-  /** The project the event belongs to, when it belongs to one. */
-  projectId: string | null;
-  source: string;
-  correlationId: string;
-  causationId: string | null;
-  /** The HTTP request's id in the server's log, when a request caused the event. */
-  requestId?: string | null;
-  schemaVersion: number;
-  /** The event's data with every secret as `"[redacted]"` (application/audit/redact.ts). */
-  data: unknown;
-  /**
-   * For an event of an entity's stream (user, project, goal, worker…): the fields of the entity it changed,
-   * before and after, folded by the domain's `evolve`, secrets redacted. Null for other events.
-   */
-  changes?: FieldChange[] | null;
+/** An entry's key in `audit_changes`: its position as 16 digits. */
+export function auditKey(position: number): string {
+  return String(position).padStart(16, '0');
 }
 
 /** A user as the audit log remembers them: their last name and email, and whether they were deleted. */

@@ -136,6 +136,12 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The event at `revision` of `streamId`, or `null` when there is none (any more). */
   readEvent(streamId: string, revision: number): Promise<RecordedEvent | null>;
+  /**
+   * The events at these positions (ones the store handed out), in position order; a position without an event
+   * (or of a `$` type) is left out. At most 10 000 positions per call. The audit log reads the events of a page
+   * this way (ADR 29).
+   */
+  readPositions(positions: readonly Position[]): Promise<RecordedEvent[]>;
   /** One page of `$all` in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
@@ -250,4 +256,18 @@ export function matchesFilter(
   if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
   if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
   return true;
+}
+
+/**
+ * The positions `readPositions` reads: each a positive safe integer (a RangeError otherwise), at most 10 000,
+ * without repeats.
+ */
+export function checkedPositions(positions: readonly number[]): number[] {
+  if (positions.length > MAX_PAGE) throw new RangeError(`at most ${MAX_PAGE} positions per read`);
+  for (const position of positions) {
+    if (!Number.isSafeInteger(position) || position < 1) {
+      throw new RangeError(`a position must be one the store returned: ${position}`);
+    }
+  }
+  return [...new Set(positions)];
 }

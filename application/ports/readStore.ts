@@ -81,9 +81,56 @@ export interface Collection<T extends Doc = Doc> {
   deleteMany(filter: Filter): Promise<number>;
 }
 
+/**
+ * A log table (ADR 29): rows keyed by an `$all` position, every other column a whole number (a name interned
+ * by its projection, a time in ms; 0 for none), each index on some columns followed by the position. For a
+ * read model with one row per event that is filtered and sorted, never changed: the audit log. It lives
+ * beside the collections under the same names (`dropCollection`, `swapCollections` and `listCollections`
+ * treat it as one); reading it through `collection` is a mistake.
+ */
+export interface LogTableSpec {
+  /** Column names besides `position` (field-name rules as for documents). */
+  columns: readonly string[];
+  /** Each index: these columns, then `position`. */
+  indexes: readonly (readonly string[])[];
+}
+
+/** One row: `position` and every column of the spec, as safe integers. */
+export type LogRow = { position: number } & Record<string, number>;
+
+/** Bounds on the position (both ends optional; several bounds all apply). */
+export interface PositionRange {
+  $gt?: number;
+  $gte?: number;
+  $lt?: number;
+  $lte?: number;
+}
+
+export interface LogQuery {
+  /** Per column: equal to a number, or within an inclusive range. */
+  where?: Record<string, number | { $gte?: number; $lte?: number }>;
+  position?: PositionRange;
+  /** Position order: 1 oldest first, -1 newest first. */
+  order: 1 | -1;
+  /** At most 10 000. */
+  limit: number;
+}
+
+export interface LogTable {
+  /**
+   * Adds rows (in one statement per few hundred rows where the engine can). A row whose position is there
+   * already replaces it, so that applying the same event twice leaves one row.
+   */
+  append(rows: readonly LogRow[]): Promise<void>;
+  /** Rows matching `query` in position order. A table that does not exist reads as empty. */
+  find(query: LogQuery): Promise<LogRow[]>;
+}
+
 /** The view of the store inside one transaction: every write commits or none does. */
 export interface ReadStoreSession {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
+  /** The log table `name` (created with `spec`, without indexes, on first write when missing). */
+  logTable(name: string, spec: LogTableSpec): LogTable;
 }
 
 export interface ReadStore extends ReadStoreSession {
@@ -94,6 +141,12 @@ export interface ReadStore extends ReadStoreSession {
    */
   transaction<R>(work: (session: ReadStoreSession) => Promise<R>): Promise<R>;
   ensureIndexes(collection: string, indexes: readonly IndexSpec[]): Promise<void>;
+  /**
+   * Creates the log table `name` when missing, and its indexes unless `withIndexes` is false (a rebuild
+   * loads it bare and asks again before its swap: one sort per index instead of an insert per row and index).
+   * Building the indexes may use more memory for a while (SQLite: a larger page cache and in-memory sorts).
+   */
+  ensureLogTable(name: string, spec: LogTableSpec, options?: { withIndexes?: boolean }): Promise<void>;
   listCollections(): Promise<string[]>;
   dropCollection(name: string): Promise<void>;
   /**

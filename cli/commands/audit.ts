@@ -88,7 +88,8 @@ export default class Audit extends Command {
     try {
       // The audit read model is a projection: bring it up to the store's head (a server may be down or behind).
       await m3m.runner.catchUp();
-      const first = await auditPage(m3m.readStore, filters, { limit: flags.limit });
+      const reader = { readStore: m3m.readStore, eventStore: m3m.eventStore, schemas: m3m.commands.schemas };
+      const first = await auditPage(reader, filters, { limit: flags.limit });
       const print = (entries: readonly AuditEntry[]) => {
         for (const entry of entries) this.log(flags.json ? JSON.stringify(entry) : row(entry));
       };
@@ -102,7 +103,7 @@ export default class Audit extends Command {
       while (!stopped) {
         await sleep(FOLLOW_POLL_MS);
         await m3m.runner.catchUp();
-        const newer = await auditPage(m3m.readStore, filters, {
+        const newer = await auditPage(reader, filters, {
           cursor: encodeAuditCursor({ after: last }),
           limit: AUDIT_PAGE_MAX,
         });

@@ -49,6 +49,7 @@ export function guardEventStoreFile(store: EventStore, path: string): GuardedEve
     ...(appendAtomically && { appendAtomically: (writes) => refused() ?? appendAtomically(writes) }),
     readStream: (...args) => store.readStream(...args),
     readEvent: (...args) => store.readEvent(...args),
+    readPositions: (...args) => store.readPositions(...args),
     readAll: (...args) => store.readAll(...args),
     subscribeAll: (...args) => store.subscribeAll(...args),
     headPosition: () => store.headPosition(),

@@ -23,6 +23,7 @@ import {
   type AppendResult,
   assertAppendable,
   assertRevision,
+  checkedPositions,
   type EventStore,
   type ExpectedRevision,
   matchesFilter,
@@ -135,6 +136,30 @@ export class KurrentEventStore implements EventStore {
       throw mapped;
     }
     return null;
+  }
+
+  /**
+   * One read of `$all` per position, starting at it (the server's `fromPosition` is inclusive: the event there
+   * comes first), a few at a time. KurrentDB has no read of several positions at once.
+   */
+  async readPositions(positions: readonly number[]): Promise<RecordedEvent[]> {
+    const wanted = checkedPositions(positions);
+    const found: RecordedEvent[] = [];
+    const readOne = async (position: number) => {
+      try {
+        for await (const resolved of this.#client.readAll({
+          fromPosition: toReadPosition(position),
+          maxCount: 1,
+        })) {
+          const event = toRecorded(resolved);
+          if (event?.position === position && !event.type.startsWith('$')) found.push(event);
+        }
+      } catch (error) {
+        throw toPortError(error, { fromPosition: position });
+      }
+    };
+    for (let i = 0; i < wanted.length; i += 16) await Promise.all(wanted.slice(i, i + 16).map(readOne));
+    return found.sort((a, b) => a.position - b.position);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

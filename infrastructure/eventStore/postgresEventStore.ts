@@ -5,6 +5,7 @@ import {
   type AppendResult,
   assertAppendable,
   assertRevision,
+  checkedPositions,
   DEFAULT_PAGE,
   type EventFilter,
   type EventMetadata,
@@ -311,6 +312,18 @@ export class PostgresEventStore implements EventStore {
       values: [streamId, revision],
     });
     return rows[0] ? toRecorded(rows[0]) : null;
+  }
+
+  async readPositions(positions: readonly number[]): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const wanted = checkedPositions(positions);
+    if (wanted.length === 0) return [];
+    const { rows } = await this.#pool.query<EventRow>({
+      name: 'm3m_read_positions',
+      text: `SELECT ${COLUMNS} FROM m3m_events WHERE position = ANY($1::bigint[]) AND left(type, 1) <> '$' ORDER BY position`,
+      values: [wanted],
+    });
+    return rows.map(toRecorded);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

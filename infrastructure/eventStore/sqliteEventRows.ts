@@ -21,6 +21,8 @@ export interface EventRows {
   lastOfStream(streamId: string): { revision: number; position: number } | undefined;
   readStream(streamId: string, fromRevision: number, limit: number): RecordedEvent[];
   readEvent(streamId: string, revision: number): RecordedEvent | null;
+  /** The events at these positions, in position order, `$` types left out. */
+  atPositions(positions: readonly number[]): RecordedEvent[];
   /** Events after `after` up to `upTo` in position order, `$` types left out. */
   page(after: number, upTo: number, filter: EventFilter | undefined, limit: number): RecordedEvent[];
   maxPosition(): number;
@@ -139,6 +141,7 @@ class TextRows implements EventRows {
   readonly #lastOfStream: StatementSync;
   readonly #readStream: StatementSync;
   readonly #readEvent: StatementSync;
+  readonly #atPositions: StatementSync;
   readonly #maxPosition: StatementSync;
   readonly #headPosition: StatementSync;
   readonly #chained: StatementSync;
@@ -160,6 +163,9 @@ class TextRows implements EventRows {
       `SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     );
     this.#readEvent = db.prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND revision = ?`);
+    this.#atPositions = db.prepare(
+      `SELECT ${columns} FROM events WHERE position IN (SELECT value FROM json_each(?)) AND type NOT GLOB '$*' ORDER BY position`,
+    );
     this.#maxPosition = db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events');
     this.#headPosition = db.prepare(
       "SELECT position FROM events WHERE type NOT GLOB '$*' ORDER BY position DESC LIMIT 1",
@@ -212,6 +218,11 @@ class TextRows implements EventRows {
   readEvent(streamId: string, revision: number): RecordedEvent | null {
     const row = this.#readEvent.get(streamId, revision) as TextRow | undefined;
     return row ? textRecorded(row) : null;
+  }
+
+  atPositions(positions: readonly number[]): RecordedEvent[] {
+    const rows = this.#atPositions.all(JSON.stringify(positions)) as unknown as TextRow[];
+    return rows.map(textRecorded);
   }
 
   page(after: number, upTo: number, filter: EventFilter | undefined, limit: number): RecordedEvent[] {
@@ -330,6 +341,7 @@ class CompactRows implements EventRows {
   readonly #lastOfStream: StatementSync;
   readonly #readStream: StatementSync;
   readonly #readEvent: StatementSync;
+  readonly #atPositions: StatementSync;
   readonly #maxPosition: StatementSync;
   readonly #headPosition: StatementSync;
   readonly #chained: StatementSync;
@@ -385,6 +397,9 @@ class CompactRows implements EventRows {
       `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     );
     this.#readEvent = db.prepare(`SELECT ${columns} FROM events WHERE stream = ? AND revision = ?`);
+    this.#atPositions = db.prepare(
+      `SELECT ${columns} FROM events WHERE position IN (SELECT value FROM json_each(?)) AND type > 0 ORDER BY position`,
+    );
     this.#maxPosition = db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events');
     this.#headPosition = db.prepare(
       'SELECT position FROM events WHERE type > 0 ORDER BY position DESC LIMIT 1',
@@ -402,7 +417,7 @@ class CompactRows implements EventRows {
       }
       return `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ${PAGE}`;
     }, true);
-    for (const statement of [this.#readStream, this.#readEvent, this.#chained])
+    for (const statement of [this.#readStream, this.#readEvent, this.#atPositions, this.#chained])
       statement.setReturnArrays(true);
   }
 
@@ -458,6 +473,11 @@ class CompactRows implements EventRows {
     if (stream === undefined) return null;
     const row = this.#readEvent.get(stream, revision) as CompactRow | undefined;
     return row ? this.#recorded(row) : null;
+  }
+
+  atPositions(positions: readonly number[]): RecordedEvent[] {
+    const rows = this.#atPositions.all(JSON.stringify(positions)) as unknown as CompactRow[];
+    return rows.map((row) => this.#recorded(row));
   }
 
   page(after: number, upTo: number, filter: EventFilter | undefined, limit: number): RecordedEvent[] {

@@ -5,6 +5,7 @@ import {
   type AppendResult,
   assertAppendable,
   assertRevision,
+  checkedPositions,
   DEFAULT_PAGE,
   type EventFilter,
   type EventStore,
@@ -211,6 +212,11 @@ export class SqliteEventStore implements EventStore {
     this.#assertOpen();
     assertRevision(revision);
     return this.#rows.readEvent(streamId, revision);
+  }
+
+  async readPositions(positions: readonly number[]): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    return this.#rows.atPositions(checkedPositions(positions));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

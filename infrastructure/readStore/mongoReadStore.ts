@@ -5,6 +5,7 @@ import { mongoCollection } from './mongoCollection.ts';
 import { deploymentProblem } from './mongoDeployment.ts';
 import { asDuplicateKey, asTransactionLimit, isNamespaceExists, isNamespaceNotFound } from './mongoErrors.ts';
 import { ensureMongoIndexes, type IndexLogger } from './mongoIndexes.ts';
+import { ensureMongoLogTable, mongoLogTable } from './mongoLogTable.ts';
 
 /** A commit that takes longer than this is abandoned (and reported) rather than left waiting for ever. */
 const MAX_COMMIT_MS = 10_000;
@@ -39,6 +40,7 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
 
   return {
     collection: <T extends Doc = Doc>(name: string) => mongoCollection<T>(db, name, undefined),
+    logTable: (name, spec) => mongoLogTable(db, name, spec, undefined),
 
     transaction: async (work) => {
       const session = client.startSession();
@@ -48,6 +50,7 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
           () =>
             work({
               collection: <T extends Doc = Doc>(name: string) => mongoCollection<T>(db, name, session),
+              logTable: (name, spec) => mongoLogTable(db, name, spec, session),
             }),
           {
             readConcern: { level: 'snapshot' },
@@ -73,6 +76,9 @@ export async function openMongoReadStore(options: MongoReadStoreOptions): Promis
         throw asDuplicateKey(error, collection);
       }
     },
+
+    ensureLogTable: (name, spec, options) =>
+      ensureMongoLogTable(db, name, spec, options?.withIndexes !== false),
 
     listCollections: async () => {
       const infos = await db.listCollections({}, { nameOnly: true }).toArray();

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { Doc, IndexSpec, ReadStore, ReadStoreSession } from '../../application/ports/readStore.ts';
+import type {
+  Doc,
+  IndexSpec,
+  LogTableSpec,
+  ReadStore,
+  ReadStoreSession,
+} from '../../application/ports/readStore.ts';
 import { type Migration, migrate } from '../postgres/migrations.ts';
 import { openPool, SQLSTATE, sqlState } from '../postgres/pool.ts';
 import { assertCollectionName, assertSwaps } from './documentRules.ts';
@@ -11,6 +17,12 @@ import {
   postgresCollection,
   type Queryable,
 } from './postgresCollection.ts';
+import {
+  createLogTableSql,
+  type LogTableAccess,
+  logIndexColumnsSql,
+  postgresLogTable,
+} from './postgresLogTable.ts';
 import { indexColumnsSql, prepared, TABLE_PREFIX, table, tableName } from './postgresSql.ts';
 
 export interface PostgresReadStoreOptions {
@@ -52,6 +64,9 @@ const MAX_ATTEMPTS = 5;
  * expression indexes the projections declare. A transaction holds one pooled connection; everything else
  * runs as single statements on the pool. Tables are created on first write.
  */
+/** A column the statement names does not exist (a table of an older layout). */
+const UNDEFINED_COLUMN = '42703';
+
 export async function openPostgresReadStore(options: PostgresReadStoreOptions): Promise<ReadStore> {
   const pool = openPool(
     { url: options.url, max: options.maxConnections, applicationName: 'm3m read store' },
@@ -82,11 +97,13 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
   const logger = options.logger ?? { warn: () => {} };
 
   /** Inside a transaction: creators of one table take turns (the catalogue refuses concurrent comments). */
-  const createTable = async (db: Queryable, collection: string) => {
+  const createTable = async (
+    db: Queryable,
+    collection: string,
+    sql = `CREATE TABLE IF NOT EXISTS ${table(collection)} (id text PRIMARY KEY, doc jsonb NOT NULL)`,
+  ) => {
     await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`m3m table ${tableName(collection)}`]);
-    await db.query(
-      `CREATE TABLE IF NOT EXISTS ${table(collection)} (id text PRIMARY KEY, doc jsonb NOT NULL)`,
-    );
+    await db.query(sql);
     await db.query(`COMMENT ON TABLE ${table(collection)} IS '${collection}'`);
   };
 
@@ -94,13 +111,14 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
    * Creates the table unless known. Concurrent creators race on the catalogue: the loser finds it made. A
    * table made inside a transaction is known only to it until it commits (`created`).
    */
-  const ensureTable = async (db: Queryable, collection: string, created?: Set<string>) => {
+  /** `sql`: the table's `CREATE TABLE IF NOT EXISTS` when it is no collection of documents (a log table). */
+  const ensureTable = async (db: Queryable, collection: string, created?: Set<string>, sql?: string) => {
     if (known.has(collection) || created?.has(collection)) return;
     if (!created) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await createTable(client, collection);
+        await createTable(client, collection, sql);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -112,7 +130,7 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     } else {
       await db.query('SAVEPOINT m3m_create_table');
       try {
-        await createTable(db, collection);
+        await createTable(db, collection, sql);
         await db.query('RELEASE SAVEPOINT m3m_create_table');
       } catch (error) {
         await db.query('ROLLBACK TO SAVEPOINT m3m_create_table');
@@ -165,6 +183,30 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
     },
   };
 
+  /**
+   * A log table's statements outside a transaction. A table left by an older layout of the same name (the
+   * audit log before ADR 29, until its projection's rebuild replaces it) reads as empty too.
+   */
+  const logOnPool = (name: string, spec: LogTableSpec): LogTableAccess => ({
+    read: async (work) => {
+      assertOpen();
+      try {
+        return await work(pool);
+      } catch (error) {
+        const state = sqlState(error);
+        if (state !== SQLSTATE.undefinedTable && state !== UNDEFINED_COLUMN) throw error;
+        known.delete(name);
+        return [];
+      }
+    },
+    write: async (work) => {
+      assertOutsideTransaction();
+      assertOpen();
+      await ensureTable(pool, name, undefined, createLogTableSql(name, spec));
+      await work(pool);
+    },
+  });
+
   const inTransaction = (
     client: pg.PoolClient,
     isActive: () => boolean,
@@ -201,6 +243,19 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
       const access = inTransaction(client, () => active, created);
       const session: ReadStoreSession = {
         collection: <T extends Doc = Doc>(name: string) => postgresCollection<T>(name, access),
+        logTable: (name, spec) =>
+          postgresLogTable(name, spec, {
+            read: async (work) => {
+              if (!active) throw new Error('This transaction is over');
+              const exists = created.has(name) || (await tableExists(client, name));
+              return exists ? work(client) : [];
+            },
+            write: async (work) => {
+              if (!active) throw new Error('This transaction is over');
+              await ensureTable(client, name, created, createLogTableSql(name, spec));
+              await work(client);
+            },
+          }),
       };
       try {
         const result = await insideTransaction.run(true, () => work(session));
@@ -271,6 +326,7 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
 
   return {
     collection: <T extends Doc = Doc>(name: string) => postgresCollection<T>(name, onPool),
+    logTable: (name, spec) => postgresLogTable(name, spec, logOnPool(name, spec)),
 
     transaction: async (work) => {
       assertOutsideTransaction();
@@ -296,6 +352,29 @@ export async function openPostgresReadStore(options: PostgresReadStoreOptions): 
           for (const index of indexes) await createIndex(client, collection, index);
         } catch (error) {
           throw asDuplicateKey(error, collection);
+        }
+      });
+    },
+
+    ensureLogTable: async (name, spec, options) => {
+      const create = createLogTableSql(name, spec);
+      await ddl([name], async (client) => {
+        await createTable(client, name, create);
+        if (options?.withIndexes === false) return;
+        // Each index is one sort of the whole table: give it memory for the while (this transaction only).
+        await client.query("SET LOCAL maintenance_work_mem = '256MB'");
+        for (const columns of spec.indexes) {
+          const hash = createHash('sha256')
+            .update(`log ${columns.join(',')}`)
+            .digest('hex')
+            .slice(0, 16);
+          const { rows } = await client.query(
+            'SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname LIKE $2',
+            [tableName(name), `rslx_${hash}_%`],
+          );
+          if (rows.length > 0) continue;
+          const index = `rslx_${hash}_${randomBytes(4).toString('hex')}`;
+          await client.query(`CREATE INDEX "${index}" ON ${table(name)} (${logIndexColumnsSql(columns)})`);
         }
       });
     },

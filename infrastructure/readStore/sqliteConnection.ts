@@ -98,6 +98,14 @@ export class SqliteConnection {
     this.#missingTables.delete(collection);
   }
 
+  /** Writer only: creates a log table (ADR 29) on first use, with `sql` (`CREATE TABLE IF NOT EXISTS …`). */
+  ensureLogTable(name: string, sql: string): void {
+    if (this.#knownTables.has(name)) return;
+    this.db.exec(sql);
+    this.#knownTables.add(name);
+    this.#missingTables.delete(name);
+  }
+
   forgetTables(): void {
     this.#knownTables.clear();
     this.#missingTables.clear();

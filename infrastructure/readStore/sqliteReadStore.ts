@@ -1,11 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Doc, IndexSpec, ReadStore, ReadStoreSession } from '../../application/ports/readStore.ts';
+import type {
+  Doc,
+  IndexSpec,
+  LogTableSpec,
+  ReadStore,
+  ReadStoreSession,
+} from '../../application/ports/readStore.ts';
 import { makePrivateDatabaseFile } from '../files/privateFiles.ts';
 import { AsyncMutex } from './asyncMutex.ts';
 import { assertCollectionName, assertSwaps } from './documentRules.ts';
 import { type ConnectionAccess, sqliteCollection } from './sqliteCollection.ts';
 import { asDuplicateKey, SqliteConnection } from './sqliteConnection.ts';
+import { createLogTableSql, logIndexColumns, sqliteLogTable } from './sqliteLogTable.ts';
 import { fieldSql, TABLE_PREFIX, table } from './sqliteSql.ts';
 
 /**
@@ -129,8 +136,32 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
     writer.db.exec(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX "${name}" ON ${table(collection)} (${columns})`);
   };
 
+  /**
+   * A log table's missing indexes (ADR 29), built with a 256 MiB page cache and sorts in memory: each is one
+   * sort of the whole table, several times faster than with the writer's usual 64 MiB and temporary files.
+   */
+  const createLogIndexes = (name: string, spec: LogTableSpec) => {
+    const existing = new Set(indexesOf(name).map((ix) => ix.columns));
+    const missing = spec.indexes.map(logIndexColumns).filter((columns) => !existing.has(columns));
+    if (missing.length === 0) return;
+    // Outside a transaction: SQLite refuses to change where temporary data goes inside one.
+    writer.db.exec('PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY');
+    try {
+      writer.atomically(() => {
+        for (const columns of missing) {
+          const hash = createHash('sha256').update(`log ${columns}`).digest('hex').slice(0, 16);
+          const index = `rsix_${hash}_${randomBytes(4).toString('hex')}`;
+          writer.db.exec(`CREATE INDEX "${index}" ON ${table(name)} (${columns})`);
+        }
+      });
+    } finally {
+      writer.db.exec('PRAGMA cache_size = -65536; PRAGMA temp_store = DEFAULT');
+    }
+  };
+
   return {
     collection: <T extends Doc = Doc>(name: string) => sqliteCollection<T>(name, committed),
+    logTable: (name, spec) => sqliteLogTable(name, spec, committed),
 
     transaction: (work) =>
       exclusive(async () => {
@@ -147,6 +178,7 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
         };
         const session: ReadStoreSession = {
           collection: <T extends Doc = Doc>(name: string) => sqliteCollection<T>(name, own),
+          logTable: (name, spec) => sqliteLogTable(name, spec, own),
         };
         writer.db.exec('BEGIN IMMEDIATE');
         try {
@@ -173,6 +205,14 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
           }
         }),
       );
+    },
+
+    ensureLogTable: async (name, spec, options) => {
+      const create = createLogTableSql(name, spec);
+      await exclusive(() => {
+        writer.atomically(() => writer.ensureLogTable(name, create));
+        if (options?.withIndexes !== false) createLogIndexes(name, spec);
+      });
     },
 
     listCollections: async () => {

@@ -16,6 +16,7 @@ function counting(store: EventStore) {
     append: (...args) => store.append(...args),
     readStream: (...args) => store.readStream(...args),
     readEvent: (...args) => store.readEvent(...args),
+    readPositions: (...args) => store.readPositions(...args),
     headPosition: () => store.headPosition(),
     close: () => store.close(),
     readAll: (options = {}) => {

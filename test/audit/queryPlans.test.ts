@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditFilters, auditFilter } from '../../application/audit/queries.ts';
-import { AUDIT_LOG, auditKey } from '../../application/audit/readModel.ts';
-import type { Filter } from '../../application/ports/readStore.ts';
-import { findSql } from '../../infrastructure/readStore/sqliteCollection.ts';
+import { AUDIT_LOG, AUDIT_LOG_SPEC } from '../../application/audit/readModel.ts';
+import type { LogQuery } from '../../application/ports/readStore.ts';
+import { logFindSql } from '../../infrastructure/readStore/sqliteLogTable.ts';
 import { send } from '../kit/http.ts';
 import { ROOT, startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * The audit filters never scan the audit log: SQLite's own plan for each statement a page runs (the page
- * newest first, and the two "is there more" probes) searches an index of the audit projection. Plans, not
- * timings: `npm run bench:audit` measures.
+ * newest first, and the two "is there more" probes) searches an index of the audit projection's log table
+ * (ADR 29), or its primary key (the position). Plans, not timings: `npm run bench:audit` measures.
  */
 describe('audit query plans', () => {
   let server: TestServer;
@@ -35,9 +35,11 @@ describe('audit query plans', () => {
   });
 
   /** SQLite's plan lines for the audit table of one `find`. */
-  const plan = (filter: Filter, options: Parameters<typeof findSql>[2]) => {
-    const query = findSql(AUDIT_LOG, filter, options);
-    const rows = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...query.params) as { detail: string }[];
+  const plan = (query: LogQuery) => {
+    const statement = logFindSql(AUDIT_LOG, AUDIT_LOG_SPEC, query);
+    const rows = db.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...statement.params) as {
+      detail: string;
+    }[];
     return rows.map((r) => r.detail);
   };
 
@@ -60,21 +62,22 @@ describe('audit query plans', () => {
       const filter = await auditFilter(server.m3m.readStore, filters());
       expect(filter).not.toBeNull();
       // Several types are asked one type at a time (auditPage merges them), so each statement has one.
-      const types = (filter!.type as { $in?: string[] } | undefined)?.$in;
-      const perStatement = types ? types.map((type) => ({ ...filter!, type })) : [filter!];
-      const id = (f: Filter) => (f.id as Record<string, string> | undefined) ?? {};
-      for (const f of perStatement) {
+      const { types, position } = filter!;
+      const perStatement = types ? types.map((type) => ({ ...filter!.where, type })) : [filter!.where];
+      for (const where of perStatement) {
         const statements = [
-          plan(f, { sort: { id: -1 }, limit: 100 }),
+          plan({ where, position, order: -1, limit: 101 }),
           // The probes for older and newer entries than the page (auditPage's nextCursor / prevCursor).
-          plan({ ...f, id: { ...id(f), $lt: auditKey(10) } }, { sort: { id: 1 }, limit: 1 }),
-          plan({ ...f, id: { ...id(f), $gt: auditKey(10) } }, { sort: { id: 1 }, limit: 1 }),
+          plan({ where, position: { ...position, $lt: 10 }, order: 1, limit: 1 }),
+          plan({ where, position: { ...position, $gt: 10 }, order: 1, limit: 1 }),
         ];
         for (const lines of statements) {
           const text = lines.join('\n');
           const onTable = lines.filter((line) => line.includes('rs_audit_log'));
           expect(onTable.length, text).toBeGreaterThan(0);
-          for (const line of onTable) expect(line, text).toMatch(/^SEARCH .*USING (INDEX|PRIMARY KEY)/);
+          for (const line of onTable) {
+            expect(line, text).toMatch(/^SEARCH .*USING (COVERING INDEX|INDEX|(INTEGER )?PRIMARY KEY)/);
+          }
         }
         // Without a time range the matches come in index order, newest first: nothing sorts them. A time range
         // is searched in a time index and its matches sorted (ADR 21).
@@ -84,7 +87,8 @@ describe('audit query plans', () => {
   }
 
   it('a full scan shows up as one (the check would catch a missing index)', () => {
-    const lines = plan({ correlationId: 'x' }, { sort: { id: -1 }, limit: 100 });
+    // No filter at all: the newest entries are the end of the table.
+    const lines = plan({ order: -1, limit: 100 });
     expect(lines.some((line) => /^SCAN/.test(line))).toBe(true);
   });
 });

@@ -451,6 +451,24 @@ export function eventStoreContract(name: string, open: OpenEventStore): void {
       });
     });
 
+    describe('readPositions', () => {
+      it('reads the events at positions it handed out, in position order, each once', async () => {
+        const prefix = uniquePrefix();
+        await store.append(`${prefix}a`, [event('P0', { n: 0 }), event('P1', { n: 1 })], {
+          expectedRevision: 'no_stream',
+        });
+        await store.append(`${prefix}b`, [event('P2', { n: 2 })], { expectedRevision: 'no_stream' });
+        const a = await store.readStream(`${prefix}a`);
+        const b = await store.readStream(`${prefix}b`);
+        const [e0, e1, e2] = [a[0]!, a[1]!, b[0]!];
+        expect(await store.readPositions([e2.position, e0.position])).toEqual([e0, e2]);
+        expect(await store.readPositions([e1.position, e1.position])).toEqual([e1]);
+        expect(await store.readPositions([])).toEqual([]);
+        await expect(store.readPositions([-1])).rejects.toThrow(RangeError);
+        await expect(store.readPositions([1.5])).rejects.toThrow(RangeError);
+      });
+    });
+
     it('round-trips data and metadata unchanged', async () => {
       const stream = `${uniquePrefix()}meta`;
       const meta = metadata({

@@ -555,6 +555,89 @@ export function readStoreContract(name: string, open: () => Promise<OpenedReadSt
       expect(await counters.get('hits')).toEqual({ id: 'hits', n: 200, sum: (199 * 200) / 2 });
     });
 
+    describe('log tables (ADR 29)', () => {
+      const spec = { columns: ['kind', 'who', 'ts'], indexes: [['kind'], ['who'], ['kind', 'ts'], ['ts']] };
+      const row = (position: number, kind: number, who: number, ts: number) => ({ position, kind, who, ts });
+      const positions = (rows: readonly { position: number }[]) => rows.map((r) => r.position);
+
+      it('appends rows and finds them by column, range and position, in either order', async () => {
+        const name = uniqueName('log');
+        await store.ensureLogTable(name, spec);
+        const log = store.logTable(name, spec);
+        expect(await log.find({ order: -1, limit: 10 })).toEqual([]);
+        const rows = Array.from({ length: 600 }, (_, i) => row(i + 1, (i % 3) + 1, i % 7, 1000 + i));
+        await log.append(rows.slice(0, 250));
+        await store.transaction(async (session) => {
+          await session.logTable(name, spec).append(rows.slice(250));
+        });
+        expect(await log.find({ order: 1, limit: 3 })).toEqual(rows.slice(0, 3));
+        expect(positions(await log.find({ order: -1, limit: 3 }))).toEqual([600, 599, 598]);
+        expect(positions(await log.find({ where: { kind: 2 }, order: -1, limit: 3 }))).toEqual([
+          599, 596, 593,
+        ]);
+        expect(
+          positions(
+            await log.find({ where: { kind: 2, who: 0 }, position: { $lt: 500 }, order: -1, limit: 2 }),
+          ),
+        ).toEqual(
+          positions(
+            rows
+              .filter((r) => r.kind === 2 && r.who === 0 && r.position < 500)
+              .reverse()
+              .slice(0, 2),
+          ),
+        );
+        expect(
+          positions(await log.find({ where: { ts: { $gte: 1100, $lte: 1102 } }, order: 1, limit: 10 })),
+        ).toEqual([101, 102, 103]);
+        expect(
+          positions(await log.find({ position: { $gte: 10, $lte: 20, $gt: 18 }, order: 1, limit: 10 })),
+        ).toEqual([19, 20]);
+        expect(await log.find({ where: { kind: 9 }, order: 1, limit: 10 })).toEqual([]);
+      });
+
+      it('a row appended again at its position replaces the first; a transaction rolled back adds none', async () => {
+        const name = uniqueName('log');
+        const log = store.logTable(name, spec);
+        await log.append([row(1, 1, 1, 1), row(2, 1, 1, 2)]);
+        await log.append([row(2, 5, 5, 5)]);
+        expect(await log.find({ order: 1, limit: 10 })).toEqual([row(1, 1, 1, 1), row(2, 5, 5, 5)]);
+        await expect(
+          store.transaction(async (session) => {
+            await session.logTable(name, spec).append([row(3, 1, 1, 3)]);
+            throw new Error('changed my mind');
+          }),
+        ).rejects.toThrow('changed my mind');
+        expect(positions(await log.find({ order: 1, limit: 10 }))).toEqual([1, 2]);
+        await expect(log.append([{ position: 4, kind: 1, who: 1 } as never])).rejects.toThrow();
+        await expect(log.find({ where: { nope: 1 }, order: 1, limit: 1 })).rejects.toThrow();
+      });
+
+      it('is built bare, indexed later, dropped, listed and swapped like a collection', async () => {
+        const live = uniqueName('log');
+        const rebuild = `${live}__rebuild`;
+        await store.ensureLogTable(live, spec);
+        await store.logTable(live, spec).append([row(1, 1, 1, 1)]);
+        await store.ensureLogTable(rebuild, spec, { withIndexes: false });
+        await store.logTable(rebuild, spec).append([row(5, 2, 2, 5), row(6, 2, 3, 6)]);
+        await store.ensureLogTable(rebuild, spec);
+        await store.ensureLogTable(rebuild, spec); // twice: the indexes are there already
+        expect(await store.listCollections()).toEqual(expect.arrayContaining([live, rebuild]));
+        await store.swapCollections([{ from: rebuild, to: live }]);
+        expect(await store.listCollections()).not.toContain(rebuild);
+        const log = store.logTable(live, spec);
+        expect(positions(await log.find({ where: { kind: 2 }, order: -1, limit: 10 }))).toEqual([6, 5]);
+        // The next rebuild under the same name gets its own table and indexes.
+        await store.ensureLogTable(rebuild, spec);
+        await store.logTable(rebuild, spec).append([row(9, 1, 1, 9)]);
+        expect(
+          positions(await store.logTable(rebuild, spec).find({ where: { who: 1 }, order: 1, limit: 5 })),
+        ).toEqual([9]);
+        await store.dropCollection(live);
+        expect(await log.find({ order: 1, limit: 10 })).toEqual([]);
+      });
+    });
+
     describe('collections', () => {
       it('lists and drops collections', async () => {
         const a = uniqueName('lists');

@@ -33,6 +33,8 @@ export function withSparsePositions(store: EventStore, stride = 1024): EventStor
       const event = await store.readEvent(streamId, revision);
       return event && out(event);
     },
+    readPositions: async (positions) =>
+      (await store.readPositions(positions.map((position) => inner(position)!))).map(out),
     readAll: async (options = {}) =>
       (await store.readAll({ ...options, fromPosition: inner(options.fromPosition) })).map(out),
     subscribeAll: (options: SubscribeAllOptions = {}): Observable<RecordedEvent> => {

@@ -2,17 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIT_ACTORS, AUDIT_ENTITIES, AUDIT_LOG } from '../../application/audit/readModel.ts';
+import { type AuditEntry, auditEntries } from '../../application/audit/queries.ts';
+import {
+  AUDIT_ACTORS,
+  AUDIT_CHANGES,
+  AUDIT_ENTITIES,
+  AUDIT_LOG,
+  AUDIT_LOG_SPEC,
+  AUDIT_NAMES,
+  type AuditNameDoc,
+} from '../../application/audit/readModel.ts';
 import { EventSchemaRegistry } from '../../application/commands/eventSchemas.ts';
 import type { NewEvent } from '../../application/ports/eventStore.ts';
 import { findAll } from '../../application/ports/findAll.ts';
 import { auditProjection } from '../../projections/audit.ts';
-import { ProjectionRunner } from '../../projections/projectionRunner.ts';
+import { checkpointCollectionOf, ProjectionRunner } from '../../projections/projectionRunner.ts';
 import { openTempStores, type TempStores } from '../kit/stores.ts';
 
 /**
- * The audit log folds a page at a time (entries in one bulk write, each entity's state once per page) and a
- * replay builds its seven indexes after the load. Live (one event per page, then a page holding several events
+ * The audit log folds a page at a time (its log table's rows in one bulk write, each entity's state once per
+ * page) and a replay builds its seven indexes after the load (ADR 29). Live (one event per page, then a page holding several events
  * of one entity) and after a replay, the log, the actors and the entity states must be the same, and each
  * entry's changes must be those of that event alone.
  */
@@ -35,11 +44,31 @@ describe('audit log folded per page', () => {
     await stores.cleanup();
   });
 
-  const snapshot = async () => ({
-    log: await findAll(stores.readStore.collection(AUDIT_LOG)),
-    actors: await findAll(stores.readStore.collection(AUDIT_ACTORS)),
-    entities: await findAll(stores.readStore.collection(AUDIT_ENTITIES)),
-  });
+  const snapshot = async () => {
+    const log: AuditEntry[] = [];
+    const deps = {
+      readStore: stores.readStore,
+      eventStore: stores.eventStore,
+      schemas: new EventSchemaRegistry(),
+    };
+    for await (const entry of auditEntries(deps, {})) log.push(entry);
+    // Names are numbered in the order pages meet them: compared as the names they stand for.
+    const names = new Map(
+      (await findAll(stores.readStore.collection<AuditNameDoc>(AUDIT_NAMES))).map((doc) => [doc.n, doc.id]),
+    );
+    const rows = await stores.readStore.logTable(AUDIT_LOG, AUDIT_LOG_SPEC).find({ order: 1, limit: 1000 });
+    return {
+      log: log.reverse(),
+      rows: rows.map(({ position, ts, ...columns }) => ({
+        position,
+        ts,
+        ...Object.fromEntries(Object.entries(columns).map(([k, n]) => [k, n === 0 ? null : names.get(n)])),
+      })),
+      changes: await findAll(stores.readStore.collection(AUDIT_CHANGES)),
+      actors: await findAll(stores.readStore.collection(AUDIT_ACTORS)),
+      entities: await findAll(stores.readStore.collection(AUDIT_ENTITIES)),
+    };
+  };
 
   it('live and after a replay: the same entries, changes, actors and entity states', async () => {
     const user = randomUUID();
@@ -107,6 +136,8 @@ describe('audit log folded per page', () => {
     ]);
     expect(JSON.stringify(live)).not.toContain('another-hash');
     expect(live.log.find((entry) => entry.type === 'GoalIncremented')!.changes).toBeNull();
+    // Changes are kept for entity events only, never for an increment.
+    expect(live.changes.length).toBe(script.length - 1);
     expect(live.actors).toEqual([
       { id: user, name: 'B', email: 'b@example.com', deleted: true, deletedAt: meta(8).timestamp },
     ]);
@@ -118,12 +149,64 @@ describe('audit log folded per page', () => {
     try {
       const indexes = db
         .prepare(
-          "SELECT COUNT(*) AS n FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND name GLOB 'rsix_*'",
+          "SELECT COUNT(*) AS n FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND name GLOB 'rsix_*' AND sql IS NOT NULL",
         )
         .get(`rs_${AUDIT_LOG}`) as { n: number };
       expect(indexes.n).toBe(7);
     } finally {
       db.close();
+    }
+  });
+
+  it('a read store holding the audit log of version 3 (a JSON copy of every event) rebuilds it at start', async () => {
+    await runner.stop();
+    const meta = {
+      actorId: null,
+      correlationId: randomUUID(),
+      causationId: null,
+      source: 'cli' as const,
+      schemaVersion: 1,
+      timestamp: '2026-03-01T00:00:00.000Z',
+    };
+    const { position } = await stores.eventStore.append(
+      `goal-increments-${randomUUID()}`,
+      [{ type: 'GoalIncremented', data: { goalId: randomUUID(), by: 1, day: '2026-03-01' }, metadata: meta }],
+      { expectedRevision: 'any' },
+    );
+    // As the version 3 projection left it: documents in `audit_log`, its checkpoint at the head.
+    await stores.readStore.dropCollection(AUDIT_LOG);
+    await stores.readStore.ensureIndexes(AUDIT_LOG, [{ fields: ['type', 'id'] }]);
+    await stores.readStore.collection(AUDIT_LOG).upsert({ id: '0000000000000001', type: 'GoalIncremented' });
+    await stores.readStore
+      .collection(checkpointCollectionOf('audit'))
+      .upsert({ id: 'checkpoint', version: 3, position, updatedAt: meta.timestamp });
+    // Until the rebuild, a query on the old table answers nothing rather than failing.
+    expect(await stores.readStore.logTable(AUDIT_LOG, AUDIT_LOG_SPEC).find({ order: 1, limit: 5 })).toEqual(
+      [],
+    );
+
+    const restarted = new ProjectionRunner({
+      eventStore: stores.eventStore,
+      readStore: stores.readStore,
+      schemas: new EventSchemaRegistry(),
+      projections: [auditProjection],
+    });
+    await restarted.start();
+    try {
+      const checkpoint = await stores.readStore.collection(checkpointCollectionOf('audit')).get('checkpoint');
+      expect(checkpoint).toMatchObject({ version: auditProjection.version, position });
+      const rows = await stores.readStore.logTable(AUDIT_LOG, AUDIT_LOG_SPEC).find({ order: 1, limit: 5 });
+      expect(rows.map((row) => row.position)).toEqual([position]);
+      const entries: AuditEntry[] = [];
+      const deps = {
+        readStore: stores.readStore,
+        eventStore: stores.eventStore,
+        schemas: new EventSchemaRegistry(),
+      };
+      for await (const entry of auditEntries(deps, { actor: 'cli' })) entries.push(entry);
+      expect(entries.map((entry) => [entry.type, entry.actor.kind])).toEqual([['GoalIncremented', 'cli']]);
+    } finally {
+      await restarted.stop();
     }
   });
 });

@@ -154,6 +154,7 @@ describe('projection runner on a read store with limits', () => {
           let writes = 0;
           const counted: ReadStoreSession = {
             collection: (name) => countWrites(session.collection(name), () => writes++),
+            logTable: (name, spec) => session.logTable(name, spec),
           };
           const result = await work(counted);
           if (writes > 30) throw new TransactionLimitError(`TransactionTooLarge: ${writes} writes`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_ENTITIES, AUDIT_LOG } from '../../application/audit/readModel.ts';
+import { AUDIT_CHANGES, AUDIT_ENTITIES, AUDIT_LOG, AUDIT_NAMES } from '../../application/audit/readModel.ts';
 import { findAll } from '../../application/ports/findAll.ts';
 import { expectStatus, send } from '../kit/http.ts';
 import { createProject, createWorker } from '../kit/projects.ts';
@@ -27,8 +27,9 @@ describe('deleting a project leaves nothing that mentions it', () => {
     const compact = text.replaceAll('-', '');
     for (const name of await server.m3m.readStore.listCollections()) {
       // The audit log is the event log's history, which keeps the project's events too ("its events stay"); its
-      // entity states are the fold of those events that the log's before/after fields are computed from.
-      if (name === AUDIT_LOG || name === AUDIT_ENTITIES) continue;
+      // entity states are the fold of those events that the log's before/after fields are computed from; its
+      // names and changes are the log's index and its entries' before/after (ADR 29).
+      if ([AUDIT_LOG, AUDIT_ENTITIES, AUDIT_NAMES, AUDIT_CHANGES].includes(name)) continue;
       if (name.includes(text) || name.includes(compact)) found.push(`collection ${name}`);
       for (const doc of await findAll(server.m3m.readStore.collection(name))) {
         const json = JSON.stringify(doc);

@@ -429,6 +429,7 @@ describe('event triggers', () => {
       append: (...args) => store.append(...args),
       readStream: (...args) => store.readStream(...args),
       readEvent: (...args) => store.readEvent(...args),
+      readPositions: (...args) => store.readPositions(...args),
       readAll: (...args) => store.readAll(...args),
       headPosition: () => store.headPosition(),
       close: () => store.close(),

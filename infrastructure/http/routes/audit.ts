@@ -158,7 +158,8 @@ const FILTERS_DOC =
  */
 export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
   const { auth } = deps;
-  const readStore = deps.app.readStore;
+  // The audit index is in the read store, the entries' events in the event store (ADR 29).
+  const reader = deps.app;
   const sendExport = (
     reply: import('fastify').FastifyReply,
     filters: AuditFilters,
@@ -167,7 +168,7 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
     reply
       .type(EXPORT_CONTENT_TYPES[format])
       .header('content-disposition', `attachment; filename="m3m-audit.${format}"`)
-      .send(Readable.from(exportLines(auditEntries(readStore, filters), format)));
+      .send(Readable.from(exportLines(auditEntries(reader, filters), format)));
 
   return (app) => {
     app.addHook('onRequest', auth.authenticate);
@@ -188,7 +189,7 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
       async (request) => {
         assertCanReadAudit(auth.actorOf(request));
         const { cursor, limit, ...filters } = request.query;
-        return auditPage(readStore, filtersOf(filters), { ...(cursor ? { cursor } : {}), limit });
+        return auditPage(reader, filtersOf(filters), { ...(cursor ? { cursor } : {}), limit });
       },
     );
 
@@ -234,7 +235,7 @@ export function auditRoutes(deps: ProjectRouteDeps): HttpRoutes {
           request.params.id,
           filtersOf(filters),
         );
-        return auditPage(readStore, scoped, { ...(cursor ? { cursor } : {}), limit });
+        return auditPage(reader, scoped, { ...(cursor ? { cursor } : {}), limit });
       },
     );
 

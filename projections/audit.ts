@@ -90,6 +90,8 @@ async function applyToActors(event: RecordedEvent, view: ProjectionView): Promis
 
 /** Ids asked per query when looking names up (well under every engine's limit on bound values). */
 const NAMES_PER_QUERY = 500;
+/** Up to this many names, each is read by its key. */
+const FEW_NAMES = 12;
 
 /**
  * The numbers of a page's names: the known ones in one query per few hundred, new ones numbered after the
@@ -102,10 +104,18 @@ async function internNames(
 ): Promise<Map<string, number>> {
   const numbers = new Map<string, number>();
   const all = [...ids];
-  for (let i = 0; i < all.length; i += NAMES_PER_QUERY) {
-    const part = all.slice(i, i + NAMES_PER_QUERY);
-    const found = await names.find({ id: { $in: part } }, { limit: part.length });
-    for (const doc of found.items) numbers.set(doc.id, doc.n);
+  if (all.length <= FEW_NAMES) {
+    // Live, a page is an event or two: a read by key each is cheaper than one query over several keys.
+    for (const id of all) {
+      const doc = await names.get(id);
+      if (doc) numbers.set(id, doc.n);
+    }
+  } else {
+    for (let i = 0; i < all.length; i += NAMES_PER_QUERY) {
+      const part = all.slice(i, i + NAMES_PER_QUERY);
+      const found = await names.find({ id: { $in: part } }, { limit: part.length });
+      for (const doc of found.items) numbers.set(doc.id, doc.n);
+    }
   }
   const missing = all.filter((id) => !numbers.has(id));
   if (missing.length === 0) return numbers;

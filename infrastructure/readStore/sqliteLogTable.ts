@@ -63,20 +63,16 @@ export function sqliteLogTable(name: string, spec: LogTableSpec, access: Connect
     find: async (query) => {
       const statement = logFindSql(name, spec, query);
       return access.read((connection) =>
-        connection.readTable(
-          name,
-          () => {
-            try {
-              return connection.all(statement) as unknown as LogRow[];
-            } catch (error) {
-              // A table of the same name in an older layout (the audit log before ADR 29, until its
-              // projection's rebuild at start replaces it) reads as empty.
-              if (/no such column/i.test((error as Error | null)?.message ?? '')) return [];
-              throw error;
-            }
-          },
-          [],
-        ),
+        connection.readTable(name, () => {
+          try {
+            return connection.all(statement) as unknown as LogRow[];
+          } catch (error) {
+            // A table of the same name in an older layout (the audit log before ADR 29, until its
+            // projection's rebuild at start replaces it) reads as empty.
+            if (/no such column/i.test((error as Error | null)?.message ?? '')) return [];
+            throw error;
+          }
+        }, []),
       );
     },
   };

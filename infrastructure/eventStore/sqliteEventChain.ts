@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { EventRows } from './sqliteEventRows.ts';
+import type { EventRows, PreparedRow } from './sqliteEventRows.ts';
 
 /**
  * Tamper evidence for the SQLite event store (ADR 0021): every stored event has a SHA-256 link in
@@ -34,12 +34,22 @@ export interface ChainedRow {
 
 /** The link of `row` after `previous`. */
 export function chainLink(previous: Uint8Array, row: ChainedRow): Uint8Array {
-  return createHash('sha256')
-    .update(previous)
-    .update(
-      JSON.stringify([row.position, row.stream_id, row.revision, row.id, row.type, row.data, row.metadata]),
-    )
-    .digest();
+  return linkOf(
+    previous,
+    JSON.stringify([row.position, row.stream_id, row.revision, row.id, row.type, row.data, row.metadata]),
+  );
+}
+
+/** Where a link's input (previous link, then the event's JSON text as UTF-8) is put together: grown as needed. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/** SHA-256 of `previous` followed by `text` in UTF-8, as `createHash().update(previous).update(text)` gives. */
+function linkOf(previous: Uint8Array, text: string): Uint8Array {
+  const most = 32 + text.length * 3;
+  if (most > scratch.length) scratch = Buffer.allocUnsafe(Math.max(most, scratch.length * 2));
+  scratch.set(previous, 0);
+  const end = previous.length + scratch.write(text, previous.length, 'utf8');
+  return new Uint8Array(hash('sha256', scratch.subarray(0, end), 'buffer'));
 }
 
 /** Writes links in the caller's transaction, each after the one before. */
@@ -59,10 +69,26 @@ export class ChainWriter {
   }
 
   /** Links `row` after `previous`; returns the new link. */
-  link(previous: Uint8Array, row: ChainedRow): Uint8Array {
-    const hash = chainLink(previous, row);
-    this.#insert.run(row.position, hash);
-    return hash;
+  linkRow(previous: Uint8Array, row: ChainedRow): Uint8Array {
+    const link = chainLink(previous, row);
+    this.#insert.run(row.position, link);
+    return link;
+  }
+
+  /** Links a row just inserted at `position` (the same link as `linkRow` of that row as stored). */
+  link(
+    previous: Uint8Array,
+    position: number,
+    streamId: string,
+    revision: number,
+    row: PreparedRow,
+  ): Uint8Array {
+    const link = linkOf(
+      previous,
+      JSON.stringify([position, streamId, revision, row.id, row.type, row.dataText, row.metadataText]),
+    );
+    this.#insert.run(position, link);
+    return link;
   }
 }
 
@@ -83,7 +109,7 @@ export function openChain(db: DatabaseSync, rows: EventRows): ChainWriter {
       let previous = GENESIS;
       for (let after = 0; ; ) {
         const page = rows.chained(after, 1000);
-        for (const row of page) previous = writer.link(previous, row);
+        for (const row of page) previous = writer.linkRow(previous, row);
         if (page.length < 1000) break;
         after = page.at(-1)!.position;
       }

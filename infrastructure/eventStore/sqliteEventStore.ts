@@ -24,6 +24,9 @@ import { makePrivateDatabaseFile } from '../files/privateFiles.ts';
 import { type ChainVerdict, type ChainWriter, openChain, verifyEventChain } from './sqliteEventChain.ts';
 import { type EventRows, openEventRows, type PreparedRow } from './sqliteEventRows.ts';
 
+/** Streams whose last revision the store remembers between groups (cleared when full). */
+const MAX_REMEMBERED_HEADS = 50_000;
+
 export interface SqliteEventStoreOptions {
   /** File path (parent folders are created) or `:memory:`. */
   path: string;
@@ -58,6 +61,15 @@ export class SqliteEventStore implements EventStore {
   readonly #rows: EventRows;
   readonly #dataVersionStmt: StatementSync;
   readonly #chain: ChainWriter;
+  /**
+   * What this connection knows of the file's tail between its own write transactions: each stream's last revision
+   * and position, and the chain's head link. Trusted only while no other connection has committed since our last
+   * commit (`PRAGMA data_version`, read once per group under the write lock); else forgotten and read again.
+   */
+  readonly #heads = new Map<string, { revision: number; position: number }>();
+  #chainHead: Uint8Array | undefined;
+  /** `data_version` as of our last commit; `undefined`: nothing remembered. */
+  #headsVersion: number | undefined;
 
   constructor(options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -131,6 +143,7 @@ export class SqliteEventStore implements EventStore {
     let wrote = false;
     try {
       this.#db.exec('BEGIN IMMEDIATE');
+      this.#trustHeads();
       const savepoints = group.length > 1;
       for (const append of group) {
         let prepared: PreparedRow[][];
@@ -157,11 +170,16 @@ export class SqliteEventStore implements EventStore {
           // Undoes this append's inserts only; the transaction and the others' stay.
           this.#db.exec('ROLLBACK TO append');
           this.#db.exec('RELEASE append');
+          // What it may have remembered of its streams and the chain is read again from the file.
+          for (const write of append.writes) this.#heads.delete(write.streamId);
+          this.#chainHead = undefined;
           outcomes.push({ error });
         }
       }
       this.#db.exec('COMMIT');
+      // Our own commit leaves our connection's data_version as it was: the heads stay trusted.
     } catch (error) {
+      this.#forgetHeads();
       if (this.#db.isOpen && this.#db.isTransaction) this.#db.exec('ROLLBACK');
       this.#rows.rolledBack();
       // Nothing of the group is stored: every caller hears why (for a single append, its own error).
@@ -178,29 +196,56 @@ export class SqliteEventStore implements EventStore {
 
   /** One stream's revision check and inserts, inside the group's transaction. */
   #write({ streamId, expectedRevision: expected }: StreamWrite, rows: readonly PreparedRow[]): AppendResult {
-    const last = this.#rows.lastOfStream(streamId);
+    let last = this.#heads.get(streamId);
+    if (last === undefined) {
+      last = this.#rows.lastOfStream(streamId);
+      if (last !== undefined) this.#rememberHead(streamId, last);
+    }
     const actual = last ? last.revision : null;
     if (!revisionMatches(expected, actual)) {
       throw new WrongExpectedRevisionError(streamId, expected, actual);
     }
+    if (rows.length === 0) return { nextRevision: actual ?? -1, position: last?.position ?? 0 };
     let revision = actual ?? -1;
-    let position = last?.position ?? 0;
-    // Read per append, inside the transaction: the previous append of the group may have been rolled back.
-    let link = rows.length > 0 ? this.#chain.head() : undefined;
+    let position = 0;
+    let link = this.#chainHead ?? this.#chain.head();
+    // Forgotten while this append writes: an insert that fails leaves the head to be read again.
+    this.#chainHead = undefined;
+    this.#heads.delete(streamId);
     for (const row of rows) {
       revision += 1;
       position = this.#rows.insert(row, revision);
-      link = this.#chain.link(link!, {
-        position,
-        stream_id: streamId,
-        revision,
-        id: row.id,
-        type: row.type,
-        data: row.dataText,
-        metadata: row.metadataText,
-      });
+      link = this.#chain.link(link, position, streamId, revision, row);
     }
+    this.#chainHead = link;
+    this.#rememberHead(streamId, { revision, position });
     return { nextRevision: revision, position };
+  }
+
+  /**
+   * Called first in each write transaction (the write lock held): another connection (another process on the
+   * file) that committed since our last commit may have appended to any stream or to the chain, so what we
+   * remember is dropped; `PRAGMA data_version` changes exactly when another connection commits.
+   */
+  #trustHeads(): void {
+    const version = this.#readDataVersion();
+    if (version !== this.#headsVersion) {
+      this.#heads.clear();
+      this.#chainHead = undefined;
+      this.#headsVersion = version;
+    }
+  }
+
+  #forgetHeads(): void {
+    this.#heads.clear();
+    this.#chainHead = undefined;
+    this.#headsVersion = undefined;
+  }
+
+  #rememberHead(streamId: string, head: { revision: number; position: number }): void {
+    // Bounded: a million one-event streams must not all stay in memory.
+    if (this.#heads.size >= MAX_REMEMBERED_HEADS) this.#heads.clear();
+    this.#heads.set(streamId, head);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

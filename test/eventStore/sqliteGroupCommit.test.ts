@@ -103,6 +103,40 @@ describe('SQLite event store: group commit', () => {
     }
   });
 
+  it('expected revisions hold against appends by another connection to the same streams (remembered heads)', async () => {
+    const other = openSqliteEventStore({ path });
+    try {
+      await store.append('shared', [event('A')], { expectedRevision: 'no_stream' });
+      // The other connection appends to the stream this one remembers at revision 0.
+      await other.append('shared', [event('B')], { expectedRevision: 0 });
+      await expect(store.append('shared', [event('C')], { expectedRevision: 0 })).rejects.toBeInstanceOf(
+        WrongExpectedRevisionError,
+      );
+      await expect(
+        store.append('shared', [event('C')], { expectedRevision: 'no_stream' }),
+      ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      expect(await store.append('shared', [event('C')], { expectedRevision: 1 })).toMatchObject({
+        nextRevision: 2,
+      });
+      // A stream the other connection made after this one looked it up (and found nothing).
+      await store.append('late', [event('A')], { expectedRevision: 'no_stream' }).catch(() => undefined);
+      await other.append('late', [event('B')], { expectedRevision: 0 });
+      await expect(store.append('late', [event('C')], { expectedRevision: 0 })).rejects.toBeInstanceOf(
+        WrongExpectedRevisionError,
+      );
+      await Promise.all([
+        store.append('late', [event('C')], { expectedRevision: 1 }),
+        other.append('shared', [event('D')], { expectedRevision: 2 }),
+      ]);
+      expect((await other.readStream('shared')).map((e) => e.type)).toEqual(['A', 'B', 'C', 'D']);
+      expect((await store.readStream('late')).map((e) => e.revision)).toEqual([0, 1, 2]);
+      // Both connections' links form one chain.
+      expect(store.verifyChain()).toMatchObject({ intact: true, checked: 7 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('closing the store writes the appends already accepted', async () => {
     const pending = store.append('late', [event('A')], { expectedRevision: 'no_stream' });
     await store.close();

@@ -5,7 +5,8 @@
 // BENCH_CONNECTIONS (default 50) and BENCH_RUNS (default 3: the ratio is their median) change the load;
 // `-- --store postgres` runs m3m on PostgreSQL beside SQLite: on a throw-away cluster, or on BENCH_POSTGRES_URL, a
 // database the bench EMPTIES before each run (its public schema is dropped; never point it at data you keep).
-// BENCH_PROFILE=<dir> writes a CPU profile of each server there.
+// BENCH_PROFILE=<dir> writes a CPU profile of each server there; BENCH_RATE=<req/s> offers a fixed load instead of
+// as much as each server takes (to compare CPU per increment between commits; the ratio means little then).
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
@@ -20,6 +21,7 @@ import Fastify from 'fastify';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RATE = Number(process.env.BENCH_RATE ?? 0);
 const SLUG = 'bench-hits';
 const PATH = `/api/v1/goals/${SLUG}/increment`;
 const ROOT = join(import.meta.dirname, '..');
@@ -219,6 +221,9 @@ const load = (ready: Ready) =>
     duration: DURATION,
     headers: { 'content-type': 'application/json', 'x-api-key': ready.key },
     body: '{"by":1}',
+    // A fixed offered load (requests per second over all connections): CPU per increment then compares across
+    // runs and commits without the batching that a saturated server's own speed decides.
+    ...(RATE > 0 ? { overallRate: RATE } : {}),
   });
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { ApiKeyDigest } from '../../domain/project.ts';
 
 export const API_KEY_PREFIX = 'm3m_';
@@ -16,7 +16,8 @@ export function generateApiKey(): { key: string; digest: ApiKeyDigest } {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // One-shot: every request with a key hashes it, and `createHash` costs an object and three calls more.
+  return hash('sha256', key, 'hex');
 }
 
 /** A cheap shape check before any lookup. */

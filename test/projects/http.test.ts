@@ -133,6 +133,50 @@ describe('projects, goals and environment over HTTP', () => {
     expect(await total()).toBe(1);
   });
 
+  it('validates an increment body as its schema says, on the fast path and off it (ADR 0031)', async () => {
+    const shop = await project(owner, 'fast-body');
+    await send('POST', `/api/v1/projects/${shop.id}/goals`, {
+      token: owner,
+      body: { slug: 'hits', name: 'Hits', type: 'counter' },
+    });
+    const post = (raw: string) =>
+      send('POST', '/api/v1/goals/fast-body-hits/increment', {
+        headers: { 'x-api-key': shop.apiKey, 'content-type': 'application/json' },
+        body: raw,
+      });
+    for (const [raw, by] of [
+      ['{"by":1}', 1],
+      ['{"by":1000000000}', 1_000_000_000],
+      ['{"by":2.0}', 2],
+      ['{}', 1],
+    ] as const) {
+      const answer = await post(raw);
+      expect([raw, answer.status, Object.keys(answer.json), answer.json.by]).toEqual([
+        raw,
+        200,
+        ['goalId', 'slug', 'by', 'day'],
+        by,
+      ]);
+    }
+    for (const [raw, field] of [
+      ['{"by":0}', 'body.by'],
+      ['{"by":1.5}', 'body.by'],
+      ['{"by":1000000001}', 'body.by'],
+      ['{"by":"1"}', 'body.by'],
+      ['{"by":null}', 'body.by'],
+      ['{"by":1,"more":2}', 'body'],
+    ] as const) {
+      const refused = await post(raw);
+      expect([raw, refused.status, refused.json.code]).toEqual([raw, 400, 'validation_failed']);
+      expect((refused.json.errors as { field: string }[])[0]!.field).toBe(field);
+    }
+    const unknown = await send('POST', `/api/v1/goals/${'x'.repeat(100)}/increment`, {
+      headers: { 'x-api-key': shop.apiKey, 'content-type': 'application/json' },
+      body: '{"by":1}',
+    });
+    expect([unknown.status, unknown.json.code]).toEqual([404, 'goal_not_found']);
+  });
+
   it('takes increments by API key: its own goals yes, others 403; a rotated key is refused at once', async () => {
     const shop = await project(owner, 'key-shop');
     const elsewhere = await project(other, 'key-else');

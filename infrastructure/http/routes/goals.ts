@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_STATS_DAYS } from '../../../application/dayRange.ts';
 import { defineGoal } from '../../../application/goals/defineGoal.ts';
@@ -6,6 +8,7 @@ import { deleteGoal } from '../../../application/goals/deleteGoal.ts';
 import { type GoalWriter, incrementGoal } from '../../../application/goals/incrementGoal.ts';
 import { getGoal, goalStats, listGlobalGoals, listProjectGoals } from '../../../application/goals/queries.ts';
 import { updateGoal } from '../../../application/goals/updateGoal.ts';
+import { MAX_INCREMENT } from '../../../domain/goal.ts';
 import { projectOfApiKey } from '../apiKeys.ts';
 import { requireModule } from '../moduleGuard.ts';
 import { problem } from '../problem.ts';
@@ -252,6 +255,22 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
   // Resolved in `onRequest`, before the body is read or validated: a caller without credentials gets 401.
   const writers = new WeakMap<FastifyRequest, GoalWriter>();
 
+  // The hot route of m3m (ADR 0031): what almost every request sends, `{"by": <whole number in range>}` and a goal
+  // of allowed length, is accepted without zod's parse; anything else (no body, `{}`, a wrong value, extra keys) is
+  // validated by the route's zod schema as before, so every refusal stays the same problem with its fields named.
+  const validators = (route: FastifyRouteSchemaDef<unknown>) => {
+    const zod = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+    const fast =
+      route.httpPart === 'body' ? isPlainIncrement : route.httpPart === 'params' ? isGoalParam : null;
+    return fast ? (data: unknown) => (fast(data) ? { value: data } : zod(data)) : zod;
+  };
+  // The 200 answer is built by the handler below with exactly its schema's four fields: written without zod's
+  // encode (which checks and copies it); problems are serialized by zod as on every route.
+  const serializers = (route: FastifyRouteSchemaDef<unknown>) =>
+    route.httpStatus === '200'
+      ? stringifyIncrement
+      : serializerCompiler(route as Parameters<typeof serializerCompiler>[0]);
+
   return (app) => {
     app.post(
       '/goals/:goal/increment',
@@ -260,6 +279,8 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
           writers.set(request, await writerOf(request));
         },
         preValidation: refuseNullBody,
+        validatorCompiler: validators,
+        serializerCompiler: serializers,
         schema: {
           operationId: 'incrementGoal',
           tags,
@@ -293,4 +314,30 @@ export function goalIncrementRoutes(deps: ProjectRouteDeps): HttpRoutes {
       },
     );
   };
+}
+
+/** `{ "by": n }` with n a whole number from 1 to MAX_INCREMENT, and nothing else: what `IncrementSchema` accepts. */
+function isPlainIncrement(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
+  let keys = 0;
+  for (const key in data) {
+    if (key !== 'by' || !Object.hasOwn(data, key)) return false;
+    keys += 1;
+  }
+  const by = (data as { by?: unknown }).by;
+  return keys === 1 && Number.isInteger(by) && (by as number) >= 1 && (by as number) <= MAX_INCREMENT;
+}
+
+/** `{ goal }` of 1 to 120 characters: what `GoalParams` accepts. */
+function isGoalParam(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const goal = (data as { goal?: unknown }).goal;
+  let keys = 0;
+  for (const _ in data) keys += 1;
+  return keys === 1 && typeof goal === 'string' && goal.length >= 1 && goal.length <= 120;
+}
+
+function stringifyIncrement(data: unknown): string {
+  const { goalId, slug, by, day } = data as { goalId: string; slug: string; by: number; day: string };
+  return JSON.stringify({ goalId, slug, by, day });
 }

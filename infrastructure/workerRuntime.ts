@@ -1,15 +1,18 @@
 import type { Logger } from 'pino';
 import type { Feed } from '../application/eventFeed.ts';
 import type { ModuleCatalog } from '../application/modules/catalog.ts';
-import { moduleGate } from '../application/modules/queries.ts';
+import type { ModuleGateDeps } from '../application/modules/deps.ts';
+import { PROJECT_MODULES, type ProjectModuleDoc } from '../application/modules/readModel.ts';
+import { findAll } from '../application/ports/findAll.ts';
 import type { RuntimeExtensions } from '../application/ports/runtimeExtensions.ts';
 import { ProcessLease } from '../application/processLease.ts';
 import type { EnvironmentDeps } from '../application/projects/deps.ts';
+import { readModelMemo } from '../application/readModelMemo.ts';
 import { BUILT_IN_EVENT_TYPES } from '../application/runtime/customEvents.ts';
 import type { RuntimeDeps } from '../application/runtime/deps.ts';
 import { InvocationFeed } from '../application/runtime/invocationFeed.ts';
 import { ensureInvocationIndexes, sweepInvocations } from '../application/runtime/invocations.ts';
-import { invokeWorker } from '../application/runtime/invokeWorker.ts';
+import { invokeWorker, runWorker } from '../application/runtime/invokeWorker.ts';
 import { ProjectShare } from '../application/runtime/projectShare.ts';
 import {
   RuntimeSubscriber,
@@ -17,6 +20,7 @@ import {
 } from '../application/runtime/runtimeSubscriber.ts';
 import { Scheduler } from '../application/runtime/scheduler.ts';
 import { WorkerGuard } from '../application/runtime/workerGuard.ts';
+import { effectiveStatus } from '../domain/projectModules.ts';
 import { projections } from '../projections/index.ts';
 import type { Runner } from '../projections/projectionRunner.ts';
 import type { Config } from './config.ts';
@@ -69,6 +73,31 @@ export interface WorkerRuntimeOptions {
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
 /**
+ * The modules on in a project, for the plugins' Runtime API functions of each invocation: the project's module
+ * settings from memory while the `project_modules` projection has not moved (one read of its checkpoint per turn,
+ * `readModelMemo.ts`), their status computed at each call (a trial ends on time). What `moduleGate`'s
+ * `activeModules` answers, without a query per invocation.
+ */
+function memoizedModuleGate(deps: ModuleGateDeps): { activeModules(projectId: string): Promise<string[]> } {
+  const memo = readModelMemo<ProjectModuleDoc[]>(deps.readStore, 'project_modules', 'runtimeSettings');
+  return {
+    async activeModules(projectId) {
+      const docs =
+        (await memo.get(projectId, () =>
+          findAll(deps.readStore.collection<ProjectModuleDoc>(PROJECT_MODULES), { projectId }),
+        )) ?? [];
+      const now = deps.clock.now();
+      const core = deps.modules.list().filter((m) => m.isCore);
+      const others = docs.filter((doc) => {
+        const module = deps.modules.get(doc.moduleCode);
+        return module && !module.isCore && effectiveStatus(doc, now) !== 'disabled';
+      });
+      return [...core.map((m) => m.code), ...others.map((d) => d.moduleCode)].sort();
+    },
+  };
+}
+
+/**
  * The sandbox, the Runtime API's parts (plugins' functions, outbound fetch, the invocation feed), the hourly
  * sweep of old invocation records, and the triggers that run workers: events (`RuntimeSubscriber`) and
  * schedules (`Scheduler`).
@@ -97,7 +126,8 @@ export async function openWorkerRuntime(parts: {
   const workers: RuntimeDeps = {
     ...projects,
     sandbox,
-    extensions: options.extensions ?? plugins.runtimeExtensions(moduleGate({ readStore, clock, modules })),
+    extensions:
+      options.extensions ?? plugins.runtimeExtensions(memoizedModuleGate({ readStore, clock, modules })),
     fetcher: outboundFetch({ allowPrivate: config.workers.allowPrivateFetch }),
     feed,
     settings: {
@@ -134,7 +164,8 @@ export async function openWorkerRuntime(parts: {
     clock,
     owners: lease,
     feed: eventFeed,
-    invoke: (request) => invokeWorker(workers, request),
+    // The lane may start its next delivery once the sandbox has answered: the record follows with the outcome.
+    invoke: async (request) => (await runWorker(workers, request, { linger: true })).invocation,
     // Match each event against the workers as the read model has them once it includes that event.
     readModelsAt: (position) => runner.waitFor(position, 60_000),
     logger: logger.child({ component: 'triggers' }),

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_CONCURRENCY } from '../../domain/worker.ts';
 import { ApplicationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventStore, RecordedEvent } from '../ports/eventStore.ts';
-import { DuplicateKeyError, type ReadStore } from '../ports/readStore.ts';
+import { DuplicateKeyError, type ReadStore, type ReadStoreSession } from '../ports/readStore.ts';
 import { WORKERS, type WorkerDoc } from '../workers/readModel.ts';
 import {
   type DeliveryDoc,
@@ -16,6 +16,7 @@ import {
 import { addEventRefs } from './deliveryEventRefs.ts';
 import type { InvokeWorkerRequest } from './invokeWorker.ts';
 import { RetryLaterError } from './workerGuard.ts';
+import { batchedWrite, drainWrites } from './writeBatch.ts';
 
 /**
  * Runs event deliveries (see `deliveries.ts`), at least once each. Each worker has its own lane: an
@@ -192,13 +193,6 @@ const DRAIN_ON_STOP_MS = 10_000;
 /** Documents read or written per statement group in one transaction (a `$in` list, a batch of records). */
 const BATCH = 500;
 
-/** A delivery's final (or retry) state waiting to be written with the others of its turn. */
-interface PendingRecord {
-  id: string;
-  set: Partial<DeliveryDoc>;
-  done(written: boolean): void;
-}
-
 export class DeliveryQueue {
   readonly #o: DeliveryQueueOptions;
   readonly #owners: ClaimOwners;
@@ -213,8 +207,6 @@ export class DeliveryQueue {
   readonly #byProject = new Map<string, number>();
   readonly #runs = new Set<Promise<void>>();
   readonly #delivered = { succeeded: 0, failed: 0, retried: 0, skipped: 0, deferred: 0 };
-  #records: PendingRecord[] = [];
-  #recording: Promise<void> | null = null;
 
   constructor(options: DeliveryQueueOptions) {
     this.#o = options;
@@ -286,22 +278,35 @@ export class DeliveryQueue {
     }
     this.#ready.length = 0;
     const now = this.#o.clock.now();
-    const handBack: PendingRecord[] = [];
+    const handBack: string[] = [];
     for (const job of waiting) {
       this.#active.delete(job.id);
       if (job.unclaimed || job.lost) continue; // still in the durable queue, as it was
-      handBack.push({
-        id: job.id,
-        set: { status: 'deferred', dueAt: now.getTime(), owner: null, updatedAt: now.toISOString() },
-        done: () => {},
-      });
+      handBack.push(job.id);
     }
-    await this.#write(handBack);
+    if (handBack.length > 0) {
+      try {
+        // Only what this process still owns: a claim taken over meanwhile is its new owner's.
+        await this.#o.readStore.transaction(async (session) => {
+          for (const id of handBack) {
+            await this.#writeOwned(session, id, {
+              status: 'deferred',
+              dueAt: now.getTime(),
+              owner: null,
+              updatedAt: now.toISOString(),
+            });
+          }
+        });
+      } catch (err) {
+        // Left `in_flight` under this process: taken over as soon as its lease is gone.
+        this.#o.logger.error({ err, deliveries: handBack.length }, 'could not hand event deliveries back');
+      }
+    }
     await Promise.race([
       Promise.all([...this.#runs]),
       new Promise((resolve) => setTimeout(resolve, DRAIN_ON_STOP_MS).unref()),
     ]);
-    await this.#recording;
+    await drainWrites(this.#o.readStore);
   }
 
   /**
@@ -640,24 +645,27 @@ export class DeliveryQueue {
       }
     }
     const now = this.#o.clock.now();
-    if (update.status === 'succeeded') this.#delivered.succeeded++;
-    else if (update.status === 'failed') this.#delivered.failed++;
-    else if (update.status === 'skipped') this.#delivered.skipped++;
-    else this.#delivered.retried++;
-    if (update.status === 'failed') {
-      this.#o.logger.warn(
-        { workerId: job.workerId, eventId: job.eventId, attempts: attempt, error: update.lastError },
-        'event delivery failed for good',
-      );
-    }
-    const recorded = this.#record(job.id, { dueAt: null, ...update, updatedAt: now.toISOString() }).then(
+    const recorded = this.#record(job, { dueAt: null, ...update, updatedAt: now.toISOString() }).then(
       (written) => {
-        // Not written: the delivery stays `in_flight` with its claim, and the poll takes it over.
-        if (written && update.status === 'queued') {
-          const retryLane = this.#lane(job.workerId);
-          retryLane.durable = true;
-          this.#wakeAt(job.workerId, retryLane, update.dueAt!);
+        if (written === 'written') {
+          if (update.status === 'succeeded') this.#delivered.succeeded++;
+          else if (update.status === 'failed') this.#delivered.failed++;
+          else if (update.status === 'skipped') this.#delivered.skipped++;
+          else this.#delivered.retried++;
+          if (update.status === 'failed') {
+            this.#o.logger.warn(
+              { workerId: job.workerId, eventId: job.eventId, attempts: attempt, error: update.lastError },
+              'event delivery failed for good',
+            );
+          }
+          if (update.status === 'queued') {
+            const retryLane = this.#lane(job.workerId);
+            retryLane.durable = true;
+            this.#wakeAt(job.workerId, retryLane, update.dueAt!);
+          }
         }
+        // Not written: the delivery stays `in_flight` with its claim, and the poll takes it over. Lost: its new
+        // owner runs it.
         this.#release(job);
       },
     );
@@ -665,44 +673,40 @@ export class DeliveryQueue {
     void recorded.finally(() => this.#runs.delete(recorded));
   }
 
-  /** Queues a delivery's outcome for the next batch; resolves with whether it was written. */
-  #record(id: string, set: Partial<DeliveryDoc>): Promise<boolean> {
-    return new Promise((done) => {
-      this.#records.push({ id, set, done });
-      if (!this.#recording) {
-        this.#recording = this.#writeRecords().finally(() => {
-          this.#recording = null;
-        });
-      }
-    });
-  }
-
-  /** Writes the outcomes queued meanwhile, a batch per transaction, until none is left. */
-  async #writeRecords(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve)); // the outcomes of this turn go together
-    while (this.#records.length > 0) await this.#write(this.#records.splice(0, BATCH));
-  }
-
-  /** Writes records in one transaction; should that fail, one at a time, so one bad write sinks no other. */
-  async #write(batch: PendingRecord[]): Promise<void> {
-    if (batch.length === 0) return;
+  /**
+   * Writes a delivery's outcome (final, or a retry) with the next batch of runtime writes (`writeBatch.ts`: the
+   * invocation records of the same moment go in the same transaction), if this process still owns the delivery:
+   * a compare-and-set on its claim. A process that stalled past its lease may find its claim taken over by
+   * another, which runs the delivery again; its outcome is then not written over the new owner's (`lost`).
+   */
+  async #record(job: Job, set: Partial<DeliveryDoc>): Promise<'written' | 'lost' | 'failed'> {
     try {
-      await this.#o.readStore.transaction(async (session) => {
-        const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
-        for (const record of batch) await c.patch(record.id, { $set: record.set });
-      });
-      for (const record of batch) record.done(true);
-    } catch {
-      for (const record of batch) {
-        try {
-          await this.#deliveries().patch(record.id, { $set: record.set });
-          record.done(true);
-        } catch (err) {
-          this.#o.logger.error({ err, deliveryId: record.id }, 'could not record an event delivery');
-          record.done(false);
-        }
-      }
+      const owned = await batchedWrite(
+        this.#o.readStore,
+        (session) => this.#writeOwned(session, job.id, set),
+        {
+          linger: true,
+        },
+      );
+      if (owned) return 'written';
+      this.#o.logger.warn(
+        { deliveryId: job.id, workerId: job.workerId, eventId: job.eventId, outcome: set.status },
+        'event delivery outcome dropped: another process took the delivery over (this one held it past its lease); it runs it',
+      );
+      return 'lost';
+    } catch (err) {
+      this.#o.logger.error({ err, deliveryId: job.id }, 'could not record an event delivery');
+      return 'failed';
     }
+  }
+
+  /** Sets `set` on the delivery if it is still claimed by this process (`in_flight`, owner us); else false. */
+  async #writeOwned(session: ReadStoreSession, id: string, set: Partial<DeliveryDoc>): Promise<boolean> {
+    const c = session.collection<DeliveryDoc>(WORKER_DELIVERIES);
+    const current = await c.get(id);
+    if (current?.status !== 'in_flight' || current.owner !== this.#owners.bootId) return false;
+    await c.patch(id, { $set: set });
+    return true;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { HandlerName, InvocationErrorInfo, InvocationOutcome, LogLine } fro
 import { WORKER_INVOCATIONS } from '../workers/readModel.ts';
 import { chargeLogs, sweepLogUsage } from './projectUsage.ts';
 import { recordDailyStats } from './stats.ts';
+import { batchedWrite } from './writeBatch.ts';
 
 export const TRIGGER_KINDS = ['manual', 'http', 'event', 'schedule'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
@@ -71,60 +72,27 @@ export function resultPreview(result: unknown): string | null {
  * lines count against the project's log quota; past it they are replaced by one line that says so (the record
  * itself is always kept). Returns the record as stored.
  *
- * The records stored in one event-loop turn share one transaction (a burst of event deliveries ends many
- * invocations at once, and a transaction per record held the writer lock for each); should it fail, each is
- * stored in a transaction of its own, so one bad record fails alone.
+ * Records share transactions with the runtime's other small writes (`writeBatch.ts`): a burst of event deliveries
+ * ends many invocations at once, and a transaction per record held the writer lock for each. `linger`: nobody
+ * waits for this one (an event delivery's), so it may wait a few milliseconds for company. `alsoIn`: more to do
+ * in the same transaction (clearing the worker's breaker after a success).
  */
 export function storeInvocation(
   readStore: ReadStore,
   record: InvocationRecord,
-  logQuota?: number,
+  logQuota?: number | ((session: ReadStoreSession) => Promise<number>),
+  options: { linger?: boolean; alsoIn?: (session: ReadStoreSession) => Promise<void> } = {},
 ): Promise<InvocationRecord> {
-  let group = groups.get(readStore);
-  if (!group) {
-    group = { pending: [], flushing: null };
-    groups.set(readStore, group);
-  }
-  const { promise, resolve, reject } = Promise.withResolvers<InvocationRecord>();
-  group.pending.push({ record, logQuota, resolve, reject });
-  if (!group.flushing) {
-    const current = group;
-    current.flushing = flushGroup(readStore, current).finally(() => {
-      current.flushing = null;
-    });
-  }
-  return promise;
-}
-
-interface PendingInvocation {
-  record: InvocationRecord;
-  logQuota: number | undefined;
-  resolve(stored: InvocationRecord): void;
-  reject(err: unknown): void;
-}
-
-const groups = new WeakMap<ReadStore, { pending: PendingInvocation[]; flushing: Promise<void> | null }>();
-const GROUP_MAX = 200;
-
-async function flushGroup(readStore: ReadStore, group: { pending: PendingInvocation[] }): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  while (group.pending.length > 0) {
-    const batch = group.pending.splice(0, GROUP_MAX);
-    try {
-      const stored = await readStore.transaction(async (session) => {
-        const out: InvocationRecord[] = [];
-        for (const item of batch) out.push(await storeIn(session, item.record, item.logQuota));
-        return out;
-      });
-      for (const [i, item] of batch.entries()) item.resolve(stored[i]!);
-    } catch {
-      for (const item of batch) {
-        await readStore
-          .transaction((session) => storeIn(session, item.record, item.logQuota))
-          .then(item.resolve, item.reject);
-      }
-    }
-  }
+  return batchedWrite(
+    readStore,
+    async (session) => {
+      const quota = typeof logQuota === 'function' ? await logQuota(session) : logQuota;
+      const stored = await storeIn(session, record, quota);
+      await options.alsoIn?.(session);
+      return stored;
+    },
+    { linger: options.linger ?? false },
+  );
 }
 
 async function storeIn(

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { effectiveLimits, languageOf } from '../../domain/worker.ts';
 import { refuse } from '../errors.ts';
+import type { ReadStoreSession } from '../ports/readStore.ts';
 import type { HandlerName } from '../ports/workerSandbox.ts';
+import { readModelMemo } from '../readModelMemo.ts';
 import { workerNotFound } from '../workers/access.ts';
 import {
   WORKER_VERSIONS,
@@ -16,6 +18,7 @@ import { recordInvocationFailed } from './invocationFailed.ts';
 import { recordedInput } from './invocationInput.ts';
 import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
 import { projectQuotas } from './projectUsage.ts';
+import { clearBreaker, isLimitOutcome } from './workerGuard.ts';
 
 export interface InvocationTrigger {
   kind: TriggerKind;
@@ -56,25 +59,33 @@ export interface Invocation extends InvocationRecord {
  * (`worker_suspended`) and one over its CPU budget (`worker_throttled`), both `RetryLaterError`s.
  */
 export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerRequest): Promise<Invocation> {
-  const worker = await deps.readStore.collection<WorkerDoc>(WORKERS).get(request.workerId);
-  if (!worker || (request.projectId !== undefined && worker.projectId !== request.projectId)) {
-    throw workerNotFound();
-  }
-  if (!worker.enabled) {
-    throw refuse('worker_disabled', `The worker "${worker.slug}" is disabled.`);
-  }
-  const version =
-    worker.activeVersion === null
-      ? null
-      : await deps.readStore
-          .collection<WorkerVersionDoc>(WORKER_VERSIONS)
-          .get(workerVersionId(worker.id, worker.activeVersion));
-  if (!version) {
-    throw refuse(
-      'worker_not_deployed',
-      `The worker "${worker.slug}" has no deployed version yet: deploy it first.`,
-    );
-  }
+  const { invocation, stored } = await runWorker(deps, request);
+  const record = await stored;
+  return { ...record, ...(invocation.result === undefined ? {} : { result: invocation.result }) };
+}
+
+/** An invocation that has run, and its record on its way to the store. */
+export interface RanInvocation {
+  /** The record as built (before the log quota had its say) with the full result. */
+  invocation: Invocation;
+  /**
+   * Resolves with the record as stored (as built, should storing fail: that is logged), once it is stored,
+   * published to live followers and, for a failure, recorded as `WorkerInvocationFailed`. Never rejects.
+   */
+  stored: Promise<InvocationRecord>;
+}
+
+/**
+ * `invokeWorker` without waiting for the record: resolves as soon as the sandbox has answered. An event delivery
+ * uses it so that its lane may start the next delivery while this one's record joins the next batch of writes
+ * (`linger`), with the delivery's outcome (docs/adr/0032).
+ */
+export async function runWorker(
+  deps: RuntimeDeps,
+  request: InvokeWorkerRequest,
+  options: { linger?: boolean } = {},
+): Promise<RanInvocation> {
+  const { worker, version } = await workerAndVersion(deps, request);
 
   await deps.guard?.admit(worker);
   const invocationId = request.invocationId ?? randomUUID();
@@ -111,11 +122,17 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     release?.();
   }
 
-  const suspended = await deps.guard?.record(worker, result.outcome, result.cpuMs);
+  // An invocation that ended at a limit counts towards the breaker now (it may suspend the worker, which the
+  // record says); any other clears the count in the record's own transaction.
+  const guard = deps.guard;
+  let suspended: string | null = null;
+  if (guard && isLimitOutcome(result.outcome))
+    suspended = await guard.record(worker, result.outcome, result.cpuMs);
+  else guard?.spend(worker.id, result.cpuMs);
   const logs = suspended
     ? [...result.logs, { level: 'error' as const, message: suspended, at: deps.clock.now().toISOString() }]
     : result.logs;
-  let record: InvocationRecord = {
+  const built: InvocationRecord = {
     id: invocationId,
     workerId: worker.id,
     projectId: worker.projectId,
@@ -135,19 +152,70 @@ export async function invokeWorker(deps: RuntimeDeps, request: InvokeWorkerReque
     ...(await recordedInput(deps, worker.projectId, request.input, request.trigger.kind === 'http')),
     seq: deps.feed.nextSeq(deps.clock.now()),
   };
-  try {
-    const { logBytes } = await projectQuotas(deps.readStore, deps.settings.quotas, worker.projectId);
-    record = await storeInvocation(deps.readStore, record, logBytes);
-  } catch (err) {
-    // The worker ran; losing its record must not turn its result into a failure for the caller.
-    deps.log?.('error', { err, invocationId, workerId: worker.id }, 'could not store an invocation record');
+  const stored = storeInvocation(
+    deps.readStore,
+    built,
+    async (session) => (await projectQuotas(session, deps.settings.quotas, worker.projectId)).logBytes,
+    {
+      linger: options.linger ?? false,
+      ...(guard && !isLimitOutcome(result.outcome)
+        ? { alsoIn: (session: ReadStoreSession) => clearBreaker(session, worker.id) }
+        : {}),
+    },
+  )
+    .catch((err: unknown) => {
+      // The worker ran; losing its record must not turn its result into a failure for the caller.
+      deps.log?.('error', { err, invocationId, workerId: worker.id }, 'could not store an invocation record');
+      return built;
+    })
+    .then(async (record) => {
+      deps.feed.publish(record);
+      // A failure is also a small event (no error text) for the webhooks' `worker.invocation.failed`.
+      await recordInvocationFailed(deps, record, {
+        workerSlug: worker.slug,
+        eventDepth: request.eventDepth ?? 0,
+        correlationId: request.correlationId ?? invocationId,
+      });
+      return record;
+    });
+  return {
+    invocation: { ...built, ...(result.result === undefined ? {} : { result: result.result }) },
+    stored,
+  };
+}
+
+/**
+ * The worker and its active version, from memory while the workers projection has not moved (one read of its
+ * checkpoint per turn of the event loop, see `readModelMemo.ts`): a burst of deliveries to one worker reads
+ * neither per delivery, and a disable, a deploy or a limits change is seen by the first invocation after it is
+ * projected, in every process, as with a read per invocation.
+ */
+async function workerAndVersion(
+  deps: RuntimeDeps,
+  request: InvokeWorkerRequest,
+): Promise<{ worker: WorkerDoc; version: WorkerVersionDoc }> {
+  const memo = readModelMemo<WorkerDoc | WorkerVersionDoc>(deps.readStore, 'workers', 'runtimeWorkers');
+  const worker = (await memo.get(`worker:${request.workerId}`, () =>
+    deps.readStore.collection<WorkerDoc>(WORKERS).get(request.workerId),
+  )) as WorkerDoc | null;
+  if (!worker || (request.projectId !== undefined && worker.projectId !== request.projectId)) {
+    throw workerNotFound();
   }
-  deps.feed.publish(record);
-  // A failure is also a small event (no error text) for the webhooks' `worker.invocation.failed`.
-  await recordInvocationFailed(deps, record, {
-    workerSlug: worker.slug,
-    eventDepth: request.eventDepth ?? 0,
-    correlationId: request.correlationId ?? invocationId,
-  });
-  return { ...record, ...(result.result === undefined ? {} : { result: result.result }) };
+  if (!worker.enabled) {
+    throw refuse('worker_disabled', `The worker "${worker.slug}" is disabled.`);
+  }
+  const versionId = worker.activeVersion === null ? null : workerVersionId(worker.id, worker.activeVersion);
+  const version =
+    versionId === null
+      ? null
+      : ((await memo.get(`version:${versionId}`, () =>
+          deps.readStore.collection<WorkerVersionDoc>(WORKER_VERSIONS).get(versionId),
+        )) as WorkerVersionDoc | null);
+  if (!version) {
+    throw refuse(
+      'worker_not_deployed',
+      `The worker "${worker.slug}" has no deployed version yet: deploy it first.`,
+    );
+  }
+  return { worker, version };
 }

@@ -1,6 +1,6 @@
 import { ApplicationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Doc, ReadStore } from '../ports/readStore.ts';
+import type { Doc, ReadStore, ReadStoreSession } from '../ports/readStore.ts';
 import type { InvocationOutcome } from '../ports/workerSandbox.ts';
 
 /**
@@ -96,6 +96,18 @@ export async function readSuspensions(
   return out;
 }
 
+/** Whether the sandbox stopped the worker (an outcome the breaker counts). */
+export function isLimitOutcome(outcome: InvocationOutcome): boolean {
+  return LIMIT_OUTCOMES.has(outcome);
+}
+
+/** An invocation that did not end at a limit: the worker's limit-ended invocations in a row are 0 again. */
+export async function clearBreaker(session: ReadStoreSession, workerId: string): Promise<void> {
+  const breakers = session.collection<BreakerDoc>(WORKER_BREAKERS);
+  const current = await breakers.get(workerId);
+  if (current && current.consecutive > 0) await breakers.patch(workerId, { $set: { consecutive: 0 } });
+}
+
 export class WorkerGuard {
   readonly #readStore: ReadStore;
   readonly #clock: Clock;
@@ -152,17 +164,10 @@ export class WorkerGuard {
     cpuMs: number,
   ): Promise<string | null> {
     const now = this.#clock.now();
-    const entries = this.#window(worker.id, now.getTime());
-    const last = entries.at(-1);
-    if (last && now.getTime() - last.at < BUCKET_MS && now.getTime() >= last.at) {
-      last.at = now.getTime();
-      last.cpuMs += cpuMs;
-    } else entries.push({ at: now.getTime(), cpuMs });
-    this.#spent.set(worker.id, entries);
+    this.spend(worker.id, cpuMs);
     const breakers = this.#readStore.collection<BreakerDoc>(WORKER_BREAKERS);
     if (!LIMIT_OUTCOMES.has(outcome)) {
-      const current = await breakers.get(worker.id);
-      if (current && current.consecutive > 0) await breakers.patch(worker.id, { $set: { consecutive: 0 } });
+      await this.#readStore.transaction((session) => clearBreaker(session, worker.id));
       return null;
     }
     await breakers.patch(
@@ -185,6 +190,21 @@ export class WorkerGuard {
       $set: { suspendedAt: now.toISOString(), suspendedUntil: until, reason, consecutive: 0 },
     });
     return `worker suspended until ${until}: ${reason} Its invocations wait until then, or until it is resumed.`;
+  }
+
+  /**
+   * Counts an invocation's CPU against the worker's budget (in memory). `record` does it too; an invocation that
+   * did not end at a limit calls this and clears the breaker's count with its record (`clearBreaker`).
+   */
+  spend(workerId: string, cpuMs: number): void {
+    const now = this.#clock.now().getTime();
+    const entries = this.#window(workerId, now);
+    const last = entries.at(-1);
+    if (last && now - last.at < BUCKET_MS && now >= last.at) {
+      last.at = now;
+      last.cpuMs += cpuMs;
+    } else entries.push({ at: now, cpuMs });
+    this.#spent.set(workerId, entries);
   }
 
   suspensionOf(workerId: string): Promise<Suspension | null> {

@@ -30,7 +30,10 @@ describe('delivery claims across processes', () => {
   const started: { subscriber: RuntimeSubscriber; lease: ProcessLease }[] = [];
 
   /** A process: its lease and its subscriber; `invoke` records each call and waits for `release`. */
-  async function process_(pid: number, options: { hostKey?: string; ttlMs?: number; renewMs?: number } = {}) {
+  async function process_(
+    pid: number,
+    options: { hostKey?: string; ttlMs?: number; renewMs?: number; warnings?: string[] } = {},
+  ) {
     running.add(pid);
     const { m3m } = server;
     const lease = new ProcessLease({
@@ -57,6 +60,15 @@ describe('delivery claims across processes', () => {
       },
       readModelsAt: (position) => m3m.runner.waitFor(position),
       pollMs: 50,
+      ...(options.warnings
+        ? {
+            logger: {
+              info: () => {},
+              warn: (_obj: object, msg: string) => options.warnings!.push(msg),
+              error: () => {},
+            },
+          }
+        : {}),
     });
     await lease.start();
     await subscriber.start();
@@ -204,6 +216,40 @@ describe('delivery claims across processes', () => {
     expect((await delivery(event))?.takenOverFrom).toBe(far.lease.bootId);
     far.release();
     for (const p of [far, near]) {
+      await p.subscriber.stop();
+      await p.lease.stop();
+    }
+  });
+
+  it('an owner that stalled past its lease does not write its outcome over the new owner: it is dropped, the new owner records its own', async () => {
+    // A process on another host whose lease (1.5 s, never renewed) lapses while its invocation is still running:
+    // a paused VM, say. Another process takes the delivery over and runs it; then the stalled one wakes up.
+    const warnings: string[] = [];
+    const stalled = await process_(401, { hostKey: 'host-b', ttlMs: 1500, renewMs: 3_600_000, warnings });
+    const event = await increment();
+    await until('the stalled process claimed it', async () => stalled.calls.includes(event.id));
+    const next = await process_(402); // its gate stays shut: it holds the taken-over delivery
+    await until('taken over and running in the new owner', async () => next.calls.includes(event.id));
+    await until('claimed by the new owner', async () => {
+      const doc = await delivery(event);
+      return doc?.status === 'in_flight' && doc.owner === next.lease.bootId;
+    });
+    // The stalled owner finishes: without the compare-and-set its `succeeded` would land on the new owner's claim.
+    stalled.release();
+    await until('the stalled owner noticed it lost the claim', () =>
+      warnings.some((w) => w.startsWith('event delivery outcome dropped')),
+    );
+    expect(await delivery(event)).toMatchObject({ status: 'in_flight', owner: next.lease.bootId });
+    expect(stalled.subscriber.status().delivered.succeeded).toBe(0);
+    next.release();
+    await until('the new owner recorded its run', async () => {
+      const doc = await delivery(event);
+      return doc?.status === 'succeeded' && doc;
+    });
+    const done = (await delivery(event))!;
+    expect(done.lastInvocationId).toBe(`inv-402-1`);
+    expect(done.takenOverFrom).toBe(stalled.lease.bootId);
+    for (const p of [stalled, next]) {
       await p.subscriber.stop();
       await p.lease.stop();
     }

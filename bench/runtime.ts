@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createProject } from '../application/projects/createProject.ts';
 import { projectEventsStream } from '../application/runtime/customEvents.ts';
-import { invokeWorker } from '../application/runtime/invokeWorker.ts';
+import { runWorker } from '../application/runtime/invokeWorker.ts';
 import { RuntimeSubscriber } from '../application/runtime/runtimeSubscriber.ts';
 import { createWorker, deployWorker, updateWorker } from '../application/workers/commands.ts';
 import { openM3m } from '../infrastructure/composition.ts';
@@ -261,6 +261,24 @@ async function eventToWorker(): Promise<void> {
       : {}),
   });
   const m3m = await openM3m(config, createLogger(config));
+  // Read-store transactions (each takes SQLite's writer lock): counted per delivery below.
+  let transactions = 0;
+  const transaction = m3m.readStore.transaction.bind(m3m.readStore);
+  m3m.readStore.transaction = (work) => {
+    transactions++;
+    return transaction(work);
+  };
+  /** CPU time (user + system) of the runtime processes so far, in ms, from /proc (Linux). */
+  const runtimeCpuMs = async () => {
+    let ticks = 0;
+    for (const { pid } of m3m.sandbox.status().processes) {
+      if (pid === null) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    }
+    return (ticks * 1000) / 100; // USER_HZ
+  };
   const STEADY = Number(process.env.BENCH_EVENTS_STEADY ?? 1000);
   const BURST = Number(process.env.BENCH_EVENTS_BURST ?? 5000);
   const BURST_CONCURRENCY = (process.env.BENCH_BURST_CONCURRENCY ?? '1,8').split(',').map(Number);
@@ -273,10 +291,11 @@ async function eventToWorker(): Promise<void> {
     readStore: m3m.readStore,
     clock: m3m.clock,
     readModelsAt: (position) => m3m.runner.waitFor(position, 60_000),
-    invoke: (request) => {
+    // As `m3m serve` wires it (infrastructure/workerRuntime.ts): the lane moves on once the sandbox has answered.
+    invoke: async (request) => {
       startedAt.set(request.trigger.eventId!, performance.now());
       if (startedAt.size >= wanted) onStarted?.();
-      return invokeWorker(m3m.workers, request);
+      return (await runWorker(m3m.workers, request, { linger: true })).invocation;
     },
   });
   try {
@@ -359,6 +378,9 @@ async function eventToWorker(): Promise<void> {
       // in a few group commits), so what is measured is the delivery path, not the appends.
       const burstFrom = appendedAt.size;
       const load = loadavg()[0]!;
+      const transactionsBefore = transactions;
+      const cpuBefore = process.cpuUsage();
+      const runtimeBefore = await runtimeCpuMs();
       const t = performance.now();
       while (appendedAt.size < burstFrom + BURST)
         await append(Math.min(100, burstFrom + BURST - appendedAt.size));
@@ -375,7 +397,21 @@ async function eventToWorker(): Promise<void> {
       );
       measure('  wait, append → invocation start', ids);
       await subscriber.waitFor(await m3m.eventStore.headPosition(), 300_000);
-      report('  total (first append → every delivery settled)', fmt(performance.now() - t));
+      const total = performance.now() - t;
+      report('  total (first append → every delivery settled)', fmt(total));
+      report(
+        '  deliveries settled/s (first append → all settled)',
+        `${Math.round(ids.length / (total / 1000))} /s`,
+      );
+      const cpu = process.cpuUsage(cpuBefore);
+      report(
+        '  CPU per delivery: server (appends included) / runtime processes',
+        `${fmt((cpu.user + cpu.system) / 1000 / ids.length)} / ${fmt(((await runtimeCpuMs()) - runtimeBefore) / ids.length)}`,
+      );
+      report(
+        '  read-store transactions per delivery',
+        ((transactions - transactionsBefore) / ids.length).toFixed(2),
+      );
     }
     const status = subscriber.status();
     if (status.delivered.failed > 0 || status.delivered.retried > 0) {

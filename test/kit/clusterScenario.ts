@@ -1,4 +1,11 @@
 import { expect } from 'vitest';
+import {
+  AUDIT_LOG,
+  AUDIT_LOG_SPEC,
+  AUDIT_NAMES,
+  AUDIT_NAMES_COUNTER,
+  type AuditNameDoc,
+} from '../../application/audit/readModel.ts';
 import type { EventStore, RecordedEvent } from '../../application/ports/eventStore.ts';
 import { findAll } from '../../application/ports/findAll.ts';
 import type { ReadStore } from '../../application/ports/readStore.ts';
@@ -311,5 +318,28 @@ async function snapshot(readStore: ReadStore): Promise<Map<string, unknown[]>> {
       out.set(name, await findAll(readStore.collection(name), {}, { id: 1 }));
     }
   }
+  // The audit log's numbers are given in the order names were first seen, which differs between nodes
+  // applying pages live and one replay: compare the names, and the log's rows with their numbers resolved.
+  const names = out.get(AUDIT_NAMES) as AuditNameDoc[];
+  const byNumber = new Map(names.map((d) => [d.n, d.id] as const));
+  out.set(
+    AUDIT_NAMES,
+    names.filter((d) => d.id !== AUDIT_NAMES_COUNTER).map((d) => d.id),
+  );
+  const rows: unknown[] = [];
+  const log = readStore.logTable(AUDIT_LOG, AUDIT_LOG_SPEC);
+  for (let after = -1; ; ) {
+    const page = await log.find({ position: { $gt: after }, order: 1, limit: 10_000 });
+    if (page.length === 0) break;
+    for (const row of page) {
+      const resolved: Record<string, unknown> = { position: row.position, ts: row.ts };
+      for (const column of AUDIT_LOG_SPEC.columns) {
+        if (column !== 'ts') resolved[column] = row[column] === 0 ? null : byNumber.get(row[column]!);
+      }
+      rows.push(resolved);
+    }
+    after = page[page.length - 1]!.position;
+  }
+  out.set(AUDIT_LOG, rows);
   return out;
 }

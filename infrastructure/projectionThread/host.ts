@@ -105,6 +105,7 @@ export class ProjectionThread {
     return this.#failure;
   }
 
+  /** How many times it was started again, and runs (each consumer started from its checkpoint). */
   get restarts(): number {
     return this.#restarts;
   }
@@ -150,6 +151,11 @@ export class ProjectionThread {
   /** Tests: the thread fails as an unexpected error would make it. */
   crash(): void {
     this.#post({ t: 'crash' });
+  }
+
+  /** Tests: the thread is ended from outside, wherever it is (as `worker.terminate()` or a fatal error would). */
+  async terminate(): Promise<void> {
+    await this.#worker?.terminate();
   }
 
   call<T>(
@@ -246,12 +252,12 @@ export class ProjectionThread {
     }
     if (this.#closing) return;
     this.#failure = reason;
-    this.#logger.error({ reason, code }, 'the projection thread stopped: starting it again');
+    const at = new Date().toISOString();
     const failed = (s: ProjectionStatus): ProjectionStatus => ({
       ...s,
       state: 'retrying',
       lastError: reason,
-      lastErrorAt: new Date().toISOString(),
+      lastErrorAt: at,
     });
     this.#snapshot = {
       runner: this.#snapshot.runner.map(failed),
@@ -259,35 +265,43 @@ export class ProjectionThread {
       feed: {
         ...this.#snapshot.feed,
         lastError: reason,
-        consumers: this.#snapshot.feed.consumers.map((c) => ({ ...c, state: 'retrying', lastError: reason })),
+        consumers: this.#snapshot.feed.consumers.map((c) => ({
+          ...c,
+          state: 'retrying',
+          lastError: reason,
+          lastErrorAt: at,
+        })),
       },
     };
     this.#snapshots.next();
     this.#failures++;
     const delay = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** (this.#failures - 1));
+    this.#logger.error({ reason, code, inMs: delay }, 'the projection thread stopped: starting it again');
     setTimeout(() => void this.#restart(), delay).unref();
   }
 
   async #restart(): Promise<void> {
     if (this.#closing) return;
+    this.#logger.info({ failures: this.#failures }, 'starting the projection thread again');
+    let spawned = false;
     try {
       await this.#spawn();
-      this.#restarts++;
+      spawned = true;
       // What ran before runs again, each consumer from its stored checkpoint.
       const relays = this.feed.relays();
       if (relays.length > 0) await this.call('feed', 'join', [relays]);
       if (this.started.runner) await this.call('runner', 'start');
       if (this.started.outbox) await this.call('outbox', 'start');
       if (this.started.feed) await this.call('feed', 'start');
+      this.#restarts++;
       this.#failures = 0;
       this.#logger.info({ restarts: this.#restarts }, 'the projection thread runs again');
     } catch (error) {
       this.#logger.error({ err: error }, 'the projection thread could not be started again');
-      if (this.#worker) {
-        void this.#worker.terminate();
-      } else {
-        this.#lost(1);
-      }
+      // Not started: try again later. Started, and a call failed: end it (its exit tries again). Started, and
+      // ended meanwhile: its exit has already scheduled the next try (one thread at a time).
+      if (!spawned) this.#lost(1);
+      else if (this.#worker) void this.#worker.terminate();
     }
   }
 
@@ -309,12 +323,19 @@ export class ProjectionThread {
         this.#pending.get(message.id)?.onProgress?.(message.progress);
         return;
       case 'resume':
-      case 'page':
+      case 'page': {
+        // The answer goes to the thread that asked: one that died meanwhile is gone, and its ids mean other
+        // questions in the thread started after it.
+        const asker = this.#worker;
+        const answer = (reply: ToThread) => {
+          if (this.#worker === asker) this.#post(reply);
+        };
         void this.feed.serve(message).then(
-          (value) => this.#post({ t: 'answer', id: message.id, ok: true, value }),
-          (error: unknown) => this.#post({ t: 'answer', id: message.id, ok: false, error: errorData(error) }),
+          (value) => answer({ t: 'answer', id: message.id, ok: true, value }),
+          (error: unknown) => answer({ t: 'answer', id: message.id, ok: false, error: errorData(error) }),
         );
         return;
+      }
       case 'nudge':
         this.#nudge();
         return;

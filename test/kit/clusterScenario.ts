@@ -311,7 +311,7 @@ async function readEverything(eventStore: EventStore): Promise<RecordedEvent[]> 
 }
 
 /** Every document of every projection's collections, by collection, in id order. */
-async function snapshot(readStore: ReadStore): Promise<Map<string, unknown[]>> {
+export async function snapshot(readStore: ReadStore): Promise<Map<string, unknown[]>> {
   const out = new Map<string, unknown[]>();
   for (const projection of projections) {
     for (const name of Object.keys(projection.collections)) {

@@ -154,9 +154,10 @@ export interface EventStore {
   /**
    * Live subscriptions look for events committed through another connection now, rather than at their next
    * poll: the projection thread is told so of its process's appends (ADR 30). Absent where the store tells its
-   * subscribers itself (PostgreSQL's notifications, KurrentDB).
+   * subscribers itself (PostgreSQL's notifications, KurrentDB). Returns whether it found anything to look at:
+   * another connection committed since the store last looked (or it could not tell), and a subscription is live.
    */
-  wake?(): void;
+  wake?(): boolean;
   close(): Promise<void>;
 }
 

@@ -53,7 +53,7 @@ export function guardEventStoreFile(store: EventStore, path: string): GuardedEve
     readAll: (...args) => store.readAll(...args),
     subscribeAll: (...args) => store.subscribeAll(...args),
     headPosition: () => store.headPosition(),
-    ...(store.wake && { wake: () => store.wake?.() }),
+    ...(store.wake && { wake: () => store.wake?.() ?? false }),
     close: () => store.close(),
   };
   return { store: guarded, problem };

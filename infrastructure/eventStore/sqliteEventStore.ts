@@ -358,9 +358,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Looks for another connection's commits now (the port's `wake`): what the poll does every `pollIntervalMs`. */
-  wake(): void {
-    if (this.#closed || this.#listeners === 0) return;
-    this.#poll();
+  wake(): boolean {
+    if (this.#closed || this.#listeners === 0) return false;
+    return this.#poll();
   }
 
   async headPosition(): Promise<number> {
@@ -408,15 +408,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** `data_version` changes only when another connection commits: our own appends notify directly. */
-  #poll(): void {
+  #poll(): boolean {
     try {
       const version = this.#readDataVersion();
-      if (version === this.#dataVersion) return;
+      if (version === this.#dataVersion) return false;
       this.#dataVersion = version;
     } catch {
       // Wake the subscribers anyway: their own read reports a lasting failure as an error.
     }
     this.#changes.next();
+    return true;
   }
 
   #readDataVersion(): number {

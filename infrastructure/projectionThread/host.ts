@@ -21,6 +21,7 @@ import {
   type ThreadData,
   type ToThread,
 } from './protocol.ts';
+import { mustTell, newWakeBuffer, resetWake } from './threadWake.ts';
 import { releaseHeldBy } from './threadWriteLock.ts';
 
 /**
@@ -73,7 +74,9 @@ export class ProjectionThread {
   #failures = 0;
   /** Why the thread is down (until it runs again). */
   #failure: string | null = null;
-  #appendedSoon = false;
+  /** Whether the thread waits to be told of appends (`threadWake.ts`). */
+  readonly #wakeBuffer = newWakeBuffer();
+  readonly #wakeWord = new Int32Array(this.#wakeBuffer);
   readonly #snapshots = new Subject<void>();
   #nudge: () => void = () => {};
   /** What was started, so that a thread started again picks up where the last one was. */
@@ -123,14 +126,12 @@ export class ProjectionThread {
     this.#nudge = nudge;
   }
 
-  /** This process appended: the thread's live subscription looks now, not at its next poll. Once per turn. */
+  /**
+   * This process appended: the thread's live subscription looks now, not at its next poll. Told only when the
+   * thread is idle; while it is not, it looks by itself every couple of milliseconds (`threadWake.ts`).
+   */
   appended(): void {
-    if (this.#appendedSoon) return;
-    this.#appendedSoon = true;
-    queueMicrotask(() => {
-      this.#appendedSoon = false;
-      this.#post({ t: 'appended' });
-    });
+    if (mustTell(this.#wakeWord)) this.#post({ t: 'appended' });
   }
 
   /** The event store the HTTP thread appends through: every append tells the thread (SQLite only needs it). */
@@ -203,8 +204,10 @@ export class ProjectionThread {
       config,
       logLevel: logger.level,
       lock: this.lock,
+      wake: this.#wakeBuffer,
       ...(backoff ? { backoff } : {}),
     };
+    resetWake(this.#wakeBuffer);
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: data });
     await new Promise<void>((resolve, reject) => {
       let ready = false;

@@ -11,6 +11,8 @@ export interface ThreadData {
   logLevel: string;
   /** The SQLite read store's write lock (`threadWriteLock.ts`). */
   lock: SharedArrayBuffer;
+  /** Whether the thread waits to be told of appends (`threadWake.ts`). */
+  wake: SharedArrayBuffer;
   /** The feed's retry backoff (tests shorten it). */
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -40,7 +42,7 @@ export type ToThread =
   | { t: 'call'; id: number; target: Target; method: string; args: unknown[] }
   | { t: 'answer'; id: number; ok: true; value?: unknown }
   | { t: 'answer'; id: number; ok: false; error: ErrorData }
-  /** Events were appended through the HTTP thread's connection: live subscriptions look now. */
+  /** Events were appended through the HTTP thread's connection while the thread was idle: it looks now. */
   | { t: 'appended' }
   /** Tests: the thread fails as an unexpected error would make it. */
   | { t: 'crash' };

@@ -21,6 +21,7 @@ import {
   type ThreadData,
   type ToThread,
 } from './protocol.ts';
+import { BusyPoll } from './threadWake.ts';
 import { threadWriteLock } from './threadWriteLock.ts';
 
 /**
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   const { eventStore, readStore, eventStoreProblem } = await openStores(data.config, logger, {
     readStoreWriteLock: lock,
   });
+  // Told of the HTTP thread's appends when idle, looking by itself while there are more (`threadWake.ts`).
+  const poll = new BusyPoll(data.wake, () => eventStore.wake?.() ?? false);
   const schemas = new EventSchemaRegistry();
   const feed = new EventFeed({
     eventStore,
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     'thread.close': async () => {
       closing = true;
       clearInterval(ticker);
+      poll.close();
       await outbox.stop();
       await runner.stop();
       await feed.stop();
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
   port.on('message', (message: ToThread) => {
     switch (message.t) {
       case 'appended':
-        eventStore.wake?.();
+        poll.told();
         return;
       case 'answer': {
         const waiting = asked.get(message.id);

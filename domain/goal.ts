@@ -107,9 +107,18 @@ export function fullGoalSlug(projectSlug: string | null, goalSlug: string): stri
   return projectSlug === null ? goalSlug : `${projectSlug}-${goalSlug}`;
 }
 
+const DAY_MS = 86_400_000;
+/** The last day `utcDay` wrote out, as `[start, end)` in epoch ms: every increment of a day asks for the same. */
+let lastDay = { start: 0, end: 0, text: '' };
+
 /** `2026-01-02T23:59:59.999Z` → `2026-01-02`. */
 export function utcDay(at: Date): string {
-  return at.toISOString().slice(0, 10);
+  const ms = at.getTime();
+  if (ms >= lastDay.start && ms < lastDay.end) return lastDay.text;
+  const text = at.toISOString().slice(0, 10);
+  const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  lastDay = { start, end: start + DAY_MS, text };
+  return text;
 }
 
 export function incrementGoal(

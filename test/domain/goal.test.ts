@@ -6,6 +6,7 @@ import {
   goal,
   incrementGoal,
   MAX_INCREMENT,
+  utcDay,
 } from '../../domain/goal.ts';
 import { deciderSpec, refusalOf } from '../kit/decider.ts';
 
@@ -104,5 +105,32 @@ describe('goal', () => {
   it('addresses a project goal as {project-slug}-{goal-slug}, a global goal by its own slug', () => {
     expect(fullGoalSlug('my-shop', 'orders')).toBe('my-shop-orders');
     expect(fullGoalSlug(null, 'signups')).toBe('signups');
+  });
+});
+
+describe('utcDay', () => {
+  it('is the ISO date of the instant, across day boundaries, back and forth, before 1970 and far ahead', () => {
+    const instants = [
+      '2026-01-02T23:59:59.999Z',
+      '2026-01-03T00:00:00.000Z',
+      '2026-01-02T23:59:59.999Z',
+      '2026-01-02T00:00:00.000Z',
+      '2026-01-01T23:59:59.999Z',
+      '1969-12-31T23:59:59.999Z',
+      '1970-01-01T00:00:00.000Z',
+      '1960-02-29T12:00:00.000Z',
+      '2400-02-29T23:59:59.999Z',
+      '2026-01-02T12:00:00.000Z',
+    ].map((s) => new Date(s));
+    // And a walk over two years in uneven steps, then back.
+    for (let ms = Date.UTC(2027, 0, 1); ms < Date.UTC(2029, 0, 1); ms += 7_777_777)
+      instants.push(new Date(ms));
+    for (let ms = Date.UTC(2029, 0, 1); ms > Date.UTC(2027, 0, 1); ms -= 5_555_555)
+      instants.push(new Date(ms));
+    for (const at of instants) expect(utcDay(at)).toBe(at.toISOString().slice(0, 10));
+  });
+
+  it('refuses an invalid date as toISOString does', () => {
+    expect(() => utcDay(new Date(Number.NaN))).toThrow(RangeError);
   });
 });

@@ -182,6 +182,10 @@ interface LoopDelay {
   p50: number;
   p99: number;
   max: number;
+  /** CPU of the HTTP (main) thread and of the whole process over the load, and the HTTP thread's loop utilization. */
+  httpThreadCpuMs?: number;
+  processCpuMs?: number;
+  utilization?: number;
 }
 
 const LOOP_DELAY_PRELOAD = join(ROOT, 'bench', 'loopDelay.ts');
@@ -201,6 +205,12 @@ async function loopDelay(pid: number, file: string): Promise<LoopDelay | null> {
     }
   }
   return null;
+}
+
+/** The HTTP thread's CPU time over the whole process's, over the load (m3m serve; `null` without the figures). */
+function httpShare(loop: LoopDelay | null): number | null {
+  if (!loop?.processCpuMs || loop.httpThreadCpuMs === undefined) return null;
+  return loop.httpThreadCpuMs / loop.processCpuMs;
 }
 
 interface Run {
@@ -376,7 +386,7 @@ async function main(): Promise<void> {
   }
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   console.log(
-    `${'run  server'.padEnd(33)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('2xx', 9)}${pad('non-2xx', 8)}${pad('errors', 7)}${pad('CPU µs/inc', 11)}${pad('loop p99/max ms', 17)}`,
+    `${'run  server'.padEnd(33)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('2xx', 9)}${pad('non-2xx', 8)}${pad('errors', 7)}${pad('CPU µs/inc', 11)}${pad('loop p99/max ms', 17)}${pad('HTTP thr CPU', 13)}${pad('ELU', 6)}`,
   );
   const all: Run[] = [];
   const ratios = new Map<Store, number[]>(stores.map((s) => [s, []]));
@@ -398,7 +408,9 @@ async function main(): Promise<void> {
         console.log(
           `${`${i}    ${r.name}`.padEnd(33)}${pad(Math.round(r.result.requests.average), 9)}${pad(r.result.latency.p50, 8)}${pad(r.result.latency.p99, 8)}` +
             `${pad(r.result['2xx'], 9)}${pad(r.result.non2xx, 8)}${pad(r.result.errors, 7)}${pad(Math.round(perIncrement), 11)}` +
-            pad(r.loop ? `${r.loop.p99}/${r.loop.max}` : '—', 17),
+            pad(r.loop ? `${r.loop.p99}/${r.loop.max}` : '—', 17) +
+            pad(httpShare(r.loop) === null ? '—' : `${Math.round(httpShare(r.loop)! * 100)}%`, 13) +
+            pad(r.loop?.utilization ?? '—', 6),
         );
       }
       all.push(...runs);
@@ -413,6 +425,17 @@ async function main(): Promise<void> {
   );
   for (const [name, values] of cpus_) {
     console.log(`CPU per increment, ${name}: median ${Math.round(median(values))} µs`);
+  }
+  for (const store of stores) {
+    const shares = all
+      .filter((r) => r.name === `m3m serve (${store})`)
+      .map((r) => httpShare(r.loop))
+      .filter((v): v is number => v !== null);
+    if (shares.length > 0) {
+      console.log(
+        `HTTP thread's share of m3m serve (${store}) CPU over the load: ${shares.map((v) => `${Math.round(v * 100)}%`).join(', ')} (the rest: the projection thread, GC and libuv threads)`,
+      );
+    }
   }
   for (const store of stores) {
     const values = ratios.get(store)!;

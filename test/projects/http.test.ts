@@ -130,6 +130,8 @@ describe('projects, goals and environment over HTTP', () => {
       expect((refused.json.errors as { field: string }[])[0]!.field).toMatch(/^body/);
     }
     expect(await server.headPosition()).toBe(before);
+    // The increment is answered once stored; its total follows in the projection thread.
+    await server.m3m.runner.waitFor(before);
     expect(await total()).toBe(1);
   });
 

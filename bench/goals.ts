@@ -9,7 +9,7 @@
 // as much as each server takes (to compare CPU per increment between commits; the ratio means little then).
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -36,6 +36,26 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name; in clock ticks (100/s).
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Seconds of CPU per kind of thread of a process so far, from /proc/<pid>/task/<tid>/stat, by the thread's name:
+ * `MainThread` (m3m's HTTP thread), `WorkerThread` (the projection thread, ADR 30), `V8Worker` (GC and
+ * compilation helpers), `libuv-worker`.
+ */
+function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
 }
 
 async function freePort(): Promise<number> {
@@ -221,6 +241,8 @@ interface Run {
   catchUpMs: number;
   /** Server CPU seconds from the start of the load until every increment was counted. */
   cpu: number;
+  /** m3m: CPU seconds over the load by kind of thread (`threadCpuSeconds`). */
+  threads?: Map<string, number>;
 }
 
 const load = (ready: Ready) =>
@@ -285,7 +307,12 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
     await waitForHealth(url, child);
     await loopDelay(child.pid!, loopFile);
     const cpuBefore = cpuSeconds(child.pid!);
+    const threadsBefore = threadCpuSeconds(child.pid!);
     const result = await load({ url, key });
+    const threadsAfter = threadCpuSeconds(child.pid!);
+    const threads = new Map(
+      [...threadsAfter].map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const),
+    );
     const loop = await loopDelay(child.pid!, loopFile);
     // How long the statistics projection needs, after the load stops, to have counted every answered increment.
     const stopped = performance.now();
@@ -296,7 +323,7 @@ async function runM3m(store: Store, postgresUrl: string | null): Promise<Run> {
     }
     const catchUpMs = performance.now() - stopped;
     const cpu = cpuSeconds(child.pid!) - cpuBefore;
-    return { name: `m3m serve (${store})`, result, loop, total, catchUpMs, cpu };
+    return { name: `m3m serve (${store})`, result, loop, total, catchUpMs, cpu, threads };
   } finally {
     await reader.close();
     await stopChild(child);
@@ -435,6 +462,17 @@ async function main(): Promise<void> {
       console.log(
         `HTTP thread's share of m3m serve (${store}) CPU over the load: ${shares.map((v) => `${Math.round(v * 100)}%`).join(', ')} (the rest: the projection thread, GC and libuv threads)`,
       );
+    }
+    for (const r of all.filter((run) => run.name === `m3m serve (${store})` && run.threads)) {
+      const sum = [...r.threads!.values()].reduce((a, b) => a + b, 0);
+      const parts = [...r.threads!]
+        .filter(([, seconds]) => seconds > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(
+          ([name, seconds]) =>
+            `${name} ${seconds.toFixed(2)} s (${Math.round((seconds / (sum || 1)) * 100)}%)`,
+        );
+      console.log(`  threads of m3m serve (${store}) over the load: ${parts.join(', ')}`);
     }
   }
   for (const store of stores) {

@@ -166,6 +166,8 @@ export async function openWorkerRuntime(parts: {
     feed: eventFeed,
     // The lane may start its next delivery once the sandbox has answered: the record follows with the outcome.
     invoke: async (request) => (await runWorker(workers, request, { linger: true })).invocation,
+    // An in-order worker's next delivery waits in its runtime process, not for a round trip (runWorker keeps turns).
+    inOrderAhead: 1,
     // Match each event against the workers as the read model has them once it includes that event.
     readModelsAt: (position) => runner.waitFor(position, 60_000),
     logger: logger.child({ component: 'triggers' }),

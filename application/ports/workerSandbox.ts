@@ -63,6 +63,8 @@ export interface SandboxResult {
   durationMs: number;
   cpuMs: number;
   coldStart: boolean;
+  /** When the sandbox began running it (ms since the epoch), when it did. */
+  startedAt?: number;
   error?: InvocationErrorInfo;
 }
 

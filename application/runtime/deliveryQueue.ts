@@ -108,6 +108,14 @@ export interface DeliveryQueueOptions {
   claimBatch?: number;
   /** The most deliveries of one worker running at once, whatever it asks (`M3M_WORKER_MAX_CONCURRENCY`). */
   maxWorkerConcurrency?: number;
+  /**
+   * Deliveries of an in-order lane (concurrency 1) handed to `invoke` while the one before them still runs, each
+   * with a `turn` (`InvokeWorkerRequest.turn`): `invoke` must give them to the sandbox in their turn, and the
+   * sandbox run a worker's invocations one after another in the order it gets them (`m3m serve`'s does). The lane
+   * then needs no round trip to the runtime process between two deliveries (docs/adr/0032). Default 0: the next
+   * one is handed in once the previous one has been answered.
+   */
+  inOrderAhead?: number;
 }
 
 /** One event for one worker, as the runtime subscriber hands it in. */
@@ -176,6 +184,8 @@ interface Lane {
   running: number;
   /** How many may run at once (the worker's `concurrency`, 1: in order). */
   concurrency: number;
+  /** In order: resolves once the lane's latest delivery was handed to the sandbox (or will never be). */
+  turn: Promise<void>;
   /** The claim of the lane's next deliveries from the durable queue, while it is written. */
   claiming: Promise<void> | null;
   /** The worker has deliveries in the durable queue: new ones are deferred behind them. */
@@ -192,6 +202,8 @@ const SKIP_CODES = new Set(['worker_disabled', 'worker_not_deployed', 'worker_no
 const DRAIN_ON_STOP_MS = 10_000;
 /** Documents read or written per statement group in one transaction (a `$in` list, a batch of records). */
 const BATCH = 500;
+/** Events of deferred deliveries held in memory (see `DeliveryQueue.#deferredEvents`). */
+const DEFERRED_EVENTS_HELD = 10_000;
 
 export class DeliveryQueue {
   readonly #o: DeliveryQueueOptions;
@@ -207,6 +219,13 @@ export class DeliveryQueue {
   readonly #byProject = new Map<string, number>();
   readonly #runs = new Set<Promise<void>>();
   readonly #delivered = { succeeded: 0, failed: 0, retried: 0, skipped: 0, deferred: 0 };
+  /**
+   * The events of deliveries this process deferred to the durable queue (a burst beyond a lane's room), by
+   * delivery id: the lane refills them with the event in hand instead of reading each again from the event store.
+   * Events never change, so a held one is the stored one. At most `DEFERRED_EVENTS_HELD` (the oldest go first);
+   * one not held is read again.
+   */
+  readonly #deferredEvents = new Map<string, RecordedEvent>();
 
   constructor(options: DeliveryQueueOptions) {
     this.#o = options;
@@ -277,6 +296,7 @@ export class DeliveryQueue {
       lane.jobs = lane.jobs.filter((j) => j.started);
     }
     this.#ready.length = 0;
+    this.#deferredEvents.clear();
     const now = this.#o.clock.now();
     const handBack: string[] = [];
     for (const job of waiting) {
@@ -370,6 +390,7 @@ export class DeliveryQueue {
       }
       const lane = this.#lane(worker.id, worker);
       if (recorded.deferred.has(id)) {
+        this.#holdEvent(id, event);
         this.#delivered.deferred++;
         lane.durable = true;
         lane.deferrals++;
@@ -416,6 +437,7 @@ export class DeliveryQueue {
       }
     }
     if (defer) {
+      this.#holdEvent(id, event);
       this.#delivered.deferred++;
       const deferredLane = this.#lane(worker.id, worker);
       deferredLane.durable = true;
@@ -502,6 +524,7 @@ export class DeliveryQueue {
         jobs: [],
         running: 0,
         concurrency: 1,
+        turn: Promise.resolve(),
         claiming: null,
         durable: false,
         refilling: null,
@@ -545,7 +568,7 @@ export class DeliveryQueue {
     this.#active.set(job.id, job);
     const lane = this.#lane(job.workerId);
     lane.jobs.push(job);
-    if (lane.running < lane.concurrency && !this.#ready.includes(job.workerId))
+    if (lane.running < this.#slots(lane) && !this.#ready.includes(job.workerId))
       this.#ready.push(job.workerId);
     this.#pump();
   }
@@ -556,7 +579,7 @@ export class DeliveryQueue {
       const workerId = this.#ready.shift()!;
       const lane = this.#lanes.get(workerId);
       const job = lane?.jobs.find((j) => !j.started);
-      if (!lane || !job || lane.running >= lane.concurrency) continue;
+      if (!lane || !job || lane.running >= this.#slots(lane)) continue;
       const projectRunning = this.#byProject.get(job.projectId) ?? 0;
       if (
         projectRunning >= (this.#o.maxPerProject ?? Number.POSITIVE_INFINITY) ||
@@ -570,8 +593,8 @@ export class DeliveryQueue {
       this.#running++;
       this.#byProject.set(job.projectId, projectRunning + 1);
       // A lane that may run several at once takes its next turn behind the other lanes.
-      if (lane.running < lane.concurrency && lane.jobs.some((j) => !j.started)) this.#ready.push(workerId);
-      const run = this.#run(job, lane).finally(() => {
+      if (lane.running < this.#slots(lane) && lane.jobs.some((j) => !j.started)) this.#ready.push(workerId);
+      const run = this.#run(job, lane, this.#nextTurn(lane)).finally(() => {
         this.#runs.delete(run);
         this.#running--;
         const left = (this.#byProject.get(job.projectId) ?? 1) - 1;
@@ -590,11 +613,33 @@ export class DeliveryQueue {
     this.#ready.unshift(...passedOver);
   }
 
+  /** How many of the lane's deliveries may be handed to `invoke` at once. */
+  #slots(lane: Lane): number {
+    return lane.concurrency === 1 ? 1 + (this.#o.inOrderAhead ?? 0) : lane.concurrency;
+  }
+
+  /** An in-order lane's next turn (see `inOrderAhead`); none for a lane that runs several at once. */
+  #nextTurn(lane: Lane): InvokeWorkerRequest['turn'] {
+    if (lane.concurrency !== 1 || !this.#o.inOrderAhead) return undefined;
+    const ready = lane.turn;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    lane.turn = promise;
+    return { ready, dispatched: () => resolve() };
+  }
+
   /**
    * Invokes the worker and hands the outcome to the next batch of records; resolves once the invocation is over
    * (the lane may start its next delivery), while the waiters are told once the outcome is written.
    */
-  async #run(job: Job, lane: Lane): Promise<void> {
+  async #run(job: Job, lane: Lane, turn: InvokeWorkerRequest['turn']): Promise<void> {
+    try {
+      await this.#runInTurn(job, lane, turn);
+    } finally {
+      turn?.dispatched(); // never handed in (lost, skipped, failed before): the next one need not wait
+    }
+  }
+
+  async #runInTurn(job: Job, lane: Lane, turn: InvokeWorkerRequest['turn']): Promise<void> {
     if (!(await this.#claimed(job, lane))) {
       // Another process claimed it first (or it changed): nothing to do here.
       this.#release(job);
@@ -619,6 +664,7 @@ export class DeliveryQueue {
           input: eventInput(event),
           eventDepth: depthOf(event),
           correlationId: event.metadata.correlationId,
+          ...(turn ? { turn } : {}),
         });
         update =
           invocation.outcome === 'ok'
@@ -732,6 +778,7 @@ export class DeliveryQueue {
 
   #release(job: Job): void {
     this.#active.delete(job.id);
+    this.#deferredEvents.delete(job.id);
     for (const waiter of job.waiters) {
       waiter.outstanding--;
       if (waiter.outstanding === 0) waiter.settled();
@@ -757,6 +804,17 @@ export class DeliveryQueue {
       lastInvocationId: invocationId,
       dueAt: this.#o.clock.now().getTime() + delay,
     };
+  }
+
+  /**
+   * Holds the event of a delivery deferred to the durable queue; the oldest held goes when there is no room (one
+   * another process ran never comes back here).
+   */
+  #holdEvent(id: string, event: RecordedEvent): void {
+    if (this.#deferredEvents.size >= DEFERRED_EVENTS_HELD) {
+      this.#deferredEvents.delete(this.#deferredEvents.keys().next().value as string);
+    }
+    this.#deferredEvents.set(id, event);
   }
 
   /** The event of a delivery taken from the durable queue, read again by stream and revision. */
@@ -829,7 +887,7 @@ export class DeliveryQueue {
     const due = await this.#oldestDurable(workerId, room, now);
     for (const doc of due) {
       if (this.#stopped) return;
-      if (!this.#active.has(doc.id)) this.#enqueue(jobOf(doc));
+      if (!this.#active.has(doc.id)) this.#enqueue(jobOf(doc, this.#deferredEvents.get(doc.id)));
     }
     if (due.length === room) return; // full again: the lane refills when it drains
     const [next] = await this.#oldestDurable(workerId, 1, null);
@@ -978,7 +1036,8 @@ export class DeliveryQueue {
   }
 }
 
-function jobOf(doc: DeliveryDoc): Job {
+/** A delivery read from the durable queue; `event`, when this process still holds it (else read when it runs). */
+function jobOf(doc: DeliveryDoc, event: RecordedEvent | undefined): Job {
   return {
     id: doc.id,
     workerId: doc.workerId,
@@ -988,7 +1047,7 @@ function jobOf(doc: DeliveryDoc): Job {
       doc.streamId !== undefined && doc.revision !== undefined
         ? { streamId: doc.streamId, revision: doc.revision }
         : null,
-    event: null,
+    event: event && event.id === doc.eventId ? event : null,
     attempts: doc.attempts,
     waiters: [],
     started: false,

@@ -19,6 +19,7 @@ import { recordedInput } from './invocationInput.ts';
 import { type InvocationRecord, resultPreview, storeInvocation, type TriggerKind } from './invocations.ts';
 import { projectQuotas } from './projectUsage.ts';
 import { clearBreaker, isLimitOutcome } from './workerGuard.ts';
+import { sameInBatch } from './writeBatch.ts';
 
 export interface InvocationTrigger {
   kind: TriggerKind;
@@ -42,6 +43,13 @@ export interface InvokeWorkerRequest {
   projectId?: string;
   /** Defaults to a fresh UUID. */
   invocationId?: string;
+  /**
+   * An in-order event delivery handed in before the worker's previous one has ended (docs/adr/0032): it is given to
+   * the sandbox only once `ready` resolves (the previous one was given to it), and says so with `dispatched()`
+   * (also called should it never get there). The sandbox runs a worker's invocations one after another in the
+   * order it gets them, so this one starts when the previous one ends; its record's `startedAt` says when.
+   */
+  turn?: { ready: Promise<void>; dispatched(): void };
 }
 
 /** The stored record plus the handler's full result (the record keeps only a preview). */
@@ -85,12 +93,26 @@ export async function runWorker(
   request: InvokeWorkerRequest,
   options: { linger?: boolean } = {},
 ): Promise<RanInvocation> {
+  try {
+    return await runInTurn(deps, request, options);
+  } finally {
+    request.turn?.dispatched(); // refused or failed before the sandbox: the next one need not wait
+  }
+}
+
+async function runInTurn(
+  deps: RuntimeDeps,
+  request: InvokeWorkerRequest,
+  options: { linger?: boolean },
+): Promise<RanInvocation> {
   const { worker, version } = await workerAndVersion(deps, request);
 
   await deps.guard?.admit(worker);
   const invocationId = request.invocationId ?? randomUUID();
   const startedAt = deps.clock.now().toISOString();
   const limits = effectiveLimits(deps.settings.limits, worker.limits);
+  // In its turn before it takes a share: the previous one, still to be handed in, may need that share.
+  if (request.turn) await request.turn.ready;
   // A project at its share of concurrent invocations waits here; other projects' invocations do not.
   const release = await deps.share?.acquire(worker.projectId);
   let result: Awaited<ReturnType<typeof deps.sandbox.invoke>>;
@@ -104,7 +126,7 @@ export async function runWorker(
       eventDepth: request.eventDepth ?? 0,
       deadline: Date.now() + limits.wallMs,
     });
-    result = await deps.sandbox.invoke({
+    const running = deps.sandbox.invoke({
       worker: {
         id: worker.id,
         version: version.version,
@@ -118,6 +140,8 @@ export async function runWorker(
       invocationId,
       projectId: worker.projectId,
     });
+    request.turn?.dispatched();
+    result = await running;
   } finally {
     release?.();
   }
@@ -141,7 +165,9 @@ export async function runWorker(
     trigger: request.trigger.kind,
     eventId: request.trigger.eventId ?? null,
     scheduledAt: request.trigger.scheduledAt ?? null,
-    startedAt,
+    // Handed in ahead of its turn: it started when the sandbox began running it.
+    startedAt:
+      request.turn && result.startedAt !== undefined ? new Date(result.startedAt).toISOString() : startedAt,
     durationMs: result.durationMs,
     cpuMs: result.cpuMs,
     coldStart: result.coldStart,
@@ -155,7 +181,12 @@ export async function runWorker(
   const stored = storeInvocation(
     deps.readStore,
     built,
-    async (session) => (await projectQuotas(session, deps.settings.quotas, worker.projectId)).logBytes,
+    async (session) =>
+      (
+        await sameInBatch(session, `quotas:${worker.projectId}`, () =>
+          projectQuotas(session, deps.settings.quotas, worker.projectId),
+        )
+      ).logBytes,
     {
       linger: options.linger ?? false,
       ...(guard && !isLimitOutcome(result.outcome)

@@ -74,6 +74,12 @@ export interface RuntimeSubscriberOptions {
   concurrency?: number;
   /** The most deliveries of one worker running at once, whatever it asks. Default 8. */
   maxWorkerConcurrency?: number;
+  /**
+   * Deliveries of an in-order worker handed to `invoke` ahead of their turn (`DeliveryQueueOptions.inOrderAhead`):
+   * only for an `invoke` that honours `request.turn` with a sandbox that runs a worker's invocations in the order
+   * it gets them (`runWorker`). Default 0.
+   */
+  inOrderAhead?: number;
   /** Deliveries held in memory per worker; more are deferred to the durable queue. Default 100. */
   maxQueuePerWorker?: number;
   /** Events received and not yet settled before the subscription pauses. Default 1000. */
@@ -198,6 +204,7 @@ export class RuntimeSubscriber {
       ...(options.hasRoom ? { hasRoom: options.hasRoom } : {}),
       ...(options.maxPerProject ? { maxPerProject: options.maxPerProject } : {}),
       ...(options.maxWorkerConcurrency ? { maxWorkerConcurrency: options.maxWorkerConcurrency } : {}),
+      ...(options.inOrderAhead ? { inOrderAhead: options.inOrderAhead } : {}),
     });
   }
 

@@ -2,6 +2,7 @@ import { dayRange } from '../dayRange.ts';
 import { findAll } from '../ports/findAll.ts';
 import type { ReadStoreSession } from '../ports/readStore.ts';
 import { WORKER_STATS_DAILY } from '../workers/readModel.ts';
+import { mergeInBatch } from './writeBatch.ts';
 
 /**
  * Per worker and UTC day: invocations, errors (every outcome but `ok`), and a log-scale histogram of durations
@@ -41,25 +42,37 @@ const bucketMiddle = (bucket: number) => 2 ** ((bucket + 0.5) / BUCKETS_PER_DOUB
 
 export const dailyStatsId = (workerId: string, day: string) => `${workerId}:${day}`;
 
-/** Adds one invocation to its worker's day (upsert + `$inc`: concurrent invocations never lose a count). */
+/**
+ * Adds one invocation to its worker's day (upsert + `$inc`: concurrent invocations never lose a count). In a batch
+ * of runtime writes (`writeBatch.ts`) the records of one worker and day are added up and written once, as the
+ * batch commits.
+ */
 export async function recordDailyStats(
   store: ReadStoreSession,
   record: { workerId: string; projectId: string; startedAt: string; durationMs: number; outcome: string },
 ): Promise<void> {
   const day = record.startedAt.slice(0, 10);
-  await store.collection<WorkerDailyDoc>(WORKER_STATS_DAILY).patch(
-    dailyStatsId(record.workerId, day),
-    {
-      $set: { workerId: record.workerId, projectId: record.projectId, day },
-      $inc: {
-        invocations: 1,
-        errors: record.outcome === 'ok' ? 0 : 1,
-        totalMs: record.durationMs,
-        [`hist.${bucketKey(bucketOf(record.durationMs))}`]: 1,
-      },
+  const id = dailyStatsId(record.workerId, day);
+  const bucket = `hist.${bucketKey(bucketOf(record.durationMs))}`;
+  await mergeInBatch<Record<string, number>>(store, `stats:${id}`, {
+    initial: () => ({ invocations: 0, errors: 0, totalMs: 0 }),
+    add: (inc) => {
+      inc.invocations! += 1;
+      inc.errors! += record.outcome === 'ok' ? 0 : 1;
+      inc.totalMs! += record.durationMs;
+      inc[bucket] = (inc[bucket] ?? 0) + 1;
+      return inc;
     },
-    { upsert: true },
-  );
+    write: async (session, inc) => {
+      await session
+        .collection<WorkerDailyDoc>(WORKER_STATS_DAILY)
+        .patch(
+          id,
+          { $set: { workerId: record.workerId, projectId: record.projectId, day }, $inc: inc },
+          { upsert: true },
+        );
+    },
+  });
 }
 
 /** The `p` quantile (0 < p ≤ 1) of a histogram, in ms, rounded to 0.001; `null` when empty. */

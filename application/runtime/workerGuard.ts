@@ -2,6 +2,7 @@ import { ApplicationError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Doc, ReadStore, ReadStoreSession } from '../ports/readStore.ts';
 import type { InvocationOutcome } from '../ports/workerSandbox.ts';
+import { sameInBatch } from './writeBatch.ts';
 
 /**
  * Keeps a worker that always runs into its limits from taking a core for ever (issue 12, item 7):
@@ -34,6 +35,8 @@ const WINDOW_MS = 60_000;
  * its last invocation does, so the budget is never under-counted.
  */
 const BUCKET_MS = 100;
+/** How long one read of a worker's suspension serves its admissions (see `WorkerGuard.#admissionSuspension`). */
+const SUSPENSION_READ_MS = 25;
 
 export interface BreakerDoc extends Doc {
   workerId: string;
@@ -103,9 +106,12 @@ export function isLimitOutcome(outcome: InvocationOutcome): boolean {
 
 /** An invocation that did not end at a limit: the worker's limit-ended invocations in a row are 0 again. */
 export async function clearBreaker(session: ReadStoreSession, workerId: string): Promise<void> {
-  const breakers = session.collection<BreakerDoc>(WORKER_BREAKERS);
-  const current = await breakers.get(workerId);
-  if (current && current.consecutive > 0) await breakers.patch(workerId, { $set: { consecutive: 0 } });
+  // Once per worker in a batch of runtime writes: nothing else writes while its transaction holds the lock.
+  await sameInBatch(session, `clearBreaker:${workerId}`, async () => {
+    const breakers = session.collection<BreakerDoc>(WORKER_BREAKERS);
+    const current = await breakers.get(workerId);
+    if (current && current.consecutive > 0) await breakers.patch(workerId, { $set: { consecutive: 0 } });
+  });
 }
 
 export class WorkerGuard {
@@ -114,6 +120,8 @@ export class WorkerGuard {
   readonly #settings: GuardSettings;
   /** Per worker: CPU ms spent, by end time, over the last minute (oldest first). */
   readonly #spent = new Map<string, { at: number; cpuMs: number }[]>();
+  /** The last read of each worker's suspension for admissions (`performance.now()` of the read). */
+  readonly #suspensionReads = new Map<string, { at: number; suspension: Promise<Suspension | null> }>();
 
   constructor(readStore: ReadStore, clock: Clock, settings: Partial<GuardSettings> = {}) {
     this.#readStore = readStore;
@@ -128,7 +136,7 @@ export class WorkerGuard {
   /** Refuses (`RetryLaterError`) an invocation of a suspended worker or one over its CPU budget. */
   async admit(worker: { id: string; slug: string }): Promise<void> {
     const now = this.#clock.now().getTime();
-    const suspension = await this.suspensionOf(worker.id);
+    const suspension = await this.#admissionSuspension(worker.id);
     if (suspension) {
       throw new RetryLaterError(
         'worker_suspended',
@@ -189,6 +197,7 @@ export class WorkerGuard {
     await breakers.patch(worker.id, {
       $set: { suspendedAt: now.toISOString(), suspendedUntil: until, reason, consecutive: 0 },
     });
+    this.#suspensionReads.delete(worker.id); // its next admission reads the suspension
     return `worker suspended until ${until}: ${reason} Its invocations wait until then, or until it is resumed.`;
   }
 
@@ -211,12 +220,33 @@ export class WorkerGuard {
     return readSuspensions(this.#readStore, this.#clock, [workerId]).then((m) => m.get(workerId) ?? null);
   }
 
+  /**
+   * `suspensionOf` for an admission: one read serves the admissions of the next `SUSPENSION_READ_MS` (a burst of
+   * deliveries to one worker, a thousand a second, reads it a few dozen times instead of a thousand). A suspension
+   * this process decides, or a resume it makes, is seen at once; another process's within that time.
+   */
+  #admissionSuspension(workerId: string): Promise<Suspension | null> {
+    const now = performance.now();
+    const read = this.#suspensionReads.get(workerId);
+    if (read && now - read.at < SUSPENSION_READ_MS) return read.suspension;
+    const suspension = this.suspensionOf(workerId);
+    this.#suspensionReads.set(workerId, { at: now, suspension });
+    // A failed read is not remembered.
+    suspension.catch(() => {
+      if (this.#suspensionReads.get(workerId)?.suspension === suspension)
+        this.#suspensionReads.delete(workerId);
+    });
+    if (this.#suspensionReads.size > 10_000) this.#suspensionReads.clear();
+    return suspension;
+  }
+
   /** Ends a suspension now (and forgets the CPU spent, so the worker is not throttled at once). */
   async resume(workerId: string): Promise<void> {
     this.#spent.delete(workerId);
     await this.#readStore.collection<BreakerDoc>(WORKER_BREAKERS).patch(workerId, {
       $set: { suspendedAt: null, suspendedUntil: null, reason: null, consecutive: 0 },
     });
+    this.#suspensionReads.delete(workerId);
   }
 
   #window(workerId: string, now: number): { at: number; cpuMs: number }[] {

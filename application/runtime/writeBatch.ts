@@ -15,6 +15,69 @@ import type { ReadStore, ReadStoreSession } from '../ports/readStore.ts';
 export const LINGER_MS = 10;
 const BATCH_MAX = 500;
 
+/**
+ * Per transaction of a batch: reads shared by its writes (`sameInBatch`) and writes merged into one
+ * (`mergeInBatch`), done just before it commits. Keyed by the session, so a write done again on its own (after
+ * the batch failed) gets a fresh one.
+ */
+interface BatchScope {
+  shared: Map<string, Promise<unknown>>;
+  merged: Map<string, { value: unknown; write(session: ReadStoreSession, value: unknown): Promise<void> }>;
+}
+
+const scopes = new WeakMap<ReadStoreSession, BatchScope>();
+
+/** Runs `work` in `readStore`'s transaction with a batch scope, its merged writes done last. */
+async function inScope<T>(readStore: ReadStore, work: (session: ReadStoreSession) => Promise<T>): Promise<T> {
+  return readStore.transaction(async (session) => {
+    const scope: BatchScope = { shared: new Map(), merged: new Map() };
+    scopes.set(session, scope);
+    const result = await work(session);
+    for (const { value, write } of scope.merged.values()) await write(session, value);
+    return result;
+  });
+}
+
+/**
+ * A read done once per transaction of a batch and shared by its writes (the project's quotas of a hundred records
+ * of one burst): the transaction holds the writer lock, so nothing changes it meanwhile. Outside a batch: `load`.
+ */
+export function sameInBatch<T>(session: ReadStoreSession, key: string, load: () => Promise<T>): Promise<T> {
+  const scope = scopes.get(session);
+  if (!scope) return load();
+  let value = scope.shared.get(key) as Promise<T> | undefined;
+  if (!value) {
+    value = load();
+    scope.shared.set(key, value);
+  }
+  return value;
+}
+
+/**
+ * A write merged with the same `key`'s in this transaction of a batch and done once, just before it commits (the
+ * daily statistics of a burst's records: one `$inc` of their sums instead of one per record). `add` folds this
+ * write's part into the value (`initial` for the first). Outside a batch it is done at once.
+ */
+export async function mergeInBatch<V>(
+  session: ReadStoreSession,
+  key: string,
+  part: { initial(): V; add(value: V): V; write(session: ReadStoreSession, value: V): Promise<void> },
+): Promise<void> {
+  const scope = scopes.get(session);
+  if (!scope) {
+    await part.write(session, part.add(part.initial()));
+    return;
+  }
+  const entry = scope.merged.get(key);
+  if (entry) entry.value = part.add(entry.value as V);
+  else {
+    scope.merged.set(key, {
+      value: part.add(part.initial()),
+      write: part.write as (session: ReadStoreSession, value: unknown) => Promise<void>,
+    });
+  }
+}
+
 interface Pending {
   work(session: ReadStoreSession): Promise<unknown>;
   resolve(value: unknown): void;
@@ -70,7 +133,7 @@ class WriteBatch {
       this.#soon = false;
       const batch = this.#pending.splice(0, BATCH_MAX);
       try {
-        const results = await this.#readStore.transaction(async (session) => {
+        const results = await inScope(this.#readStore, async (session) => {
           const out: unknown[] = [];
           for (const item of batch) out.push(await item.work(session));
           return out;
@@ -78,7 +141,7 @@ class WriteBatch {
         for (const [i, item] of batch.entries()) item.resolve(results[i]);
       } catch {
         for (const item of batch) {
-          await this.#readStore.transaction((session) => item.work(session)).then(item.resolve, item.reject);
+          await inScope(this.#readStore, (session) => item.work(session)).then(item.resolve, item.reject);
         }
       }
     } finally {

@@ -28,13 +28,16 @@ export class IsolatePool {
 
   invoke(job: InvokeJob): Promise<WireResult> {
     const key = keyOf(job.worker.id, job.worker.version);
-    const lane = this.#lanes.get(key) ?? { tail: Promise.resolve(), size: 0 };
+    // One lane per worker, whatever the version: its invocations run one after another in the order they came
+    // (an in-order delivery handed in ahead of its turn waits here for the previous one, even across a deploy).
+    const laneKey = job.worker.id;
+    const lane = this.#lanes.get(laneKey) ?? { tail: Promise.resolve(), size: 0 };
     lane.size++;
-    this.#lanes.set(key, lane);
+    this.#lanes.set(laneKey, lane);
     const turn = lane.tail.then(() => this.#run(key, job));
     lane.tail = turn.catch(() => {});
     return turn.finally(() => {
-      if (--lane.size === 0 && this.#lanes.get(key) === lane) this.#lanes.delete(key);
+      if (--lane.size === 0 && this.#lanes.get(laneKey) === lane) this.#lanes.delete(laneKey);
     });
   }
 

@@ -550,6 +550,7 @@ function fromWire(wire: WireResult): InvocationResult {
     durationMs: wire.durationMs,
     cpuMs: wire.cpuMs,
     coldStart: wire.coldStart,
+    ...(wire.startedAt === undefined ? {} : { startedAt: wire.startedAt }),
     ...(wire.error ? { error: wire.error } : {}),
   };
 }

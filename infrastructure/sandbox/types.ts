@@ -87,6 +87,11 @@ export interface InvocationResult {
   cpuMs: number;
   /** True when this invocation had to build the isolate (new isolate, compile, module evaluation). */
   coldStart: boolean;
+  /**
+   * When the runtime process began running it (ms since the epoch); absent when it never ran there (a crash, a
+   * refusal). Later than the call when it waited for the worker's previous invocation (one at a time per worker).
+   */
+  startedAt?: number;
   error?: InvocationError;
 }
 

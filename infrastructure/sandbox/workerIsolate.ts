@@ -177,7 +177,12 @@ export class WorkerIsolate {
       this.#running = null;
     }
     const cpuMs = Number(this.#cpu() - startCpu) / 1e6;
-    const base = { invocationId: job.invocationId, coldStart, cpuMs: round(cpuMs) };
+    const base = {
+      invocationId: job.invocationId,
+      coldStart,
+      cpuMs: round(cpuMs),
+      startedAt: Math.floor(performance.timeOrigin + started),
+    };
     const finish = (): Omit<WireResult, 'invocationId' | 'coldStart' | 'cpuMs' | 'outcome'> => ({
       logs: logs.finish(),
       durationMs: round(performance.now() - started),

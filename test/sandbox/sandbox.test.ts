@@ -546,6 +546,48 @@ describe('warm isolates', () => {
     expect((await second).result).toBe('second');
     expect(order).toEqual(['wait first', 'mark other', 'mark first', 'wait second', 'mark second']);
   });
+
+  it("runs one worker's invocations one after another in the order they came, across versions (a deploy between two in-order deliveries), and says when each began", async () => {
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const hostApi = {
+      'test.wait': async (args: unknown[]) => {
+        order.push(`wait ${String(args[0])}`);
+        await gate;
+      },
+      'test.mark': (args: unknown[]) => {
+        order.push(`mark ${String(args[0])}`);
+      },
+    };
+    const id = workerId('deployed');
+    const before = Date.now();
+    const v1 = run(host, runBody('await m3m.test.wait(input); await m3m.test.mark(input); return 1;'), {
+      id,
+      version: 1,
+      input: 'v1',
+      hostApi,
+    });
+    // Handed in while v1 runs, as a delivery ahead of its turn: without one lane per worker it would start now.
+    const v2 = run(host, runBody('await m3m.test.mark(input); return 2;'), {
+      id,
+      version: 2,
+      input: 'v2',
+      hostApi,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(order).toEqual(['wait v1']);
+    release();
+    const [first, second] = await Promise.all([v1, v2]);
+    expect([first.result, second.result]).toEqual([1, 2]);
+    expect(order).toEqual(['wait v1', 'mark v1', 'mark v2']);
+    expect(first.startedAt).toBeGreaterThanOrEqual(before - 1);
+    // v2 began once v1 had ended (both in whole milliseconds, cut).
+    expect(second.startedAt!).toBeGreaterThanOrEqual(first.startedAt! + Math.floor(first.durationMs) - 1);
+    expect(first.durationMs).toBeGreaterThanOrEqual(100); // it waited for the gate
+  });
 });
 
 describe('guest environment', () => {

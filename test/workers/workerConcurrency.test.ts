@@ -64,13 +64,17 @@ describe('worker concurrency', () => {
     }
   }
 
-  /** The most invocations that were running at the same moment. */
+  /**
+   * The most invocations that were running at the same moment. `startedAt` has millisecond resolution (cut, not
+   * rounded), and an in-order delivery handed to the runtime process ahead of its turn starts there within the
+   * millisecond its predecessor ends: a run is taken to end a millisecond early.
+   */
   function mostAtOnce(runs: InvocationRecord[]): number {
     const edges = runs.flatMap((r) => {
       const start = Date.parse(r.startedAt);
       return [
         [start, 1],
-        [start + r.durationMs, -1],
+        [start + r.durationMs - 1, -1],
       ] as const;
     });
     edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

@@ -22,7 +22,10 @@ const MAX_ENTRIES = 10_000;
  * goal increments leaves the projects' and goals' memos alone.
  *
  * The checkpoint is read at most once per turn of the event loop and memo: requests answered in the same turn
- * are concurrent with any commit made during it. See docs/adr/0019-increment-path-and-replay.md.
+ * are concurrent with any commit made during it. See docs/adr/0019-increment-path-and-replay.md. Where the store
+ * tells when anything at all was committed (`ReadStore.commitVersion`), not even that while nothing was: a burst of
+ * event deliveries, one per turn, asks three memos each and commits a batch of records every few milliseconds
+ * (docs/adr/0032).
  */
 export class ReadModelMemo<V> {
   readonly #readStore: ReadStore;
@@ -30,6 +33,8 @@ export class ReadModelMemo<V> {
   readonly #entries = new Map<string, V>();
   #marker: string | undefined;
   #markerRead: Promise<string> | null = null;
+  /** The last marker read and the store's commit version taken just before that read (if the store has one). */
+  #known: { version: number; marker: string } | null = null;
 
   constructor(readStore: ReadStore, projectionName: string) {
     this.#readStore = readStore;
@@ -56,10 +61,18 @@ export class ReadModelMemo<V> {
 
   #currentMarker(): Promise<string> {
     if (!this.#markerRead) {
+      // Nothing committed anywhere since the last marker was read (that read came after this version): unchanged.
+      const version = this.#readStore.commitVersion?.();
+      const known = this.#known;
+      if (version !== undefined && known?.version === version) return Promise.resolve(known.marker);
       this.#markerRead = this.#readStore
         .collection<CheckpointDoc>(this.#checkpoints)
         .get('checkpoint')
-        .then((doc) => (doc ? `${doc.position}|${doc.updatedAt}` : ''));
+        .then((doc) => {
+          const marker = doc ? `${doc.position}|${doc.updatedAt}` : '';
+          if (version !== undefined) this.#known = { version, marker };
+          return marker;
+        });
       setImmediate(() => {
         this.#markerRead = null;
       });

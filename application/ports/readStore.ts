@@ -148,6 +148,12 @@ export interface ReadStore extends ReadStoreSession {
    */
   ensureLogTable(name: string, spec: LogTableSpec, options?: { withIndexes?: boolean }): Promise<void>;
   listCollections(): Promise<string[]>;
+  /**
+   * Optional: a number that stays the same while nothing at all is committed to the store, by this process or any
+   * other, and changes once something is (SQLite: `PRAGMA data_version` of the reading connection). Read models'
+   * memos skip reading their projection's checkpoint again while it has not changed (`readModelMemo.ts`).
+   */
+  commitVersion?(): number;
   dropCollection(name: string): Promise<void>;
   /**
    * Replaces each target with its source: `{ from: 'users__rebuild', to: 'users' }` drops `users` and renames

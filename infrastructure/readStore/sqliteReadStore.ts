@@ -215,6 +215,13 @@ export function openSqliteReadStore(options: SqliteReadStoreOptions): ReadStore 
       });
     },
 
+    // The reader's `data_version` changes whenever another connection commits: this store's writer, the
+    // projection thread's, another process's.
+    commitVersion: () => {
+      assertOpen();
+      return Number(reader.get({ sql: 'PRAGMA data_version', params: [] })?.data_version);
+    },
+
     listCollections: async () => {
       assertOpen();
       return tableNames();

@@ -10,6 +10,7 @@ import { projectForApiKey } from '../../application/projects/queries.ts';
 import { PROJECTS } from '../../application/projects/readModel.ts';
 import { rotateApiKey } from '../../application/projects/rotateApiKey.ts';
 import { updateProject } from '../../application/projects/updateProject.ts';
+import { ReadModelMemo } from '../../application/readModelMemo.ts';
 import { openSqliteReadStore } from '../../infrastructure/readStore/sqliteReadStore.ts';
 import { openProjectsHarness, type ProjectsHarness, userActor } from '../kit/projectsHarness.ts';
 
@@ -86,5 +87,42 @@ describe('read-model memo', () => {
     const renamed = await updateProject(h.deps, admin, project.projectId, { name: 'Renamed' });
     await h.settle(renamed.position);
     expect((await projectForApiKey(elsewhere, project.apiKey))?.name).toBe('Renamed');
+  });
+
+  it('reads no checkpoint while nothing at all was committed to the file, and reads it again after any commit, from any connection', async () => {
+    // The second store with its checkpoint reads counted.
+    let checkpointReads = 0;
+    const counted = new Proxy(second, {
+      get(target, prop) {
+        if (prop !== 'collection') {
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return (name: string) => {
+          const collection = target.collection(name);
+          if (!name.startsWith('m3m_checkpoint_')) return collection;
+          return { ...collection, get: (id: string) => (checkpointReads++, collection.get(id)) };
+        };
+      },
+    });
+    const memo = new ReadModelMemo<string>(counted, 'projects');
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    expect(await memo.get('k', async () => 'first')).toBe('first');
+    expect(checkpointReads).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      await nextTurn();
+      expect(await memo.get('k', async () => 'not loaded')).toBe('first');
+    }
+    expect(checkpointReads).toBe(1);
+    // A commit by the other store's writer (not even to the checkpoint): read again, still the same checkpoint.
+    await h.stores.readStore.collection('unrelated').upsert({ id: 'x' });
+    await nextTurn();
+    expect(await memo.get('k', async () => 'not loaded')).toBe('first');
+    expect(checkpointReads).toBe(2);
+    // The projection moves the checkpoint (another connection again): read, and the memory is dropped.
+    await create('moved');
+    await nextTurn();
+    expect(await memo.get('k', async () => 'second')).toBe('second');
+    expect(checkpointReads).toBe(3);
   });
 });

@@ -62,7 +62,7 @@ export class ReadModelMemo<V> {
   #currentMarker(): Promise<string> {
     if (!this.#markerRead) {
       // Nothing committed anywhere since the last marker was read (that read came after this version): unchanged.
-      const version = this.#readStore.commitVersion?.();
+      const version = commitVersionThisTurn(this.#readStore);
       const known = this.#known;
       if (version !== undefined && known?.version === version) return Promise.resolve(known.marker);
       this.#markerRead = this.#readStore
@@ -79,6 +79,22 @@ export class ReadModelMemo<V> {
     }
     return this.#markerRead;
   }
+}
+
+/** Per store, its commit version as read in this turn of the event loop (`undefined`: the store has none). */
+const turnVersions = new WeakMap<ReadStore, number | undefined>();
+
+/**
+ * The store's commit version, read once per turn for all its memos (the read costs about what a checkpoint read
+ * does): a delivery asks three memos in one turn.
+ */
+function commitVersionThisTurn(readStore: ReadStore): number | undefined {
+  if (!readStore.commitVersion) return undefined;
+  if (turnVersions.has(readStore)) return turnVersions.get(readStore);
+  const version = readStore.commitVersion();
+  turnVersions.set(readStore, version);
+  setImmediate(() => turnVersions.delete(readStore));
+  return version;
 }
 
 const memos = new WeakMap<ReadStore, Map<string, ReadModelMemo<unknown>>>();

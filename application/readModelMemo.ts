@@ -25,7 +25,7 @@ const MAX_ENTRIES = 10_000;
  * are concurrent with any commit made during it. See docs/adr/0019-increment-path-and-replay.md. Where the store
  * tells when anything at all was committed (`ReadStore.commitVersion`), not even that while nothing was: a burst of
  * event deliveries, one per turn, asks three memos each and commits a batch of records every few milliseconds
- * (docs/adr/0032).
+ * (docs/adr/0032-bursts-to-one-worker-second-pass.md).
  */
 export class ReadModelMemo<V> {
   readonly #readStore: ReadStore;

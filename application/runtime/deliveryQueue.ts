@@ -112,8 +112,9 @@ export interface DeliveryQueueOptions {
    * Deliveries of an in-order lane (concurrency 1) handed to `invoke` while the one before them still runs, each
    * with a `turn` (`InvokeWorkerRequest.turn`): `invoke` must give them to the sandbox in their turn, and the
    * sandbox run a worker's invocations one after another in the order it gets them (`m3m serve`'s does). The lane
-   * then needs no round trip to the runtime process between two deliveries (docs/adr/0032). Default 0: the next
-   * one is handed in once the previous one has been answered.
+   * then needs no round trip to the runtime process between two deliveries
+   * (docs/adr/0032-bursts-to-one-worker-second-pass.md). Default 0: the next one is handed in once the previous one
+   * has been answered.
    */
   inOrderAhead?: number;
 }

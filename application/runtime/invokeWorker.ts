@@ -44,10 +44,11 @@ export interface InvokeWorkerRequest {
   /** Defaults to a fresh UUID. */
   invocationId?: string;
   /**
-   * An in-order event delivery handed in before the worker's previous one has ended (docs/adr/0032): it is given to
-   * the sandbox only once `ready` resolves (the previous one was given to it), and says so with `dispatched()`
-   * (also called should it never get there). The sandbox runs a worker's invocations one after another in the
-   * order it gets them, so this one starts when the previous one ends; its record's `startedAt` says when.
+   * An in-order event delivery handed in before the worker's previous one has ended
+   * (docs/adr/0032-bursts-to-one-worker-second-pass.md): it is given to the sandbox only once `ready` resolves
+   * (the previous one was given to it), and says so with `dispatched()` (also called should it never get there).
+   * The sandbox runs a worker's invocations one after another in the order it gets them, so this one starts when
+   * the previous one ends; its record's `startedAt` says when.
    */
   turn?: { ready: Promise<void>; dispatched(): void };
 }
@@ -86,7 +87,7 @@ export interface RanInvocation {
 /**
  * `invokeWorker` without waiting for the record: resolves as soon as the sandbox has answered. An event delivery
  * uses it so that its lane may start the next delivery while this one's record joins the next batch of writes
- * (`linger`), with the delivery's outcome (docs/adr/0032).
+ * (`linger`), with the delivery's outcome (docs/adr/0032-bursts-to-one-worker-second-pass.md).
  */
 export async function runWorker(
   deps: RuntimeDeps,

@@ -1,9 +1,10 @@
 import type { ReadStore, ReadStoreSession } from '../ports/readStore.ts';
 
 /**
- * The runtime's small writes that go together (docs/adr/0032): invocation records with their daily statistics,
- * and event deliveries' outcomes. Writes queued meanwhile share one read-store transaction (at most `BATCH_MAX`);
- * should it fail, each is done again in a transaction of its own, so one bad write sinks no other.
+ * The runtime's small writes that go together (docs/adr/0032-bursts-to-one-worker-second-pass.md): invocation
+ * records with their daily statistics, and event deliveries' outcomes. Writes queued meanwhile share one read-store
+ * transaction (at most `BATCH_MAX`); should it fail, each is done again in a transaction of its own, so one bad
+ * write sinks no other.
  *
  * A write someone waits for (an HTTP trigger's record, answered once stored) goes in the next turn of the event
  * loop. A write nobody waits for (`linger`: an event delivery's record and outcome, whose lane has moved on

@@ -68,7 +68,7 @@ export const LimitsSchema = z
     wallMs: limit(600_000).optional(),
     concurrency: limit(MAX_WORKER_CONCURRENCY).optional().meta({
       description:
-        'Event deliveries of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: in parallel, in no promised order',
+        'Event deliveries of this worker under way at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: that many at once, in no promised order (the handler itself runs one invocation at a time in its isolate)',
     }),
   })
   .strict()

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   const { eventStore, readStore, eventStoreProblem } = await openStores(data.config, logger, {
     readStoreWriteLock: lock,
   });
-  // Told of the HTTP thread's appends when idle, looking by itself while there are more (`threadWake.ts`).
+  // Told of the HTTP thread's appends when idle, looking again after each turn's pages while there are more
+  // (`threadWake.ts`).
   const poll = new BusyPoll(data.wake, () => eventStore.wake?.() ?? false);
   const schemas = new EventSchemaRegistry();
   const feed = new EventFeed({
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     setImmediate(() => {
       reporting = false;
       report();
+      poll.settled();
     });
   });
   // Lag in seconds and states move without pages too.

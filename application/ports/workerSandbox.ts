@@ -53,6 +53,8 @@ export interface SandboxInvocation {
   invocationId?: string;
   /** The worker's project: its isolates count against the project's share of the pool. */
   projectId?: string;
+  /** The worker's invocations that may run at once, each in an isolate of its own. Default 1: one at a time, in order. */
+  concurrency?: number;
 }
 
 export interface SandboxResult {

@@ -47,8 +47,8 @@ export interface InvokeWorkerRequest {
    * An in-order event delivery handed in before the worker's previous one has ended
    * (docs/adr/0032-bursts-to-one-worker-second-pass.md): it is given to the sandbox only once `ready` resolves
    * (the previous one was given to it), and says so with `dispatched()` (also called should it never get there).
-   * The sandbox runs a worker's invocations one after another in the order it gets them, so this one starts when
-   * the previous one ends; its record's `startedAt` says when.
+   * At concurrency 1 the sandbox runs a worker's invocations one after another in the order it gets them, so this
+   * one starts when the previous one ends; its record's `startedAt` says when.
    */
   turn?: { ready: Promise<void>; dispatched(): void };
 }
@@ -140,6 +140,8 @@ async function runInTurn(
       hostApi,
       invocationId,
       projectId: worker.projectId,
+      // At more than 1, that many of its invocations (any trigger) may run at once, each in its own isolate.
+      concurrency: limits.concurrency,
     });
     request.turn?.dispatched();
     result = await running;

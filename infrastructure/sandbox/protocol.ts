@@ -22,6 +22,8 @@ export type HostToRuntime =
       limits: Limits;
       /** Declared host API paths (sorted). */
       methods: string[];
+      /** The worker's invocations that may run at once, each in its own isolate; absent: 1. */
+      concurrency?: number;
     }
   | { type: 'hostReply'; invocationId: string; callId: number; replyJson: string }
   | { type: 'compile'; requestId: number; source: string; language: WorkerLanguage }

@@ -148,6 +148,9 @@ export class SandboxHost {
     } catch (err) {
       throw new TypeError(`invocation input must be JSON-serialisable: ${(err as Error).message}`);
     }
+    const concurrency = request.concurrency ?? 1;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+      throw new TypeError(`concurrency must be a positive integer, got ${String(concurrency)}`);
     const invocationId = request.invocationId ?? randomUUID();
     if (typeof invocationId !== 'string' || invocationId === '')
       throw new TypeError('invocationId must be a string');
@@ -197,6 +200,7 @@ export class SandboxHost {
         inputJson,
         limits,
         methods,
+        ...(concurrency === 1 ? {} : { concurrency }),
       });
     });
   }

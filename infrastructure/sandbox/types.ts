@@ -55,6 +55,12 @@ export interface InvocationRequest {
   invocationId?: string;
   /** The worker's project: its isolates count against `maxIsolatesPerProject`. Absent: no project share. */
   projectId?: string;
+  /**
+   * How many of this worker's invocations may run at once in the runtime process, each in an isolate of its own
+   * (up to that many warm isolates per version, each with these limits; globals are not shared between them).
+   * Default 1: one after another, in the order they came, on one warm isolate.
+   */
+  concurrency?: number;
 }
 
 export type Outcome = 'ok' | 'error' | 'timeout' | 'cpu_limit' | 'memory_limit' | 'crashed';
@@ -89,7 +95,8 @@ export interface InvocationResult {
   coldStart: boolean;
   /**
    * When the runtime process began running it (ms since the epoch); absent when it never ran there (a crash, a
-   * refusal). Later than the call when it waited for the worker's previous invocation (one at a time per worker).
+   * refusal). Later than the call when it waited for its turn (the worker's previous invocation at concurrency 1,
+   * one of its isolates at more).
    */
   startedAt?: number;
   error?: InvocationError;
@@ -103,7 +110,7 @@ export type CompileResult =
       error: { message: string; line: number; column: number };
     };
 
-/** What the runtime process holds for one worker version. */
+/** One warm isolate of the runtime process (a worker version at concurrency N may have up to N). */
 export interface IsolateInfo {
   workerId: string;
   projectId?: string;

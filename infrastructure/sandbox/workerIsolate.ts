@@ -1,6 +1,6 @@
 // One warm isolate for one worker version, inside the runtime process: the bootstrap, the compiled and
-// evaluated module, and the enforcement of one invocation's limits. Invocations on one WorkerIsolate are
-// serialised by IsolatePool; this class assumes at most one runs at a time.
+// evaluated module, and the enforcement of one invocation's limits. IsolatePool gives one WorkerIsolate one
+// invocation at a time (a worker's parallel invocations run in isolates of their own); this class assumes so.
 import ivm from 'isolated-vm';
 import { BOOTSTRAP_FILENAME, GUEST_BOOTSTRAP } from './guestBootstrap.ts';
 import type { RuntimeConfig } from './limits.ts';
@@ -26,6 +26,8 @@ export interface InvokeJob {
   limits: Limits;
   /** Declared host API paths, sorted. */
   methods: string[];
+  /** Invocations of the worker that may run at once, each in its own isolate. Default 1: one after another. */
+  concurrency?: number;
 }
 
 export interface WorkerIsolateHooks {

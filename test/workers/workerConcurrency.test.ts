@@ -10,22 +10,35 @@ import { startTestServer, type TestServer } from '../kit/server.ts';
 
 /**
  * A worker's `limits.concurrency` end to end: the real SQLite stores, the server's runtime subscriber, the real
- * sandbox. The worker waits 40 ms inside each invocation (an awaited timer, which the runtime process serves),
- * so deliveries that run at once overlap in time; the invocation records say when each started and how long it
- * took.
+ * sandbox. The worker holds its isolate 40 ms inside each invocation (an awaited timer, which the runtime process
+ * serves) and returns when, by its own clock, it began and ended: deliveries that ran at once in the runtime
+ * process overlap there. (The record's `startedAt` is taken on the server, before the invocation reaches the
+ * runtime process: it cannot tell invocations that ran in parallel from ones handed in together that ran one
+ * after another.) A count of its runs in a global says which isolate ran it: each isolate has its own.
  */
 describe('worker concurrency', () => {
   let server: TestServer;
   let root: string;
   let projectId: string;
 
-  const sleeper = `export default {
+  const sleeper = `let runs = 0;
+export default {
   async onEvent(event) {
+    runs++;
+    const from = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 40));
-    return event.data.n;
+    return { n: event.data.n, runs, from, to: Date.now() };
   },
 };
 `;
+
+  interface Ran {
+    n: number;
+    runs: number;
+    from: number;
+    to: number;
+  }
+  const ran = (run: InvocationRecord): Ran => JSON.parse(run.resultPreview ?? 'null') as Ran;
 
   /** Appends `count` events of `type` for the project in one append; their ids, in order. */
   async function burst(type: string, count: number): Promise<string[]> {
@@ -64,19 +77,16 @@ describe('worker concurrency', () => {
     }
   }
 
-  /**
-   * The most invocations that were running at the same moment. `startedAt` has millisecond resolution (cut, not
-   * rounded), and an in-order delivery handed to the runtime process ahead of its turn starts there within the
-   * millisecond its predecessor ends: a run is taken to end a millisecond early.
-   */
+  /** The most invocations that were running in the runtime process at the same moment, by the worker's clock. */
   function mostAtOnce(runs: InvocationRecord[]): number {
     const edges = runs.flatMap((r) => {
-      const start = Date.parse(r.startedAt);
+      const { from, to } = ran(r);
       return [
-        [start, 1],
-        [start + r.durationMs - 1, -1],
+        [from, 1],
+        [to, -1],
       ] as const;
     });
+    // An end and a start in the same millisecond: the end first (one after the other, not at once).
     edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let now = 0;
     let most = 0;
@@ -110,6 +120,8 @@ describe('worker concurrency', () => {
     const runs = await runsOf(worker.id, 12);
     expect(runs.map((r) => r.eventId)).toEqual(ids);
     expect(mostAtOnce(runs)).toBe(1);
+    // One isolate ran them all, in the order of the events.
+    expect(runs.map((r) => [ran(r).n, ran(r).runs])).toEqual(ids.map((_, n) => [n, n + 1]));
   });
 
   it('with concurrency 8 its deliveries run in parallel, each once', async () => {
@@ -127,6 +139,11 @@ describe('worker concurrency', () => {
     expect(runs).toHaveLength(24);
     expect(mostAtOnce(runs)).toBeGreaterThan(2);
     expect(mostAtOnce(runs)).toBeLessThanOrEqual(8);
+    // Several isolates ran them (each counted its own runs), never more than eight.
+    const isolates = (await server.m3m.sandbox.isolates()).filter((i) => i.workerId === worker.id);
+    expect(isolates.length).toBeGreaterThan(2);
+    expect(isolates.length).toBeLessThanOrEqual(8);
+    expect(Math.max(...runs.map((r) => ran(r).runs))).toBeLessThan(24);
     // Outcomes are written a turn after their invocation, with the others of that turn.
     let deliveries: DeliveryDoc[] = [];
     for (let i = 0; i < 200; i++) {

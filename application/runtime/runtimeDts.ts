@@ -39,8 +39,8 @@ declare namespace m3m {
      * Called for each event of the types in its triggers, at least once per event (an event may come again after a
      * crash: use \`event.id\` to tell). One at a time, in the order of the events, unless the worker's
      * \`limits.concurrency\` is more than 1 (set in the worker's API or its Triggers tab): then up to that many of its
-     * deliveries are under way at once, in no promised order (the handler itself still runs one invocation at a
-     * time in its isolate).
+     * invocations run at once, in no promised order, each in an isolate of its own: module-level variables are not
+     * shared between them, and each has the worker's memory limit.
      */
     onEvent?(event: Event): unknown;
     scheduled?(tick: ScheduledTick): unknown;

@@ -68,7 +68,7 @@ export const LimitsSchema = z
     wallMs: limit(600_000).optional(),
     concurrency: limit(MAX_WORKER_CONCURRENCY).optional().meta({
       description:
-        'Event deliveries of this worker under way at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: that many at once, in no promised order (the handler itself runs one invocation at a time in its isolate)',
+        'Invocations of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, event deliveries in the order of the events; more: that many at once, in no promised order, each in an isolate of its own (globals are not shared between them; each has the memory limit of the worker). Applies to its HTTP, cron and run-now invocations too',
     }),
   })
   .strict()

@@ -4972,7 +4972,7 @@ export interface operations {
                     language?: "javascript" | "typescript";
                     /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
                     limits?: {
-                        /** @description Event deliveries of this worker under way at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: that many at once, in no promised order (the handler itself runs one invocation at a time in its isolate) */
+                        /** @description Invocations of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, event deliveries in the order of the events; more: that many at once, in no promised order, each in an isolate of its own (globals are not shared between them; each has the memory limit of the worker). Applies to its HTTP, cron and run-now invocations too */
                         concurrency?: number;
                         cpuMs?: number;
                         memoryMb?: number;
@@ -5166,7 +5166,7 @@ export interface operations {
                     language?: "javascript" | "typescript";
                     /** @description The worker's own limits, each at most the installation's (M3M_WORKER_*) */
                     limits?: {
-                        /** @description Event deliveries of this worker under way at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, in the order of the events; more: that many at once, in no promised order (the handler itself runs one invocation at a time in its isolate) */
+                        /** @description Invocations of this worker running at once, at most M3M_WORKER_MAX_CONCURRENCY. 1 (the default): one at a time, event deliveries in the order of the events; more: that many at once, in no promised order, each in an isolate of its own (globals are not shared between them; each has the memory limit of the worker). Applies to its HTTP, cron and run-now invocations too */
                         concurrency?: number;
                         cpuMs?: number;
                         memoryMb?: number;

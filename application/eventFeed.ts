@@ -27,11 +27,20 @@ export interface FeedPage {
   upTo: Position;
 }
 
+export type RelayFilter = 'eventTriggers';
+
 export interface FeedConsumer {
   /** Unique in the feed; `/health` shows it. */
   readonly name: string;
   /** The event types it handles; absent: every event. */
   readonly eventTypes?: readonly string[];
+  /**
+   * Where the feed runs in another thread and relays it its pages (ADR 30), what that thread may leave out:
+   * `eventTriggers`, the events no worker listens to (`runtime/eventTriggers.ts`; ADR 33). A page left with
+   * nothing is not relayed, the consumer is only told how far it got now and then. The feed in the consumer's
+   * own thread ignores it: the consumer does not rely on it.
+   */
+  readonly relayFilter?: RelayFilter;
   /**
    * Its stored checkpoint: where it resumes. Called when it joins and before each retry; a consumer drops
    * whatever it held of the run that failed.

@@ -162,7 +162,7 @@ export class ProjectionRunner implements Runner {
   readonly #runs = new Map<string, Run>();
   readonly #progress = new Subject<void>();
   /** Callers of `waitFor` not answered yet, woken as the projections move on. */
-  readonly #waiters = new Set<{ position: number; resolve: () => void }>();
+  readonly #waiters = new Set<{ position: number; names?: readonly string[]; resolve: () => void }>();
   readonly #feed: EventFeed;
   readonly #ownsFeed: boolean;
   #started = false;
@@ -282,14 +282,15 @@ export class ProjectionRunner implements Runner {
     });
   }
 
-  /** Resolves once every projection has processed `$all` up to `position`. */
-  async waitFor(position: number, timeoutMs = 10_000): Promise<void> {
+  /** Resolves once every projection (or those of `names`) has processed `$all` up to `position`. */
+  async waitFor(position: number, timeoutMs = 10_000, names?: readonly string[]): Promise<void> {
     // Called for every event the runtime subscriber handles and after every write answered over HTTP: the
     // lowest position is worked out without building the status, and waiters share one check per progress.
-    if (this.#lowest() >= position) return;
+    if (this.#lowest(names) >= position) return;
     await new Promise<void>((resolve, reject) => {
       const waiter = {
         position,
+        ...(names ? { names } : {}),
         resolve: () => {
           clearTimeout(timer);
           resolve();
@@ -303,10 +304,11 @@ export class ProjectionRunner implements Runner {
     });
   }
 
-  /** The position every projection has processed `$all` up to: the lowest of `status()`'s, as cheaply. */
-  #lowest(): number {
+  /** The position every projection (of `names`) has processed `$all` up to: the lowest of `status()`'s, as cheaply. */
+  #lowest(names?: readonly string[]): number {
     let lowest = Number.POSITIVE_INFINITY;
     for (const run of this.#runs.values()) {
+      if (names && !names.includes(run.projection.name)) continue;
       const position =
         (run.joined ? this.#feed.positionOf(run.projection.name) : null) ?? run.status.position;
       if (position < lowest) lowest = position;
@@ -318,7 +320,7 @@ export class ProjectionRunner implements Runner {
     if (this.#waiters.size === 0) return;
     const lowest = this.#lowest();
     for (const waiter of this.#waiters) {
-      if (waiter.position > lowest) continue;
+      if (waiter.position > (waiter.names ? this.#lowest(waiter.names) : lowest)) continue;
       this.#waiters.delete(waiter);
       waiter.resolve();
     }

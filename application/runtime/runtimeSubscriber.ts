@@ -19,6 +19,7 @@ import {
   type DeliveryStats,
   type InvocationSummary,
 } from './deliveryQueue.ts';
+import { listenedPairs, projectOf, triggerPair } from './eventTriggers.ts';
 import type { InvokeWorkerRequest } from './invokeWorker.ts';
 
 /**
@@ -287,6 +288,8 @@ export class RuntimeSubscriber {
   #consumer(): FeedConsumer {
     return {
       name: RUNTIME_CONSUMER,
+      // It delivers only events some worker listens to: a feed in the projection thread keeps the others there.
+      relayFilter: 'eventTriggers',
       resume: () => this.#resume(),
       handle: (page) => this.#handlePage(page),
     };
@@ -397,18 +400,10 @@ export class RuntimeSubscriber {
   async #workersFor(eventType: string, projectId: string): Promise<WorkerDoc[]> {
     const { readStore } = this.#o;
     // The (project, type) pairs some worker listens to, from memory while the workers projection has not moved:
-    // an event no worker listens to costs no query.
-    const listened = await readModelMemo<Set<string>>(readStore, 'workers', 'eventTriggerPairs').get(
-      'all',
-      async () =>
-        new Set(
-          (await findAll(readStore.collection<WorkerEventTriggerDoc>(WORKER_EVENT_TRIGGERS))).map((t) =>
-            triggerPair(t.projectId, t.eventType),
-          ),
-        ),
-    );
+    // an event no worker listens to costs no query (`eventTriggers.ts`: the projection thread relays by it too).
+    const listened = await listenedPairs(readStore);
     const pair = triggerPair(projectId, eventType);
-    if (!listened?.has(pair)) return [];
+    if (!listened.has(pair)) return [];
     // The listeners of a (project, type) pair, from memory while the workers projection has not moved: a burst
     // of one type costs no query per event.
     const workers = await readModelMemo<WorkerDoc[]>(readStore, 'workers', 'eventListeners').get(
@@ -490,12 +485,4 @@ export class RuntimeSubscriber {
     this.#lastError = err instanceof Error ? err.message : String(err);
     this.#lastErrorAt = new Date().toISOString();
   }
-}
-
-const triggerPair = (projectId: string, eventType: string) => `${projectId}\u0000${eventType}`;
-
-/** The project an event belongs to: `data.projectId` (built-in events and custom ones carry it). */
-function projectOf(event: RecordedEvent): string | null {
-  const data = event.data as { projectId?: unknown } | null;
-  return data && typeof data === 'object' && typeof data.projectId === 'string' ? data.projectId : null;
 }

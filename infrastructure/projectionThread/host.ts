@@ -27,9 +27,11 @@ import { releaseHeldBy } from './threadWriteLock.ts';
 /**
  * The HTTP thread's side of the projection thread (ADR 30): it starts `worker.ts`, and stands in for the runner,
  * the webhook outbox's runner and the feed that live there. `status()`, `waitFor` and the feed's health are
- * answered from the states the thread reports after each page it handled (and every 500 ms); everything else
+ * answered from the states the thread reports: after the pages it handled at most every `REPORT_MS` (every page
+ * while someone here waits in `waitFor`, at once on a change of state or error) and every 500 ms; everything else
  * is asked of the thread. Consumers joining the feed here (the runtime subscriber) are relayed: the thread's
- * feed hands them pages of the types they declared, by message, and waits for each as for any consumer.
+ * feed hands them pages of the types they declared, by message, and waits for each as for any consumer; with a
+ * `relayFilter`, without the events it leaves out there, and a page left with none not at all (ADR 33).
  *
  * A thread that dies is reported (log, `/health`), and started again after a backoff: its consumers resume from
  * their checkpoints, stored with their writes, so nothing is lost or applied twice.
@@ -77,6 +79,9 @@ export class ProjectionThread {
   /** Whether the thread waits to be told of appends (`threadWake.ts`). */
   readonly #wakeBuffer = newWakeBuffer();
   readonly #wakeWord = new Int32Array(this.#wakeBuffer);
+  /** How many wait here for a position (`RemoteRunner.waitFor`): while any do, the thread reports every page. */
+  readonly #waitingBuffer = new SharedArrayBuffer(4);
+  readonly #waiting = new Int32Array(this.#waitingBuffer);
   readonly #snapshots = new Subject<void>();
   #nudge: () => void = () => {};
   /** What was started, so that a thread started again picks up where the last one was. */
@@ -149,6 +154,12 @@ export class ProjectionThread {
     };
   }
 
+  /** One began or ended waiting for the thread's next reports (`RemoteRunner.waitFor`). */
+  waiting(delta: 1 | -1): void {
+    // The first: a report the thread held back (`REPORT_MS`) goes now; after it, it reports every page.
+    if (Atomics.add(this.#waiting, 0, delta) === 0 && delta === 1) this.#post({ t: 'waiting' });
+  }
+
   /** Tests: the thread fails as an unexpected error would make it. */
   crash(): void {
     this.#post({ t: 'crash' });
@@ -205,6 +216,7 @@ export class ProjectionThread {
       logLevel: logger.level,
       lock: this.lock,
       wake: this.#wakeBuffer,
+      waiting: this.#waitingBuffer,
       ...(backoff ? { backoff } : {}),
     };
     resetWake(this.#wakeBuffer);
@@ -400,20 +412,25 @@ export class RemoteRunner implements Runner {
 
   async waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.#lowest() >= position) return;
-    await new Promise<void>((resolve, reject) => {
-      const waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new TimeoutError());
-      }, timeoutMs);
-      this.#waiters.add(waiter);
-    });
+    this.#thread.waiting(1);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const waiter = {
+          position,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          this.#waiters.delete(waiter);
+          reject(new TimeoutError());
+        }, timeoutMs);
+        this.#waiters.add(waiter);
+      });
+    } finally {
+      this.#thread.waiting(-1);
+    }
   }
 
   #lowest(): number {
@@ -435,20 +452,31 @@ export class RemoteRunner implements Runner {
   }
 }
 
+function relaySpec(c: FeedConsumer): RelaySpec {
+  return {
+    name: c.name,
+    ...(c.eventTypes ? { eventTypes: [...c.eventTypes] } : {}),
+    ...(c.relayFilter ? { filter: c.relayFilter } : {}),
+  };
+}
+
 /** The feed in the projection thread, as the HTTP thread's consumers see it. */
 export class RemoteFeed implements Feed {
   readonly #thread: ProjectionThread;
   readonly #consumers = new Map<string, FeedConsumer>();
+  readonly #relayed = { pages: 0, events: 0 };
 
   constructor(thread: ProjectionThread) {
     this.#thread = thread;
   }
 
+  /** Pages (and their events) the thread relayed to the consumers here so far: what relaying cost this thread. */
+  get relayed(): { pages: number; events: number } {
+    return { ...this.#relayed };
+  }
+
   relays(): RelaySpec[] {
-    return [...this.#consumers.values()].map((c) => ({
-      name: c.name,
-      ...(c.eventTypes ? { eventTypes: [...c.eventTypes] } : {}),
-    }));
+    return [...this.#consumers.values()].map(relaySpec);
   }
 
   /** A page or a resume for one of the consumers here. */
@@ -456,6 +484,8 @@ export class RemoteFeed implements Feed {
     const consumer = this.#consumers.get(message.name);
     if (!consumer) throw new Error(`no feed consumer ${message.name} on the HTTP thread`);
     if (message.t === 'resume') return consumer.resume();
+    this.#relayed.pages++;
+    this.#relayed.events += message.page.events.length;
     await consumer.handle(message.page);
     return undefined;
   }
@@ -465,10 +495,7 @@ export class RemoteFeed implements Feed {
       if (this.#consumers.has(consumer.name)) throw new Error(`Feed consumer ${consumer.name} joined twice`);
       this.#consumers.set(consumer.name, consumer);
     }
-    const specs = consumers.map((c) => ({
-      name: c.name,
-      ...(c.eventTypes ? { eventTypes: [...c.eventTypes] } : {}),
-    }));
+    const specs = consumers.map(relaySpec);
     try {
       await this.#thread.call('feed', 'join', [specs]);
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { ConsumerStatus, FeedPage } from '../../application/eventFeed.ts';
+import type { ConsumerStatus, FeedPage, RelayFilter } from '../../application/eventFeed.ts';
 import type { Position } from '../../application/ports/eventStore.ts';
 import type { ProjectionStatus, RebuildProgress } from '../../projections/projectionRunner.ts';
 import type { Config } from '../config.ts';
@@ -13,16 +13,28 @@ export interface ThreadData {
   lock: SharedArrayBuffer;
   /** Whether the thread waits to be told of appends (`threadWake.ts`). */
   wake: SharedArrayBuffer;
+  /** How many wait on the HTTP thread for the projections to reach a position: reported at once meanwhile. */
+  waiting: SharedArrayBuffer;
   /** The feed's retry backoff (tests shorten it). */
   backoff?: { initialMs: number; maxMs: number };
 }
 
 export type Target = 'runner' | 'outbox' | 'feed';
 
+/**
+ * How long a relayed consumer may go without being told how far the pages left out for it took it (ADR 33): its
+ * checkpoint follows (`/health`'s position and lag for it, and where it resumes after a restart).
+ */
+export const RELAY_TELL_MS = 50;
+/** At most this often a status report while pages come (at once on a change of state, or while one waits). */
+export const REPORT_MS = 50;
+
 /** A consumer on the HTTP thread, as the projection thread's feed knows it. */
 export interface RelaySpec {
   name: string;
   eventTypes?: readonly string[];
+  /** What the thread leaves out of its pages (`FeedConsumer.relayFilter`). */
+  filter?: RelayFilter;
 }
 
 export interface ErrorData {
@@ -44,6 +56,8 @@ export type ToThread =
   | { t: 'answer'; id: number; ok: false; error: ErrorData }
   /** Events were appended through the HTTP thread's connection while the thread was idle: it looks now. */
   | { t: 'appended' }
+  /** Someone began waiting for a position (none was): a status report held back goes now. */
+  | { t: 'waiting' }
   /** Tests: the thread fails as an unexpected error would make it. */
   | { t: 'crash' };
 

@@ -1,11 +1,15 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventSchemaRegistry } from '../../application/commands/eventSchemas.ts';
 import {
   EventFeed,
   type FeedConsumer,
   type FeedPage,
+  type RelayFilter,
   ResumeFromCheckpoint,
 } from '../../application/eventFeed.ts';
+import type { RecordedEvent } from '../../application/ports/eventStore.ts';
+import { listenedPairs, mayBeListenedTo } from '../../application/runtime/eventTriggers.ts';
 import { identityProblem } from '../../application/storeConsistency.ts';
 import { projections } from '../../projections/index.ts';
 import { ProjectionRunner, type RebuildProgress } from '../../projections/projectionRunner.ts';
@@ -16,6 +20,8 @@ import {
   type ErrorData,
   errorData,
   type FromThread,
+  RELAY_TELL_MS,
+  REPORT_MS,
   type RelaySpec,
   type Snapshot,
   type ThreadData,
@@ -32,6 +38,8 @@ import { threadWriteLock } from './threadWriteLock.ts';
 
 const port = parentPort!;
 const data = workerData as ThreadData;
+/** How many on the HTTP thread wait for a position (`RemoteRunner.waitFor`). */
+const waiters = new Int32Array(data.waiting);
 const post = (message: FromThread) => port.postMessage(message);
 
 // Lines go to the HTTP thread, which writes them through its own logger's destination (one stdout, one order).
@@ -61,14 +69,86 @@ function asError(error: ErrorData): Error {
   return made;
 }
 
-/** A consumer on the HTTP thread: the feed hands it pages here as to any other, and waits for each as for any other. */
-function relay(spec: RelaySpec): FeedConsumer {
-  return {
+/** Which of a page's events a relayed consumer gets (`RelayFilter`). */
+type Keep = (events: readonly RecordedEvent[]) => Promise<readonly RecordedEvent[]>;
+
+interface Relay {
+  consumer: FeedConsumer;
+  close(): void;
+}
+
+/**
+ * A consumer on the HTTP thread: the feed hands it pages here as to any other, and waits for each as for any other.
+ * With `keep`, a page is relayed with only the events it keeps; one left with none is not relayed at all: the
+ * position it reached is owed, and told (as a page without events) after `RELAY_TELL_MS` unless a page carries it
+ * first. What is asked of the HTTP thread goes in order, one thing at a time.
+ */
+function relay(spec: RelaySpec, keep: Keep | null, beforePage: () => void): Relay {
+  let chain: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = chain.then(work);
+    chain = run.catch(() => {});
+    return run;
+  };
+  /** Pages handed to the HTTP thread cover up to here; those left out, up to `owed`. */
+  let told = 0;
+  let owed = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  const send = async (page: FeedPage) => {
+    beforePage();
+    await ask<void>((id) => ({ t: 'page', id, name: spec.name, page }));
+    told = Math.max(told, page.upTo);
+  };
+  const tell = () => {
+    timer = null;
+    // Failed (the consumer left meanwhile): the next page left out or relayed tells it again.
+    void inTurn(async () => {
+      if (closed || owed <= told) return;
+      await send({ events: [], upTo: owed });
+    }).catch(() => {});
+  };
+  const consumer: FeedConsumer = {
     name: spec.name,
     ...(spec.eventTypes ? { eventTypes: spec.eventTypes } : {}),
-    resume: () => ask<number>((id) => ({ t: 'resume', id, name: spec.name })),
-    handle: (page: FeedPage) => ask<void>((id) => ({ t: 'page', id, name: spec.name, page })),
+    resume: () =>
+      inTurn(() => {
+        // It drops what it held; pages come again from its checkpoint.
+        told = owed = 0;
+        if (timer) clearTimeout(timer);
+        timer = null;
+        return ask<number>((id) => ({ t: 'resume', id, name: spec.name }));
+      }),
+    handle: async (page: FeedPage) => {
+      const events = keep ? await keep(page.events) : page.events;
+      if (keep && events.length === 0) {
+        owed = Math.max(owed, page.upTo);
+        if (!timer && !closed) {
+          timer = setTimeout(tell, RELAY_TELL_MS);
+          timer.unref();
+        }
+        return;
+      }
+      await inTurn(() => send(events === page.events ? page : { events, upTo: page.upTo }));
+    },
   };
+  return {
+    consumer,
+    close: () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
+/** A status report's states and errors: a change of them is reported at once. */
+function stateKey(snapshot: Snapshot): string {
+  const parts: (string | null)[] = [snapshot.feed.halted, snapshot.feed.lastError];
+  for (const s of [...snapshot.runner, ...snapshot.outbox, ...snapshot.feed.consumers]) {
+    parts.push(s.state, s.lastErrorAt);
+  }
+  return parts.join('\u0000');
 }
 
 async function main(): Promise<void> {
@@ -108,20 +188,79 @@ async function main(): Promise<void> {
     outbox: outbox.status(),
     feed: { halted: feed.halted, lastError: feed.lastError, consumers: feed.status() },
   });
-  const report = () => post({ t: 'status', snapshot: snapshot() });
-  // After every page a consumer handled, once per turn: what `waitFor` and `/health` read on the HTTP thread.
+  // What `waitFor` and `/health` read on the HTTP thread: after the pages consumers handled, at most every
+  // `REPORT_MS` (each report is a structured clone for the HTTP thread to read); at once when a state or an error
+  // changed, when the HTTP thread waits for a position, before a page is relayed, before a call's answer.
+  let lastKey = '';
+  let reportedAt = 0;
+  let reportTimer: NodeJS.Timeout | null = null;
+  const report = (now = snapshot()) => {
+    if (reportTimer) clearTimeout(reportTimer);
+    reportTimer = null;
+    lastKey = stateKey(now);
+    reportedAt = Date.now();
+    post({ t: 'status', snapshot: now });
+  };
+  const reportSoon = () => {
+    if (Atomics.load(waiters, 0) > 0 || Date.now() - reportedAt >= REPORT_MS) {
+      report();
+      return;
+    }
+    const now = snapshot();
+    if (stateKey(now) !== lastKey) {
+      report(now);
+      return;
+    }
+    reportTimer ??= setTimeout(() => report(), reportedAt + REPORT_MS - Date.now());
+  };
+  const flushReport = () => {
+    if (reportTimer) report();
+  };
+  // Once per turn after pages were handled.
   let reporting = false;
   feed.progress.subscribe(() => {
     if (reporting) return;
     reporting = true;
     setImmediate(() => {
       reporting = false;
-      report();
+      reportSoon();
       poll.settled();
     });
   });
   // Lag in seconds and states move without pages too.
-  const ticker = setInterval(report, 500);
+  const ticker = setInterval(() => report(), 500);
+
+  // What the thread may leave out of a relayed consumer's pages. `eventTriggers`: events no worker listens to,
+  // as the workers read model has them once it includes the page's last event (as the runtime subscriber
+  // matches each event once the read models include it, `readModelsAt`).
+  const keepers: Record<RelayFilter, Keep> = {
+    eventTriggers: async (events) => {
+      if (events.length === 0) return events;
+      await runner.waitFor(events.at(-1)!.position, 60_000, ['workers']);
+      // The memo reads the workers' checkpoint once per turn: one read earlier in this turn may be from before
+      // the commit just waited for (`readModelMemo.ts`). From the next turn, it is read after it.
+      await nextTurn();
+      const pairs = await listenedPairs(readStore);
+      return events.filter((event) => mayBeListenedTo(pairs, event));
+    },
+  };
+  const relays = new Map<string, Relay>();
+  const join = async (specs: RelaySpec[]) => {
+    const joining = specs.map((spec) => relay(spec, spec.filter ? keepers[spec.filter] : null, flushReport));
+    try {
+      await feed.join(joining.map((r) => r.consumer));
+    } catch (error) {
+      for (const r of joining) r.close();
+      throw error;
+    }
+    for (const r of joining) relays.set(r.consumer.name, r);
+  };
+  const leave = (names: string[]) => {
+    for (const name of names) {
+      relays.get(name)?.close();
+      relays.delete(name);
+    }
+  };
 
   let closing = false;
   const calls: Record<string, (args: unknown[], id: number) => Promise<unknown>> = {
@@ -136,14 +275,22 @@ async function main(): Promise<void> {
     'outbox.stop': () => outbox.stop(),
     'outbox.catchUp': () => outbox.catchUp(),
     'outbox.replay': (args) => outbox.replay(args[0] as string[] | undefined),
-    'feed.join': (args) => feed.join((args[0] as RelaySpec[]).map(relay)),
-    'feed.leave': (args) => feed.leave(args[0] as string[]),
+    'feed.join': (args) => join(args[0] as RelaySpec[]),
+    'feed.leave': async (args) => {
+      leave(args[0] as string[]);
+      await feed.leave(args[0] as string[]);
+    },
     'feed.start': async () => feed.start(),
-    'feed.stop': () => feed.stop(),
+    'feed.stop': async () => {
+      leave([...relays.keys()]);
+      await feed.stop();
+    },
     'feed.recheck': () => feed.recheck(),
     'thread.close': async () => {
       closing = true;
       clearInterval(ticker);
+      if (reportTimer) clearTimeout(reportTimer);
+      leave([...relays.keys()]);
       poll.close();
       await outbox.stop();
       await runner.stop();
@@ -157,6 +304,10 @@ async function main(): Promise<void> {
     switch (message.t) {
       case 'appended':
         poll.told();
+        return;
+      case 'waiting':
+        // Reported at every turn with pages while it waits; a report held back until now goes at once.
+        flushReport();
         return;
       case 'answer': {
         const waiting = asked.get(message.id);

@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findAll } from '../../application/ports/findAll.ts';
 import type { InvocationRecord } from '../../application/runtime/invocations.ts';
+import { RELAY_TELL_MS } from '../../infrastructure/projectionThread/protocol.ts';
 import { threadWriteLock } from '../../infrastructure/projectionThread/threadWriteLock.ts';
 import { snapshot } from '../kit/clusterScenario.ts';
 import { expectStatus, send } from '../kit/http.ts';
@@ -339,4 +340,83 @@ describe('the projection thread (m3m serve, ADR 30)', () => {
         `/health answered in max ${Math.round(Math.max(...healthLatencies))} ms`,
     );
   }, 120_000);
+
+  it('relays the runtime subscriber only events some worker listens to: increments nobody listens to cost the HTTP thread no page and no event, its checkpoint still reaches the head, and a worker created later gets the events after its creation', async () => {
+    server = await startTestServer({ env: { M3M_HEALTH_MAX_LAG: '1000000' } });
+    const s = server;
+    const relayed = () => s.m3m.projectionThread!.feed.relayed;
+    const root = await s.signInAsRoot();
+    const project = await createProject(s, root, 'quiet');
+    await expectStatus(
+      send(s, 'POST', `/api/v1/projects/${project.id}/goals`, {
+        token: root,
+        body: { slug: 'hits', name: 'Hits', type: 'counter' },
+      }),
+      201,
+    );
+    // A worker of the project listening to another type: its project's increments are still nobody's.
+    await createWorker(
+      s,
+      root,
+      project.id,
+      { name: 'other', slug: 'other', triggers: { events: ['GoalCreated'] } },
+      'export default {\n  async onEvent(event) {\n    return event.id;\n  },\n};\n',
+    );
+    const startHead = await s.headPosition();
+    await s.m3m.triggers.subscriber.waitFor(startHead, 20_000);
+    const before = relayed();
+    const startedAt = Date.now();
+
+    const load = incrementLoad(s, 'quiet-hits', project.apiKey, 4);
+    await until('increments answered', async () => load.ok >= 300);
+    const result = await load.stop();
+    expect(result.errors).toEqual([]);
+    const head = await s.headPosition();
+    expect(head - startHead).toBe(result.ok);
+    // The subscriber's stored checkpoint reaches the head without a page of events: the thread tells it how far.
+    await s.m3m.triggers.subscriber.waitFor(head, 20_000);
+    const elapsed = Date.now() - startedAt;
+    const during = relayed();
+    expect(during.events - before.events).toBe(0);
+    // At most one page (without events) per RELAY_TELL_MS, not one per increment's page as before.
+    expect(during.pages - before.pages).toBeLessThanOrEqual(Math.ceil(elapsed / RELAY_TELL_MS) + 2);
+    expect(during.pages - before.pages).toBeLessThan(result.ok / 4);
+    const h = await health(s);
+    expect(h.status).toBe('ok');
+    expect(h.runtime.subscriber.position).toBe(head);
+    expect(s.m3m.triggers.subscriber.status()).toMatchObject({ position: head, received: head });
+
+    // A worker created (and deployed) now gets the increments after that, relayed; none from before.
+    const worker = await createWorker(
+      s,
+      root,
+      project.id,
+      { name: 'late', slug: 'late', triggers: { events: ['GoalIncremented'] } },
+      'export default {\n  async onEvent(event) {\n    return event.id;\n  },\n};\n',
+    );
+    const deployedAt = await s.headPosition();
+    for (let i = 0; i < 3; i++) {
+      await expectStatus(
+        send(s, 'POST', '/api/v1/goals/quiet-hits/increment', {
+          headers: { 'x-api-key': project.apiKey },
+          body: { by: 1 },
+        }),
+        200,
+      );
+    }
+    const after = (await s.m3m.eventStore.readAll({ fromPosition: deployedAt })).filter(
+      (e) => e.type === 'GoalIncremented',
+    );
+    expect(after).toHaveLength(3);
+    const invocations = () =>
+      findAll(s.m3m.readStore.collection<InvocationRecord>('worker_invocations'), { workerId: worker.id });
+    await until('the late worker invoked for the increments after its creation', async () => {
+      const records = await invocations();
+      return after.every((e) => records.some((r) => r.eventId === e.id && r.outcome === 'ok'));
+    });
+    await s.m3m.triggers.subscriber.waitFor(await s.headPosition(), 20_000);
+    const records = await invocations();
+    expect(records).toHaveLength(3);
+    expect(relayed().events - during.events).toBeGreaterThanOrEqual(3);
+  }, 60_000);
 });
